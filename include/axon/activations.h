@@ -1,0 +1,28 @@
+#pragma once
+// Activations by name ("relu", "softmax", ...) as a function, and as a layer.
+#include <functional>
+#include <string>
+
+#include "axon/module.h"
+
+namespace axon {
+
+using ActivationFn = std::function<Variable(const Variable&)>;
+
+// "linear" (identity), "relu", "leaky_relu", "elu", "gelu", "silu" (= "swish"),
+// "sigmoid", "tanh", "softmax", "log_softmax". Throws Error naming the allowed ones.
+ActivationFn activation(const std::string& name);
+
+class Activation : public Module {
+ public:
+  explicit Activation(const std::string& name);
+  Variable forward(const Variable& x) override { return fn_(x); }
+  std::string type_name() const override { return "Activation"; }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  ActivationFn fn_;
+};
+
+}  // namespace axon

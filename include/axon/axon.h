@@ -1,0 +1,15 @@
+#pragma once
+// Everything public in axon.
+#include "axon/activations.h"
+#include "axon/dense.h"
+#include "axon/error.h"
+#include "axon/initializers.h"
+#include "axon/losses.h"
+#include "axon/module.h"
+#include "axon/ops.h"
+#include "axon/optimizers.h"
+#include "axon/random.h"
+#include "axon/shape.h"
+#include "axon/tensor.h"
+#include "axon/threads.h"
+#include "axon/variable.h"

@@ -1,0 +1,28 @@
+#pragma once
+// Losses: functions of (prediction, target) returning the mean over the batch as a
+// scalar Variable. A target may be (batch,) for a (batch, 1) prediction.
+#include <functional>
+#include <string>
+
+#include "axon/variable.h"
+
+namespace axon {
+
+Variable mean_squared_error(const Variable& prediction, const Tensor& target);
+Variable mean_absolute_error(const Variable& prediction, const Tensor& target);
+// 0.5 e^2 where |e| <= delta, else delta * (|e| - 0.5 delta).
+Variable huber(const Variable& prediction, const Tensor& target, double delta = 1.0);
+// target in [0, 1]; prediction is a probability (clipped to [1e-7, 1 - 1e-7], as Keras)
+// or, with from_logits, a logit (computed stably for any magnitude).
+Variable binary_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits = false);
+// target: one-hot or soft labels (batch, classes).
+Variable categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits = false);
+// target: class indices (batch,).
+Variable sparse_categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits = false);
+
+using LossFn = std::function<Variable(const Variable& prediction, const Tensor& target)>;
+// Keras's names and aliases: "mse", "mean_squared_error", "mae", "huber",
+// "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy".
+LossFn loss(const std::string& name, bool from_logits = false);
+
+}  // namespace axon

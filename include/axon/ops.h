@@ -1,0 +1,75 @@
+#pragma once
+// Differentiable ops on Variables. Elementwise binary ops broadcast as NumPy does.
+// Each op's backward rule sits beside its forward in src/autograd/.
+#include <vector>
+
+#include "axon/variable.h"
+
+namespace axon {
+
+// Arithmetic (broadcasting).
+Variable add(const Variable& a, const Variable& b);
+Variable sub(const Variable& a, const Variable& b);
+Variable mul(const Variable& a, const Variable& b);
+Variable div(const Variable& a, const Variable& b);
+Variable pow(const Variable& base, const Variable& exponent);  // base > 0 where exponent varies
+Variable pow(const Variable& x, double exponent);
+
+Variable operator+(const Variable& a, const Variable& b);
+Variable operator-(const Variable& a, const Variable& b);
+Variable operator*(const Variable& a, const Variable& b);
+Variable operator/(const Variable& a, const Variable& b);
+Variable operator-(const Variable& x);
+Variable operator+(const Variable& a, double b);
+Variable operator-(const Variable& a, double b);
+Variable operator*(const Variable& a, double b);
+Variable operator/(const Variable& a, double b);
+Variable operator+(double a, const Variable& b);
+Variable operator-(double a, const Variable& b);
+Variable operator*(double a, const Variable& b);
+Variable operator/(double a, const Variable& b);
+
+// Elementwise functions.
+Variable neg(const Variable& x);
+Variable exp(const Variable& x);
+Variable log(const Variable& x);
+Variable sqrt(const Variable& x);
+Variable abs(const Variable& x);
+Variable square(const Variable& x);
+Variable clamp(const Variable& x, double low, double high);
+
+// Activations.
+Variable relu(const Variable& x);
+Variable leaky_relu(const Variable& x, double negative_slope = 0.01);
+Variable elu(const Variable& x, double alpha = 1.0);
+Variable gelu(const Variable& x);  // exact: x * Phi(x)
+Variable silu(const Variable& x);  // x * sigmoid(x), a.k.a. swish
+Variable sigmoid(const Variable& x);
+Variable tanh(const Variable& x);
+Variable softmax(const Variable& x, int64_t axis = -1);
+Variable log_softmax(const Variable& x, int64_t axis = -1);
+
+// Reductions.
+Variable sum(const Variable& x);  // -> scalar
+Variable sum(const Variable& x, int64_t axis, bool keepdim = false);
+Variable mean(const Variable& x);
+Variable mean(const Variable& x, int64_t axis, bool keepdim = false);
+
+// Linear algebra. a: (m, k), b: (k, n) -> (m, n).
+Variable matmul(const Variable& a, const Variable& b);
+// x: (..., in), weight: (in, out), bias: (out,) or undefined -> (..., out). One GEMM.
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias);
+
+// Shape and layout.
+Variable reshape(const Variable& x, const std::vector<int64_t>& dims);  // one dim may be -1
+Variable flatten(const Variable& x);  // (batch, ...) -> (batch, product of the rest)
+Variable transpose(const Variable& x, int64_t dim0 = -2, int64_t dim1 = -1);
+Variable concat(const std::vector<Variable>& parts, int64_t axis = 0);
+Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end);
+Variable index_select(const Variable& x, int64_t axis, const std::vector<int64_t>& indices);
+
+// Fused, numerically stable mean cross-entropy of softmax(logits) against class
+// indices. logits: (batch, classes); labels: (batch,) holding integers in [0, classes).
+Variable softmax_cross_entropy(const Variable& logits, const Tensor& labels);
+
+}  // namespace axon

@@ -1,0 +1,120 @@
+#pragma once
+// Optimizers: shared bookkeeping (parameters, learning rate, step count, per-parameter
+// state slots) in Optimizer, and one update rule per subclass. The rules follow
+// PyTorch's torch.optim formulas; defaults follow Keras where the two differ only in
+// defaults (e.g. Adam's epsilon 1e-7).
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "axon/variable.h"
+
+namespace axon {
+
+class Optimizer {
+ public:
+  explicit Optimizer(double learning_rate);
+  virtual ~Optimizer() = default;
+
+  // The Variables to update (a model's trainable parameters). Resets the state.
+  void set_parameters(std::vector<Variable> parameters);
+  const std::vector<Variable>& parameters() const { return parameters_; }
+
+  // One update of every parameter that has a gradient, then step_count() + 1.
+  void step();
+  void zero_grad();
+
+  double learning_rate() const { return learning_rate_; }
+  void set_learning_rate(double learning_rate);  // finite and >= 0
+  int64_t step_count() const { return steps_; }
+  virtual std::string name() const = 0;
+
+  // Named state of parameter i ("m", "v", "momentum", ...), for checkpoints.
+  std::map<std::string, Tensor>& state(size_t i) { return state_.at(i); }
+
+ protected:
+  // Updates `param` in place from its gradient; `slots` is this parameter's state and
+  // `t` the 1-based step number.
+  virtual void update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) = 0;
+  // The slot `name` for `param`, created as zeros on first use.
+  static Tensor& slot(std::map<std::string, Tensor>& slots, const std::string& name, const Tensor& param);
+  static double check_hyper(const char* optimizer, const char* name, double value, double low, double high);
+
+ private:
+  std::vector<Variable> parameters_;
+  std::vector<std::map<std::string, Tensor>> state_;
+  double learning_rate_;
+  int64_t steps_ = 0;
+};
+
+// p -= lr * d, where d = g (plain), buf = momentum * buf + g; d = buf (momentum),
+// or d = g + momentum * buf (Nesterov).
+class SGD : public Optimizer {
+ public:
+  explicit SGD(double learning_rate = 0.01, double momentum = 0.0, bool nesterov = false);
+  std::string name() const override { return "sgd"; }
+
+ protected:
+  void update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) override;
+
+ private:
+  double momentum_;
+  bool nesterov_;
+};
+
+// m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+// p -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps). AdamW first decays
+// p *= 1 - lr * weight_decay (decoupled, Loshchilov & Hutter).
+class Adam : public Optimizer {
+ public:
+  explicit Adam(double learning_rate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7);
+  std::string name() const override { return "adam"; }
+
+ protected:
+  void update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) override;
+  double weight_decay_ = 0.0;
+
+ private:
+  double beta1_, beta2_, epsilon_;
+};
+
+class AdamW : public Adam {
+ public:
+  explicit AdamW(double learning_rate = 0.001, double weight_decay = 0.01, double beta1 = 0.9, double beta2 = 0.999,
+                 double epsilon = 1e-7);
+  std::string name() const override { return "adamw"; }
+};
+
+// v = rho v + (1 - rho) g^2; p -= lr g / (sqrt(v) + eps); with momentum:
+// buf = momentum buf + g / (sqrt(v) + eps); p -= lr buf.
+class RMSprop : public Optimizer {
+ public:
+  explicit RMSprop(double learning_rate = 0.001, double rho = 0.9, double momentum = 0.0, double epsilon = 1e-7);
+  std::string name() const override { return "rmsprop"; }
+
+ protected:
+  void update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) override;
+
+ private:
+  double rho_, momentum_, epsilon_;
+};
+
+// s += g^2; p -= lr g / (sqrt(s) + eps)
+class Adagrad : public Optimizer {
+ public:
+  explicit Adagrad(double learning_rate = 0.001, double initial_accumulator = 0.1, double epsilon = 1e-7);
+  std::string name() const override { return "adagrad"; }
+
+ protected:
+  void update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) override;
+
+ private:
+  double initial_accumulator_, epsilon_;
+};
+
+// "sgd", "adam", "adamw", "rmsprop", "adagrad" with default settings.
+std::unique_ptr<Optimizer> optimizer(const std::string& name);
+
+}  // namespace axon

@@ -1,0 +1,65 @@
+// reshape, flatten, transpose, concat, slice and index_select: ops that move elements.
+#include "axon/ops.h"
+#include "kernels/layout.h"
+
+namespace axon {
+
+Variable reshape(const Variable& x, const std::vector<int64_t>& dims) {
+  const Shape shape = x.shape();
+  return Variable::make("reshape", x.value().reshape(dims), {x}, [shape](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+    return {g.reshape(shape.dims())};
+  });
+}
+
+Variable flatten(const Variable& x) {
+  if (x.rank() < 1) fail("flatten: needs a batch axis, got shape ", x.shape());
+  return reshape(x, {x.dim(0), x.dim(0) == 0 ? 0 : x.numel() / x.dim(0)});
+}
+
+Variable transpose(const Variable& x, int64_t dim0, int64_t dim1) {
+  dim0 = x.shape().axis(dim0, "transpose");
+  dim1 = x.shape().axis(dim1, "transpose");
+  return Variable::make("transpose", kernels::transpose(x.value(), dim0, dim1), {x},
+                        [dim0, dim1](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+                          return {kernels::transpose(g, dim0, dim1)};
+                        });
+}
+
+Variable concat(const std::vector<Variable>& parts, int64_t axis) {
+  if (parts.empty()) fail("concat: no tensors given");
+  std::vector<Tensor> values;
+  std::vector<int64_t> sizes;
+  for (const Variable& part : parts) values.push_back(part.value());
+  const Tensor y = kernels::concat(values, axis);
+  axis = y.shape().axis(axis, "concat");
+  for (const Tensor& value : values) sizes.push_back(value.dim(axis));
+  return Variable::make("concat", y, parts, [sizes, axis](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
+    std::vector<Tensor> grads(sizes.size());
+    int64_t start = 0;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      if (needs[i]) grads[i] = kernels::slice(g, axis, start, start + sizes[i]);
+      start += sizes[i];
+    }
+    return grads;
+  });
+}
+
+Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end) {
+  axis = x.shape().axis(axis, "slice");
+  const Shape shape = x.shape();
+  return Variable::make("slice", kernels::slice(x.value(), axis, start, end), {x},
+                        [shape, axis, start](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+                          return {kernels::slice_backward(g, shape, axis, start)};
+                        });
+}
+
+Variable index_select(const Variable& x, int64_t axis, const std::vector<int64_t>& indices) {
+  axis = x.shape().axis(axis, "index_select");
+  const Shape shape = x.shape();
+  return Variable::make("index_select", kernels::index_select(x.value(), axis, indices), {x},
+                        [shape, axis, indices](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+                          return {kernels::index_add(g, shape, axis, indices)};
+                        });
+}
+
+}  // namespace axon

@@ -1,0 +1,22 @@
+#pragma once
+// GEMM: c = alpha * op(a) @ op(b) + beta * c, row-major, op(x) = x or x^T.
+// op(a): (m, k), op(b): (k, n), c: (m, n); lda/ldb/ldc are the row strides as stored.
+#include <cstdint>
+
+#include "axon/tensor.h"
+
+namespace axon::kernels {
+
+template <class T>
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+          const T* b, int64_t ldb, T beta, T* c, int64_t ldc);  // OpenBLAS
+
+template <class T>
+void gemm_naive(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
+                const T* b, int64_t ldb, T beta, T* c, int64_t ldc);  // reference triple loop
+
+// Tensor form for 2-D operands: op(a): (m, k), op(b): (k, n) -> (m, n). Shapes are
+// checked; `op` names the caller in error messages.
+Tensor matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const char* op = "matmul");
+
+}  // namespace axon::kernels

@@ -1,0 +1,116 @@
+#include "axon/losses.h"
+
+#include <cmath>
+#include <utility>
+
+#include "axon/ops.h"
+
+namespace axon {
+
+namespace {
+
+constexpr double kEpsilon = 1e-7;  // Keras's clipping epsilon for probabilities
+
+// The target as a constant Variable shaped like the prediction. Accepts the same
+// shape, or (batch,) against (batch, 1).
+Variable target_like(const char* loss, const Variable& prediction, const Tensor& target) {
+  if (!target.defined()) fail(loss, ": target is undefined");
+  if (prediction.numel() == 0) fail(loss, ": empty batch (prediction shape ", prediction.shape(), ")");
+  Tensor t = target.dtype() == prediction.dtype() ? target : target.to(prediction.dtype());
+  if (t.shape() == prediction.shape()) return Variable(t);
+  if (prediction.rank() == 2 && prediction.dim(1) == 1 && t.shape() == Shape{prediction.dim(0)})
+    return Variable(t.reshape({prediction.dim(0), 1}));
+  fail(loss, ": target shape ", target.shape(), " does not match prediction shape ", prediction.shape());
+}
+
+void check_probability_target(const char* loss, const Tensor& target) {
+  for (double v : target.to_vector())
+    if (!(v >= 0.0 && v <= 1.0)) fail(loss, ": target value ", v, " is outside [0, 1]");
+}
+
+// Class indices (batch,) for a (batch, classes) prediction, as a one-hot constant.
+Variable one_hot_labels(const char* loss, const Variable& prediction, const Tensor& labels) {
+  if (prediction.rank() != 2) fail(loss, ": prediction must be (batch, classes), got ", prediction.shape());
+  const int64_t batch = prediction.dim(0), classes = prediction.dim(1);
+  if (labels.shape() != Shape{batch} && labels.shape() != Shape{batch, 1})
+    fail(loss, ": labels ", labels.shape(), " do not match prediction ", prediction.shape(), " (expected (", batch, ",))");
+  Tensor one_hot = Tensor::zeros(prediction.shape(), prediction.dtype());
+  const std::vector<double> values = labels.to_vector();
+  dispatch(one_hot.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    for (int64_t i = 0; i < batch; ++i) {
+      const double label = values[static_cast<size_t>(i)];
+      if (!(label >= 0 && label < static_cast<double>(classes)) || label != std::floor(label))
+        fail(loss, ": label ", label, " at row ", i, " is not a class index in [0, ", classes, ")");
+      one_hot.data<T>()[i * classes + static_cast<int64_t>(label)] = T(1);
+    }
+  });
+  return Variable(one_hot);
+}
+
+}  // namespace
+
+Variable mean_squared_error(const Variable& prediction, const Tensor& target) {
+  return mean(square(prediction - target_like("mean_squared_error", prediction, target)));
+}
+
+Variable mean_absolute_error(const Variable& prediction, const Tensor& target) {
+  return mean(abs(prediction - target_like("mean_absolute_error", prediction, target)));
+}
+
+Variable huber(const Variable& prediction, const Tensor& target, double delta) {
+  if (!(delta > 0) || !std::isfinite(delta)) fail("huber: delta must be a positive number, got ", delta);
+  const Variable error = abs(prediction - target_like("huber", prediction, target));
+  const Variable quadratic = clamp(error, 0.0, delta);
+  return mean(0.5 * square(quadratic) + delta * (error - quadratic));
+}
+
+Variable binary_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+  const Variable t = target_like("binary_crossentropy", prediction, target);
+  check_probability_target("binary_crossentropy", t.value());
+  if (from_logits)  // max(x, 0) - x t + log(1 + exp(-|x|)): no overflow for any x
+    return mean(relu(prediction) - prediction * t + log(1.0 + exp(-abs(prediction))));
+  const Variable p = clamp(prediction, kEpsilon, 1.0 - kEpsilon);
+  return mean(-(t * log(p) + (1.0 - t) * log(1.0 - p)));
+}
+
+Variable categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+  if (prediction.rank() != 2) fail("categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
+  const Variable t = target_like("categorical_crossentropy", prediction, target);
+  check_probability_target("categorical_crossentropy", t.value());
+  const Variable log_p = from_logits ? log_softmax(prediction, -1)
+                                     : log(clamp(prediction / sum(prediction, -1, true), kEpsilon, 1.0 - kEpsilon));
+  return mean(-sum(t * log_p, -1));
+}
+
+Variable sparse_categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+  if (from_logits) {
+    if (prediction.rank() != 2) fail("sparse_categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
+    return softmax_cross_entropy(prediction, target.rank() == 2 ? target.reshape({-1}) : target);
+  }
+  const Variable one_hot = one_hot_labels("sparse_categorical_crossentropy", prediction, target);
+  return mean(-sum(one_hot * log(clamp(prediction, kEpsilon, 1.0 - kEpsilon)), -1));
+}
+
+LossFn loss(const std::string& name, bool from_logits) {
+  using Plain = Variable (*)(const Variable&, const Tensor&);
+  using WithLogits = Variable (*)(const Variable&, const Tensor&, bool);
+  const std::pair<const char*, Plain> plain[] = {
+      {"mse", mean_squared_error}, {"mean_squared_error", mean_squared_error},
+      {"mae", mean_absolute_error}, {"mean_absolute_error", mean_absolute_error},
+      {"huber", [](const Variable& p, const Tensor& t) { return huber(p, t); }}};
+  const std::pair<const char*, WithLogits> probabilistic[] = {
+      {"binary_crossentropy", binary_crossentropy},
+      {"categorical_crossentropy", categorical_crossentropy},
+      {"sparse_categorical_crossentropy", sparse_categorical_crossentropy}};
+  for (const auto& [known, fn] : plain)
+    if (name == known) return fn;
+  for (const auto& [known, fn] : probabilistic)
+    if (name == known) return [fn, from_logits](const Variable& p, const Tensor& t) { return fn(p, t, from_logits); };
+  std::string allowed;
+  for (const auto& entry : plain) allowed += std::string(entry.first) + ", ";
+  for (const auto& entry : probabilistic) allowed += std::string(entry.first) + (entry.first == probabilistic[2].first ? "" : ", ");
+  fail("unknown loss '", name, "'; expected one of: ", allowed);
+}
+
+}  // namespace axon

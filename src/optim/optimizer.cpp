@@ -1,0 +1,59 @@
+#include "axon/optimizers.h"
+
+#include <cmath>
+
+#include "axon/ops.h"
+
+namespace axon {
+
+Optimizer::Optimizer(double learning_rate) : learning_rate_(0) { set_learning_rate(learning_rate); }
+
+void Optimizer::set_parameters(std::vector<Variable> parameters) {
+  for (size_t i = 0; i < parameters.size(); ++i)
+    if (!parameters[i].defined()) fail(name(), ": parameter ", i, " is undefined");
+  parameters_ = std::move(parameters);
+  state_.assign(parameters_.size(), {});
+  steps_ = 0;
+}
+
+void Optimizer::set_learning_rate(double learning_rate) {
+  learning_rate_ = check_hyper("optimizer", "learning_rate", learning_rate, 0.0, INFINITY);
+}
+
+void Optimizer::step() {
+  NoGrad no_grad;
+  ++steps_;
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    Variable& p = parameters_[i];
+    if (!p.grad().defined()) continue;
+    if (p.grad().shape() != p.shape()) fail(name(), ": gradient ", p.grad().shape(), " does not match parameter ", p.shape());
+    update(p.value(), p.grad(), state_[i], steps_);
+  }
+}
+
+void Optimizer::zero_grad() {
+  for (Variable& p : parameters_) p.zero_grad();
+}
+
+Tensor& Optimizer::slot(std::map<std::string, Tensor>& slots, const std::string& name, const Tensor& param) {
+  auto it = slots.find(name);
+  if (it == slots.end()) it = slots.emplace(name, Tensor::zeros(param.shape(), param.dtype())).first;
+  return it->second;
+}
+
+double Optimizer::check_hyper(const char* optimizer, const char* name, double value, double low, double high) {
+  if (!(value >= low && value <= high))  // also rejects NaN
+    fail(optimizer, ": ", name, " must be in [", low, ", ", high, "], got ", value);
+  return value;
+}
+
+std::unique_ptr<Optimizer> optimizer(const std::string& name) {
+  if (name == "sgd") return std::make_unique<SGD>();
+  if (name == "adam") return std::make_unique<Adam>();
+  if (name == "adamw") return std::make_unique<AdamW>();
+  if (name == "rmsprop") return std::make_unique<RMSprop>();
+  if (name == "adagrad") return std::make_unique<Adagrad>();
+  fail("unknown optimizer '", name, "'; expected one of: sgd, adam, adamw, rmsprop, adagrad");
+}
+
+}  // namespace axon

@@ -1,0 +1,128 @@
+// The update rule of each optimizer: one loop over the parameter's elements, written
+// for both float and double.
+#include <cmath>
+
+#include "axon/optimizers.h"
+
+namespace axon {
+
+namespace {
+
+// Runs body(p, g, slot pointers..., n) with typed pointers.
+template <class Body>
+void typed(Tensor& param, const Tensor& grad, Body&& body) {
+  dispatch(param.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    body(param.data<T>(), grad.data<T>(), param.numel(), T{});
+  });
+}
+
+template <class T> T* as(Tensor& t) { return t.data<T>(); }
+
+}  // namespace
+
+SGD::SGD(double learning_rate, double momentum, bool nesterov)
+    : Optimizer(learning_rate), momentum_(check_hyper("sgd", "momentum", momentum, 0.0, 1.0)), nesterov_(nesterov) {
+  if (nesterov && momentum == 0.0) fail("sgd: nesterov needs a momentum > 0");
+}
+
+void SGD::update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t) {
+  const double lr = learning_rate();
+  Tensor* buffer = momentum_ > 0 ? &slot(slots, "momentum", param) : nullptr;
+  typed(param, grad, [&](auto* p, const auto* g, int64_t n, auto zero) {
+    using T = decltype(zero);
+    const T rate = static_cast<T>(lr), mu = static_cast<T>(momentum_);
+    if (!buffer) {
+      for (int64_t i = 0; i < n; ++i) p[i] -= rate * g[i];
+      return;
+    }
+    T* b = as<T>(*buffer);
+    for (int64_t i = 0; i < n; ++i) {
+      b[i] = mu * b[i] + g[i];
+      p[i] -= rate * (nesterov_ ? g[i] + mu * b[i] : b[i]);
+    }
+  });
+}
+
+Adam::Adam(double learning_rate, double beta1, double beta2, double epsilon)
+    : Optimizer(learning_rate),
+      beta1_(check_hyper("adam", "beta1", beta1, 0.0, 1.0 - 1e-12)),
+      beta2_(check_hyper("adam", "beta2", beta2, 0.0, 1.0 - 1e-12)),
+      epsilon_(check_hyper("adam", "epsilon", epsilon, 0.0, 1.0)) {}
+
+AdamW::AdamW(double learning_rate, double weight_decay, double beta1, double beta2, double epsilon)
+    : Adam(learning_rate, beta1, beta2, epsilon) {
+  weight_decay_ = check_hyper("adamw", "weight_decay", weight_decay, 0.0, 1.0);
+}
+
+void Adam::update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) {
+  Tensor& m_slot = slot(slots, "m", param);
+  Tensor& v_slot = slot(slots, "v", param);
+  const double lr = learning_rate();
+  const double correction1 = 1.0 - std::pow(beta1_, static_cast<double>(t));
+  const double correction2 = 1.0 - std::pow(beta2_, static_cast<double>(t));
+  typed(param, grad, [&](auto* p, const auto* g, int64_t n, auto zero) {
+    using T = decltype(zero);
+    T* m = as<T>(m_slot);
+    T* v = as<T>(v_slot);
+    const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_), eps = static_cast<T>(epsilon_);
+    const T step = static_cast<T>(lr / correction1), root2 = static_cast<T>(std::sqrt(correction2));
+    const T decay = static_cast<T>(1.0 - lr * weight_decay_);
+    for (int64_t i = 0; i < n; ++i) {
+      m[i] = b1 * m[i] + (T(1) - b1) * g[i];
+      v[i] = b2 * v[i] + (T(1) - b2) * g[i] * g[i];
+      p[i] = p[i] * decay - step * m[i] / (std::sqrt(v[i]) / root2 + eps);
+    }
+  });
+}
+
+RMSprop::RMSprop(double learning_rate, double rho, double momentum, double epsilon)
+    : Optimizer(learning_rate),
+      rho_(check_hyper("rmsprop", "rho", rho, 0.0, 1.0)),
+      momentum_(check_hyper("rmsprop", "momentum", momentum, 0.0, 1.0)),
+      epsilon_(check_hyper("rmsprop", "epsilon", epsilon, 0.0, 1.0)) {}
+
+void RMSprop::update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t) {
+  Tensor& v_slot = slot(slots, "v", param);
+  Tensor* buffer = momentum_ > 0 ? &slot(slots, "momentum", param) : nullptr;
+  const double lr = learning_rate();
+  typed(param, grad, [&](auto* p, const auto* g, int64_t n, auto zero) {
+    using T = decltype(zero);
+    T* v = as<T>(v_slot);
+    T* b = buffer ? as<T>(*buffer) : nullptr;
+    const T rho = static_cast<T>(rho_), mu = static_cast<T>(momentum_), eps = static_cast<T>(epsilon_), rate = static_cast<T>(lr);
+    for (int64_t i = 0; i < n; ++i) {
+      v[i] = rho * v[i] + (T(1) - rho) * g[i] * g[i];
+      const T scaled = g[i] / (std::sqrt(v[i]) + eps);
+      if (b) {
+        b[i] = mu * b[i] + scaled;
+        p[i] -= rate * b[i];
+      } else {
+        p[i] -= rate * scaled;
+      }
+    }
+  });
+}
+
+Adagrad::Adagrad(double learning_rate, double initial_accumulator, double epsilon)
+    : Optimizer(learning_rate),
+      initial_accumulator_(check_hyper("adagrad", "initial_accumulator", initial_accumulator, 0.0, INFINITY)),
+      epsilon_(check_hyper("adagrad", "epsilon", epsilon, 0.0, 1.0)) {}
+
+void Adagrad::update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t) {
+  const bool fresh = !slots.contains("sum");
+  Tensor& s_slot = slot(slots, "sum", param);
+  if (fresh) s_slot.fill(initial_accumulator_);
+  const double lr = learning_rate();
+  typed(param, grad, [&](auto* p, const auto* g, int64_t n, auto zero) {
+    using T = decltype(zero);
+    T* s = as<T>(s_slot);
+    const T eps = static_cast<T>(epsilon_), rate = static_cast<T>(lr);
+    for (int64_t i = 0; i < n; ++i) {
+      s[i] += g[i] * g[i];
+      p[i] -= rate * g[i] / (std::sqrt(s[i]) + eps);
+    }
+  });
+}
+
+}  // namespace axon

@@ -1,0 +1,60 @@
+#include "axon/shape.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "axon/error.h"
+
+namespace axon {
+
+Shape::Shape(std::initializer_list<int64_t> dims) : Shape(std::vector<int64_t>(dims)) {}
+
+Shape::Shape(std::vector<int64_t> dims) : dims_(std::move(dims)) {
+  int64_t total = 1;
+  for (int64_t d : dims_) {
+    if (d < 0) fail("Shape: negative dimension in ", str());
+    if (d != 0 && total > std::numeric_limits<int64_t>::max() / d)
+      fail("Shape: ", str(), " has too many elements");
+    total *= d;
+  }
+}
+
+int64_t Shape::operator[](int64_t i) const { return dims_[static_cast<size_t>(axis(i, "Shape"))]; }
+
+int64_t Shape::numel() const {
+  int64_t total = 1;
+  for (int64_t d : dims_) total *= d;
+  return total;
+}
+
+int64_t Shape::axis(int64_t axis, const char* op) const {
+  const int64_t r = rank();
+  if (axis < -r || axis >= r) fail(op, ": axis ", axis, " is out of range for shape ", str());
+  return axis < 0 ? axis + r : axis;
+}
+
+std::string Shape::str() const {
+  std::string s = "(";
+  for (size_t i = 0; i < dims_.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(dims_[i]);
+  }
+  if (dims_.size() == 1) s += ",";
+  return s + ")";
+}
+
+std::ostream& operator<<(std::ostream& out, const Shape& shape) { return out << shape.str(); }
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  const int64_t rank = std::max(a.rank(), b.rank());
+  std::vector<int64_t> dims(static_cast<size_t>(rank));
+  for (int64_t i = 0; i < rank; ++i) {
+    const int64_t da = i < rank - a.rank() ? 1 : a.dims()[static_cast<size_t>(i - (rank - a.rank()))];
+    const int64_t db = i < rank - b.rank() ? 1 : b.dims()[static_cast<size_t>(i - (rank - b.rank()))];
+    if (da != db && da != 1 && db != 1) fail(op, ": shapes ", a, " and ", b, " cannot be broadcast together");
+    dims[static_cast<size_t>(i)] = da == 1 ? db : da;
+  }
+  return Shape(std::move(dims));
+}
+
+}  // namespace axon
