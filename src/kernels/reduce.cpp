@@ -117,10 +117,11 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
   Tensor result = x;
   const int64_t lead = x.rank() - shape.rank();
   if (lead > 0) {  // fold the leading axes into one and sum it away
-    std::vector<int64_t> dims = shape.dims();
-    dims.insert(dims.begin(), -1);
+    std::vector<int64_t> dims(x.shape().dims().begin() + lead, x.shape().dims().end());
+    int64_t folded = 1;
+    for (int64_t d = 0; d < lead; ++d) folded *= x.dim(d);
+    dims.insert(dims.begin(), folded);
     result = sum_axis(result.reshape(dims), 0, false);
-    result = result.reshape(std::vector<int64_t>(x.shape().dims().begin() + lead, x.shape().dims().end()));
   }
   for (int64_t d = 0; d < shape.rank(); ++d) {
     const int64_t target = shape.dims()[static_cast<size_t>(d)], have = result.dim(d);

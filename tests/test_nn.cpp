@@ -1,0 +1,167 @@
+// Modules, Dense, activations and initializers.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numeric>
+
+#include "axon/axon.h"
+
+namespace axon {
+namespace {
+
+std::pair<double, double> mean_and_variance(const Tensor& t) {
+  const std::vector<double> v = t.to_vector();
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+  double var = 0;
+  for (double x : v) var += (x - mean) * (x - mean);
+  return {mean, var / static_cast<double>(v.size())};
+}
+
+TEST(Initializers, VarianceMatchesKerasFormulas) {
+  Generator gen(3);
+  const int64_t fan_in = 400, fan_out = 200;
+  const Shape shape{fan_in, fan_out};
+  const struct {
+    const char* name;
+    double variance;
+  } cases[] = {{"glorot_uniform", 2.0 / (fan_in + fan_out)}, {"glorot_normal", 2.0 / (fan_in + fan_out)},
+               {"he_uniform", 2.0 / fan_in},                 {"he_normal", 2.0 / fan_in},
+               {"lecun_uniform", 1.0 / fan_in},              {"lecun_normal", 1.0 / fan_in}};
+  for (const auto& c : cases) {
+    const Tensor w = Initializer::from_name(c.name)(shape, fan_in, fan_out, gen);
+    const auto [mean, variance] = mean_and_variance(w);
+    EXPECT_NEAR(mean, 0.0, 0.002) << c.name;
+    EXPECT_NEAR(variance / c.variance, 1.0, 0.03) << c.name;
+    EXPECT_EQ(Initializer::from_name(c.name).name(), c.name);
+  }
+  // Truncated normals never exceed two (scaled) standard deviations.
+  const Tensor he = Initializer::from_name("he_normal")(shape, fan_in, fan_out, gen);
+  const double bound = 2.0 * std::sqrt(2.0 / fan_in) / 0.87962566103423978;
+  for (double v : he.to_vector()) ASSERT_LE(std::abs(v), bound);
+  // Uniform glorot stays within its limit.
+  const double limit = std::sqrt(6.0 / (fan_in + fan_out));
+  for (double v : Initializer()(shape, fan_in, fan_out, gen).to_vector()) ASSERT_LE(std::abs(v), limit);
+}
+
+TEST(Initializers, ConstantsAndErrors) {
+  Generator gen(1);
+  EXPECT_EQ(Initializer::from_name("zeros")({3}, 1, 1, gen).to_vector(), (std::vector<double>{0, 0, 0}));
+  EXPECT_EQ(Initializer::from_name("ones")({2}, 1, 1, gen).to_vector(), (std::vector<double>{1, 1}));
+  EXPECT_EQ(Initializer::constant(0.25)({2}, 1, 1, gen).to_vector(), (std::vector<double>{0.25, 0.25}));
+  try {
+    Initializer::from_name("xavier");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown initializer 'xavier'; expected one of: glorot_uniform"), std::string::npos);
+  }
+}
+
+TEST(Initializers, SameSeedSameWeights) {
+  Generator a(10), b(10);
+  EXPECT_TRUE(Initializer::from_name("he_normal")({20, 30}, 20, 30, a).allclose(Initializer::from_name("he_normal")({20, 30}, 20, 30, b), 0, 0));
+}
+
+TEST(Activations, ByNameAndErrors) {
+  const Variable x(Tensor::from(std::vector<float>{-2, 0.5f}, {1, 2}));
+  EXPECT_EQ(activation("relu")(x).value().to_vector(), (std::vector<double>{0, 0.5}));
+  EXPECT_EQ(activation("linear")(x).value().to_vector(), x.value().to_vector());
+  EXPECT_NEAR(activation("softmax")(x).value().at({0, 1}), 1 / (1 + std::exp(-2.5)), 1e-6);
+  EXPECT_EQ(Activation("tanh").name(), "tanh");
+  try {
+    activation("relu6");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown activation 'relu6'; expected one of: linear, relu"), std::string::npos);
+  }
+  EXPECT_THROW(Dense(4, "sigmoud"), Error);
+}
+
+TEST(Dense, BuildsOnFirstInputAndNamesItsParameters) {
+  Dense layer(3, "relu", {.seed = 5});
+  EXPECT_FALSE(layer.built());
+  EXPECT_TRUE(layer.parameters().empty());
+  const Variable y = layer(Variable(Tensor::ones({4, 7})));
+  EXPECT_TRUE(layer.built());
+  EXPECT_EQ(y.shape(), (Shape{4, 3}));
+  const std::vector<NamedParameter> params = layer.named_parameters();
+  ASSERT_EQ(params.size(), 2u);
+  EXPECT_EQ(params[0].name, "kernel");
+  EXPECT_EQ(params[0].variable.shape(), (Shape{7, 3}));
+  EXPECT_EQ(params[1].name, "bias");
+  EXPECT_EQ(params[1].variable.value().to_vector(), (std::vector<double>{0, 0, 0}));
+  EXPECT_EQ(layer.parameter_count(), 7 * 3 + 3);
+  EXPECT_TRUE(params[0].variable.requires_grad());
+}
+
+TEST(Dense, ComputesActivationOfXWPlusB) {
+  Dense layer(2, "sigmoid", {.kernel_initializer = Initializer::constant(0.5), .bias_initializer = Initializer::constant(-1)});
+  const Variable y = layer(Variable(Tensor::from(std::vector<float>{1, 2, 3, 0, 0, 0}, {2, 3})));
+  const double expected = 1 / (1 + std::exp(-(0.5 * 6 - 1)));
+  EXPECT_NEAR(y.value().at({0, 0}), expected, 1e-6);
+  EXPECT_NEAR(y.value().at({1, 1}), 1 / (1 + std::exp(1.0)), 1e-6);
+}
+
+TEST(Dense, SeedMakesWeightsReproducibleAndGlobalSeedToo) {
+  Dense a(4, "linear", {.seed = 9}), b(4, "linear", {.seed = 9});
+  a(Variable(Tensor::ones({1, 6})));
+  b(Variable(Tensor::ones({1, 6})));
+  EXPECT_TRUE(a.kernel().value().allclose(b.kernel().value(), 0, 0));
+  manual_seed(1);
+  Dense c(4);
+  c(Variable(Tensor::ones({1, 6})));
+  manual_seed(1);
+  Dense d(4);
+  d(Variable(Tensor::ones({1, 6})));
+  EXPECT_TRUE(c.kernel().value().allclose(d.kernel().value(), 0, 0));
+  EXPECT_FALSE(a.kernel().value().allclose(c.kernel().value(), 0, 0));
+}
+
+TEST(Dense, WorksOnTheLastAxisOfHigherRankInputs) {
+  Dense layer(5);
+  EXPECT_EQ(layer(Variable(Tensor::ones({2, 3, 4}))).shape(), (Shape{2, 3, 5}));
+}
+
+TEST(Dense, RejectsBadSettingsAndInputs) {
+  EXPECT_THROW(Dense(0), Error);
+  Dense layer(3);
+  layer(Variable(Tensor::ones({2, 4})));
+  try {
+    layer(Variable(Tensor::ones({2, 5})));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "Dense: input (2, 5) has 5 features; this layer was built for 4");
+  }
+  Dense fresh(3);
+  EXPECT_THROW(fresh(Variable(Tensor::scalar(1))), Error);
+  EXPECT_THROW(fresh(Variable()), Error);
+}
+
+// A module composed of two Dense layers, the way a user would write one.
+class TwoLayer : public Module {
+ public:
+  TwoLayer() {
+    add_module("hidden", hidden_);
+    add_module("output", output_);
+  }
+  Variable forward(const Variable& x) override { return (*output_)((*hidden_)(x)); }
+  std::string type_name() const override { return "TwoLayer"; }
+
+ private:
+  std::shared_ptr<Dense> hidden_ = std::make_shared<Dense>(4, "relu");
+  std::shared_ptr<Dense> output_ = std::make_shared<Dense>(2);
+};
+
+TEST(Module, NestedParametersHavePathsAndModePropagates) {
+  TwoLayer model;
+  model(Variable(Tensor::ones({1, 3})));
+  std::vector<std::string> names;
+  for (const NamedParameter& p : model.named_parameters()) names.push_back(p.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"hidden.kernel", "hidden.bias", "output.kernel", "output.bias"}));
+  EXPECT_EQ(model.parameter_count(), 3 * 4 + 4 + 4 * 2 + 2);
+  EXPECT_TRUE(model.training());
+  model.eval();
+  EXPECT_FALSE(model.training());
+}
+
+}  // namespace
+}  // namespace axon
