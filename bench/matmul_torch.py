@@ -1,4 +1,9 @@
-"""PyTorch's matmul on the same shapes as bench_matmul.cpp; prints GFLOP/s (median of runs)."""
+"""PyTorch's matmul on the same shapes as bench_matmul.cpp; prints GFLOP/s (median of runs).
+
+Usage: OPENBLAS_NUM_THREADS=N python3 bench/matmul_torch.py N
+Debian's torch runs GEMM through the system BLAS (OpenBLAS), whose threads
+torch.set_num_threads does not govern: the caller sets OPENBLAS_NUM_THREADS too.
+"""
 import statistics
 import sys
 import time
@@ -21,7 +26,7 @@ def gflops(m, k, n, trans_a, threads, seconds=0.5):
     return statistics.median(rates)
 
 
-for threads in (1, 2):
-    for m, k, n, trans_a in ((128, 784, 256, 0), (784, 128, 256, 1), (1024, 1024, 1024, 0)):
-        print(f"{m} {k} {n} {trans_a} {threads} {gflops(m, k, n, trans_a, threads):.1f}")
+threads = int(sys.argv[1])
+for m, k, n, trans_a in ((128, 784, 256, 0), (784, 128, 256, 1), (1024, 1024, 1024, 0)):
+    print(f"{m} {k} {n} {trans_a} {threads} {gflops(m, k, n, trans_a, threads):.1f}")
 sys.stdout.flush()
