@@ -14,6 +14,8 @@ struct DenseOptions {
   bool use_bias = true;
   Initializer kernel_initializer = Initializer::Kind::glorot_uniform;
   Initializer bias_initializer = Initializer::Kind::zeros;
+  Regularizer kernel_regularizer = {};
+  Regularizer bias_regularizer = {};
   std::optional<uint64_t> seed;  // else draws from global_generator()
 };
 
@@ -26,11 +28,12 @@ class Dense : public Module {
 
   int64_t units() const { return units_; }
   const std::string& activation_name() const { return activation_name_; }
+  const DenseOptions& options() const { return options_; }
   const Variable& kernel() const { return kernel_; }
   const Variable& bias() const { return bias_; }
 
  protected:
-  void build(const Shape& input_shape) override;
+  void create_weights(const Shape& input_shape) override;
 
  private:
   int64_t units_;

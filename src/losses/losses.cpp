@@ -84,6 +84,9 @@ Variable categorical_crossentropy(const Variable& prediction, const Tensor& targ
 }
 
 Variable sparse_categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+  if (prediction.rank() == 2 && prediction.dim(1) == 1)
+    fail("sparse_categorical_crossentropy: the prediction ", prediction.shape(),
+         " has one unit; it needs one unit per class (for a single sigmoid output use binary_crossentropy)");
   if (from_logits) {
     if (prediction.rank() != 2) fail("sparse_categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
     return softmax_cross_entropy(prediction, target.rank() == 2 ? target.reshape({-1}) : target);

@@ -1,14 +1,18 @@
 #include "axon/module.h"
 
+#include "axon/ops.h"
+
 namespace axon {
 
 Variable Module::operator()(const Variable& x) {
   if (!x.defined()) fail(type_name(), ": input is undefined");
   if (!built_) {
-    build(x.shape());
+    create_weights(x.shape());
     built_ = true;
   }
-  return forward(x);
+  Variable y = forward(x);
+  if (y.rank() >= 1) output_shape_ = Shape(std::vector<int64_t>(y.shape().dims().begin() + 1, y.shape().dims().end()));
+  return y;
 }
 
 std::vector<NamedParameter> Module::named_parameters() const {
@@ -40,16 +44,33 @@ int64_t Module::parameter_count() const {
   return total;
 }
 
+int64_t Module::trainable_parameter_count() const {
+  int64_t total = 0;
+  for (const NamedParameter& p : named_parameters())
+    if (p.trainable) total += p.variable.numel();
+  return total;
+}
+
+Variable Module::regularization_loss() const {
+  Variable total;
+  for (const NamedParameter& p : named_parameters()) {
+    if (!p.regularizer.active()) continue;
+    const Variable penalty = p.regularizer(p.variable);
+    total = total.defined() ? total + penalty : penalty;
+  }
+  return total;
+}
+
 void Module::train(bool training) {
   training_ = training;
   for (auto& [name, child] : children_) child->train(training);
 }
 
-Variable Module::add_weight(const std::string& name, Tensor value, bool trainable) {
+Variable Module::add_weight(const std::string& name, Tensor value, bool trainable, Regularizer regularizer) {
   for (const NamedParameter& p : parameters_)
     if (p.name == name) fail(type_name(), ": weight '", name, "' added twice");
   Variable variable(std::move(value), trainable);
-  parameters_.push_back({name, variable, trainable});
+  parameters_.push_back({name, variable, trainable, regularizer});
   return variable;
 }
 

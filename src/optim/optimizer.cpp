@@ -17,7 +17,9 @@ void Optimizer::set_parameters(std::vector<Variable> parameters) {
 }
 
 void Optimizer::set_learning_rate(double learning_rate) {
-  learning_rate_ = check_hyper("optimizer", "learning_rate", learning_rate, 0.0, INFINITY);
+  if (!std::isfinite(learning_rate) || learning_rate < 0)
+    fail("optimizer: learning_rate must be finite and >= 0, got ", learning_rate);
+  learning_rate_ = learning_rate;
 }
 
 void Optimizer::step() {

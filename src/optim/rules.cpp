@@ -3,17 +3,21 @@
 #include <cmath>
 
 #include "axon/optimizers.h"
+#include "kernels/parallel.h"
 
 namespace axon {
 
 namespace {
 
-// Runs body(p, g, slot pointers..., n) with typed pointers.
+// Runs body(p, g, begin, end, T{}) over [0, numel) in parallel chunks, with typed
+// pointers to the parameter and its gradient.
 template <class Body>
 void typed(Tensor& param, const Tensor& grad, Body&& body) {
   dispatch(param.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    body(param.data<T>(), grad.data<T>(), param.numel(), T{});
+    T* p = param.data<T>();
+    const T* g = grad.data<T>();
+    kernels::parallel_for(param.numel(), 8, [&](int64_t begin, int64_t end) { body(p, g, begin, end, T{}); });
   });
 }
 
@@ -29,15 +33,15 @@ SGD::SGD(double learning_rate, double momentum, bool nesterov)
 void SGD::update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t) {
   const double lr = learning_rate();
   Tensor* buffer = momentum_ > 0 ? &slot(slots, "momentum", param) : nullptr;
-  typed(param, grad, [&](auto* p, const auto* g, int64_t n, auto zero) {
+  typed(param, grad, [&](auto* p, const auto* g, int64_t begin, int64_t end, auto zero) {
     using T = decltype(zero);
     const T rate = static_cast<T>(lr), mu = static_cast<T>(momentum_);
     if (!buffer) {
-      for (int64_t i = 0; i < n; ++i) p[i] -= rate * g[i];
+      for (int64_t i = begin; i < end; ++i) p[i] -= rate * g[i];
       return;
     }
     T* b = as<T>(*buffer);
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = begin; i < end; ++i) {
       b[i] = mu * b[i] + g[i];
       p[i] -= rate * (nesterov_ ? g[i] + mu * b[i] : b[i]);
     }
@@ -61,14 +65,14 @@ void Adam::update(Tensor& param, const Tensor& grad, std::map<std::string, Tenso
   const double lr = learning_rate();
   const double correction1 = 1.0 - std::pow(beta1_, static_cast<double>(t));
   const double correction2 = 1.0 - std::pow(beta2_, static_cast<double>(t));
-  typed(param, grad, [&](auto* p, const auto* g, int64_t n, auto zero) {
+  typed(param, grad, [&](auto* p, const auto* g, int64_t begin, int64_t end, auto zero) {
     using T = decltype(zero);
     T* m = as<T>(m_slot);
     T* v = as<T>(v_slot);
     const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_), eps = static_cast<T>(epsilon_);
     const T step = static_cast<T>(lr / correction1), root2 = static_cast<T>(std::sqrt(correction2));
     const T decay = static_cast<T>(1.0 - lr * weight_decay_);
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = begin; i < end; ++i) {
       m[i] = b1 * m[i] + (T(1) - b1) * g[i];
       v[i] = b2 * v[i] + (T(1) - b2) * g[i] * g[i];
       p[i] = p[i] * decay - step * m[i] / (std::sqrt(v[i]) / root2 + eps);
@@ -86,12 +90,12 @@ void RMSprop::update(Tensor& param, const Tensor& grad, std::map<std::string, Te
   Tensor& v_slot = slot(slots, "v", param);
   Tensor* buffer = momentum_ > 0 ? &slot(slots, "momentum", param) : nullptr;
   const double lr = learning_rate();
-  typed(param, grad, [&](auto* p, const auto* g, int64_t n, auto zero) {
+  typed(param, grad, [&](auto* p, const auto* g, int64_t begin, int64_t end, auto zero) {
     using T = decltype(zero);
     T* v = as<T>(v_slot);
     T* b = buffer ? as<T>(*buffer) : nullptr;
     const T rho = static_cast<T>(rho_), mu = static_cast<T>(momentum_), eps = static_cast<T>(epsilon_), rate = static_cast<T>(lr);
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = begin; i < end; ++i) {
       v[i] = rho * v[i] + (T(1) - rho) * g[i] * g[i];
       const T scaled = g[i] / (std::sqrt(v[i]) + eps);
       if (b) {
@@ -114,11 +118,11 @@ void Adagrad::update(Tensor& param, const Tensor& grad, std::map<std::string, Te
   Tensor& s_slot = slot(slots, "sum", param);
   if (fresh) s_slot.fill(initial_accumulator_);
   const double lr = learning_rate();
-  typed(param, grad, [&](auto* p, const auto* g, int64_t n, auto zero) {
+  typed(param, grad, [&](auto* p, const auto* g, int64_t begin, int64_t end, auto zero) {
     using T = decltype(zero);
     T* s = as<T>(s_slot);
     const T eps = static_cast<T>(epsilon_), rate = static_cast<T>(lr);
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = begin; i < end; ++i) {
       s[i] += g[i] * g[i];
       p[i] -= rate * g[i] / (std::sqrt(s[i]) + eps);
     }

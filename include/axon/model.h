@@ -1,0 +1,137 @@
+#pragma once
+// Model: a Module that trains itself, as Keras's keras.Model. Subclass it, hold layers
+// made with add(), and compose them in call():
+//
+//   class MLP : public axon::Model {
+//     axon::Dense& hidden = add(axon::Dense(10, "relu"));
+//     axon::Dense& output = add(axon::Dense(10, "softmax"));
+//    public:
+//     axon::Variable call(const axon::Variable& x) override { return output(hidden(x)); }
+//   };
+//
+// then compile(optimizer, loss, metrics) and fit / evaluate / predict.
+#include <concepts>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "axon/callback.h"
+#include "axon/logs.h"
+#include "axon/losses.h"
+#include "axon/module.h"
+#include "axon/optimizers.h"
+
+namespace axon {
+
+class Metric;
+struct Batch;
+
+// What compile() accepts for each argument: a Keras name or a configured object.
+struct OptimizerSpec {
+  OptimizerSpec(const char* name);
+  OptimizerSpec(const std::string& name);
+  OptimizerSpec(std::shared_ptr<Optimizer> optimizer);
+  template <std::derived_from<Optimizer> O>
+  OptimizerSpec(O optimizer) : optimizer(std::make_shared<O>(std::move(optimizer))) {}
+  std::shared_ptr<Optimizer> optimizer;
+};
+
+struct LossSpec {
+  LossSpec(const char* name);
+  LossSpec(const std::string& name, bool from_logits = false);
+  LossSpec(std::string name, LossFn fn);  // a custom loss and its display name
+  std::string name;
+  LossFn fn;
+};
+
+struct MetricSpec {
+  MetricSpec(const char* name);
+  MetricSpec(const std::string& name);
+  MetricSpec(std::shared_ptr<Metric> metric);
+  std::shared_ptr<Metric> metric;
+};
+
+struct FitOptions {
+  int epochs = 1;
+  int64_t batch_size = 32;
+  double validation_split = 0.0;  // the last fraction of x/y, taken before shuffling (as Keras)
+  std::optional<std::pair<Tensor, Tensor>> validation_data;  // overrides validation_split
+  bool shuffle = true;
+  std::vector<std::shared_ptr<Callback>> callbacks;
+  int verbose = 1;  // 0 silent; 1 progress bar (one line per epoch when not a terminal); 2 one line per epoch
+  uint64_t seed = 0;  // shuffling order
+  int initial_epoch = 0;  // epochs before this count as done (resuming)
+};
+
+class Model : public Module {
+ public:
+  // The forward computation. x: (batch, ...) -> (batch, ...).
+  virtual Variable call(const Variable& x) = 0;
+  Variable forward(const Variable& x) override { return call(x); }
+  std::string type_name() const override { return "Model"; }
+
+  // Builds the weights for inputs of `input_shape` (without the batch axis).
+  void build(const Shape& input_shape);
+  // The input shape given to build() or to the constructor, if any.
+  const std::optional<Shape>& input_shape() const { return input_shape_; }
+
+  void compile(OptimizerSpec optimizer, LossSpec loss, std::vector<MetricSpec> metrics = {});
+  bool compiled() const { return optimizer_ != nullptr; }
+
+  // x: (n, ...) float32; y: targets for the loss ((n,) class indices, (n, k) ...).
+  History fit(const Tensor& x, const Tensor& y, const FitOptions& options = {});
+  Logs evaluate(const Tensor& x, const Tensor& y, int64_t batch_size = 32, int verbose = 0);
+  Tensor predict(const Tensor& x, int64_t batch_size = 32);
+  Logs train_on_batch(const Tensor& x, const Tensor& y);  // one optimizer step; metrics of this batch
+  Logs test_on_batch(const Tensor& x, const Tensor& y);
+
+  // A Keras-style table: layer, output shape, parameter count, totals.
+  void summary(std::ostream& out) const;
+  std::string summary() const;
+
+  // Copies of every parameter, in named_parameters() order, and their restoration.
+  std::vector<Tensor> get_weights() const;
+  void set_weights(const std::vector<Tensor>& weights);
+
+  Optimizer& optimizer() const;
+  const std::string& loss_name() const { return loss_.name; }
+  const std::vector<std::shared_ptr<Metric>>& metrics() const { return metrics_; }
+
+  bool stop_training = false;  // callbacks set it to end fit() after the current batch
+
+ protected:
+  // Registers a layer as "layers.<n>" and returns a reference that lives as long as
+  // the model.
+  template <class Layer>
+    requires std::derived_from<std::decay_t<Layer>, Module>
+  std::decay_t<Layer>& add(Layer&& layer) {
+    auto owned = std::make_shared<std::decay_t<Layer>>(std::forward<Layer>(layer));
+    add_layer(owned);
+    return *owned;
+  }
+  void add_layer(std::shared_ptr<Module> layer);
+  void set_input_shape(const Shape& input_shape) { input_shape_ = input_shape; }
+
+ private:
+  // The one place a training step happens: zero_grad -> forward -> loss -> backward
+  // -> optimizer step -> metrics.
+  void train_step(const Batch& batch);
+  void test_step(const Batch& batch);
+  Variable compute_loss(const Variable& y_pred, const Tensor& y, bool with_regularization);
+  void reset_metrics();
+  Logs current_logs(const std::string& prefix = "") const;
+  void require_compiled(const char* what) const;
+  void attach_optimizer();
+
+  std::shared_ptr<Optimizer> optimizer_;
+  LossSpec loss_{"mse"};
+  std::vector<std::shared_ptr<Metric>> metrics_;
+  double loss_sum_ = 0.0, loss_count_ = 0.0;  // running mean of the loss over an epoch
+  bool optimizer_attached_ = false;
+  std::optional<Shape> input_shape_;
+};
+
+}  // namespace axon

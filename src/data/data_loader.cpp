@@ -1,0 +1,62 @@
+#include "axon/data_loader.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace axon {
+
+namespace {
+
+Shape with_rows(int64_t rows, const Shape& example) {
+  std::vector<int64_t> dims{rows};
+  dims.insert(dims.end(), example.dims().begin(), example.dims().end());
+  return Shape(std::move(dims));
+}
+
+}  // namespace
+
+DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, int64_t batch_size, bool shuffle, uint64_t seed,
+                       bool drop_last)
+    : dataset_(std::move(dataset)), batch_size_(batch_size), shuffle_(shuffle), drop_last_(drop_last), generator_(seed) {
+  if (!dataset_) fail("DataLoader: the dataset is null");
+  if (batch_size_ < 1) fail("DataLoader: batch_size must be at least 1, got ", batch_size_);
+  const int64_t n = dataset_->size();
+  if (n < 1) fail("DataLoader: the dataset is empty");
+  if (drop_last_ && n < batch_size_)
+    fail("DataLoader: with drop_last, batch_size ", batch_size_, " is larger than the dataset (", n,
+         " examples) and leaves no batch");
+  const int64_t rows = std::min(batch_size_, n);
+  x_buffer_ = Tensor::empty(with_rows(rows, dataset_->x_shape()));
+  y_buffer_ = Tensor::empty(with_rows(rows, dataset_->y_shape()));
+  batch_indices_.reserve(static_cast<size_t>(rows));
+}
+
+int64_t DataLoader::num_batches() const {
+  const int64_t n = dataset_->size();
+  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+}
+
+int64_t DataLoader::size() const { return drop_last_ ? num_batches() * batch_size_ : dataset_->size(); }
+
+void DataLoader::start_epoch() {
+  const int64_t n = dataset_->size();
+  if (shuffle_) {
+    order_ = generator_.permutation(n);
+  } else {
+    order_.resize(static_cast<size_t>(n));
+    std::iota(order_.begin(), order_.end(), int64_t{0});
+  }
+}
+
+Batch DataLoader::batch(int64_t b) {
+  if (b < 0 || b >= num_batches()) fail("DataLoader::batch: batch ", b, " is out of range for ", num_batches(), " batches");
+  if (order_.empty()) start_epoch();
+  const int64_t begin = b * batch_size_;
+  const int64_t end = std::min(begin + batch_size_, static_cast<int64_t>(order_.size()));
+  batch_indices_.assign(order_.begin() + begin, order_.begin() + end);  // within reserved capacity
+  Batch batch{x_buffer_.rows(0, end - begin), y_buffer_.rows(0, end - begin)};
+  dataset_->gather(batch_indices_, batch.x, batch.y);
+  return batch;
+}
+
+}  // namespace axon

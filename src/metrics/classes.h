@@ -1,0 +1,20 @@
+#pragma once
+// Turns a batch of predictions and targets into (true class, predicted class) pairs,
+// the common ground of accuracy, the confusion matrix and precision/recall/F1.
+#include <vector>
+
+#include "axon/metric.h"
+
+namespace axon::metrics {
+
+struct ClassPairs {
+  std::vector<int64_t> truth, predicted;
+  int64_t classes = 0;  // 2 for a one-column (binary) output
+};
+
+ClassPairs to_classes(const char* metric, const Tensor& y_pred, const Tensor& y_true, ClassKind kind, double threshold);
+
+// Argmax of each row of a (batch, classes) tensor, the first index on ties.
+std::vector<int64_t> argmax_rows(const Tensor& scores);
+
+}  // namespace axon::metrics

@@ -1,0 +1,27 @@
+#include "axon/dropout.h"
+
+#include <cmath>
+
+#include "axon/ops.h"
+
+namespace axon {
+
+Dropout::Dropout(double rate, std::optional<uint64_t> seed)
+    : rate_(rate), generator_(seed ? *seed : global_generator().next_u64()) {
+  if (!(rate >= 0.0 && rate < 1.0)) fail("Dropout: rate must be in [0, 1), got ", rate);
+}
+
+Variable Dropout::forward(const Variable& x) {
+  if (!training() || rate_ == 0.0) return x;
+  // mask: 0 with probability rate, else 1 / (1 - rate); compared in 53-bit precision.
+  Tensor mask = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&](auto zero) {
+    using T = decltype(zero);
+    T* m = mask.data<T>();
+    const T keep_scale = static_cast<T>(1.0 / (1.0 - rate_));
+    for (int64_t i = 0; i < mask.numel(); ++i) m[i] = generator_.uniform() < rate_ ? T(0) : keep_scale;
+  });
+  return x * Variable(mask);
+}
+
+}  // namespace axon

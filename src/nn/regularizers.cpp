@@ -1,0 +1,31 @@
+#include "axon/regularizers.h"
+
+#include <cmath>
+
+#include "axon/ops.h"
+
+namespace axon {
+
+namespace {
+
+Regularizer checked(double l1, double l2) {
+  if (!(l1 >= 0) || !(l2 >= 0) || !std::isfinite(l1) || !std::isfinite(l2))
+    fail("regularizer: l1 and l2 must be finite and >= 0, got l1=", l1, ", l2=", l2);
+  return {l1, l2};
+}
+
+}  // namespace
+
+Variable Regularizer::operator()(const Variable& weight) const {
+  checked(l1, l2);
+  Variable penalty(Tensor::scalar(0.0, weight.dtype()));
+  if (l1 != 0.0) penalty = penalty + l1 * sum(abs(weight));
+  if (l2 != 0.0) penalty = penalty + l2 * sum(square(weight));
+  return penalty;
+}
+
+Regularizer L1(double l1) { return checked(l1, 0.0); }
+Regularizer L2(double l2) { return checked(0.0, l2); }
+Regularizer L1L2(double l1, double l2) { return checked(l1, l2); }
+
+}  // namespace axon
