@@ -244,7 +244,8 @@ TEST(DataLoader, OverASubset) {
 }
 
 TEST(DataLoader, BadSettingsAreErrors) {
-  EXPECT_NE(error_of([] { DataLoader(numbered(10), 0); }).find("batch_size must be at least 1, got 0"), std::string::npos);
+  EXPECT_NE(error_of([] { DataLoader(numbered(10), 0); }).find("batch_size must be at least 1, got 0"),
+            std::string::npos);
   EXPECT_NE(error_of([] { DataLoader(numbered(0), 4); }).find("empty"), std::string::npos);
   EXPECT_NE(error_of([] { DataLoader(nullptr, 4); }).find("null"), std::string::npos);
   EXPECT_NE(error_of([] { DataLoader(numbered(3), 4, false, 0, true); }).find("drop_last"), std::string::npos);
@@ -258,7 +259,8 @@ TEST(StandardScaler, PerFeatureMeanAndPopulationStd) {
   const Tensor z = scaler.fit_transform(x);
   EXPECT_EQ(scaler.mean().shape(), Shape{3});
   EXPECT_TRUE(scaler.mean().allclose(Tensor::from(std::vector<double>{2.5, 25, 5}, Shape{3})));
-  EXPECT_TRUE(scaler.scale().allclose(Tensor::from(std::vector<double>{std::sqrt(1.25), std::sqrt(125.0), 1}, Shape{3})));
+  EXPECT_TRUE(
+      scaler.scale().allclose(Tensor::from(std::vector<double>{std::sqrt(1.25), std::sqrt(125.0), 1}, Shape{3})));
   const double a = 1.5 / std::sqrt(1.25), b = 0.5 / std::sqrt(1.25);
   EXPECT_EQ(z.dtype(), DType::f32);
   EXPECT_TRUE(z.allclose(Tensor::from(std::vector<float>{float(-a), float(-a), 0, float(-b), float(-b), 0, float(b),
@@ -281,7 +283,9 @@ TEST(StandardScaler, MisuseIsAnError) {
   StandardScaler scaler;
   EXPECT_NE(error_of([&] { scaler.transform(Tensor::zeros(Shape{2, 3})); }).find("not fitted"), std::string::npos);
   scaler.fit(Tensor::ones(Shape{2, 3}));
-  EXPECT_NE(error_of([&] { scaler.transform(Tensor::zeros(Shape{2, 4})); }).find("fitted on features of shape (3,)"),
+  EXPECT_NE(error_of([&] {
+              scaler.transform(Tensor::zeros(Shape{2, 4}));
+            }).find("fitted on features of shape (3,)"),
             std::string::npos);
   EXPECT_NE(error_of([&] { scaler.fit(Tensor::zeros(Shape{0, 3})); }).find("no examples"), std::string::npos);
 }
@@ -294,7 +298,10 @@ TEST(MinMaxScaler, MapsTrainingRangeAndConstantsToLow) {
   EXPECT_TRUE(scaler.transform(Tensor::from(std::vector<float>{20, 7}, Shape{1, 2}))
                   .allclose(Tensor::from(std::vector<float>{3, -1}, Shape{1, 2})));
   EXPECT_NE(error_of([] { MinMaxScaler(1, 1); }).find("low < high"), std::string::npos);
-  EXPECT_NE(error_of([] { MinMaxScaler().transform(Tensor::zeros(Shape{1, 1})); }).find("not fitted"), std::string::npos);
+  EXPECT_NE(error_of([] {
+              MinMaxScaler().transform(Tensor::zeros(Shape{1, 1}));
+            }).find("not fitted"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { scaler.transform(Tensor::zeros(Shape{1, 3})); }).find("fitted on"), std::string::npos);
 }
 
@@ -302,9 +309,13 @@ TEST(OneHot, EncodesAndRejectsBadLabels) {
   const Tensor encoded = one_hot(Tensor::from(std::vector<float>{2, 0, 1}, Shape{3}), 3);
   EXPECT_EQ(encoded.shape(), (Shape{3, 3}));
   EXPECT_EQ(encoded.to_vector(), (std::vector<double>{0, 0, 1, 1, 0, 0, 0, 1, 0}));
-  EXPECT_NE(error_of([] { one_hot(Tensor::from(std::vector<float>{0, 2.5}, Shape{2}), 3); }).find("labels[1] = 2.5"),
+  EXPECT_NE(error_of([] {
+              one_hot(Tensor::from(std::vector<float>{0, 2.5}, Shape{2}), 3);
+            }).find("labels[1] = 2.5"),
             std::string::npos);
-  EXPECT_NE(error_of([] { one_hot(Tensor::from(std::vector<float>{3}, Shape{1}), 3); }).find("labels[0] = 3 is not a class index in [0, 3)"),
+  EXPECT_NE(error_of([] {
+              one_hot(Tensor::from(std::vector<float>{3}, Shape{1}), 3);
+            }).find("labels[0] = 3 is not a class index in [0, 3)"),
             std::string::npos);
   EXPECT_NE(error_of([] { one_hot(Tensor::from(std::vector<float>{-1}, Shape{1}), 3); }).find("labels[0] = -1"),
             std::string::npos);
@@ -449,7 +460,9 @@ TEST(TakeRows, CopiesRowsInOrder) {
   EXPECT_EQ(rows.shape(), (Shape{3, 3}));
   EXPECT_EQ(rows.to_vector(), (std::vector<double>{4, 104, 204, 0, 100, 200, 4, 104, 204}));
   EXPECT_EQ(take_rows(data->y(), {}).shape(), Shape{0});
-  EXPECT_NE(error_of([&] { take_rows(data->x(), {1, 5}); }).find("indices[1] = 5 is out of range for 5 rows"),
+  EXPECT_NE(error_of([&] {
+              take_rows(data->x(), {1, 5});
+            }).find("indices[1] = 5 is out of range for 5 rows"),
             std::string::npos);
   EXPECT_NE(error_of([&] { take_rows(Tensor::scalar(1), {0}); }).find("rank >= 1"), std::string::npos);
 }
@@ -503,8 +516,10 @@ TEST(FashionMnist, MissingFilesSayWhichPackageToInstall) {
   const std::string saved = previous ? previous : "";
   ::setenv("AXON_FASHION_MNIST_DIR", folder.c_str(), 1);
   const std::string from_env = error_of([] { datasets::fashion_mnist(); });
-  if (previous) ::setenv("AXON_FASHION_MNIST_DIR", saved.c_str(), 1);
-  else ::unsetenv("AXON_FASHION_MNIST_DIR");
+  if (previous)
+    ::setenv("AXON_FASHION_MNIST_DIR", saved.c_str(), 1);
+  else
+    ::unsetenv("AXON_FASHION_MNIST_DIR");
   EXPECT_NE(from_env.find(folder.string()), std::string::npos) << from_env;
   std::filesystem::remove_all(folder);
 }

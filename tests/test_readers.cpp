@@ -17,12 +17,20 @@ namespace {
 
 using Bytes = std::string;  // raw file contents
 
+// This process's scratch folder, removed when the tests end.
+std::filesystem::path scratch_root() {
+  return std::filesystem::path(testing::TempDir()) / ("axon_readers_" + std::to_string(::getpid()));
+}
+
+class RemoveScratch : public testing::Environment {
+  void TearDown() override { std::filesystem::remove_all(scratch_root()); }
+};
+[[maybe_unused]] testing::Environment* const remove_scratch = testing::AddGlobalTestEnvironment(new RemoveScratch);
+
 // A fresh empty folder for one test.
 std::string temp_folder() {
   const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path folder = std::filesystem::path(testing::TempDir()) /
-                                       ("axon_readers_" + std::to_string(::getpid())) /
-                                       (std::string(info->test_suite_name()) + "." + info->name());
+  const std::filesystem::path folder = scratch_root() / (std::string(info->test_suite_name()) + "." + info->name());
   std::filesystem::remove_all(folder);
   std::filesystem::create_directories(folder);
   return folder.string();
@@ -180,7 +188,8 @@ TEST(ReadIdx, CorruptGzipStreamIsAnError) {
   const Bytes gz = read_bytes(write_gz(folder + "/full.gz", content));
   ASSERT_EQ(read_idx(folder + "/full.gz").numel(), 4000);
   // The trailer is CRC-32 (4 bytes) then the length (4 bytes); before it, deflate data.
-  const std::pair<size_t, const char*> corruptions[] = {{6, "incorrect data check"}, {2, "incorrect length check"}, {20, ""}};
+  const std::pair<size_t, const char*> corruptions[] = {
+      {6, "incorrect data check"}, {2, "incorrect length check"}, {20, ""}};
   for (const auto& [from_end, expected] : corruptions) {
     Bytes bad = gz;
     bad[bad.size() - from_end] ^= 0x55;
@@ -198,7 +207,8 @@ TEST(ReadIdx, BadHeadersAreErrors) {
   };
   EXPECT_NE(message("magic", Bytes{'\x01', '\0', '\x08', '\x01', '\0', '\0', '\0', '\0'}).find("not an IDX file"),
             std::string::npos);
-  EXPECT_NE(message("type", idx_header(0x0A, {1}) + Bytes(1, '\0')).find("unknown IDX data type 0x0a"), std::string::npos);
+  EXPECT_NE(message("type", idx_header(0x0A, {1}) + Bytes(1, '\0')).find("unknown IDX data type 0x0a"),
+            std::string::npos);
   EXPECT_NE(message("rank0", idx_header(0x08, {})).find("rank 0"), std::string::npos);
   EXPECT_NE(message("tiny", Bytes{'\0', '\0'}).find("too short"), std::string::npos);
   EXPECT_NE(message("dims", idx_header(0x08, {2, 3}).substr(0, 9)).find("truncated"), std::string::npos);
@@ -225,7 +235,8 @@ TEST(ReadIdx, MissingFileNamesThePath) {
 // ---------------------------------------------------------------------------------- CSV
 
 TEST(ReadCsv, HeaderLastColumnLabelCrlfAndTrailingNewline) {
-  const std::string path = write_file(temp_folder() + "/data.csv", "age,\"height, cm\",label\r\n31,180.5,1\r\n-2.5e1, +7 ,0\r\n");
+  const std::string path =
+      write_file(temp_folder() + "/data.csv", "age,\"height, cm\",label\r\n31,180.5,1\r\n-2.5e1, +7 ,0\r\n");
   const CsvData data = read_csv(path);
   EXPECT_EQ(data.x.shape(), (Shape{2, 2}));
   EXPECT_EQ(data.y.shape(), (Shape{2}));
@@ -289,7 +300,8 @@ TEST(ReadCsv, UnknownLabelColumnListsTheColumns) {
 
 TEST(ReadCsv, FilesWithoutDataAreErrors) {
   const std::string folder = temp_folder();
-  EXPECT_NE(error_of([&] { read_csv(write_file(folder + "/h.csv", "a,b\n")); }).find("no data rows"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_csv(write_file(folder + "/h.csv", "a,b\n")); }).find("no data rows"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { read_csv(write_file(folder + "/e.csv", "")); }).find("empty"), std::string::npos);
   EXPECT_NE(error_of([&] { read_csv(write_file(folder + "/one.csv", "a\n1\n")); }).find("at least one feature"),
             std::string::npos);
@@ -322,8 +334,9 @@ Bytes le(std::initializer_list<T> values) {
 }
 
 TEST(ReadNpy, Version1Float32) {
-  const std::string path = write_file(temp_folder() + "/a.npy", npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
-                                                                          le<float>({1, 2, 3, 4, 5, 6.5f})));
+  const std::string path = write_file(
+      temp_folder() + "/a.npy",
+      npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", le<float>({1, 2, 3, 4, 5, 6.5f})));
   const Tensor t = read_npy(path);
   EXPECT_EQ(t.shape(), (Shape{2, 3}));
   EXPECT_EQ(t.dtype(), DType::f32);
@@ -331,9 +344,9 @@ TEST(ReadNpy, Version1Float32) {
 }
 
 TEST(ReadNpy, Version2Float64StaysFloat64) {
-  const std::string path =
-      write_file(temp_folder() + "/b.npy", npy_file(2, "{\"descr\": \"<f8\", \"fortran_order\": False, \"shape\": (3,)}",
-                                                    le<double>({0.1, -2, 1e300})));
+  const std::string path = write_file(
+      temp_folder() + "/b.npy",
+      npy_file(2, "{\"descr\": \"<f8\", \"fortran_order\": False, \"shape\": (3,)}", le<double>({0.1, -2, 1e300})));
   const Tensor t = read_npy(path);
   EXPECT_EQ(t.shape(), (Shape{3}));
   EXPECT_EQ(t.dtype(), DType::f64);
@@ -342,26 +355,30 @@ TEST(ReadNpy, Version2Float64StaysFloat64) {
 
 TEST(ReadNpy, IntegerTypesBecomeFloat32) {
   const std::string folder = temp_folder();
-  const Tensor u1 = read_npy(write_file(folder + "/u1.npy", npy_file(3, "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }",
-                                                                     Bytes{'\0', '\x01', '\x7f', '\xff'})));
+  const Tensor u1 =
+      read_npy(write_file(folder + "/u1.npy", npy_file(3, "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 2), }",
+                                                       Bytes{'\0', '\x01', '\x7f', '\xff'})));
   EXPECT_EQ(u1.dtype(), DType::f32);
   EXPECT_EQ(u1.to_vector(), (std::vector<double>{0, 1, 127, 255}));
-  const Tensor i8 = read_npy(write_file(folder + "/i8.npy", npy_file(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
-                                                                     le<int64_t>({-5, 0, 1LL << 40}))));
+  const Tensor i8 =
+      read_npy(write_file(folder + "/i8.npy", npy_file(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
+                                                       le<int64_t>({-5, 0, 1LL << 40}))));
   EXPECT_EQ(i8.to_vector(), (std::vector<double>{-5, 0, 1099511627776.0}));
-  const Tensor i4 = read_npy(write_file(folder + "/i4.npy", npy_file(1, "{'shape': (1, 2), 'fortran_order': False, 'descr': '<i4'}",
-                                                                     le<int32_t>({-7, 9}))));
+  const Tensor i4 =
+      read_npy(write_file(folder + "/i4.npy", npy_file(1, "{'shape': (1, 2), 'fortran_order': False, 'descr': '<i4'}",
+                                                       le<int32_t>({-7, 9}))));
   EXPECT_EQ(i4.shape(), (Shape{1, 2}));
   EXPECT_EQ(i4.to_vector(), (std::vector<double>{-7, 9}));
-  const Tensor scalar = read_npy(write_file(folder + "/s.npy", npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }",
-                                                                        le<float>({42}))));
+  const Tensor scalar = read_npy(write_file(
+      folder + "/s.npy", npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", le<float>({42}))));
   EXPECT_EQ(scalar.shape(), Shape{});
   EXPECT_EQ(scalar.item(), 42);
 }
 
 TEST(ReadNpy, FortranOrderIsAnError) {
-  const std::string path = write_file(temp_folder() + "/f.npy", npy_file(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 1), }",
-                                                                          le<float>({1, 2})));
+  const std::string path =
+      write_file(temp_folder() + "/f.npy",
+                 npy_file(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 1), }", le<float>({1, 2})));
   EXPECT_NE(error_of([&] { read_npy(path); }).find("Fortran"), std::string::npos);
 }
 
@@ -382,14 +399,17 @@ TEST(ReadNpy, BadFilesAreErrors) {
             std::string::npos);
   EXPECT_NE(message("k.npy", npy_file(1, "{'descr': '<f4', 'shape': (1,), }", le<float>({1}))).find("needs the keys"),
             std::string::npos);
-  EXPECT_NE(message("u.npy", npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", le<float>({1})))
-                .find("unknown key 'x'"),
+  EXPECT_NE(
+      message("u.npy", npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'x': 1}", le<float>({1})))
+          .find("unknown key 'x'"),
+      std::string::npos);
+  EXPECT_NE(message("s.npy", npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", ""))
+                .find("bad header"),
             std::string::npos);
-  EXPECT_NE(message("s.npy", npy_file(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", "")).find("bad header"),
-            std::string::npos);
-  EXPECT_NE(message("o.npy", npy_file(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", ""))
-                .find("overflow"),
-            std::string::npos);
+  EXPECT_NE(
+      message("o.npy", npy_file(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", ""))
+          .find("overflow"),
+      std::string::npos);
   Bytes long_header = npy_file(1, dict, le<float>({1, 2, 3, 4, 5, 6}));
   long_header[8] = '\xff';
   long_header[9] = '\xff';  // 65535 bytes of header in a 152-byte file
@@ -419,7 +439,8 @@ TEST(WriteNpy, RoundTripsShapesAndDtypes) {
   for (size_t i = 0; i < tensors.size(); ++i) {
     const std::string path = folder + "/t" + std::to_string(i) + ".npy";
     write_npy(path, tensors[i]);
-    EXPECT_EQ(read_bytes(path).find('\n') + 1, read_bytes(path).size() - tensors[i].numel() * dtype_size(tensors[i].dtype()));
+    EXPECT_EQ(read_bytes(path).find('\n') + 1,
+              read_bytes(path).size() - tensors[i].numel() * dtype_size(tensors[i].dtype()));
     EXPECT_EQ(read_bytes(path).find('\n') % 64, 63u) << i;
     const Tensor back = read_npy(path);
     EXPECT_EQ(back.shape(), tensors[i].shape()) << i;

@@ -128,7 +128,8 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
     if (names.empty()) {  // the first line fixes the columns
       columns = cells.size();
       if (columns < 2)
-        fail("read_csv: ", path, ": row ", row, " has ", columns, " column; at least one feature and a label are needed");
+        fail("read_csv: ", path, ": row ", row, " has ", columns,
+             " column; at least one feature and a label are needed");
       if (options.header) {
         names = cells;
         names_from = "the header";
@@ -140,7 +141,8 @@ CsvData read_csv(const std::string& path, const CsvOptions& options) {
       if (options.header) return;
     }
     if (cells.size() != columns)
-      fail("read_csv: ", path, ": row ", row, " has ", cells.size(), " columns, expected ", columns, " as ", names_from);
+      fail("read_csv: ", path, ": row ", row, " has ", cells.size(), " columns, expected ", columns, " as ",
+           names_from);
     for (size_t c = 0; c < columns; ++c) {
       const std::string& cell = cells[c];
       if (cell.empty()) fail("read_csv: ", path, ": row ", row, ", column ", column_name(c), ": the cell is empty");

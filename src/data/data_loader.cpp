@@ -17,7 +17,11 @@ Shape with_rows(int64_t rows, const Shape& example) {
 
 DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, int64_t batch_size, bool shuffle, uint64_t seed,
                        bool drop_last)
-    : dataset_(std::move(dataset)), batch_size_(batch_size), shuffle_(shuffle), drop_last_(drop_last), generator_(seed) {
+    : dataset_(std::move(dataset)),
+      batch_size_(batch_size),
+      shuffle_(shuffle),
+      drop_last_(drop_last),
+      generator_(seed) {
   if (!dataset_) fail("DataLoader: the dataset is null");
   if (batch_size_ < 1) fail("DataLoader: batch_size must be at least 1, got ", batch_size_);
   const int64_t n = dataset_->size();
@@ -49,7 +53,8 @@ void DataLoader::start_epoch() {
 }
 
 Batch DataLoader::batch(int64_t b) {
-  if (b < 0 || b >= num_batches()) fail("DataLoader::batch: batch ", b, " is out of range for ", num_batches(), " batches");
+  if (b < 0 || b >= num_batches())
+    fail("DataLoader::batch: batch ", b, " is out of range for ", num_batches(), " batches");
   if (order_.empty()) start_epoch();
   const int64_t begin = b * batch_size_;
   const int64_t end = std::min(begin + batch_size_, static_cast<int64_t>(order_.size()));

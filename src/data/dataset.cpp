@@ -42,8 +42,8 @@ void copy_rows(const Tensor& src, const std::vector<int64_t>& indices, Tensor& d
     auto* d = static_cast<std::byte*>(dst.raw());
     kernels::parallel_for(count, row, [&](int64_t begin, int64_t end) {
       for (int64_t k = begin; k < end; ++k)
-        std::memcpy(d + static_cast<size_t>(k) * row_bytes, s + static_cast<size_t>(indices[static_cast<size_t>(k)]) * row_bytes,
-                    row_bytes);
+        std::memcpy(d + static_cast<size_t>(k) * row_bytes,
+                    s + static_cast<size_t>(indices[static_cast<size_t>(k)]) * row_bytes, row_bytes);
     });
     return;
   }
@@ -91,12 +91,15 @@ TensorDataset::TensorDataset(Tensor x, Tensor y) : x_(std::move(x)), y_(std::mov
   if (!x_.defined() || !y_.defined()) fail("TensorDataset: x and y must be defined tensors");
   if (x_.rank() < 1) fail("TensorDataset: x needs a first (example) axis, got shape ", x_.shape());
   if (y_.rank() < 1) fail("TensorDataset: y needs a first (example) axis, got shape ", y_.shape());
-  if (x_.dim(0) != y_.dim(0))
-    fail("TensorDataset: x has ", x_.dim(0), " examples but y has ", y_.dim(0));
+  if (x_.dim(0) != y_.dim(0)) fail("TensorDataset: x has ", x_.dim(0), " examples but y has ", y_.dim(0));
 }
 
-Shape TensorDataset::x_shape() const { return Shape(std::vector<int64_t>(x_.shape().dims().begin() + 1, x_.shape().dims().end())); }
-Shape TensorDataset::y_shape() const { return Shape(std::vector<int64_t>(y_.shape().dims().begin() + 1, y_.shape().dims().end())); }
+Shape TensorDataset::x_shape() const {
+  return Shape(std::vector<int64_t>(x_.shape().dims().begin() + 1, x_.shape().dims().end()));
+}
+Shape TensorDataset::y_shape() const {
+  return Shape(std::vector<int64_t>(y_.shape().dims().begin() + 1, y_.shape().dims().end()));
+}
 
 Example TensorDataset::get(int64_t index) const {
   check_index("TensorDataset::get", index, size());

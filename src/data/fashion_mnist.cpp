@@ -26,7 +26,8 @@ void load_split(const std::string& images_path, const std::string& labels_path, 
   });
   const float* classes = labels.data<float>();
   for (int64_t i = 0; i < labels.numel(); ++i)
-    if (classes[i] < 0 || classes[i] > 9) fail("fashion_mnist: ", labels_path, ": label ", i, " is ", classes[i], ", not in 0..9");
+    if (classes[i] < 0 || classes[i] > 9)
+      fail("fashion_mnist: ", labels_path, ": label ", i, " is ", classes[i], ", not in 0..9");
   x = images.reshape({images.dim(0), 784});
   y = labels;
 }
@@ -45,7 +46,8 @@ ImageData fashion_mnist(const std::string& directory) {
   std::string paths[4];
   for (int i = 0; i < 4; ++i) {
     paths[i] = (root / names[i]).string();
-    if (!std::filesystem::is_regular_file(paths[i]))
+    std::error_code unreadable;
+    if (!std::filesystem::is_regular_file(paths[i], unreadable))
       fail("fashion_mnist: ", paths[i], " not found; install the Debian package dataset-fashion-mnist",
            " (scripts/bootstrap data), or set AXON_FASHION_MNIST_DIR to a folder holding the four files");
   }

@@ -150,8 +150,9 @@ Tensor read_idx(const std::string& path) {
   const IdxType* type = nullptr;
   for (const IdxType& t : kTypes)
     if (t.code == magic[2]) type = &t;
-  if (!type) fail("read_idx: ", path, ": unknown IDX data type ", hex_byte(magic[2]),
-                 " (known: 0x08 ubyte, 0x09 byte, 0x0b short, 0x0c int, 0x0d float, 0x0e double)");
+  if (!type)
+    fail("read_idx: ", path, ": unknown IDX data type ", hex_byte(magic[2]),
+         " (known: 0x08 ubyte, 0x09 byte, 0x0b short, 0x0c int, 0x0d float, 0x0e double)");
   const int rank = magic[3];
   if (rank == 0) fail("read_idx: ", path, ": rank 0; an IDX file needs at least one dimension");
 

@@ -50,17 +50,25 @@ class HeaderParser {
     while (skip_space(), peek() != '}') {
       const std::string key = string_literal();
       expect(':');
-      bool* seen = key == "descr" ? &seen_descr : key == "fortran_order" ? &seen_order : key == "shape" ? &seen_shape : nullptr;
+      bool* seen = key == "descr"           ? &seen_descr
+                   : key == "fortran_order" ? &seen_order
+                   : key == "shape"         ? &seen_shape
+                                            : nullptr;
       if (!seen) bad("unknown key '" + key + "'");
       if (*seen) bad("duplicate key '" + key + "'");
       *seen = true;
       skip_space();
-      if (key == "descr") header.descr = string_literal();
-      else if (key == "fortran_order") header.fortran_order = boolean();
-      else header.shape = tuple();
+      if (key == "descr")
+        header.descr = string_literal();
+      else if (key == "fortran_order")
+        header.fortran_order = boolean();
+      else
+        header.shape = tuple();
       skip_space();
-      if (peek() == ',') ++pos_;
-      else if (peek() != '}') bad("expected ',' or '}'");
+      if (peek() == ',')
+        ++pos_;
+      else if (peek() != '}')
+        bad("expected ',' or '}'");
     }
     ++pos_;
     skip_space();
@@ -104,14 +112,17 @@ class HeaderParser {
       if (peek() < '0' || peek() > '9') bad("expected a dimension");
       int64_t dim = 0;
       while (peek() >= '0' && peek() <= '9') {
-        if (__builtin_mul_overflow(dim, 10, &dim) || __builtin_add_overflow(dim, peek() - '0', &dim)) bad("dimension too large");
+        if (__builtin_mul_overflow(dim, 10, &dim) || __builtin_add_overflow(dim, peek() - '0', &dim))
+          bad("dimension too large");
         ++pos_;
       }
       if (peek() == 'L') ++pos_;  // Python 2 long
       dims.push_back(dim);
       skip_space();
-      if (peek() == ',') ++pos_;
-      else if (peek() != ')') bad("expected ',' or ')' in the shape");
+      if (peek() == ',')
+        ++pos_;
+      else if (peek() != ')')
+        bad("expected ',' or ')' in the shape");
     }
     ++pos_;
     return dims;
@@ -124,11 +135,14 @@ class HeaderParser {
 
 struct File {
   FILE* f;
-  ~File() { if (f) std::fclose(f); }
+  ~File() {
+    if (f) std::fclose(f);
+  }
 };
 
 void read_exact(FILE* f, void* buffer, size_t n, const std::string& path, const char* what) {
-  if (std::fread(buffer, 1, n, f) != n) fail("read_npy: ", path, ": cannot read the ", what, " (", std::strerror(errno), ")");
+  if (std::fread(buffer, 1, n, f) != n)
+    fail("read_npy: ", path, ": cannot read the ", what, " (", std::strerror(errno), ")");
 }
 
 template <class In>
@@ -152,7 +166,8 @@ Tensor read_npy(const std::string& path) {
   unsigned char prefix[12];
   if (file_size < 10) fail("read_npy: ", path, " is too short for an NPY file (", file_size, " bytes)");
   read_exact(file.f, prefix, 8, path, "magic");
-  if (std::memcmp(prefix, kMagic, kMagicSize) != 0) fail("read_npy: ", path, " is not an NPY file (no \\x93NUMPY magic)");
+  if (std::memcmp(prefix, kMagic, kMagicSize) != 0)
+    fail("read_npy: ", path, " is not an NPY file (no \\x93NUMPY magic)");
   const int major = prefix[6], minor = prefix[7];
   if (major < 1 || major > 3 || minor != 0) fail("read_npy: ", path, ": unsupported NPY version ", major, ".", minor);
   uint64_t prefix_size = 10;
@@ -164,11 +179,14 @@ Tensor read_npy(const std::string& path) {
     prefix_size = 12;
     if (file_size < prefix_size) fail("read_npy: ", path, " is too short for an NPY v", major, " header");
     read_exact(file.f, prefix + 8, 4, path, "header length");
-    header_size = uint32_t{prefix[8]} | uint32_t{prefix[9]} << 8 | uint32_t{prefix[10]} << 16 | uint32_t{prefix[11]} << 24;
+    header_size =
+        uint32_t{prefix[8]} | uint32_t{prefix[9]} << 8 | uint32_t{prefix[10]} << 16 | uint32_t{prefix[11]} << 24;
   }
-  if (header_size > kMaxHeader) fail("read_npy: ", path, ": header of ", header_size, " bytes is over the limit of ", kMaxHeader);
+  if (header_size > kMaxHeader)
+    fail("read_npy: ", path, ": header of ", header_size, " bytes is over the limit of ", kMaxHeader);
   if (prefix_size + header_size > file_size)
-    fail("read_npy: ", path, " is truncated: the header needs ", prefix_size + header_size, " bytes, the file has ", file_size);
+    fail("read_npy: ", path, " is truncated: the header needs ", prefix_size + header_size, " bytes, the file has ",
+         file_size);
   std::string text(header_size, '\0');
   read_exact(file.f, text.data(), header_size, path, "header");
   const NpyHeader header = HeaderParser(path, text).parse();
@@ -177,7 +195,8 @@ Tensor read_npy(const std::string& path) {
   for (const NpyType& t : kTypes)
     if (header.descr == t.descr) type = &t;
   if (!type)
-    fail("read_npy: ", path, ": dtype '", header.descr, "' is not supported (supported: <f4 <f8 |u1 <i4 <i8 |i1 |b1, little-endian)");
+    fail("read_npy: ", path, ": dtype '", header.descr,
+         "' is not supported (supported: <f4 <f8 |u1 <i4 <i8 |i1 |b1, little-endian)");
   if (header.fortran_order) fail("read_npy: ", path, ": Fortran-order arrays are not supported; save with C order");
   int64_t data_bytes = static_cast<int64_t>(type->size);
   for (int64_t d : header.shape)
@@ -185,8 +204,8 @@ Tensor read_npy(const std::string& path) {
   const Shape shape(header.shape);
   const uint64_t have = file_size - prefix_size - header_size;
   if (have != static_cast<uint64_t>(data_bytes))
-    fail("read_npy: ", path, have < static_cast<uint64_t>(data_bytes) ? " is truncated" : " has trailing bytes", ": ", shape,
-         " of ", header.descr, " needs ", data_bytes, " bytes of data, the file has ", have);
+    fail("read_npy: ", path, have < static_cast<uint64_t>(data_bytes) ? " is truncated" : " has trailing bytes", ": ",
+         shape, " of ", header.descr, " needs ", data_bytes, " bytes of data, the file has ", have);
 
   const std::string_view descr = header.descr;
   Tensor out = Tensor::empty(shape, descr == "<f8" ? DType::f64 : DType::f32);
@@ -198,11 +217,16 @@ Tensor read_npy(const std::string& path) {
   read_exact(file.f, raw.data(), raw.size(), path, "data");
   float* values = out.data<float>();
   const int64_t n = shape.numel();
-  if (descr == "|u1") convert_to_float<uint8_t>(raw.data(), values, n);
-  else if (descr == "|i1") convert_to_float<int8_t>(raw.data(), values, n);
-  else if (descr == "|b1") for (int64_t i = 0; i < n; ++i) values[i] = raw[static_cast<size_t>(i)] != 0;
-  else if (descr == "<i4") convert_to_float<int32_t>(raw.data(), values, n);
-  else convert_to_float<int64_t>(raw.data(), values, n);
+  if (descr == "|u1")
+    convert_to_float<uint8_t>(raw.data(), values, n);
+  else if (descr == "|i1")
+    convert_to_float<int8_t>(raw.data(), values, n);
+  else if (descr == "|b1")
+    for (int64_t i = 0; i < n; ++i) values[i] = raw[static_cast<size_t>(i)] != 0;
+  else if (descr == "<i4")
+    convert_to_float<int32_t>(raw.data(), values, n);
+  else
+    convert_to_float<int64_t>(raw.data(), values, n);
   return out;
 }
 
@@ -262,7 +286,8 @@ void write_npy(const std::string& path, const Tensor& tensor) {
     fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0 && errno != EEXIST) break;
   }
-  if (fd < 0) fail("write_npy: cannot write ", path, ": cannot create a file in ", folder.string(), ": ", std::strerror(errno));
+  if (fd < 0)
+    fail("write_npy: cannot write ", path, ": cannot create a file in ", folder.string(), ": ", std::strerror(errno));
 
   auto abandon = [&](const char* step) {
     const int error = errno;
@@ -280,7 +305,8 @@ void write_npy(const std::string& path, const Tensor& tensor) {
 
   // Make the rename itself durable. Some file systems cannot fsync a folder (EINVAL).
   const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) fail("write_npy: ", path, " was written but its folder cannot be opened to sync it: ", std::strerror(errno));
+  if (dir < 0)
+    fail("write_npy: ", path, " was written but its folder cannot be opened to sync it: ", std::strerror(errno));
   const int synced = ::fsync(dir);
   const int error = errno;
   ::close(dir);

@@ -44,7 +44,8 @@ Tensor map_elements(const Tensor& x, G&& g) {
     const T* in = x.data<T>();
     T* o = out.data<T>();
     for (int64_t r = 0; r < n; ++r)
-      for (int64_t j = 0; j < features; ++j) o[r * features + j] = static_cast<T>(g(j, static_cast<double>(in[r * features + j])));
+      for (int64_t j = 0; j < features; ++j)
+        o[r * features + j] = static_cast<T>(g(j, static_cast<double>(in[r * features + j])));
   });
   return out;
 }

@@ -15,7 +15,8 @@ namespace {
 // Example indices grouped by class label, classes in ascending order of label.
 std::vector<std::vector<int64_t>> group_by_class(const char* op, const Tensor& labels, int64_t n) {
   if (!labels.defined() || labels.rank() < 1 || labels.dim(0) != n || labels.numel() != n)
-    fail(op, ": labels need one value per example (shape (", n, ",)), got ", labels.defined() ? labels.shape().str() : "undefined");
+    fail(op, ": labels need one value per example (shape (", n, ",)), got ",
+         labels.defined() ? labels.shape().str() : "undefined");
   const std::vector<double> values = labels.to_vector();
   std::map<double, std::vector<int64_t>> classes;
   for (int64_t i = 0; i < n; ++i) {
@@ -89,8 +90,7 @@ TrainTestSplit train_test_split(const Tensor& x, const Tensor& y, double test_si
   if (!(test_size > 0.0 && test_size < 1.0)) fail("train_test_split: test_size must be in (0, 1), got ", test_size);
   const int64_t n = x.dim(0);
   const auto n_test = static_cast<int64_t>(std::ceil(test_size * static_cast<double>(n)));
-  if (n_test >= n)
-    fail("train_test_split: test_size ", test_size, " of ", n, " examples leaves no training examples");
+  if (n_test >= n) fail("train_test_split: test_size ", test_size, " of ", n, " examples leaves no training examples");
 
   Generator gen(seed);
   std::vector<int64_t> train, test;
@@ -119,8 +119,10 @@ TrainTestSplit train_test_split(const Tensor& x, const Tensor& y, double test_si
 std::vector<Fold> k_fold(int64_t n, int64_t k, bool shuffle, uint64_t seed) {
   check_folds("k_fold", n, k);
   std::vector<int64_t> order(static_cast<size_t>(n));
-  if (shuffle) order = Generator(seed).permutation(n);
-  else std::iota(order.begin(), order.end(), int64_t{0});
+  if (shuffle)
+    order = Generator(seed).permutation(n);
+  else
+    std::iota(order.begin(), order.end(), int64_t{0});
   std::vector<Fold> folds;
   int64_t start = 0;
   for (int64_t f = 0; f < k; ++f) {
