@@ -1,7 +1,7 @@
 // Trains the 784-256-128-10 relu MLP on Fashion-MNIST (glorot-uniform weights, zero
 // biases, Adam 1e-3, batch 128, shuffled) and prints one line of figures:
 //   axon threads=2 epoch_seconds=[...] median=... test_accuracy=... peak_rss_mb=...
-// Usage: bench_mlp [epochs]   (AXON_NUM_THREADS sets the threads)
+// Usage: bench_mlp [epochs] [seed]   (AXON_NUM_THREADS sets the threads)
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,8 +15,9 @@ using namespace axon;
 
 int main(int argc, char** argv) {
   const int epochs = argc > 1 ? std::atoi(argv[1]) : 3;
+  const uint64_t seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 0;
   const auto data = datasets::fashion_mnist();
-  manual_seed(0);
+  manual_seed(seed);
   Sequential model(Shape{784});
   model.add(Dense(256, "relu"));
   model.add(Dense(128, "relu"));
@@ -30,7 +31,7 @@ int main(int argc, char** argv) {
   timer->epoch_end = [&](int, const Logs&) {
     seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   };
-  model.fit(data.x_train, data.y_train, {.epochs = epochs, .batch_size = 128, .callbacks = {timer}, .verbose = 0});
+  model.fit(data.x_train, data.y_train, {.epochs = epochs, .batch_size = 128, .callbacks = {timer}, .verbose = 0, .seed = seed});
   const double accuracy = model.evaluate(data.x_test, data.y_test, 1000).at("accuracy");
 
   std::vector<double> sorted = seconds;

@@ -51,6 +51,12 @@ class Variable {
   // The same value, cut from the graph.
   Variable detach() const;
 
+  // For the output of sigmoid or a last-axis softmax: the Variable it was computed
+  // from (undefined otherwise), so a cross-entropy loss can work from logits, stably
+  // and fused, as Keras does with a softmax output layer.
+  Variable logits() const;
+  void remember_logits(const Variable& logits);
+
  private:
   std::shared_ptr<detail::Node> node_;
 };

@@ -16,6 +16,7 @@ struct Node {
   const char* op = "leaf";
   std::vector<std::shared_ptr<Node>> inputs;
   BackwardFn backward;
+  std::shared_ptr<Node> logits;  // set by sigmoid and last-axis softmax: their input
 
   // Tears the graph down iteratively: the default recursive destruction of a long
   // chain (say 100,000 ops) would overflow the stack.
@@ -140,6 +141,18 @@ void Variable::zero_grad() {
   node_->grad = Tensor();
 }
 Variable Variable::detach() const { return Variable(value(), false); }
+
+void Variable::remember_logits(const Variable& logits) {
+  require(node_, "remember_logits");
+  node_->logits = logits.node_;
+}
+
+Variable Variable::logits() const {
+  require(node_, "logits");
+  Variable result;
+  result.node_ = node_->logits;
+  return result;
+}
 
 void Variable::backward() {
   require(node_, "backward");

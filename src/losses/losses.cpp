@@ -65,7 +65,20 @@ Variable huber(const Variable& prediction, const Tensor& target, double delta) {
   return mean(0.5 * square(quadratic) + delta * (error - quadratic));
 }
 
+// Probabilities that came out of sigmoid / softmax are scored from the logits they were
+// computed from: the same loss, without the clipping that stops gradients of confidently
+// wrong predictions, and fused (Keras does the same).
+namespace {
+
+Variable logits_of(const Variable& probabilities, const char* op) {
+  return std::string(probabilities.op()) == op ? probabilities.logits() : Variable();
+}
+
+}  // namespace
+
 Variable binary_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+  if (!from_logits)
+    if (const Variable logits = logits_of(prediction, "sigmoid"); logits.defined()) return binary_crossentropy(logits, target, true);
   const Variable t = target_like("binary_crossentropy", prediction, target);
   check_probability_target("binary_crossentropy", t.value());
   if (from_logits)  // max(x, 0) - x t + log(1 + exp(-|x|)): no overflow for any x
@@ -75,6 +88,8 @@ Variable binary_crossentropy(const Variable& prediction, const Tensor& target, b
 }
 
 Variable categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+  if (!from_logits)
+    if (const Variable logits = logits_of(prediction, "softmax"); logits.defined()) return categorical_crossentropy(logits, target, true);
   if (prediction.rank() != 2) fail("categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
   const Variable t = target_like("categorical_crossentropy", prediction, target);
   check_probability_target("categorical_crossentropy", t.value());
@@ -87,6 +102,8 @@ Variable sparse_categorical_crossentropy(const Variable& prediction, const Tenso
   if (prediction.rank() == 2 && prediction.dim(1) == 1)
     fail("sparse_categorical_crossentropy: the prediction ", prediction.shape(),
          " has one unit; it needs one unit per class (for a single sigmoid output use binary_crossentropy)");
+  if (!from_logits)
+    if (const Variable logits = logits_of(prediction, "softmax"); logits.defined()) return sparse_categorical_crossentropy(logits, target, true);
   if (from_logits) {
     if (prediction.rank() != 2) fail("sparse_categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
     return softmax_cross_entropy(prediction, target.rank() == 2 ? target.reshape({-1}) : target);
