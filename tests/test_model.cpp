@@ -235,3 +235,34 @@ TEST(Model, BadInputGetsClearErrors) {
 
 }  // namespace
 }  // namespace axon
+
+namespace axon {
+namespace {
+
+TEST(CrossValidation, StratifiedFoldsGiveLogsMeanAndStd) {
+  const Blobs data = blobs(150, 9);
+  int models_made = 0;
+  auto make = [&]() -> std::unique_ptr<Model> {
+    ++models_made;
+    auto model = small_classifier(static_cast<uint64_t>(models_made));
+    model->compile(Adam(0.02), "sparse_categorical_crossentropy", {"accuracy"});
+    return model;
+  };
+  const CrossValidationResult result =
+      cross_validate(make, data.x, data.y, {.folds = 3, .seed = 4, .fit = {.epochs = 5, .batch_size = 16, .verbose = 0}});
+  EXPECT_EQ(models_made, 3);
+  ASSERT_EQ(result.folds.size(), 3u);
+  double sum = 0, squares = 0;
+  for (const Logs& fold : result.folds) sum += fold.at("accuracy");
+  const double mean = sum / 3;
+  for (const Logs& fold : result.folds) squares += (fold.at("accuracy") - mean) * (fold.at("accuracy") - mean);
+  EXPECT_DOUBLE_EQ(result.mean.at("accuracy"), mean);
+  EXPECT_NEAR(result.std.at("accuracy"), std::sqrt(squares / 3), 1e-12);
+  EXPECT_GT(mean, 0.9);
+  EXPECT_TRUE(result.mean.contains("loss"));
+  EXPECT_THROW(cross_validate(make, data.x, data.y, {.folds = 1}), Error);
+  EXPECT_THROW(cross_validate([] { return std::unique_ptr<Model>(); }, data.x, data.y), Error);
+}
+
+}  // namespace
+}  // namespace axon
