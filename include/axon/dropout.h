@@ -17,9 +17,12 @@ class Dropout : public Module {
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "Dropout"; }
   double rate() const { return rate_; }
+  const std::optional<uint64_t>& seed() const { return seed_; }
+  Generator& generator() { return generator_; }  // its state goes into checkpoints
 
  private:
   double rate_;
+  std::optional<uint64_t> seed_;
   Generator generator_;
 };
 

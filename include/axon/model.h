@@ -45,6 +45,7 @@ struct LossSpec {
   LossSpec(std::string name, LossFn fn);  // a custom loss and its display name
   std::string name;
   LossFn fn;
+  bool from_logits = false;
 };
 
 struct MetricSpec {
@@ -97,7 +98,7 @@ class Model : public Module {
   void set_weights(const std::vector<Tensor>& weights);
 
   Optimizer& optimizer() const;
-  const std::string& loss_name() const { return loss_.name; }
+  const LossSpec& loss() const { return loss_; }
   const std::vector<std::shared_ptr<Metric>>& metrics() const { return metrics_; }
 
   bool stop_training = false;  // callbacks set it to end fit() after the current batch

@@ -30,6 +30,8 @@ class Optimizer {
   void set_learning_rate(double learning_rate);  // finite and >= 0
   int64_t step_count() const { return steps_; }
   virtual std::string name() const = 0;
+  // The settings besides the learning rate, by their Keras names (for model files).
+  virtual std::vector<std::pair<std::string, double>> hyperparameters() const = 0;
 
   // Named state of parameter i ("m", "v", "momentum", ...), for checkpoints.
   std::map<std::string, Tensor>& state(size_t i) { return state_.at(i); }
@@ -55,6 +57,7 @@ class SGD : public Optimizer {
  public:
   explicit SGD(double learning_rate = 0.01, double momentum = 0.0, bool nesterov = false);
   std::string name() const override { return "sgd"; }
+  std::vector<std::pair<std::string, double>> hyperparameters() const override;
 
  protected:
   void update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) override;
@@ -71,6 +74,7 @@ class Adam : public Optimizer {
  public:
   explicit Adam(double learning_rate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7);
   std::string name() const override { return "adam"; }
+  std::vector<std::pair<std::string, double>> hyperparameters() const override;
 
  protected:
   void update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) override;
@@ -93,6 +97,7 @@ class RMSprop : public Optimizer {
  public:
   explicit RMSprop(double learning_rate = 0.001, double rho = 0.9, double momentum = 0.0, double epsilon = 1e-7);
   std::string name() const override { return "rmsprop"; }
+  std::vector<std::pair<std::string, double>> hyperparameters() const override;
 
  protected:
   void update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) override;
@@ -106,6 +111,7 @@ class Adagrad : public Optimizer {
  public:
   explicit Adagrad(double learning_rate = 0.001, double initial_accumulator = 0.1, double epsilon = 1e-7);
   std::string name() const override { return "adagrad"; }
+  std::vector<std::pair<std::string, double>> hyperparameters() const override;
 
  protected:
   void update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) override;

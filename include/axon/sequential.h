@@ -16,6 +16,7 @@ class Sequential : public Model {
   explicit Sequential(const Shape& input_shape) { set_input_shape(input_shape); }
 
   using Model::add;
+  using Model::add_layer;
   Variable call(const Variable& x) override;
   std::string type_name() const override { return "Sequential"; }
   size_t size() const { return children().size(); }

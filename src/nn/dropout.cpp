@@ -7,7 +7,7 @@
 namespace axon {
 
 Dropout::Dropout(double rate, std::optional<uint64_t> seed)
-    : rate_(rate), generator_(seed ? *seed : global_generator().next_u64()) {
+    : rate_(rate), seed_(seed), generator_(seed ? *seed : global_generator().next_u64()) {
   if (!(rate >= 0.0 && rate < 1.0)) fail("Dropout: rate must be in [0, 1), got ", rate);
 }
 

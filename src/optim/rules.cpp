@@ -30,6 +30,10 @@ SGD::SGD(double learning_rate, double momentum, bool nesterov)
   if (nesterov && momentum == 0.0) fail("sgd: nesterov needs a momentum > 0");
 }
 
+std::vector<std::pair<std::string, double>> SGD::hyperparameters() const {
+  return {{"momentum", momentum_}, {"nesterov", nesterov_ ? 1.0 : 0.0}};
+}
+
 void SGD::update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t) {
   const double lr = learning_rate();
   Tensor* buffer = momentum_ > 0 ? &slot(slots, "momentum", param) : nullptr;
@@ -59,6 +63,12 @@ AdamW::AdamW(double learning_rate, double weight_decay, double beta1, double bet
   weight_decay_ = check_hyper("adamw", "weight_decay", weight_decay, 0.0, 1.0);
 }
 
+std::vector<std::pair<std::string, double>> Adam::hyperparameters() const {
+  std::vector<std::pair<std::string, double>> settings = {{"beta_1", beta1_}, {"beta_2", beta2_}, {"epsilon", epsilon_}};
+  if (name() == "adamw") settings.emplace_back("weight_decay", weight_decay_);
+  return settings;
+}
+
 void Adam::update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t t) {
   Tensor& m_slot = slot(slots, "m", param);
   Tensor& v_slot = slot(slots, "v", param);
@@ -86,6 +96,10 @@ RMSprop::RMSprop(double learning_rate, double rho, double momentum, double epsil
       momentum_(check_hyper("rmsprop", "momentum", momentum, 0.0, 1.0)),
       epsilon_(check_hyper("rmsprop", "epsilon", epsilon, 0.0, 1.0)) {}
 
+std::vector<std::pair<std::string, double>> RMSprop::hyperparameters() const {
+  return {{"rho", rho_}, {"momentum", momentum_}, {"epsilon", epsilon_}};
+}
+
 void RMSprop::update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t) {
   Tensor& v_slot = slot(slots, "v", param);
   Tensor* buffer = momentum_ > 0 ? &slot(slots, "momentum", param) : nullptr;
@@ -112,6 +126,10 @@ Adagrad::Adagrad(double learning_rate, double initial_accumulator, double epsilo
     : Optimizer(learning_rate),
       initial_accumulator_(check_hyper("adagrad", "initial_accumulator", initial_accumulator, 0.0, INFINITY)),
       epsilon_(check_hyper("adagrad", "epsilon", epsilon, 0.0, 1.0)) {}
+
+std::vector<std::pair<std::string, double>> Adagrad::hyperparameters() const {
+  return {{"initial_accumulator_value", initial_accumulator_}, {"epsilon", epsilon_}};
+}
 
 void Adagrad::update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor>& slots, int64_t) {
   const bool fresh = !slots.contains("sum");

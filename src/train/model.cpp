@@ -20,7 +20,7 @@ OptimizerSpec::OptimizerSpec(std::shared_ptr<Optimizer> optimizer) : optimizer(s
 }
 
 LossSpec::LossSpec(const char* name) : LossSpec(std::string(name)) {}
-LossSpec::LossSpec(const std::string& name, bool from_logits) : name(name), fn(loss(name, from_logits)) {}
+LossSpec::LossSpec(const std::string& name, bool from_logits) : name(name), fn(loss(name, from_logits)), from_logits(from_logits) {}
 LossSpec::LossSpec(std::string name, LossFn fn) : name(std::move(name)), fn(std::move(fn)) {
   if (!this->fn) fail("compile: loss '", this->name, "' has no function");
 }
