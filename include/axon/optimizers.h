@@ -29,6 +29,7 @@ class Optimizer {
   double learning_rate() const { return learning_rate_; }
   void set_learning_rate(double learning_rate);  // finite and >= 0
   int64_t step_count() const { return steps_; }
+  void set_step_count(int64_t steps);  // when restoring a checkpoint
   virtual std::string name() const = 0;
   // The settings besides the learning rate, by their Keras names (for model files).
   virtual std::vector<std::pair<std::string, double>> hyperparameters() const = 0;

@@ -33,6 +33,11 @@ void Optimizer::step() {
   }
 }
 
+void Optimizer::set_step_count(int64_t steps) {
+  if (steps < 0) fail(name(), ": step count must be >= 0, got ", steps);
+  steps_ = steps;
+}
+
 void Optimizer::zero_grad() {
   for (Variable& p : parameters_) p.zero_grad();
 }

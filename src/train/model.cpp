@@ -191,6 +191,7 @@ History Model::fit(const Tensor& x_in, const Tensor& y, const FitOptions& option
   stop_training = false;
   History history;
   bool warned_nan = false;
+  for (int epoch = 0; epoch < options.initial_epoch; ++epoch) loader.start_epoch();  // the orders a resumed run skipped
   for (const auto& callback : callbacks) callback->on_train_begin({});
   for (int epoch = options.initial_epoch; epoch < options.epochs && !stop_training; ++epoch) {
     ModeGuard training(*this, true);

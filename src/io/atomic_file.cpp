@@ -1,0 +1,67 @@
+#include "axon/atomic_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "axon/error.h"
+
+namespace axon {
+
+namespace {
+
+[[noreturn]] void fail_errno(const std::string& path, const char* what, int error) {
+  fail(path, ": ", what, ": ", std::strerror(error));
+}
+
+void fsync_folder(const std::string& folder, const std::string& path) {
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) fail_errno(path, "cannot open its folder to sync", errno);
+  const int result = ::fsync(fd), error = errno;
+  ::close(fd);
+  if (result != 0 && error != EINVAL) fail_errno(path, "cannot sync its folder", error);
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::function<void(std::FILE*)>& write) {
+  if (path.empty()) fail("write_file_atomically: empty path");
+  const std::filesystem::path target(path);
+  const std::string folder = target.has_parent_path() ? target.parent_path().string() : ".";
+  std::string temp = (std::filesystem::path(folder) / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = ::mkstemp(temp.data());
+  if (fd < 0) fail_errno(path, "cannot create a temporary file beside it", errno);
+  std::FILE* file = ::fdopen(fd, "wb");
+  if (!file) {
+    const int error = errno;
+    ::close(fd);
+    ::unlink(temp.c_str());
+    fail_errno(path, "cannot open a temporary file", error);
+  }
+  try {
+    write(file);
+    if (std::ferror(file) || std::fflush(file) != 0) fail_errno(path, "cannot write", errno ? errno : EIO);
+    ::fchmod(::fileno(file), 0644);  // mkstemp makes 0600; a model file is ordinary data
+    if (::fsync(::fileno(file)) != 0) fail_errno(path, "cannot sync", errno);
+    const int closed = std::fclose(file), error = errno;
+    file = nullptr;
+    if (closed != 0) fail_errno(path, "cannot close", error);
+    if (std::rename(temp.c_str(), path.c_str()) != 0) fail_errno(path, "cannot rename the temporary file over it", errno);
+  } catch (...) {
+    if (file) std::fclose(file);
+    ::unlink(temp.c_str());
+    throw;
+  }
+  fsync_folder(folder, path);
+}
+
+void write_file_atomically(const std::string& path, std::string_view bytes) {
+  write_file_atomically(path, [&](std::FILE* file) { std::fwrite(bytes.data(), 1, bytes.size(), file); });
+}
+
+}  // namespace axon

@@ -1,0 +1,148 @@
+#include "axon/checkpoint.h"
+
+#include <functional>
+#include <limits>
+#include <sstream>
+
+#include "axon/dropout.h"
+#include "axon/model_file.h"
+#include "axon/model_spec.h"
+#include "axon/sequential.h"
+#include "model_tensors.h"
+#include "../train/monitor.h"
+
+namespace axon {
+
+namespace {
+
+// Visits every module below `module` with its path ("layers.1").
+void for_each_module(const Module& module, const std::string& prefix, const std::function<void(const std::string&, Module&)>& visit) {
+  for (const auto& [name, child] : module.children()) {
+    const std::string path = prefix.empty() ? name : prefix + "." + name;
+    visit(path, *child);
+    for_each_module(*child, path, visit);
+  }
+}
+
+// Names of the optimizer's parameters: the trainable parameters, in the same order.
+std::vector<std::string> optimizer_parameter_names(const Model& model) {
+  std::vector<std::string> names;
+  for (const NamedParameter& p : model.named_parameters())
+    if (p.trainable) names.push_back(p.name);
+  if (names.size() != model.optimizer().parameters().size())
+    fail("checkpoint: the optimizer tracks ", model.optimizer().parameters().size(), " parameters, the model has ", names.size());
+  return names;
+}
+
+std::string join(const std::array<uint64_t, 6>& words) {
+  std::string text;
+  for (uint64_t w : words) text += (text.empty() ? "" : ",") + std::to_string(w);
+  return text;
+}
+
+std::array<uint64_t, 6> split_words(const std::string& text, const std::string& what) {
+  std::array<uint64_t, 6> words{};
+  std::istringstream in(text);
+  std::string part;
+  size_t i = 0;
+  while (std::getline(in, part, ',')) {
+    if (i >= words.size() || part.empty() || part.find_first_not_of("0123456789") != std::string::npos)
+      fail(what, ": malformed generator state '", text, "'");
+    words[i++] = std::stoull(part);
+  }
+  if (i != words.size()) fail(what, ": malformed generator state '", text, "'");
+  return words;
+}
+
+const std::string& metadata_at(const SafetensorsFile& file, const std::string& key, const std::string& path) {
+  const auto it = file.metadata.find(key);
+  if (it == file.metadata.end()) fail(path, ": not a checkpoint (no ", key, " in its metadata)");
+  return it->second;
+}
+
+int64_t metadata_integer(const SafetensorsFile& file, const std::string& key, const std::string& path) {
+  const std::string& text = metadata_at(file, key, path);
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    fail(path, ": ", key, " is not a count: '", text, "'");
+  return std::stoll(text);
+}
+
+}  // namespace
+
+void save_checkpoint(const Model& model, const std::string& path, int epochs_done) {
+  if (!model.built() || !model.compiled()) fail("save_checkpoint: the model must be built and compiled");
+  std::vector<NamedTensor> tensors = io::parameters_of(model);
+  Optimizer& optimizer = model.optimizer();
+  const std::vector<std::string> names = optimizer_parameter_names(model);
+  for (size_t i = 0; i < names.size(); ++i)
+    for (const auto& [slot, value] : optimizer.state(i)) tensors.push_back({"optimizer." + slot + "." + names[i], value});
+  std::map<std::string, std::string> metadata = {{"axon.format_version", io::kFormatVersion},
+                                                 {"axon.checkpoint.epoch", std::to_string(epochs_done)},
+                                                 {"axon.checkpoint.step", std::to_string(optimizer.step_count())},
+                                                 {"axon.checkpoint.optimizer", optimizer.name()}};
+  if (const auto* sequential = dynamic_cast<const Sequential*>(&model)) metadata["axon.model"] = model_to_spec(*sequential);
+  for_each_module(model, "", [&](const std::string& name, Module& module) {
+    if (auto* dropout = dynamic_cast<Dropout*>(&module)) metadata["axon.rng." + name] = join(dropout->generator().state());
+  });
+  save_safetensors(path, tensors, metadata);
+}
+
+int restore_checkpoint(Model& model, const std::string& path) {
+  if (!model.built() || !model.compiled()) fail("restore_checkpoint: build and compile the model first");
+  const SafetensorsFile file = load_safetensors(path);
+  io::check_format_version(file, path);
+  const int64_t epoch = metadata_integer(file, "axon.checkpoint.epoch", path);
+  const int64_t step = metadata_integer(file, "axon.checkpoint.step", path);
+  Optimizer& optimizer = model.optimizer();
+  if (metadata_at(file, "axon.checkpoint.optimizer", path) != optimizer.name())
+    fail(path, ": saved with optimizer '", metadata_at(file, "axon.checkpoint.optimizer", path), "', the model uses '", optimizer.name(), "'");
+  io::restore_parameters(model, file, path);
+
+  // Optimizer slots: "optimizer.<slot>.<parameter name>".
+  const std::vector<std::string> names = optimizer_parameter_names(model);
+  for (size_t i = 0; i < names.size(); ++i) optimizer.state(i).clear();
+  for (const NamedTensor& t : file.tensors) {
+    if (t.name.rfind("optimizer.", 0) != 0) continue;
+    const std::string rest = t.name.substr(10);
+    const size_t dot = rest.find('.');
+    const std::string slot = rest.substr(0, dot), parameter = dot == std::string::npos ? "" : rest.substr(dot + 1);
+    const auto it = std::find(names.begin(), names.end(), parameter);
+    if (it == names.end()) fail(path, ": optimizer state '", t.name, "' names no parameter of the model");
+    const size_t i = static_cast<size_t>(it - names.begin());
+    if (t.tensor.shape() != optimizer.parameters()[i].shape())
+      fail(path, ": optimizer state '", t.name, "' has shape ", t.tensor.shape(), ", its parameter ", optimizer.parameters()[i].shape());
+    optimizer.state(i)[slot] = t.tensor.clone();
+  }
+  optimizer.set_step_count(step);
+  for_each_module(model, "", [&](const std::string& name, Module& module) {
+    if (auto* dropout = dynamic_cast<Dropout*>(&module))
+      dropout->generator().set_state(split_words(metadata_at(file, "axon.rng." + name, path), path));
+  });
+  if (epoch > std::numeric_limits<int>::max()) fail(path, ": epoch count ", epoch, " is out of range");
+  return static_cast<int>(epoch);
+}
+
+ModelCheckpoint::ModelCheckpoint(std::string path, Options options) : path_(std::move(path)), options_(std::move(options)) {
+  if (path_.empty()) fail("ModelCheckpoint: path is empty");
+  maximize_ = maximizes(options_.monitor, options_.mode);
+}
+
+void ModelCheckpoint::on_train_begin(const Logs&) {
+  best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+}
+
+void ModelCheckpoint::on_epoch_end(int epoch, const Logs& logs) {
+  if (options_.save_best_only) {
+    if (!logs.contains(options_.monitor))
+      fail("ModelCheckpoint: monitored value '", options_.monitor, "' is not in the logs (", logs.str(), ")");
+    const double value = logs.at(options_.monitor);
+    if (!improves(value, best_, 0.0, maximize_)) return;
+    best_ = value;
+  }
+  std::string path = path_;
+  if (const size_t at = path.find("{epoch}"); at != std::string::npos) path.replace(at, 7, std::to_string(epoch + 1));
+  if (options_.save_weights_only) save_weights(model(), path);
+  else save_checkpoint(model(), path, epoch + 1);
+}
+
+}  // namespace axon

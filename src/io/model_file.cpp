@@ -1,0 +1,70 @@
+#include "axon/model_file.h"
+
+#include "axon/model_spec.h"
+#include "model_tensors.h"
+
+namespace axon {
+
+namespace io {
+
+std::vector<NamedTensor> parameters_of(const Model& model) {
+  std::vector<NamedTensor> tensors;
+  for (const NamedParameter& p : model.named_parameters()) tensors.push_back({p.name, p.variable.value()});
+  return tensors;
+}
+
+void restore_parameters(Model& model, const SafetensorsFile& file, const std::string& path) {
+  const std::vector<NamedParameter> params = model.named_parameters();
+  size_t weights_in_file = 0;
+  for (const NamedTensor& t : file.tensors) weights_in_file += t.name.rfind("optimizer.", 0) != 0;
+  if (weights_in_file != params.size())
+    fail(path, ": holds ", weights_in_file, " weight tensors, the model has ", params.size(), " parameters");
+  for (const NamedParameter& p : params) {
+    const Tensor& stored = file.at(p.name);
+    if (stored.shape() != p.variable.shape())
+      fail(path, ": tensor '", p.name, "' has shape ", stored.shape(), ", the model expects ", p.variable.shape());
+  }
+  for (const NamedParameter& p : params) {
+    Tensor target = p.variable.value();
+    target.copy_from(file.at(p.name));
+  }
+}
+
+void check_format_version(const SafetensorsFile& file, const std::string& path) {
+  const auto version = file.metadata.find("axon.format_version");
+  if (version == file.metadata.end()) fail(path, ": not an axon file (no axon.format_version in its metadata)");
+  if (version->second != kFormatVersion)
+    fail(path, ": axon format version ", version->second, " is not supported (this build reads ", kFormatVersion, ")");
+}
+
+}  // namespace io
+
+void save_model(const Sequential& model, const std::string& path) {
+  if (!model.built()) fail("save_model: the model has no weights yet; build or fit it first");
+  save_safetensors(path, io::parameters_of(model), {{"axon.format_version", io::kFormatVersion}, {"axon.model", model_to_spec(model)}});
+}
+
+std::unique_ptr<Sequential> load_model(const std::string& path) {
+  const SafetensorsFile file = load_safetensors(path);
+  io::check_format_version(file, path);
+  const auto spec = file.metadata.find("axon.model");
+  if (spec == file.metadata.end()) fail(path, ": holds weights only (no axon.model spec in its metadata); use load_weights");
+  std::unique_ptr<Sequential> model = model_from_spec(spec->second, path + " (axon.model)");
+  if (!model->built()) fail(path, ": the stored spec has no input_shape");
+  io::restore_parameters(*model, file, path);
+  return model;
+}
+
+void save_weights(const Model& model, const std::string& path) {
+  if (!model.built()) fail("save_weights: the model has no weights yet; build or fit it first");
+  save_safetensors(path, io::parameters_of(model), {{"axon.format_version", io::kFormatVersion}});
+}
+
+void load_weights(Model& model, const std::string& path) {
+  if (!model.built()) fail("load_weights: build the model first so its parameters exist");
+  const SafetensorsFile file = load_safetensors(path);
+  io::check_format_version(file, path);
+  io::restore_parameters(model, file, path);
+}
+
+}  // namespace axon

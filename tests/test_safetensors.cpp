@@ -1,0 +1,155 @@
+// safetensors files: exact bytes, round trips, an independent Python reader, and a
+// table of corrupt or hostile inputs that must each give a clear Error.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "axon/atomic_file.h"
+#include "axon/axon.h"
+#include "axon/safetensors.h"
+
+namespace axon {
+namespace {
+
+std::string u64(uint64_t n) {
+  std::string bytes(8, '\0');
+  std::memcpy(bytes.data(), &n, 8);
+  return bytes;
+}
+
+// A file from a header text (padded here) and raw data.
+std::string file_of(std::string header, const std::string& data) {
+  header.append((8 - header.size() % 8) % 8, ' ');
+  return u64(header.size()) + header + data;
+}
+
+std::string floats(std::vector<float> values) { return std::string(reinterpret_cast<const char*>(values.data()), values.size() * 4); }
+
+std::string parse_error(const std::string& bytes) {
+  try {
+    parse_safetensors(bytes, "f");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Safetensors, ExactBytesOfATinyFile) {
+  const std::string bytes = serialize_safetensors({{"a", Tensor::from(std::vector<float>{1.5f, -2}, {2})}}, {{"axon.format_version", "1"}});
+  const std::string header = R"({"__metadata__":{"axon.format_version":"1"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  EXPECT_EQ(bytes, file_of(header, floats({1.5f, -2})));
+  EXPECT_EQ((bytes.size() - 8) % 8, 0u);
+}
+
+TEST(Safetensors, RoundTripIsBitExact) {
+  Generator gen(1);
+  const std::vector<NamedTensor> tensors = {{"w", gen.normal({3, 5}, 0, 1)},
+                                            {"d", gen.normal({7}, 0, 1, DType::f64)},
+                                            {"scalar", Tensor::scalar(3.25)},
+                                            {"empty", Tensor::zeros({0, 4})},
+                                            {"odd", gen.uniform({1, 3, 1}, -1, 1)}};
+  const std::string path = ::testing::TempDir() + "axon_round_trip.safetensors";
+  save_safetensors(path, tensors, {{"k", "v"}, {"json", "{\"a\": [1, 2]}"}});
+  const SafetensorsFile file = load_safetensors(path);
+  ASSERT_EQ(file.tensors.size(), tensors.size());
+  for (const NamedTensor& t : tensors) {
+    const Tensor& loaded = file.at(t.name);
+    EXPECT_EQ(loaded.shape(), t.tensor.shape()) << t.name;
+    EXPECT_EQ(loaded.dtype(), t.tensor.dtype()) << t.name;
+    EXPECT_EQ(std::memcmp(loaded.raw(), t.tensor.raw(), static_cast<size_t>(t.tensor.numel()) * dtype_size(t.tensor.dtype())), 0);
+  }
+  EXPECT_EQ(file.metadata.at("json"), "{\"a\": [1, 2]}");
+  EXPECT_THROW(file.at("missing"), Error);
+  EXPECT_THROW(serialize_safetensors({{"x", Tensor::zeros({1})}, {"x", Tensor::zeros({1})}}), Error);
+}
+
+TEST(Safetensors, AnIndependentPythonReaderAgrees) {
+  if (std::system("python3 --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
+  const std::string path = ::testing::TempDir() + "axon_python.safetensors";
+  save_safetensors(path, {{"layers.0.kernel", Tensor::from(std::vector<float>{0.25f, 2}, {1, 2})}, {"b", Tensor::from(std::vector<double>{-7.5}, {1})}},
+                   {{"axon.format_version", "1"}});
+  const std::string script = (std::filesystem::path(__FILE__).parent_path() / "check_safetensors.py").string();
+  EXPECT_EQ(std::system(("python3 " + script + " " + path + " layers.0.kernel=0.25 b=-7.5 > /dev/null").c_str()), 0);
+  EXPECT_NE(std::system(("python3 " + script + " " + path + " b=1 > /dev/null 2>&1").c_str()), 0);  // the checker can fail
+}
+
+TEST(Safetensors, CorruptFilesGiveClearErrors) {
+  const std::string good_header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  const std::string data = floats({1, 2});
+  const struct {
+    std::string bytes;
+    std::string message;
+  } cases[] = {
+      {"", "too short"},
+      {std::string(7, '\0'), "too short"},
+      {u64(1ULL << 63) + "{}", "over the 100000000-byte limit"},
+      {u64(64) + "{}      ", "runs past the end"},
+      {file_of("not json", ""), "not valid JSON"},
+      {file_of("[1, 2]", ""), "not a JSON object"},
+      {file_of(std::string(100000, '[') + std::string(100000, ']'), ""), "nested deeper than 64"},
+      {file_of(R"({"a":{"shape":[2],"data_offsets":[0,8]}})", data), "exactly dtype, shape and data_offsets"},
+      {file_of(R"({"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})", data), "unknown dtype 'Q7'"},
+      {file_of(R"({"a":{"dtype":"I8","shape":[8],"data_offsets":[0,8]}})", data), "dtype 'I8' of tensor 'a' is not supported"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data), "non-negative integer"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,8]}})", data), "too large"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data), "do not hold 12 bytes"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", data),
+       "a gap or an overlap"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", data), "a gap or an overlap"},
+      {file_of(good_header, data + "xx"), "data section has 10"},
+      {file_of(good_header, data.substr(0, 6)), "data section has 6"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", data),
+       "the key 'a' twice"},
+      {file_of(R"({"__metadata__":{"k":1},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "value of 'k' is not a string"},
+      {file_of(R"({"":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "empty name"},
+  };
+  for (const auto& c : cases) {
+    const std::string error = parse_error(c.bytes);
+    EXPECT_NE(error.find(c.message), std::string::npos) << "expected '" << c.message << "', got: " << error;
+  }
+  EXPECT_EQ(parse_error(file_of(good_header, data)), "(no error)");
+}
+
+TEST(Safetensors, MutatedFilesNeverCrash) {
+  const std::string good = serialize_safetensors({{"w", Tensor::ones({2, 3})}, {"b", Tensor::zeros({3}, DType::f64)}}, {{"m", "x"}});
+  for (size_t length = 0; length < good.size(); ++length) EXPECT_THROW(parse_safetensors(good.substr(0, length), "f"), Error);
+  Generator gen(3);
+  int parsed = 0;
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::string bytes = good;
+    for (int flips = 1 + static_cast<int>(gen.below(3)); flips > 0; --flips)
+      bytes[gen.below(bytes.size())] = static_cast<char>(gen.below(256));
+    try {
+      parse_safetensors(bytes, "f");
+      ++parsed;
+    } catch (const Error&) {
+    }
+  }
+  EXPECT_GT(parsed, 0);  // flips inside the data section still parse
+}
+
+TEST(AtomicFile, ReplacesWholeOrNotAtAll) {
+  const std::filesystem::path folder = std::filesystem::path(::testing::TempDir()) / "axon_atomic";
+  std::filesystem::remove_all(folder);
+  std::filesystem::create_directories(folder);
+  const std::string path = (folder / "f.bin").string();
+  write_file_atomically(path, std::string_view("first"));
+  write_file_atomically(path, std::string_view("second"));
+  std::ifstream in(path);
+  std::string content((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_EQ(content, "second");
+  // A writer that fails leaves the old file and no temporary behind.
+  EXPECT_THROW(write_file_atomically(path, [](std::FILE*) { fail("disk on fire"); }), Error);
+  std::ifstream again(path);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(again)), {}), "second");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(folder), {}), 1);
+  // Unwritable places: a missing folder, a "folder" that is a file.
+  EXPECT_THROW(write_file_atomically((folder / "missing" / "f.bin").string(), std::string_view("x")), Error);
+  EXPECT_THROW(write_file_atomically((folder / "f.bin" / "g.bin").string(), std::string_view("x")), Error);
+  std::filesystem::remove_all(folder);
+}
+
+}  // namespace
+}  // namespace axon

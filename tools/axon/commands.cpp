@@ -1,0 +1,131 @@
+#include "commands.h"
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "axon/axon.h"
+#include "axon/model_file.h"
+#include "axon/model_spec.h"
+#include "data_source.h"
+
+namespace axon::cli {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A model file, or a spec (.json) for commands that only need the architecture.
+std::unique_ptr<Sequential> open_model(const std::string& path) { return ends_with(path, ".json") ? load_spec(path) : load_model(path); }
+
+bool is_classifier(const Tensor& predictions) { return predictions.rank() == 2 && predictions.dim(1) > 1; }
+
+}  // namespace
+
+void add_train(CLI::App& app) {
+  struct Options {
+    std::string model, data, out;
+    FitOptions fit{.epochs = 10};
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("train", "Train a model from a JSON spec and save it");
+  cmd->add_option("--model", options->model, "JSON model spec (with a \"compile\" section)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--data", options->data, "fashion-mnist[:train|:test], idx:IMAGES,LABELS, csv:PATH[?label=COL], npy:X,Y")->required();
+  cmd->add_option("--out", options->out, "Where to write the trained model (.safetensors)")->required();
+  cmd->add_option("--epochs", options->fit.epochs, "Epochs to train")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch-size", options->fit.batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--validation-split", options->fit.validation_split, "Fraction of the data held out (the last rows)")
+      ->check(CLI::Range(0.0, 0.99))
+      ->capture_default_str();
+  cmd->add_option("--seed", options->fit.seed, "Seed for weights and shuffling")->capture_default_str();
+  cmd->add_option("--verbose", options->fit.verbose, "0 silent, 1 progress bar, 2 a line per epoch")->check(CLI::Range(0, 2))->capture_default_str();
+  cmd->callback([options] {
+    manual_seed(options->fit.seed);
+    std::unique_ptr<Sequential> model = load_spec(options->model);
+    if (!model->compiled()) fail(options->model, ": the spec has no \"compile\" section (optimizer, loss, metrics)");
+    const LabeledData data = load_labeled(options->data, "train");
+    model->fit(data.x, data.y, options->fit);
+    save_model(*model, options->out);
+    std::fprintf(stderr, "saved %s\n", options->out.c_str());
+  });
+}
+
+void add_evaluate(CLI::App& app) {
+  auto model_path = std::make_shared<std::string>();
+  auto data_source = std::make_shared<std::string>();
+  auto batch_size = std::make_shared<int64_t>(256);
+  CLI::App* cmd = app.add_subcommand("evaluate", "Report a trained model's loss and metrics on labelled data");
+  cmd->add_option("--model", *model_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--data", *data_source, "fashion-mnist[:train|:test], idx:..., csv:..., npy:...")->required();
+  cmd->add_option("--batch-size", *batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->callback([=] {
+    std::unique_ptr<Sequential> model = load_model(*model_path);
+    if (!model->compiled()) fail(*model_path, ": the model was saved without compile settings; cannot evaluate a loss");
+    const LabeledData data = load_labeled(*data_source, "test");
+    std::cout << model->evaluate(data.x, data.y, *batch_size).str() << "\n";
+    const Tensor predictions = model->predict(data.x, *batch_size);
+    if (is_classifier(predictions) && data.y.numel() == data.y.dim(0)) {
+      ConfusionMatrix confusion(predictions.dim(1));
+      confusion.update(predictions, data.y);
+      std::cout << "\n" << confusion.str() << "\n" << classification_report(confusion);
+    }
+  });
+}
+
+void add_predict(CLI::App& app) {
+  struct Options {
+    std::string model, input, output;
+    bool proba = false;
+    int64_t batch_size = 256;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("predict", "Run a trained model on inputs; write one CSV row per example");
+  cmd->add_option("--model", options->model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--input", options->input, "Inputs: a .csv (header, every column a feature), .npy or .idx file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--output", options->output, "CSV file to write (default: standard output)");
+  cmd->add_flag("--proba", options->proba, "Write every output value (class probabilities) instead of the predicted class");
+  cmd->add_option("--batch-size", options->batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->callback([options] {
+    std::unique_ptr<Sequential> model = load_model(options->model);
+    const Tensor predictions = model->predict(load_inputs(options->input), options->batch_size);
+    std::ofstream file;
+    if (!options->output.empty()) {
+      file.open(options->output);
+      if (!file) fail("--output ", options->output, ": cannot write");
+    }
+    std::ostream& out = options->output.empty() ? std::cout : file;
+    const int64_t n = predictions.dim(0), width = n ? predictions.numel() / n : 0;
+    const float* p = predictions.data<float>();
+    const bool classes = is_classifier(predictions) && !options->proba;
+    out << (classes ? "class" : "output");
+    if (!classes)
+      for (int64_t j = 1; j < width; ++j) out << ",output_" << j;
+    out << "\n";
+    for (int64_t i = 0; i < n; ++i) {
+      const float* row = p + i * width;
+      if (classes) {
+        out << (std::max_element(row, row + width) - row) << "\n";
+        continue;
+      }
+      for (int64_t j = 0; j < width; ++j) out << (j ? "," : "") << row[j];
+      out << "\n";
+    }
+    if (!out) fail("--output: write failed");
+  });
+}
+
+void add_summary(CLI::App& app) {
+  auto model_path = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("summary", "Print a model's layers, output shapes and parameter counts");
+  cmd->add_option("--model", *model_path, "Model file (.safetensors) or JSON spec")->required()->check(CLI::ExistingFile);
+  cmd->callback([model_path] {
+    std::unique_ptr<Sequential> model = open_model(*model_path);
+    if (!model->built()) fail(*model_path, ": the spec has no input_shape, so the layers cannot be sized");
+    model->summary(std::cout);
+  });
+}
+
+}  // namespace axon::cli

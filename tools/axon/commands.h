@@ -1,0 +1,12 @@
+#pragma once
+// The subcommands of the axon CLI; each registers its options and callback on the app.
+#include <CLI/CLI.hpp>
+
+namespace axon::cli {
+
+void add_train(CLI::App& app);
+void add_evaluate(CLI::App& app);
+void add_predict(CLI::App& app);
+void add_summary(CLI::App& app);
+
+}  // namespace axon::cli

@@ -1,0 +1,23 @@
+#pragma once
+// --data / --input sources of the axon CLI:
+//   fashion-mnist[:train|:test]   Debian's dataset-fashion-mnist
+//   idx:IMAGES,LABELS             IDX files (plain or .gz); pixels scaled by 1/255
+//   csv:PATH[?label=COLUMN]       a CSV with a header; label column by name or index (default: last)
+//   npy:X,Y                       two NPY files
+#include <string>
+
+#include "axon/tensor.h"
+
+namespace axon::cli {
+
+struct LabeledData {
+  Tensor x;  // (n, features...) float32
+  Tensor y;  // (n,) or (n, k)
+};
+
+// `default_split` is used when a fashion-mnist source names none.
+LabeledData load_labeled(const std::string& source, const std::string& default_split);
+// Inputs only, for predict: a .csv (all columns are features), .npy or .idx file.
+Tensor load_inputs(const std::string& path);
+
+}  // namespace axon::cli

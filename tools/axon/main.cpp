@@ -1,0 +1,32 @@
+// axon: train, evaluate, predict, summarise and serve models from the command line.
+// Exit codes: 0 success, 2 usage error, 1 any other failure; messages go to stderr.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "axon/axon.h"
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"axon: build, train, evaluate and serve neural networks"};
+  app.require_subcommand(1);
+  axon::cli::add_train(app);
+  axon::cli::add_evaluate(app);
+  axon::cli::add_predict(app);
+  axon::cli::add_summary(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e, std::cout, std::cerr);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "axon: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
