@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# End-to-end test of the axon CLI: train -> evaluate -> predict -> summary on a small
+# CSV problem, plus exit codes (0 ok, 2 usage, 1 failure) and messages.
+# Usage: tests/cli_test.sh PATH_TO_AXON
+set -u
+axon=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passes=0
+failures=0
+pass() { echo "ok: $1"; passes=$((passes + 1)); }
+check() {  # check DESCRIPTION EXPECTED_CODE ACTUAL_CODE
+  if [ "$2" != "$3" ]; then echo "FAIL: $1 (exit $3, expected $2)"; failures=$((failures + 1)); else pass "$1"; fi
+}
+contains() {  # contains DESCRIPTION FILE TEXT
+  if grep -q -- "$3" "$2"; then pass "$1"; else echo "FAIL: $1: '$3' not in:"; cat "$2"; failures=$((failures + 1)); fi
+}
+
+# Two features; the label is 1 when x0 + x1 > 0.
+awk 'BEGIN { srand(3); print "x0,x1,label"; for (i = 0; i < 400; i++) { a = rand() * 2 - 1; b = rand() * 2 - 1; print a "," b "," (a + b > 0 ? 1 : 0) } }' > "$work/train.csv"
+# Inputs clear of the boundary, so the expected classes are unambiguous.
+awk 'BEGIN { srand(4); print "x0,x1"; while (n < 5) { a = rand() * 2 - 1; b = rand() * 2 - 1; if (a + b > 0.3 || a + b < -0.3) { print a "," b; n++ } } }' > "$work/inputs.csv"
+cat > "$work/spec.json" <<'JSON'
+{"input_shape": [2],
+ "layers": [{"type": "dense", "units": 16, "activation": "relu"},
+            {"type": "dense", "units": 2, "activation": "softmax"}],
+ "compile": {"optimizer": {"type": "adam", "learning_rate": 0.02},
+             "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}}
+JSON
+
+"$axon" --help > "$work/out" 2>&1; check "--help" 0 $?
+for cmd in train evaluate predict summary; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done
+"$axon" > "$work/out" 2>&1; check "no subcommand is a usage error" 2 $?
+"$axon" bogus > "$work/out" 2>&1; check "unknown subcommand" 2 $?
+"$axon" train --data fashion-mnist --out "$work/m.safetensors" > "$work/out" 2>&1; check "missing --model" 2 $?
+contains "missing --model is named" "$work/out" "--model is required"
+"$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --out "$work/m.safetensors" --epochs -3 > "$work/out" 2>&1
+check "negative epochs" 2 $?
+
+"$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --out "$work/m.safetensors" \
+  --epochs 30 --batch-size 32 --validation-split 0.2 --verbose 2 > "$work/train.out" 2> "$work/train.err"
+check "train" 0 $?
+contains "train prints an epoch line" "$work/train.out" "Epoch 30/30 - 10 steps"
+contains "train reports the saved file" "$work/train.err" "saved $work/m.safetensors"
+
+"$axon" evaluate --model "$work/m.safetensors" --data "csv:$work/train.csv?label=label" > "$work/eval.out" 2>&1
+check "evaluate" 0 $?
+accuracy=$(sed -n 's/.*accuracy: \([0-9.]*\).*/\1/p' "$work/eval.out" | head -1)
+if awk -v a="$accuracy" 'BEGIN { exit !(a > 0.9) }'; then pass "accuracy $accuracy > 0.9"; else echo "FAIL: accuracy '$accuracy'"; cat "$work/eval.out"; failures=$((failures + 1)); fi
+contains "evaluate prints a confusion matrix" "$work/eval.out" "true\\\\pred"
+contains "evaluate prints a report" "$work/eval.out" "weighted avg"
+
+"$axon" predict --model "$work/m.safetensors" --input "$work/inputs.csv" --output "$work/pred.csv" > "$work/out" 2>&1
+check "predict" 0 $?
+[ "$(head -1 "$work/pred.csv")" = "class" ] && [ "$(wc -l < "$work/pred.csv")" = 6 ]; check "predict writes a header and 5 classes" 0 $?
+# The true rule on the inputs: the model should agree on every row.
+expected=$(tail -n +2 "$work/inputs.csv" | awk -F, '{ print ($1 + $2 > 0 ? 1 : 0) }' | tr -d '\n')
+got=$(tail -n +2 "$work/pred.csv" | tr -d '\n')
+[ "$expected" = "$got" ]; check "predictions follow x0 + x1 > 0 ($got vs $expected)" 0 $?
+"$axon" predict --model "$work/m.safetensors" --input "$work/inputs.csv" --proba > "$work/proba.csv" 2>&1
+check "predict --proba" 0 $?
+contains "probabilities have two columns" "$work/proba.csv" "^output,output_1$"
+
+"$axon" summary --model "$work/spec.json" > "$work/out" 2>&1; check "summary of a spec" 0 $?
+contains "summary totals" "$work/out" "Total params: 82"
+"$axon" summary --model "$work/m.safetensors" > "$work/out" 2>&1; check "summary of a model file" 0 $?
+
+head -c 100 "$work/m.safetensors" > "$work/broken.safetensors"
+"$axon" evaluate --model "$work/broken.safetensors" --data "csv:$work/train.csv?label=label" > "$work/out" 2>&1
+check "a truncated model file fails" 1 $?
+contains "the failure names the file" "$work/out" "broken.safetensors"
+"$axon" evaluate --model "$work/m.safetensors" --data "csv:$work/missing.csv" > "$work/out" 2>&1
+check "a missing data file fails" 1 $?
+"$axon" evaluate --model "$work/m.safetensors" --data "parquet:x" > "$work/out" 2>&1
+check "an unknown data source fails" 1 $?
+contains "the unknown source is explained" "$work/out" "unknown source"
+
+echo "$passes passed, $failures failed"
+[ "$failures" = 0 ]
