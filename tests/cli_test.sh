@@ -65,6 +65,18 @@ contains "probabilities have two columns" "$work/proba.csv" "^output,output_1$"
 contains "summary totals" "$work/out" "Total params: 82"
 "$axon" summary --model "$work/m.safetensors" > "$work/out" 2>&1; check "summary of a model file" 0 $?
 
+# Resume: 2 epochs with a checkpoint, then resumed to 4, equals 4 straight.
+train() { "$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --verbose 0 --seed 5 "$@"; }
+train --epochs 2 --checkpoint "$work/ck" --out "$work/half.safetensors" > "$work/out" 2>&1; check "train with --checkpoint" 0 $?
+[ -f "$work/ck/checkpoint.safetensors" ]; check "the checkpoint exists" 0 $?
+train --epochs 4 --checkpoint "$work/ck" --resume --out "$work/resumed.safetensors" > "$work/out" 2>&1; check "train --resume" 0 $?
+contains "resume says where it starts" "$work/out" "resuming after epoch 2"
+train --epochs 4 --out "$work/straight.safetensors" > "$work/out" 2>&1; check "train straight" 0 $?
+"$axon" predict --model "$work/resumed.safetensors" --input "$work/inputs.csv" --proba > "$work/resumed.csv" 2>&1
+"$axon" predict --model "$work/straight.safetensors" --input "$work/inputs.csv" --proba > "$work/straight.csv" 2>&1
+cmp -s "$work/resumed.csv" "$work/straight.csv"; check "resumed and straight runs predict the same" 0 $?
+train --epochs 4 --resume --out "$work/x.safetensors" > "$work/out" 2>&1; check "--resume without --checkpoint" 2 $?
+
 head -c 100 "$work/m.safetensors" > "$work/broken.safetensors"
 "$axon" evaluate --model "$work/broken.safetensors" --data "csv:$work/train.csv?label=label" > "$work/out" 2>&1
 check "a truncated model file fails" 1 $?

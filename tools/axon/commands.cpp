@@ -1,11 +1,13 @@
 #include "commands.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "axon/axon.h"
+#include "axon/checkpoint.h"
 #include "axon/model_file.h"
 #include "axon/model_spec.h"
 #include "data_source.h"
@@ -27,7 +29,8 @@ bool is_classifier(const Tensor& predictions) { return predictions.rank() == 2 &
 
 void add_train(CLI::App& app) {
   struct Options {
-    std::string model, data, out;
+    std::string model, data, out, checkpoint;
+    bool resume = false;
     FitOptions fit{.epochs = 10};
   };
   auto options = std::make_shared<Options>();
@@ -42,12 +45,26 @@ void add_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--seed", options->fit.seed, "Seed for weights and shuffling")->capture_default_str();
   cmd->add_option("--verbose", options->fit.verbose, "0 silent, 1 progress bar, 2 a line per epoch")->check(CLI::Range(0, 2))->capture_default_str();
+  cmd->add_option("--checkpoint", options->checkpoint, "Folder for a crash-safe checkpoint written after every epoch");
+  cmd->add_flag("--resume", options->resume, "Continue from the checkpoint in --checkpoint if there is one");
   cmd->callback([options] {
+    if (options->resume && options->checkpoint.empty()) throw CLI::ValidationError("--resume", "needs --checkpoint DIR");
     manual_seed(options->fit.seed);
     std::unique_ptr<Sequential> model = load_spec(options->model);
     if (!model->compiled()) fail(options->model, ": the spec has no \"compile\" section (optimizer, loss, metrics)");
+    if (!model->built()) fail(options->model, ": the spec needs an input_shape");
     const LabeledData data = load_labeled(options->data, "train");
-    model->fit(data.x, data.y, options->fit);
+    FitOptions fit = options->fit;
+    if (!options->checkpoint.empty()) {
+      std::filesystem::create_directories(options->checkpoint);
+      const std::string path = (std::filesystem::path(options->checkpoint) / "checkpoint.safetensors").string();
+      if (options->resume && std::filesystem::exists(path)) {
+        fit.initial_epoch = restore_checkpoint(*model, path);
+        std::fprintf(stderr, "resuming after epoch %d from %s\n", fit.initial_epoch, path.c_str());
+      }
+      fit.callbacks.push_back(std::make_shared<ModelCheckpoint>(path));
+    }
+    if (fit.initial_epoch < fit.epochs) model->fit(data.x, data.y, fit);
     save_model(*model, options->out);
     std::fprintf(stderr, "saved %s\n", options->out.c_str());
   });
