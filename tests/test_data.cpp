@@ -12,6 +12,7 @@
 #include <numeric>
 #include <set>
 
+#include "error_of.h"
 #include "axon/data_loader.h"
 #include "axon/dataset.h"
 #include "axon/datasets.h"
@@ -21,16 +22,7 @@
 namespace axon {
 namespace {
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an axon::Error";
-  return "";
-}
+using test_support::error_of;
 
 // n examples: x row i = (i, 100 + i, 200 + i), y[i] = i % classes.
 std::shared_ptr<TensorDataset> numbered(int64_t n, int64_t classes = 3) {

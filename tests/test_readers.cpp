@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "error_of.h"
 #include "axon/readers.h"
 
 namespace axon {
@@ -58,17 +59,7 @@ Bytes read_bytes(const std::string& path) {
   return Bytes(std::istreambuf_iterator<char>(in), {});
 }
 
-// The message of the Error that f throws ("" and a test failure if it throws none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an axon::Error";
-  return "";
-}
+using test_support::error_of;
 
 void append_u32_be(Bytes& b, uint32_t v) {
   for (int shift = 24; shift >= 0; shift -= 8) b += static_cast<char>((v >> shift) & 0xff);
