@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Load test of `axon serve` with wrk: single-sample Open Inference Protocol requests
+# against a served Fashion-MNIST MLP, server pinned to core 0 and wrk to core 1.
+# Prints requests/s, p50/p99 latency and errors at 1, 16 and 64 connections, then a
+# 4x overload (256 connections, small queue) and the recovery after it.
+# Usage: bench/serve.sh [SECONDS_PER_RUN]   (default 20)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-20}
+scripts/bootstrap bench data
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build build -j "$(nproc)" --target axon_cli > /dev/null
+axon=build/tools/axon
+work=$(mktemp -d)
+server=""
+cleanup() { [ -n "$server" ] && kill "$server" 2> /dev/null; wait 2> /dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+cat > "$work/mlp.json" <<'JSON'
+{"input_shape": [784],
+ "layers": [{"type": "dense", "units": 256, "activation": "relu"},
+            {"type": "dense", "units": 128, "activation": "relu"},
+            {"type": "dense", "units": 10, "activation": "softmax"}],
+ "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}}
+JSON
+"$axon" train --model "$work/mlp.json" --data fashion-mnist --epochs 1 --batch-size 128 --verbose 0 --out "$work/mlp.safetensors"
+
+# One test image as the request body.
+body=$(awk 'BEGIN { srand(1); printf "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,784],\"datatype\":\"FP32\",\"data\":["; for (i = 0; i < 784; i++) printf "%s%.3f", (i ? "," : ""), rand(); printf "]}]}" }')
+cat > "$work/infer.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '$body'
+LUA
+
+port=$((20000 + RANDOM % 20000))
+start_server() {  # start_server EXTRA_FLAGS...
+  AXON_NUM_THREADS=1 taskset -c 0 "$axon" serve --model "mlp=$work/mlp.safetensors" --port "$port" "$@" > "$work/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/health/ready" > /dev/null && return; sleep 0.1; done
+  echo "server did not start:"; cat "$work/server.log"; exit 1
+}
+load() {  # load CONNECTIONS SECONDS -> one summary line
+  taskset -c 1 wrk -t 1 -c "$1" -d "${2}s" --latency -s "$work/infer.lua" "http://127.0.0.1:$port/v2/models/mlp/infer" > "$work/wrk.out" 2>&1
+  local rps p50 p99 non2xx errors
+  rps=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk.out")
+  p50=$(awk '$1 == "50%" { print $2 }' "$work/wrk.out")
+  p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk.out")
+  non2xx=$(awk '/Non-2xx/ { print $NF }' "$work/wrk.out")
+  errors=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$work/wrk.out")
+  printf '%-22s %6s %12s %10s %10s %10s %10s\n' "$3" "$1" "$rps" "$p50" "$p99" "${non2xx:-0}" "${errors:-0}"
+}
+
+printf '%-22s %6s %12s %10s %10s %10s %10s\n' run connections requests/s p50 p99 non-2xx socket-err
+start_server
+for c in 1 16 64; do load "$c" "$seconds" "steady"; done
+kill "$server"; wait "$server" 2> /dev/null || true
+
+# Overload: 4x the 64-connection load against a small queue; then normal load again.
+start_server --max-queue 64
+load 256 "$seconds" "overload (queue 64)"
+load 16 10 "after overload"
