@@ -2,6 +2,8 @@
 // table of corrupt or hostile inputs that must each give a clear Error.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -148,6 +150,26 @@ TEST(AtomicFile, ReplacesWholeOrNotAtAll) {
   // Unwritable places: a missing folder, a "folder" that is a file.
   EXPECT_THROW(write_file_atomically((folder / "missing" / "f.bin").string(), std::string_view("x")), Error);
   EXPECT_THROW(write_file_atomically((folder / "f.bin" / "g.bin").string(), std::string_view("x")), Error);
+  std::filesystem::remove_all(folder);
+}
+
+TEST(AtomicFile, FullDiskIsAnErrorAndKeepsTheOldFile) {
+  // A real full disk: a 64 KiB tmpfs (needs root, as CI and the dev machines run).
+  const std::filesystem::path folder = std::filesystem::path(::testing::TempDir()) / "axon_full_disk";
+  std::filesystem::create_directories(folder);
+  if (getuid() != 0 || std::system(("mount -t tmpfs -o size=64k tmpfs " + folder.string() + " 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "cannot mount a small tmpfs here";
+  const std::string path = (folder / "model.safetensors").string();
+  save_safetensors(path, {{"small", Tensor::ones({100})}});
+  try {
+    save_safetensors(path, {{"big", Tensor::ones({100000})}});  // 400 KB into 64 KiB
+    ADD_FAILURE() << "expected an Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("No space left on device"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(load_safetensors(path).at("small").numel(), 100);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(folder), {}), 1);  // no temporary left
+  EXPECT_EQ(std::system(("umount " + folder.string()).c_str()), 0);
   std::filesystem::remove_all(folder);
 }
 
