@@ -7,7 +7,7 @@
 namespace {
 
 void BM_PredictOne(benchmark::State& state) {
-  axon::set_num_threads(1);
+  axon::set_num_threads(static_cast<int>(state.range(1)));
   axon::manual_seed(0);
   axon::Sequential model(axon::Shape{784});
   model.add(axon::Dense(256, "relu"));
@@ -18,7 +18,7 @@ void BM_PredictOne(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
-BENCHMARK(BM_PredictOne)->Arg(1)->Arg(64)->UseRealTime();
+BENCHMARK(BM_PredictOne)->ArgNames({"batch", "threads"})->Args({1, 1})->Args({1, 2})->Args({64, 1})->Args({64, 2})->UseRealTime();
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "axon/module.h"
 
+#include <algorithm>
+
 #include "axon/ops.h"
 
 namespace axon {
@@ -11,7 +13,9 @@ Variable Module::operator()(const Variable& x) {
     built_ = true;
   }
   Variable y = forward(x);
-  if (y.rank() >= 1) output_shape_ = Shape(std::vector<int64_t>(y.shape().dims().begin() + 1, y.shape().dims().end()));
+  const std::vector<int64_t>& dims = y.shape().dims();
+  if (!dims.empty() && !std::equal(dims.begin() + 1, dims.end(), output_shape_.dims().begin(), output_shape_.dims().end()))
+    output_shape_ = Shape(std::vector<int64_t>(dims.begin() + 1, dims.end()));
   return y;
 }
 

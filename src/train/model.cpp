@@ -250,6 +250,7 @@ Tensor Model::predict(const Tensor& x_in, int64_t batch_size) {
   const Tensor x = as_float32(x_in);
   NoGrad no_grad;
   ModeGuard eval(*this, false);
+  if (x.dim(0) > 0 && x.dim(0) <= batch_size) return (*this)(Variable(x)).value();  // one batch: no copy
   Tensor out;
   for (int64_t start = 0; start < x.dim(0); start += batch_size) {
     const int64_t end = std::min(start + batch_size, x.dim(0));
