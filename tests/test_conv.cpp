@@ -4,6 +4,7 @@
 
 #include "axon/axon.h"
 #include "kernels/conv.h"
+#include "kernels/pool.h"
 
 namespace axon {
 namespace {
@@ -64,6 +65,33 @@ TEST(Conv, BadGeometryIsAnError) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "conv2d: kernel (6, 6) with dilation (1, 1) does not fit the padded input (5, 5)");
   }
+}
+
+TEST(Pool, HandWorkedValues) {
+  // 1 x 1 x 4 x 4 holding 0..15, row by row.
+  std::vector<float> values(16);
+  for (int i = 0; i < 16; ++i) values[static_cast<size_t>(i)] = static_cast<float>(i);
+  const Tensor x = Tensor::from(values, {1, 1, 4, 4});
+  Conv2dGeometry two;
+  two.stride_h = two.stride_w = 2;
+  const kernels::MaxPoolResult max = kernels::max_pool2d(x, 2, 2, two);
+  EXPECT_EQ(max.y.to_vector(), (std::vector<double>{5, 7, 13, 15}));
+  EXPECT_EQ(max.argmax, (std::vector<int64_t>{5, 7, 13, 15}));
+  EXPECT_EQ(kernels::avg_pool2d(x, 2, 2, two).to_vector(), (std::vector<double>{2.5, 4.5, 10.5, 12.5}));
+  // "same" 3x3 windows, stride 1: the corner window covers 0, 1, 4, 5 only (padding not counted).
+  Conv2dGeometry same;
+  same.pad_top = same.pad_bottom = same.pad_left = same.pad_right = 1;
+  const Tensor avg = kernels::avg_pool2d(x, 3, 3, same);
+  EXPECT_DOUBLE_EQ(avg.at({0, 0, 0, 0}), 2.5);
+  EXPECT_DOUBLE_EQ(avg.at({0, 0, 1, 1}), 5.0);  // 0,1,2,4,5,6,8,9,10
+  EXPECT_EQ(kernels::max_pool2d(x, 3, 3, same).y.at({0, 0, 0, 0}), 5.0);
+  // Gradients go to the argmax, or are shared by the window's real pixels.
+  const Tensor dmax = kernels::max_pool2d_backward(Tensor::ones({1, 1, 2, 2}), max.argmax, x.shape());
+  EXPECT_EQ(dmax.at({0, 0, 1, 1}), 1.0);
+  EXPECT_EQ(dmax.at({0, 0, 0, 0}), 0.0);
+  const Tensor davg = kernels::avg_pool2d_backward(Tensor::ones({1, 1, 2, 2}), x.shape(), 2, 2, two);
+  for (double v : davg.to_vector()) EXPECT_DOUBLE_EQ(v, 0.25);
+  EXPECT_THROW(kernels::max_pool2d(x, 5, 5, {}), Error);  // the window does not fit
 }
 
 }  // namespace

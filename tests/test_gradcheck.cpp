@@ -80,6 +80,13 @@ const std::vector<GradCase>& table() {
       {"slice", "slice", {{4, 5}}, [](const V& v) { return slice(v[0], 1, 1, 4); }},
       {"index_select", "index_select", {{4, 3}}, [](const V& v) { return index_select(v[0], 0, {3, 0, 3, 1}); }},
       {"index_select/axis 1", "index_select", {{2, 4}}, [](const V& v) { return index_select(v[0], 1, {2, 2}); }},
+      {"conv2d", "conv2d", {{2, 3, 5, 4}, {4, 3, 3, 2}, {4}}, [](const V& v) { return conv2d(v[0], v[1], v[2]); }},
+      {"conv2d/stride pad dilation", "conv2d", {{1, 2, 6, 7}, {3, 2, 2, 3}},
+       [](const V& v) { return conv2d(v[0], v[1], Variable(), {.stride = {2, 1}, .padding = {1, 0, 2, 1}, .dilation = {2, 1}}); }},
+      {"max_pool2d", "max_pool2d", {{2, 2, 4, 5}}, [](const V& v) { return max_pool2d(v[0]); }},
+      {"max_pool2d/overlap pad", "max_pool2d", {{1, 2, 5, 5}}, [](const V& v) { return max_pool2d(v[0], {.size = {3, 3}, .stride = {2, 2}, .padding = {1, 1, 1, 1}}); }},
+      {"avg_pool2d", "avg_pool2d", {{2, 2, 4, 4}}, [](const V& v) { return avg_pool2d(v[0]); }},
+      {"avg_pool2d/pad", "avg_pool2d", {{1, 1, 5, 4}}, [](const V& v) { return avg_pool2d(v[0], {.size = {3, 2}, .stride = {2, 1}, .padding = {1, 1, 0, 1}}); }},
   };
   return cases;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Differentiable ops on Variables. Elementwise binary ops broadcast as NumPy does.
 // Each op's backward rule sits beside its forward in src/autograd/.
+#include <array>
 #include <vector>
 
 #include "axon/variable.h"
@@ -67,6 +68,23 @@ Variable transpose(const Variable& x, int64_t dim0 = -2, int64_t dim1 = -1);
 Variable concat(const std::vector<Variable>& parts, int64_t axis = 0);
 Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end);
 Variable index_select(const Variable& x, int64_t axis, const std::vector<int64_t>& indices);
+
+// Images, NCHW. padding = {top, bottom, left, right}.
+struct Conv2dOptions {
+  std::array<int64_t, 2> stride = {1, 1};
+  std::array<int64_t, 4> padding = {0, 0, 0, 0};
+  std::array<int64_t, 2> dilation = {1, 1};
+};
+// x: (N, C, H, W), weight: (F, C, KH, KW), bias: (F,) or undefined -> (N, F, OH, OW).
+Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options = {});
+
+struct Pool2dOptions {
+  std::array<int64_t, 2> size = {2, 2};
+  std::array<int64_t, 2> stride = {2, 2};
+  std::array<int64_t, 4> padding = {0, 0, 0, 0};
+};
+Variable max_pool2d(const Variable& x, const Pool2dOptions& options = {});
+Variable avg_pool2d(const Variable& x, const Pool2dOptions& options = {});  // padding not counted
 
 // Fused, numerically stable mean cross-entropy of softmax(logits) against class
 // indices. logits: (batch, classes); labels: (batch,) holding integers in [0, classes).
