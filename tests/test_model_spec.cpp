@@ -65,6 +65,25 @@ TEST(ModelSpec, EverySettingRoundTrips) {
   }
 }
 
+TEST(ModelSpec, ConvolutionalLayersRoundTrip) {
+  const auto model = model_from_spec(R"({"input_shape": [784],
+    "layers": [{"type": "reshape", "target_shape": [1, 28, 28]},
+               {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+               {"type": "max_pool2d"},
+               {"type": "conv2d", "filters": 6, "kernel_size": [3, 2], "strides": [2, 1], "padding": [1, 0, 1, 1], "dilation": 1},
+               {"type": "average_pool2d", "pool_size": 2, "strides": 1, "padding": "same"},
+               {"type": "global_average_pool2d"},
+               {"type": "flatten"},
+               {"type": "dense", "units": 10, "activation": "softmax"}]})");
+  EXPECT_EQ(model->layer(2).output_shape(), (Shape{4, 14, 14}));
+  EXPECT_EQ(model->layer(3).output_shape(), (Shape{6, 7, 15}));  // (14 + 1 + 0 - 3) / 2 + 1, (14 + 1 + 1 - 2) + 1
+  EXPECT_EQ(model->layer(5).output_shape(), (Shape{6}));
+  const std::string spec = model_to_spec(*model);
+  EXPECT_EQ(model_to_spec(*model_from_spec(spec)), spec);
+  EXPECT_EQ(error_of(R"({"input_shape": [1, 4, 4], "layers": [{"type": "conv2d", "filters": 2, "kernel_size": 5}]})"),
+            "spec: Conv2D: kernel (5, 5) with dilation (1, 1) does not fit the padded input (4, 4) (input (1, 1, 4, 4))");
+}
+
 TEST(ModelSpec, ErrorsNameTheField) {
   EXPECT_EQ(error_of(with_layer(R"({"type": "dense", "units": 3}, {"type": "dropout", "rate": 1.5})")),
             "spec: layers[1].rate: expected a number in [0, 1), got 1.5");
@@ -72,7 +91,8 @@ TEST(ModelSpec, ErrorsNameTheField) {
   EXPECT_EQ(error_of(with_layer(R"({"type": "dense", "units": 0})")), "spec: layers[0].units: expected an integer >= 1, got 0");
   EXPECT_EQ(error_of(with_layer(R"({"type": "dense", "units": "ten"})")),
             "spec: layers[0].units: expected an integer >= 1, got \"ten\"");
-  EXPECT_EQ(error_of(with_layer(R"({"type": "conv9d"})")), "spec: layers[0].type: expected one of: dense, dropout, activation, got \"conv9d\"");
+  EXPECT_EQ(error_of(with_layer(R"({"type": "conv9d"})")), "spec: layers[0].type: expected one of: dense, dropout, activation, conv2d, max_pool2d, average_pool2d, global_average_pool2d, "
+            "flatten, reshape, got \"conv9d\"");
   EXPECT_NE(error_of(with_layer(R"({"type": "dense", "units": 2, "unit": 3})")).find("layers[0].unit: unknown field; expected one of: type, units"),
             std::string::npos);
   EXPECT_NE(error_of(with_layer(R"({"type": "dense", "units": 2, "activation": "relu6"})")).find("layers[0]: unknown activation 'relu6'"),

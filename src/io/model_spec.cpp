@@ -7,9 +7,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "axon/conv2d.h"
 #include "axon/dense.h"
 #include "axon/dropout.h"
 #include "axon/metric.h"
+#include "axon/pooling.h"
+#include "axon/reshape.h"
 
 namespace axon {
 
@@ -107,6 +110,24 @@ Regularizer regularizer_from(const Field& f) {
 
 json regularizer_to(const Regularizer& r) { return r.active() ? json{{"l1", r.l1}, {"l2", r.l2}} : json(nullptr); }
 
+// An integer n (meaning {n, n}) or a list of two integers >= low.
+std::array<int64_t, 2> pair_from(const Field& f, int64_t low) {
+  if (f.value().is_number_integer()) {
+    const int64_t n = f.integer(low);
+    return {n, n};
+  }
+  if (!f.value().is_array() || f.value().size() != 2) f.bad("an integer or a list of two integers >= " + std::to_string(low));
+  return {f.element(0).integer(low), f.element(1).integer(low)};
+}
+
+Padding padding_from(const Field& f) {
+  if (f.value().is_string()) return f.named([&] { return Padding(f.string()); });
+  if (!f.value().is_array() || f.value().size() != 4) f.bad("\"valid\", \"same\" or [top, bottom, left, right]");
+  return Padding(std::array<int64_t, 4>{f.element(0).integer(0), f.element(1).integer(0), f.element(2).integer(0), f.element(3).integer(0)});
+}
+
+json padding_to(const Padding& p) { return p.mode == "explicit" ? json(p.pads) : json(p.mode); }
+
 std::shared_ptr<Module> layer_from(const Field& f) {
   if (!f.value().is_object()) f.bad("a layer object");
   const std::string type = f.at("type").string();
@@ -135,7 +156,50 @@ std::shared_ptr<Module> layer_from(const Field& f) {
     const Field name = f.at("activation");
     return name.named([&] { return std::make_shared<Activation>(name.string()); });
   }
-  f.at("type").bad("one of: dense, dropout, activation");
+  if (type == "conv2d") {
+    f.expect_object({"type", "filters", "kernel_size", "strides", "padding", "dilation", "activation", "use_bias",
+                     "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "seed"});
+    Conv2DOptions options;
+    if (f.has("strides")) options.strides = pair_from(f.at("strides"), 1);
+    if (f.has("padding")) options.padding = padding_from(f.at("padding"));
+    if (f.has("dilation")) options.dilation = pair_from(f.at("dilation"), 1);
+    if (f.has("use_bias")) options.use_bias = f.at("use_bias").boolean();
+    if (f.has("kernel_initializer")) options.kernel_initializer = initializer_from(f.at("kernel_initializer"));
+    if (f.has("bias_initializer")) options.bias_initializer = initializer_from(f.at("bias_initializer"));
+    if (f.has("kernel_regularizer")) options.kernel_regularizer = regularizer_from(f.at("kernel_regularizer"));
+    if (f.has("bias_regularizer")) options.bias_regularizer = regularizer_from(f.at("bias_regularizer"));
+    if (f.has("seed")) options.seed = static_cast<uint64_t>(f.at("seed").integer(0));
+    const int64_t filters = f.at("filters").integer(1);
+    const auto kernel = pair_from(f.at("kernel_size"), 1);
+    const std::string activation_name = f.has("activation") ? f.at("activation").string() : "linear";
+    return f.named([&] { return std::make_shared<Conv2D>(filters, kernel, activation_name, options); });
+  }
+  if (type == "max_pool2d" || type == "average_pool2d") {
+    f.expect_object({"type", "pool_size", "strides", "padding"});
+    const auto size = f.has("pool_size") ? pair_from(f.at("pool_size"), 1) : std::array<int64_t, 2>{2, 2};
+    std::optional<std::array<int64_t, 2>> strides;
+    if (f.has("strides")) strides = pair_from(f.at("strides"), 1);
+    const Padding padding = f.has("padding") ? padding_from(f.at("padding")) : Padding("valid");
+    if (type == "max_pool2d") return std::make_shared<MaxPool2D>(size, strides, padding);
+    return std::make_shared<AveragePool2D>(size, strides, padding);
+  }
+  if (type == "global_average_pool2d") {
+    f.expect_object({"type"});
+    return std::make_shared<GlobalAveragePool2D>();
+  }
+  if (type == "flatten") {
+    f.expect_object({"type"});
+    return std::make_shared<Flatten>();
+  }
+  if (type == "reshape") {
+    f.expect_object({"type", "target_shape"});
+    const Field target = f.at("target_shape");
+    if (!target.value().is_array() || target.value().empty()) target.bad("a non-empty list of dimensions");
+    std::vector<int64_t> dims;
+    for (size_t i = 0; i < target.value().size(); ++i) dims.push_back(target.element(i).value() == -1 ? -1 : target.element(i).integer(1));
+    return target.named([&] { return std::make_shared<Reshape>(dims); });
+  }
+  f.at("type").bad("one of: dense, dropout, activation, conv2d, max_pool2d, average_pool2d, global_average_pool2d, flatten, reshape");
 }
 
 json layer_to(const Module& layer) {
@@ -153,6 +217,21 @@ json layer_to(const Module& layer) {
     return j;
   }
   if (const auto* activation = dynamic_cast<const Activation*>(&layer)) return {{"type", "activation"}, {"activation", activation->name()}};
+  if (const auto* conv = dynamic_cast<const Conv2D*>(&layer)) {
+    const Conv2DOptions& o = conv->options();
+    json j = {{"type", "conv2d"}, {"filters", conv->filters()}, {"kernel_size", conv->kernel_size()}, {"strides", o.strides},
+              {"padding", padding_to(o.padding)}, {"dilation", o.dilation}, {"activation", conv->activation_name()}, {"use_bias", o.use_bias},
+              {"kernel_initializer", initializer_to(o.kernel_initializer)}, {"bias_initializer", initializer_to(o.bias_initializer)},
+              {"kernel_regularizer", regularizer_to(o.kernel_regularizer)}, {"bias_regularizer", regularizer_to(o.bias_regularizer)}};
+    if (o.seed) j["seed"] = *o.seed;
+    return j;
+  }
+  if (const auto* pool = dynamic_cast<const Pool2D*>(&layer))
+    return {{"type", pool->kind() == Pool2D::Kind::max ? "max_pool2d" : "average_pool2d"}, {"pool_size", pool->pool_size()},
+            {"strides", pool->strides()}, {"padding", padding_to(pool->padding())}};
+  if (dynamic_cast<const GlobalAveragePool2D*>(&layer)) return {{"type", "global_average_pool2d"}};
+  if (dynamic_cast<const Flatten*>(&layer)) return {{"type", "flatten"}};
+  if (const auto* reshape_layer = dynamic_cast<const Reshape*>(&layer)) return {{"type", "reshape"}, {"target_shape", reshape_layer->target_shape()}};
   fail("model spec: layer type '", layer.type_name(), "' cannot be written to a spec");
 }
 

@@ -1,0 +1,27 @@
+#pragma once
+// Flatten: (batch, ...) -> (batch, features). Reshape: (batch, ...) -> (batch, target...),
+// one target dimension may be -1.
+#include <vector>
+
+#include "axon/module.h"
+
+namespace axon {
+
+class Flatten : public Module {
+ public:
+  Variable forward(const Variable& x) override;
+  std::string type_name() const override { return "Flatten"; }
+};
+
+class Reshape : public Module {
+ public:
+  explicit Reshape(std::vector<int64_t> target_shape);
+  Variable forward(const Variable& x) override;
+  std::string type_name() const override { return "Reshape"; }
+  const std::vector<int64_t>& target_shape() const { return target_; }
+
+ private:
+  std::vector<int64_t> target_;
+};
+
+}  // namespace axon

@@ -1,0 +1,62 @@
+#include "axon/conv2d.h"
+
+#include "kernels/conv.h"
+
+namespace axon {
+
+Padding::Padding(const std::string& mode_name) : mode(mode_name) {
+  if (mode != "valid" && mode != "same") fail("padding: expected \"valid\", \"same\" or {top, bottom, left, right}, got \"", mode, "\"");
+}
+
+std::array<int64_t, 4> Padding::resolve(int64_t h, int64_t w, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
+                                        std::array<int64_t, 2> dilation) const {
+  if (mode == "explicit") return pads;
+  if (mode == "valid") return {0, 0, 0, 0};
+  auto total = [](int64_t size, int64_t k, int64_t s, int64_t d) {
+    const int64_t out = (size + s - 1) / s;
+    return std::max<int64_t>((out - 1) * s + (k - 1) * d + 1 - size, 0);
+  };
+  const int64_t ph = total(h, kernel[0], stride[0], dilation[0]), pw = total(w, kernel[1], stride[1], dilation[1]);
+  return {ph / 2, ph - ph / 2, pw / 2, pw - pw / 2};  // the odd pixel goes to the bottom / right
+}
+
+Conv2D::Conv2D(int64_t filters, std::array<int64_t, 2> kernel_size, const std::string& activation_name, Conv2DOptions options)
+    : filters_(filters), kernel_size_(kernel_size), activation_name_(activation_name), activation_(activation(activation_name)), options_(options) {
+  if (filters < 1) fail("Conv2D: filters must be >= 1, got ", filters);
+  if (kernel_size[0] < 1 || kernel_size[1] < 1) fail("Conv2D: kernel_size must be >= 1, got (", kernel_size[0], ", ", kernel_size[1], ")");
+  if (options.strides[0] < 1 || options.strides[1] < 1) fail("Conv2D: strides must be >= 1, got (", options.strides[0], ", ", options.strides[1], ")");
+  if (options.dilation[0] < 1 || options.dilation[1] < 1) fail("Conv2D: dilation must be >= 1");
+  for (int64_t p : options.padding.pads)
+    if (p < 0) fail("Conv2D: padding must be >= 0");
+}
+
+void Conv2D::check_input(const Shape& shape) const {
+  if (shape.rank() != 4) fail("Conv2D: input must be (batch, channels, height, width), got ", shape);
+  const auto pads = options_.padding.resolve(shape[2], shape[3], kernel_size_, options_.strides, options_.dilation);
+  kernels::Conv2dGeometry g{options_.strides[0], options_.strides[1], pads[0], pads[1], pads[2], pads[3], options_.dilation[0], options_.dilation[1]};
+  try {
+    kernels::conv2d_output_size(shape[2], shape[3], kernel_size_[0], kernel_size_[1], g, "Conv2D");
+  } catch (const Error& e) {
+    fail(e.what(), " (input ", shape, ")");
+  }
+}
+
+void Conv2D::create_weights(const Shape& input_shape) {
+  check_input(input_shape);
+  const int64_t channels = input_shape[1], taps = kernel_size_[0] * kernel_size_[1];
+  Generator seeded(options_.seed.value_or(0));
+  Generator& generator = options_.seed ? seeded : global_generator();
+  kernel_ = add_weight("kernel", options_.kernel_initializer(Shape{filters_, channels, kernel_size_[0], kernel_size_[1]}, channels * taps, filters_ * taps, generator),
+                       true, options_.kernel_regularizer);
+  if (options_.use_bias)
+    bias_ = add_weight("bias", options_.bias_initializer(Shape{filters_}, channels * taps, filters_ * taps, generator), true, options_.bias_regularizer);
+}
+
+Variable Conv2D::forward(const Variable& x) {
+  check_input(x.shape());
+  if (x.dim(1) != kernel_.dim(1)) fail("Conv2D: input ", x.shape(), " has ", x.dim(1), " channels; this layer was built for ", kernel_.dim(1));
+  const auto pads = options_.padding.resolve(x.dim(2), x.dim(3), kernel_size_, options_.strides, options_.dilation);
+  return activation_(conv2d(x, kernel_, bias_, {.stride = options_.strides, .padding = pads, .dilation = options_.dilation}));
+}
+
+}  // namespace axon

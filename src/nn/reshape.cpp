@@ -1,0 +1,34 @@
+#include "axon/reshape.h"
+
+#include "axon/ops.h"
+
+namespace axon {
+
+Variable Flatten::forward(const Variable& x) {
+  if (x.rank() < 2) fail("Flatten: input must have a batch axis and features, got ", x.shape());
+  return flatten(x);
+}
+
+Reshape::Reshape(std::vector<int64_t> target_shape) : target_(std::move(target_shape)) {
+  if (target_.empty()) fail("Reshape: target shape is empty");
+  int64_t inferred = 0;
+  for (int64_t d : target_) {
+    if (d == -1) ++inferred;
+    else if (d < 1) fail("Reshape: dimensions must be >= 1 or one -1, got ", d);
+  }
+  if (inferred > 1) fail("Reshape: at most one -1 in the target shape");
+}
+
+Variable Reshape::forward(const Variable& x) {
+  std::vector<int64_t> dims = target_;
+  dims.insert(dims.begin(), x.dim(0));
+  try {
+    return reshape(x, dims);
+  } catch (const Error& e) {
+    std::string target;
+    for (int64_t d : target_) target += ", " + std::to_string(d);
+    fail("Reshape: input ", x.shape(), " cannot become (batch", target, "): ", e.what());
+  }
+}
+
+}  // namespace axon
