@@ -92,6 +92,9 @@ TEST(Pool, HandWorkedValues) {
   const Tensor davg = kernels::avg_pool2d_backward(Tensor::ones({1, 1, 2, 2}), x.shape(), 2, 2, two);
   for (double v : davg.to_vector()) EXPECT_DOUBLE_EQ(v, 0.25);
   EXPECT_THROW(kernels::max_pool2d(x, 5, 5, {}), Error);  // the window does not fit
+  Conv2dGeometry wide;
+  wide.pad_top = 2;
+  EXPECT_THROW(kernels::max_pool2d(x, 2, 2, wide), Error);  // a window of padding alone
 }
 
 }  // namespace

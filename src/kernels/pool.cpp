@@ -14,21 +14,27 @@ struct PoolDims {
 
 PoolDims pool_dims(const Shape& x, int64_t kh, int64_t kw, const Conv2dGeometry& g, const char* who) {
   if (x.rank() != 4) fail(who, ": input must be (batch, channels, height, width), got ", x);
+  if (g.pad_top >= kh || g.pad_bottom >= kh || g.pad_left >= kw || g.pad_right >= kw)
+    fail(who, ": padding must be smaller than the window (", kh, ", ", kw, ") so no window is all padding");
   const auto [oh, ow] = conv2d_output_size(x[2], x[3], kh, kw, g, who);
   return {x[0], x[1], x[2], x[3], oh, ow};
 }
 
-// Calls visit(output index, first input index of its plane, window top, window left)
-// for each output element; parallel over (image, channel) planes.
+// Calls visit(output index, first input index of its plane, y0, y1, x0, x1) for each
+// output element, the window [y0, y1) x [x0, x1) clipped to the image; parallel over
+// (image, channel) planes. Pooling windows are dense (no dilation).
 template <class Visit>
 void for_each_window(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeometry& g, Visit&& visit) {
   parallel_for(d.n * d.c, d.oh * d.ow * kh * kw, [&](int64_t p0, int64_t p1) {
     for (int64_t plane = p0; plane < p1; ++plane)
-      for (int64_t oy = 0; oy < d.oh; ++oy)
+      for (int64_t oy = 0; oy < d.oh; ++oy) {
+        const int64_t top = oy * g.stride_h - g.pad_top;
+        const int64_t y0 = std::max<int64_t>(top, 0), y1 = std::min(top + kh, d.h);
         for (int64_t ox = 0; ox < d.ow; ++ox) {
-          const int64_t y0 = oy * g.stride_h - g.pad_top, x0 = ox * g.stride_w - g.pad_left;
-          visit((plane * d.oh + oy) * d.ow + ox, plane * d.h * d.w, y0, x0);
+          const int64_t left = ox * g.stride_w - g.pad_left;
+          visit((plane * d.oh + oy) * d.ow + ox, plane * d.h * d.w, y0, y1, std::max<int64_t>(left, 0), std::min(left + kw, d.w));
         }
+      }
   });
 }
 
@@ -41,19 +47,15 @@ MaxPoolResult max_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGe
     using T = decltype(zero);
     const T* px = x.data<T>();
     T* py = result.y.data<T>();
-    for_each_window(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t y0, int64_t x0) {
-      T best = -std::numeric_limits<T>::infinity();
-      int64_t where = -1;
-      for (int64_t i = 0; i < kh; ++i)
-        for (int64_t j = 0; j < kw; ++j) {
-          const int64_t y = y0 + i * g.dilation_h, xx = x0 + j * g.dilation_w;
-          if (y < 0 || y >= d.h || xx < 0 || xx >= d.w) continue;
-          const int64_t at = base + y * d.w + xx;
-          if (where < 0 || px[at] > best) {
-            best = px[at];
-            where = at;
+    for_each_window(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+      int64_t where = base + y0 * d.w + x0;
+      T best = px[where];
+      for (int64_t y = y0; y < y1; ++y)
+        for (int64_t x = x0; x < x1; ++x)
+          if (px[base + y * d.w + x] > best) {
+            best = px[base + y * d.w + x];
+            where = base + y * d.w + x;
           }
-        }
       py[out] = best;
       result.argmax[static_cast<size_t>(out)] = where;
     });
@@ -80,17 +82,11 @@ Tensor avg_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry&
     using T = decltype(zero);
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    for_each_window(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t y0, int64_t x0) {
+    for_each_window(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
       T total = 0;
-      int64_t count = 0;
-      for (int64_t i = 0; i < kh; ++i)
-        for (int64_t j = 0; j < kw; ++j) {
-          const int64_t yy = y0 + i * g.dilation_h, xx = x0 + j * g.dilation_w;
-          if (yy < 0 || yy >= d.h || xx < 0 || xx >= d.w) continue;
-          total += px[base + yy * d.w + xx];
-          ++count;
-        }
-      py[out] = count ? total / static_cast<T>(count) : T(0);
+      for (int64_t y = y0; y < y1; ++y)
+        for (int64_t x = x0; x < x1; ++x) total += px[base + y * d.w + x];
+      py[out] = total / static_cast<T>((y1 - y0) * (x1 - x0));
     });
   });
   return y;
@@ -105,16 +101,10 @@ Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, int64_t kh, i
     const T* pg = dy.data<T>();
     T* out = dx.data<T>();
     // Planes are independent, so the parallel split over planes has no write conflicts.
-    for_each_window(d, kh, kw, g, [&](int64_t o, int64_t base, int64_t y0, int64_t x0) {
-      int64_t count = 0;
-      for (int64_t pass = 0; pass < 2; ++pass)
-        for (int64_t i = 0; i < kh; ++i)
-          for (int64_t j = 0; j < kw; ++j) {
-            const int64_t yy = y0 + i * g.dilation_h, xx = x0 + j * g.dilation_w;
-            if (yy < 0 || yy >= d.h || xx < 0 || xx >= d.w) continue;
-            if (pass == 0) ++count;
-            else out[base + yy * d.w + xx] += pg[o] / static_cast<T>(count);
-          }
+    for_each_window(d, kh, kw, g, [&](int64_t o, int64_t base, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+      const T share = pg[o] / static_cast<T>((y1 - y0) * (x1 - x0));
+      for (int64_t y = y0; y < y1; ++y)
+        for (int64_t x = x0; x < x1; ++x) out[base + y * d.w + x] += share;
     });
   });
   return dx;
