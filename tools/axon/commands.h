@@ -8,5 +8,6 @@ void add_train(CLI::App& app);
 void add_evaluate(CLI::App& app);
 void add_predict(CLI::App& app);
 void add_summary(CLI::App& app);
+void add_serve(CLI::App& app);
 
 }  // namespace axon::cli

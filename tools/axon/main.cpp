@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   axon::cli::add_evaluate(app);
   axon::cli::add_predict(app);
   axon::cli::add_summary(app);
+  axon::cli::add_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

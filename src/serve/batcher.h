@@ -1,0 +1,47 @@
+#pragma once
+// Dynamic batching for one model: HTTP threads submit requests of a few rows each; one
+// worker thread coalesces what is queued (up to max_batch rows, waiting at most
+// batch_timeout for more once one request is there), runs a single predict, and hands
+// each request its rows of the output. The queue is bounded: a full queue refuses at
+// once instead of growing.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "axon/model.h"
+
+namespace axon::serve {
+
+class Batcher {
+ public:
+  Batcher(std::shared_ptr<Model> model, int64_t max_batch, std::chrono::microseconds batch_timeout, int64_t max_queue_rows,
+          std::function<void(int64_t rows)> on_batch);
+  ~Batcher();  // finishes what is queued, then stops
+
+  // The future output rows, or std::nullopt when the queue is full or the batcher stops.
+  std::optional<std::future<Tensor>> submit(Tensor rows);
+
+ private:
+  struct Pending {
+    Tensor rows;
+    std::promise<Tensor> result;
+  };
+  void run();
+
+  std::shared_ptr<Model> model_;
+  int64_t max_batch_, max_queue_rows_;
+  std::chrono::microseconds batch_timeout_;
+  std::function<void(int64_t)> on_batch_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Pending> queue_;
+  int64_t queued_rows_ = 0;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace axon::serve

@@ -1,0 +1,207 @@
+#include "axon/inference_server.h"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "batcher.h"
+#include "http_error.h"
+#include "metrics.h"
+#include "protocol.h"
+
+namespace axon {
+
+using serve::HttpError;
+using json = nlohmann::json;
+
+namespace {
+
+struct ServedModel {
+  std::shared_ptr<Model> model;
+  Shape input_shape, output_shape;
+  std::unique_ptr<serve::Batcher> batcher;
+};
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+std::vector<int64_t> with_batch_axis(const Shape& shape) {
+  std::vector<int64_t> dims = shape.dims();
+  dims.insert(dims.begin(), -1);
+  return dims;
+}
+
+}  // namespace
+
+struct InferenceServer::Impl {
+  ServerOptions options;
+  httplib::Server http;
+  std::map<std::string, ServedModel> models;
+  serve::ServerMetrics metrics;
+  std::atomic<bool> ready{false}, started{false};
+  std::atomic<int64_t> in_flight{0};
+  int listen_socket = -1;
+  std::thread listener;
+
+  const std::string& name_of(const ServedModel& served) const {
+    for (const auto& [name, m] : models)
+      if (&m == &served) return name;
+    throw HttpError(500, "model vanished");
+  }
+
+  const ServedModel& find(const std::string& name) const {
+    const auto it = models.find(name);
+    if (it == models.end()) throw HttpError(404, "unknown model '" + name + "'");
+    return it->second;
+  }
+
+  // Runs an inference route: readiness, model lookup, errors as JSON, metrics.
+  void infer(const httplib::Request& req, httplib::Response& res, const std::string& name,
+             const std::function<std::string(const ServedModel&, const std::string&)>& handle) {
+    const auto start = std::chrono::steady_clock::now();
+    ++in_flight;
+    std::string label = "unknown";
+    try {
+      if (!ready) throw HttpError(503, "the server is shutting down");
+      const ServedModel& served = find(name);
+      label = name;
+      res.set_content(handle(served, req.body), "application/json");
+      res.status = 200;
+    } catch (const HttpError& e) {
+      send_json(res, e.status, {{"error", e.what()}});
+    } catch (const std::exception& e) {
+      send_json(res, 500, {{"error", e.what()}});
+    }
+    metrics.record_request(label, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    --in_flight;
+  }
+
+  Tensor run(const ServedModel& served, Tensor rows) {
+    std::optional<std::future<Tensor>> future = served.batcher->submit(std::move(rows));
+    if (!future) throw HttpError(503, "the queue is full; retry later");
+    return future->get();
+  }
+
+  void routes() {
+    http.Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"live", true}}); });
+    http.Get("/v2/health/ready", [this](const httplib::Request&, httplib::Response& res) { send_json(res, ready ? 200 : 503, {{"ready", bool(ready)}}); });
+    http.Get("/v2", [](const httplib::Request&, httplib::Response& res) {
+      send_json(res, 200, {{"name", "axon"}, {"version", "0.1.0"}, {"extensions", json::array()}});
+    });
+    http.Get(R"(/v2/models/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      try {
+        const ServedModel& m = find(req.matches[1]);
+        send_json(res, 200, {{"name", req.matches[1]}, {"versions", {"1"}}, {"platform", "axon"},
+                             {"inputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", with_batch_axis(m.input_shape)}}}},
+                             {"outputs", {{{"name", "output"}, {"datatype", "FP32"}, {"shape", with_batch_axis(m.output_shape)}}}}});
+      } catch (const HttpError& e) {
+        send_json(res, e.status, {{"error", e.what()}});
+      }
+    });
+    http.Get(R"(/v2/models/([^/]+)/ready)", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!models.contains(req.matches[1])) return send_json(res, 404, {{"error", "unknown model '" + std::string(req.matches[1]) + "'"}});
+      send_json(res, ready ? 200 : 503, {{"name", req.matches[1]}, {"ready", bool(ready)}});
+    });
+    http.Post(R"(/v2/models/([^/]+)/infer)", [this](const httplib::Request& req, httplib::Response& res) {
+      infer(req, res, req.matches[1], [this](const ServedModel& m, const std::string& body) {
+        serve::InferRequest request = serve::parse_v2_infer(body, m.input_shape);
+        return serve::v2_infer_response(name_of(m), request.id, run(m, std::move(request.input)));
+      });
+    });
+    http.Get(R"(/v1/models/([^/:]+))", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!models.contains(req.matches[1])) return send_json(res, 404, {{"error", "unknown model '" + std::string(req.matches[1]) + "'"}});
+      send_json(res, 200, {{"model_version_status", {{{"version", "1"}, {"state", ready ? "AVAILABLE" : "END"},
+                                                      {"status", {{"error_code", "OK"}, {"error_message", ""}}}}}}});
+    });
+    http.Post(R"(/v1/models/([^/:]+):predict)", [this](const httplib::Request& req, httplib::Response& res) {
+      infer(req, res, req.matches[1], [this](const ServedModel& m, const std::string& body) {
+        return serve::tf_predict_response(run(m, serve::parse_tf_predict(body, m.input_shape)));
+      });
+    });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { res.set_content(metrics.prometheus(), "text/plain; version=0.0.4"); });
+    // Known paths with the wrong method.
+    const auto wrong_method = [](const httplib::Request&, httplib::Response& res) { send_json(res, 405, {{"error", "method not allowed"}}); };
+    http.Get(R"(/v2/models/([^/]+)/infer)", wrong_method);
+    http.Post(R"(/v2/health/(live|ready))", wrong_method);
+    // Everything else that failed without a body: 404, 413 and friends, as JSON.
+    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      const char* reason = res.status == 404 ? "not found" : res.status == 413 ? "request body too large" : "bad request";
+      send_json(res, res.status, {{"error", reason}});
+    });
+  }
+};
+
+InferenceServer::InferenceServer(ServerOptions options) : impl_(std::make_unique<Impl>()) {
+  if (options.max_batch < 1 || options.max_queue < 1 || options.max_body_bytes < 1 || options.threads < 1 || options.batch_timeout_us < 0)
+    fail("InferenceServer: max_batch, max_queue, max_body_bytes and threads must be >= 1, batch_timeout_us >= 0");
+  impl_->options = options;
+  impl_->routes();
+}
+
+InferenceServer::~InferenceServer() { shutdown(); }
+
+void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model, const Shape& input_shape) {
+  if (impl_->started) fail("add_model: add models before start()");
+  if (name.empty() || name.find_first_of("/: ") != std::string::npos) fail("add_model: invalid model name '", name, "'");
+  if (impl_->models.contains(name)) fail("add_model: a model named '", name, "' is already served");
+  if (!model) fail("add_model: model '", name, "' is null");
+  if (!model->built()) model->build(input_shape);
+  // One example through the model gives the output shape (and checks the input shape).
+  std::vector<int64_t> dims = input_shape.dims();
+  dims.insert(dims.begin(), 1);
+  const Tensor probe = model->predict(Tensor::zeros(Shape(dims)));
+  ServedModel served;
+  served.model = model;
+  served.input_shape = input_shape;
+  served.output_shape = Shape(std::vector<int64_t>(probe.shape().dims().begin() + 1, probe.shape().dims().end()));
+  Impl* impl = impl_.get();
+  served.batcher = std::make_unique<serve::Batcher>(model, impl->options.max_batch, std::chrono::microseconds(impl->options.batch_timeout_us),
+                                                    impl->options.max_queue, [impl, name](int64_t rows) { impl->metrics.record_batch(name, rows); });
+  impl_->models.emplace(name, std::move(served));
+}
+
+int InferenceServer::start() {
+  Impl& impl = *impl_;
+  if (impl.started.exchange(true)) fail("InferenceServer: already started");
+  impl.http.set_payload_max_length(static_cast<size_t>(impl.options.max_body_bytes));
+  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
+  // server share (and silently split) a port that is already in use.
+  impl.http.set_socket_options([&impl](int socket) {
+    int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    impl.listen_socket = socket;
+  });
+  impl.http.set_keep_alive_max_count(1 << 30);
+  const int threads = impl.options.threads;
+  impl.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  const int port = impl.options.port == 0 ? impl.http.bind_to_any_port(impl.options.host)
+                                          : (impl.http.bind_to_port(impl.options.host, impl.options.port) ? impl.options.port : -1);
+  if (port < 0) fail("serve: cannot listen on ", impl.options.host, ":", impl.options.port, " (in use, or not an address of this machine)");
+  // Debian's httplib listens with a backlog of 5, which drops connection bursts; Linux
+  // lets a second listen() raise it.
+  ::listen(impl.listen_socket, SOMAXCONN);
+  impl.ready = true;
+  impl.listener = std::thread([&impl] { impl.http.listen_after_bind(); });
+  return port;
+}
+
+void InferenceServer::shutdown() {
+  Impl& impl = *impl_;
+  if (!impl.started) return;
+  impl.ready = false;  // new requests get 503 from here on
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (impl.in_flight > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  impl.http.stop();
+  if (impl.listener.joinable()) impl.listener.join();
+}
+
+bool InferenceServer::ready() const { return impl_->ready; }
+
+}  // namespace axon

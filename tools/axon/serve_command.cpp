@@ -1,0 +1,84 @@
+// axon serve: load model files and serve them until SIGTERM or SIGINT, then finish the
+// requests in flight and exit 0.
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "axon/inference_server.h"
+#include "axon/model_file.h"
+#include "commands.h"
+
+namespace axon::cli {
+
+namespace {
+
+// "name=path" or "path" (named after the file).
+std::pair<std::string, std::string> named_model(const std::string& argument) {
+  const size_t equals = argument.find('=');
+  if (equals != std::string::npos) return {argument.substr(0, equals), argument.substr(equals + 1)};
+  return {std::filesystem::path(argument).stem().string(), argument};
+}
+
+}  // namespace
+
+void add_serve(CLI::App& app) {
+  struct Options {
+    std::vector<std::string> models;
+    std::string model_dir;
+    ServerOptions server;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("serve", "Serve model files over HTTP (Open Inference Protocol v2 and TensorFlow Serving REST)");
+  auto* models = cmd->add_option("--model", options->models, "A model file to serve, as PATH or NAME=PATH (repeatable)");
+  auto* dir = cmd->add_option("--model-dir", options->model_dir, "Serve every .safetensors file in this folder, named after the file")
+                  ->check(CLI::ExistingDirectory);
+  models->excludes(dir);
+  cmd->add_option("--host", options->server.host, "Address to bind")->capture_default_str();
+  cmd->add_option("--port", options->server.port, "Port (0: any free one)")->check(CLI::Range(0, 65535))->capture_default_str();
+  cmd->add_option("--max-batch", options->server.max_batch, "Rows per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--batch-timeout-us", options->server.batch_timeout_us, "How long a batch waits for more requests")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-body", options->server.max_body_bytes, "Largest request body in bytes (413 above)")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-queue", options->server.max_queue, "Queued rows per model before 503")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--threads", options->server.threads, "Connection threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->callback([options] {
+    std::vector<std::pair<std::string, std::string>> files;
+    for (const std::string& argument : options->models) files.push_back(named_model(argument));
+    if (!options->model_dir.empty()) {
+      const std::filesystem::path root = std::filesystem::canonical(options->model_dir);
+      for (const auto& entry : std::filesystem::directory_iterator(root)) {
+        if (entry.path().extension() != ".safetensors") continue;
+        const std::filesystem::path real = std::filesystem::canonical(entry.path());
+        if (real.parent_path() != root) fail("--model-dir: ", entry.path().string(), " points outside ", root.string());
+        files.emplace_back(entry.path().stem().string(), real.string());
+      }
+    }
+    if (files.empty()) throw CLI::ValidationError("--model", "give at least one model file (--model or --model-dir)");
+
+    // Signals are taken by sigwait below, so block them before any thread starts.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    InferenceServer server(options->server);
+    for (const auto& [name, path] : files) {
+      std::shared_ptr<Model> model = load_model(path);
+      const auto& input_shape = model->input_shape();
+      if (!input_shape) fail(path, ": the model has no input shape");
+      server.add_model(name, model, *input_shape);
+      std::fprintf(stderr, "serving %s from %s\n", name.c_str(), path.c_str());
+    }
+    const int port = server.start();
+    std::fprintf(stderr, "listening on http://%s:%d\n", options->server.host.c_str(), port);
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    std::fprintf(stderr, "%s: finishing requests in flight\n", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.shutdown();
+  });
+}
+
+}  // namespace axon::cli
