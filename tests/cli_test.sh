@@ -29,7 +29,7 @@ cat > "$work/spec.json" <<'JSON'
 JSON
 
 "$axon" --help > "$work/out" 2>&1; check "--help" 0 $?
-for cmd in train evaluate predict summary; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done
+for cmd in train evaluate predict summary serve; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done
 "$axon" > "$work/out" 2>&1; check "no subcommand is a usage error" 2 $?
 "$axon" bogus > "$work/out" 2>&1; check "unknown subcommand" 2 $?
 "$axon" train --data fashion-mnist --out "$work/m.safetensors" > "$work/out" 2>&1; check "missing --model" 2 $?
@@ -76,6 +76,37 @@ train --epochs 4 --out "$work/straight.safetensors" > "$work/out" 2>&1; check "t
 "$axon" predict --model "$work/straight.safetensors" --input "$work/inputs.csv" --proba > "$work/straight.csv" 2>&1
 cmp -s "$work/resumed.csv" "$work/straight.csv"; check "resumed and straight runs predict the same" 0 $?
 train --epochs 4 --resume --out "$work/x.safetensors" > "$work/out" 2>&1; check "--resume without --checkpoint" 2 $?
+
+# Serve the trained model on a free port and talk to it with curl; SIGTERM exits 0.
+"$axon" serve --model "clf=$work/m.safetensors" --port 0 > "$work/serve.log" 2>&1 &
+server=$!
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log")
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ]; check "serve starts and reports its port" 0 $?
+url="http://127.0.0.1:$port"
+curl -sf "$url/v2/health/ready" > "$work/out"; check "GET /v2/health/ready" 0 $?
+contains "ready is true" "$work/out" '"ready":true'
+curl -sf "$url/v2/models/clf" > "$work/out"; check "GET /v2/models/clf" 0 $?
+contains "metadata gives the input shape" "$work/out" '"shape":\[-1,2\]'
+curl -sf -H 'Content-Type: application/json' -d '{"id":"x1","inputs":[{"name":"input","shape":[2,2],"datatype":"FP32","data":[[0.9,0.8],[-0.9,-0.7]]}]}' \
+  "$url/v2/models/clf/infer" > "$work/out"; check "POST infer" 0 $?
+contains "infer echoes the id" "$work/out" '"id":"x1"'
+contains "infer returns (2, 2) probabilities" "$work/out" '"shape":\[2,2\]'
+curl -sf -H 'Content-Type: application/json' -d '{"instances":[[0.9,0.8]]}' "$url/v1/models/clf:predict" > "$work/out"; check "POST :predict" 0 $?
+contains "predictions come back" "$work/out" '"predictions":\[\['
+code=$(curl -s -o "$work/out" -w '%{http_code}' -H 'Content-Type: application/json' -d '{"inputs":[{"name":"input","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}' "$url/v2/models/clf/infer")
+check "wrong feature count is a 400" 400 "$code"
+contains "the 400 names both shapes" "$work/out" "input shape \[1, 3\] does not match the model's \[-1, 2\]"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/models/other/ready"); check "unknown model is a 404" 404 "$code"
+curl -sf "$url/metrics" > "$work/out"; check "GET /metrics" 0 $?
+contains "metrics count the requests" "$work/out" 'axon_requests_total{model="clf",code="200"} 2'
+kill -TERM "$server"; wait "$server"; check "serve exits 0 on SIGTERM" 0 $?
+"$axon" serve --model "$work/missing.safetensors" > "$work/out" 2>&1; check "serving a missing file is a usage error" 2 $?
+"$axon" serve --model "$work/m.safetensors" --host 203.0.113.1 --port 0 > "$work/out" 2>&1; check "an address not of this machine fails" 1 $?
 
 head -c 100 "$work/m.safetensors" > "$work/broken.safetensors"
 "$axon" evaluate --model "$work/broken.safetensors" --data "csv:$work/train.csv?label=label" > "$work/out" 2>&1

@@ -45,7 +45,11 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--threads", options->server.threads, "Connection threads")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([options] {
     std::vector<std::pair<std::string, std::string>> files;
-    for (const std::string& argument : options->models) files.push_back(named_model(argument));
+    for (const std::string& argument : options->models) {
+      files.push_back(named_model(argument));
+      if (!std::filesystem::is_regular_file(files.back().second))
+        throw CLI::ValidationError("--model", "no such file: " + files.back().second);
+    }
     if (!options->model_dir.empty()) {
       const std::filesystem::path root = std::filesystem::canonical(options->model_dir);
       for (const auto& entry : std::filesystem::directory_iterator(root)) {
