@@ -18,7 +18,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;                    // 0: any free port
   int64_t max_batch = 64;             // rows per forward pass
-  int64_t batch_timeout_us = 500;     // how long a batch waits for more requests
+  int64_t batch_timeout_us = 0;       // extra wait for company; 0: batch what queued while the model ran
   int64_t max_body_bytes = 64 << 20;  // larger bodies get 413 before they are read
   int64_t max_queue = 1024;           // queued rows per model; beyond it 503 at once
   int threads = 128;                  // connection threads (a keep-alive connection holds one)

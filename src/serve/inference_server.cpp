@@ -1,6 +1,7 @@
 #include "axon/inference_server.h"
 
 #include <httplib.h>
+#include <netinet/tcp.h>
 
 #include <atomic>
 #include <chrono>
@@ -176,6 +177,9 @@ int InferenceServer::start() {
   impl.http.set_socket_options([&impl](int socket) {
     int yes = 1;
     setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    // Accepted connections inherit TCP_NODELAY: without it Nagle's algorithm and delayed
+    // ACKs hold every response ~40 ms (measured: 44 ms p50 at one connection).
+    setsockopt(socket, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
     impl.listen_socket = socket;
   });
   impl.http.set_keep_alive_max_count(1 << 30);
