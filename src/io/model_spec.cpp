@@ -128,6 +128,27 @@ Padding padding_from(const Field& f) {
 
 json padding_to(const Padding& p) { return p.mode == "explicit" ? json(p.pads) : json(p.mode); }
 
+// The settings Dense and Conv2D share: bias, initializers, regularizers, seed.
+template <class Options>
+void weights_from(const Field& f, Options& options) {
+  if (f.has("use_bias")) options.use_bias = f.at("use_bias").boolean();
+  if (f.has("kernel_initializer")) options.kernel_initializer = initializer_from(f.at("kernel_initializer"));
+  if (f.has("bias_initializer")) options.bias_initializer = initializer_from(f.at("bias_initializer"));
+  if (f.has("kernel_regularizer")) options.kernel_regularizer = regularizer_from(f.at("kernel_regularizer"));
+  if (f.has("bias_regularizer")) options.bias_regularizer = regularizer_from(f.at("bias_regularizer"));
+  if (f.has("seed")) options.seed = static_cast<uint64_t>(f.at("seed").integer(0));
+}
+
+template <class Options>
+void weights_to(json& j, const Options& o) {
+  j["use_bias"] = o.use_bias;
+  j["kernel_initializer"] = initializer_to(o.kernel_initializer);
+  j["bias_initializer"] = initializer_to(o.bias_initializer);
+  j["kernel_regularizer"] = regularizer_to(o.kernel_regularizer);
+  j["bias_regularizer"] = regularizer_to(o.bias_regularizer);
+  if (o.seed) j["seed"] = *o.seed;
+}
+
 std::shared_ptr<Module> layer_from(const Field& f) {
   if (!f.value().is_object()) f.bad("a layer object");
   const std::string type = f.at("type").string();
@@ -135,12 +156,7 @@ std::shared_ptr<Module> layer_from(const Field& f) {
     f.expect_object({"type", "units", "activation", "use_bias", "kernel_initializer", "bias_initializer",
                      "kernel_regularizer", "bias_regularizer", "seed"});
     DenseOptions options;
-    if (f.has("use_bias")) options.use_bias = f.at("use_bias").boolean();
-    if (f.has("kernel_initializer")) options.kernel_initializer = initializer_from(f.at("kernel_initializer"));
-    if (f.has("bias_initializer")) options.bias_initializer = initializer_from(f.at("bias_initializer"));
-    if (f.has("kernel_regularizer")) options.kernel_regularizer = regularizer_from(f.at("kernel_regularizer"));
-    if (f.has("bias_regularizer")) options.bias_regularizer = regularizer_from(f.at("bias_regularizer"));
-    if (f.has("seed")) options.seed = static_cast<uint64_t>(f.at("seed").integer(0));
+    weights_from(f, options);
     const int64_t units = f.at("units").integer(1);
     const std::string activation_name = f.has("activation") ? f.at("activation").string() : "linear";
     return f.named([&] { return std::make_shared<Dense>(units, activation_name, options); });
@@ -163,12 +179,7 @@ std::shared_ptr<Module> layer_from(const Field& f) {
     if (f.has("strides")) options.strides = pair_from(f.at("strides"), 1);
     if (f.has("padding")) options.padding = padding_from(f.at("padding"));
     if (f.has("dilation")) options.dilation = pair_from(f.at("dilation"), 1);
-    if (f.has("use_bias")) options.use_bias = f.at("use_bias").boolean();
-    if (f.has("kernel_initializer")) options.kernel_initializer = initializer_from(f.at("kernel_initializer"));
-    if (f.has("bias_initializer")) options.bias_initializer = initializer_from(f.at("bias_initializer"));
-    if (f.has("kernel_regularizer")) options.kernel_regularizer = regularizer_from(f.at("kernel_regularizer"));
-    if (f.has("bias_regularizer")) options.bias_regularizer = regularizer_from(f.at("bias_regularizer"));
-    if (f.has("seed")) options.seed = static_cast<uint64_t>(f.at("seed").integer(0));
+    weights_from(f, options);
     const int64_t filters = f.at("filters").integer(1);
     const auto kernel = pair_from(f.at("kernel_size"), 1);
     const std::string activation_name = f.has("activation") ? f.at("activation").string() : "linear";
@@ -205,10 +216,8 @@ std::shared_ptr<Module> layer_from(const Field& f) {
 json layer_to(const Module& layer) {
   if (const auto* dense = dynamic_cast<const Dense*>(&layer)) {
     const DenseOptions& o = dense->options();
-    json j = {{"type", "dense"}, {"units", dense->units()}, {"activation", dense->activation_name()}, {"use_bias", o.use_bias},
-              {"kernel_initializer", initializer_to(o.kernel_initializer)}, {"bias_initializer", initializer_to(o.bias_initializer)},
-              {"kernel_regularizer", regularizer_to(o.kernel_regularizer)}, {"bias_regularizer", regularizer_to(o.bias_regularizer)}};
-    if (o.seed) j["seed"] = *o.seed;
+    json j = {{"type", "dense"}, {"units", dense->units()}, {"activation", dense->activation_name()}};
+    weights_to(j, o);
     return j;
   }
   if (const auto* dropout = dynamic_cast<const Dropout*>(&layer)) {
@@ -220,10 +229,8 @@ json layer_to(const Module& layer) {
   if (const auto* conv = dynamic_cast<const Conv2D*>(&layer)) {
     const Conv2DOptions& o = conv->options();
     json j = {{"type", "conv2d"}, {"filters", conv->filters()}, {"kernel_size", conv->kernel_size()}, {"strides", o.strides},
-              {"padding", padding_to(o.padding)}, {"dilation", o.dilation}, {"activation", conv->activation_name()}, {"use_bias", o.use_bias},
-              {"kernel_initializer", initializer_to(o.kernel_initializer)}, {"bias_initializer", initializer_to(o.bias_initializer)},
-              {"kernel_regularizer", regularizer_to(o.kernel_regularizer)}, {"bias_regularizer", regularizer_to(o.bias_regularizer)}};
-    if (o.seed) j["seed"] = *o.seed;
+              {"padding", padding_to(o.padding)}, {"dilation", o.dilation}, {"activation", conv->activation_name()}};
+    weights_to(j, o);
     return j;
   }
   if (const auto* pool = dynamic_cast<const Pool2D*>(&layer))
