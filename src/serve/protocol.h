@@ -1,7 +1,8 @@
 #pragma once
 // The request and response bodies of the Open Inference Protocol v2 (KServe, Triton)
-// and of TensorFlow Serving's REST predict API. Parsing rejects deep nesting before
-// building a document, and checks sizes before allocating.
+// and of TensorFlow Serving's REST predict API. Requests are read with JsonReader
+// (strict, depth-bounded, no document built); sizes are checked before a tensor is
+// allocated.
 #include <optional>
 #include <string>
 #include <string_view>

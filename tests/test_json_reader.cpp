@@ -1,0 +1,65 @@
+// The server's strict JSON reader: what it accepts, what it refuses, and its bounds.
+#include <gtest/gtest.h>
+
+#include "serve/http_error.h"
+#include "serve/json_reader.h"
+
+namespace axon::serve {
+namespace {
+
+// Skips one whole document; returns "" or the error message.
+std::string check(const std::string& text, int depth = 64) {
+  try {
+    JsonReader reader(text, depth);
+    reader.skip();
+    reader.finish();
+  } catch (const HttpError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(JsonReader, AcceptsValidDocuments) {
+  for (const char* ok : {"0", "-0", "1.5", "-12.25e-3", "1E+2", "\"\"", "\"a\\\\b\\\"c\\/\\n\\u00e9\"", "true", "false", "null", "[]", "{}",
+                         " [1, [2, [3]], {\"a\": {\"b\": []}}] ", "{\"k\": \"v\", \"n\": -1}"})
+    EXPECT_EQ(check(ok), "") << ok;
+}
+
+TEST(JsonReader, RefusesWhatJsonForbids) {
+  for (const char* bad : {"", "[1,]", "[,1]", "{\"a\":1,}", "{a:1}", "01", "+1", ".5", "1.", "1e", "-", "0x10", "nan", "Infinity", "tru",
+                          "\"unterminated", "\"bad \\q escape\"", "\"\\ud800\"", "\"\\udc00\"", "\"\x01\"", "[1] 2", "{\"a\" 1}", "[1 2]",
+                          "{\"a\":}", "'single'"})
+    EXPECT_NE(check(bad), "") << bad;
+}
+
+TEST(JsonReader, DepthIsBounded) {
+  EXPECT_EQ(check(std::string(64, '[') + std::string(64, ']')), "");
+  EXPECT_NE(check(std::string(65, '[') + std::string(65, ']')).find("nested deeper than 64"), std::string::npos);
+  EXPECT_NE(check(std::string(100000, '[')).find("nested deeper than 64"), std::string::npos);  // no stack overflow
+}
+
+TEST(JsonReader, ReadsStringsNumbersAndNestedNumberLists) {
+  JsonReader reader(R"({"id": "caf\u00e9 \ud83d\ude00", "data": [[1, 2.5], [-3e2]], "n": 7})", 64);
+  std::string id;
+  std::vector<float> values;
+  size_t count = 0;
+  int64_t n = 0;
+  reader.object([&](const std::string& key) {
+    if (key == "id") id = reader.string();
+    else if (key == "data") count = reader.numbers(values, "data");
+    else n = reader.integer();
+  });
+  reader.finish();
+  EXPECT_EQ(id, "caf\xc3\xa9 \xf0\x9f\x98\x80");
+  EXPECT_EQ(count, 3u);
+  EXPECT_EQ(values, (std::vector<float>{1, 2.5f, -300}));
+  EXPECT_EQ(n, 7);
+  JsonReader letters(R"([1, "x"])", 64);
+  std::vector<float> sink;
+  EXPECT_THROW(letters.numbers(sink, "data"), HttpError);
+  JsonReader fraction("1.5", 64);
+  EXPECT_THROW(fraction.integer(), HttpError);
+}
+
+}  // namespace
+}  // namespace axon::serve
