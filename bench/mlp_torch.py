@@ -1,7 +1,7 @@
 """The same MLP, data, initialisation and optimiser as bench/mlp_axon.cpp, in PyTorch.
 
 Prints: torch threads=N epoch_seconds=[...] median=... test_accuracy=... peak_rss_mb=...
-Usage: /usr/bin/python3 bench/mlp_torch.py EPOCHS THREADS
+Usage: /usr/bin/python3 bench/mlp_torch.py EPOCHS THREADS [SEED]
 """
 import gzip
 import os
@@ -24,7 +24,7 @@ def idx(name, offset):
 def main():
     epochs, threads = int(sys.argv[1]), int(sys.argv[2])
     torch.set_num_threads(threads)
-    torch.manual_seed(0)
+    torch.manual_seed(int(sys.argv[3]) if len(sys.argv) > 3 else 0)
     x_train = torch.from_numpy(idx("train-images-idx3-ubyte.gz", 16).reshape(-1, 784).astype(np.float32) / 255)
     y_train = torch.from_numpy(idx("train-labels-idx1-ubyte.gz", 8).astype(np.int64))
     x_test = torch.from_numpy(idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 784).astype(np.float32) / 255)
