@@ -70,14 +70,15 @@ TEST(ModelSpec, ConvolutionalLayersRoundTrip) {
     "layers": [{"type": "reshape", "target_shape": [1, 28, 28]},
                {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
                {"type": "max_pool2d"},
+               {"type": "batch_normalization", "momentum": 0.9},
                {"type": "conv2d", "filters": 6, "kernel_size": [3, 2], "strides": [2, 1], "padding": [1, 0, 1, 1], "dilation": 1},
                {"type": "average_pool2d", "pool_size": 2, "strides": 1, "padding": "same"},
                {"type": "global_average_pool2d"},
                {"type": "flatten"},
                {"type": "dense", "units": 10, "activation": "softmax"}]})");
   EXPECT_EQ(model->layer(2).output_shape(), (Shape{4, 14, 14}));
-  EXPECT_EQ(model->layer(3).output_shape(), (Shape{6, 7, 15}));  // (14 + 1 + 0 - 3) / 2 + 1, (14 + 1 + 1 - 2) + 1
-  EXPECT_EQ(model->layer(5).output_shape(), (Shape{6}));
+  EXPECT_EQ(model->layer(4).output_shape(), (Shape{6, 7, 15}));  // (14 + 1 + 0 - 3) / 2 + 1, (14 + 1 + 1 - 2) + 1
+  EXPECT_EQ(model->layer(6).output_shape(), (Shape{6}));
   const std::string spec = model_to_spec(*model);
   EXPECT_EQ(model_to_spec(*model_from_spec(spec)), spec);
   EXPECT_EQ(error_of(R"({"input_shape": [1, 4, 4], "layers": [{"type": "conv2d", "filters": 2, "kernel_size": 5}]})"),
@@ -92,7 +93,7 @@ TEST(ModelSpec, ErrorsNameTheField) {
   EXPECT_EQ(error_of(with_layer(R"({"type": "dense", "units": "ten"})")),
             "spec: layers[0].units: expected an integer >= 1, got \"ten\"");
   EXPECT_EQ(error_of(with_layer(R"({"type": "conv9d"})")), "spec: layers[0].type: expected one of: dense, dropout, activation, conv2d, max_pool2d, average_pool2d, global_average_pool2d, "
-            "flatten, reshape, got \"conv9d\"");
+            "flatten, reshape, batch_normalization, got \"conv9d\"");
   EXPECT_NE(error_of(with_layer(R"({"type": "dense", "units": 2, "unit": 3})")).find("layers[0].unit: unknown field; expected one of: type, units"),
             std::string::npos);
   EXPECT_NE(error_of(with_layer(R"({"type": "dense", "units": 2, "activation": "relu6"})")).find("layers[0]: unknown activation 'relu6'"),

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "axon/batch_normalization.h"
 #include "axon/conv2d.h"
 #include "axon/dense.h"
 #include "axon/dropout.h"
@@ -194,6 +195,12 @@ std::shared_ptr<Module> layer_from(const Field& f) {
     if (type == "max_pool2d") return std::make_shared<MaxPool2D>(size, strides, padding);
     return std::make_shared<AveragePool2D>(size, strides, padding);
   }
+  if (type == "batch_normalization") {
+    f.expect_object({"type", "momentum", "epsilon"});
+    const double momentum = f.has("momentum") ? f.at("momentum").number(0, 1, true) : 0.99;
+    const double epsilon = f.has("epsilon") ? f.at("epsilon").number(1e-12, 1) : 1e-3;
+    return std::make_shared<BatchNormalization>(momentum, epsilon);
+  }
   if (type == "global_average_pool2d") {
     f.expect_object({"type"});
     return std::make_shared<GlobalAveragePool2D>();
@@ -210,7 +217,8 @@ std::shared_ptr<Module> layer_from(const Field& f) {
     for (size_t i = 0; i < target.value().size(); ++i) dims.push_back(target.element(i).value() == -1 ? -1 : target.element(i).integer(1));
     return target.named([&] { return std::make_shared<Reshape>(dims); });
   }
-  f.at("type").bad("one of: dense, dropout, activation, conv2d, max_pool2d, average_pool2d, global_average_pool2d, flatten, reshape");
+  f.at("type").bad("one of: dense, dropout, activation, conv2d, max_pool2d, average_pool2d, global_average_pool2d, flatten, reshape, "
+                   "batch_normalization");
 }
 
 json layer_to(const Module& layer) {
@@ -237,6 +245,8 @@ json layer_to(const Module& layer) {
     return {{"type", pool->kind() == Pool2D::Kind::max ? "max_pool2d" : "average_pool2d"}, {"pool_size", pool->pool_size()},
             {"strides", pool->strides()}, {"padding", padding_to(pool->padding())}};
   if (dynamic_cast<const GlobalAveragePool2D*>(&layer)) return {{"type", "global_average_pool2d"}};
+  if (const auto* bn = dynamic_cast<const BatchNormalization*>(&layer))
+    return {{"type", "batch_normalization"}, {"momentum", bn->momentum()}, {"epsilon", bn->epsilon()}};
   if (dynamic_cast<const Flatten*>(&layer)) return {{"type", "flatten"}};
   if (const auto* reshape_layer = dynamic_cast<const Reshape*>(&layer)) return {{"type", "reshape"}, {"target_shape", reshape_layer->target_shape()}};
   fail("model spec: layer type '", layer.type_name(), "' cannot be written to a spec");

@@ -1,0 +1,28 @@
+#pragma once
+// BatchNormalization over the channel axis (axis 1: (N, C) or (N, C, H, W)), as Keras:
+// in training, normalise with the batch's mean and (biased) variance and update the
+// moving statistics, moving = momentum * moving + (1 - momentum) * batch; in inference,
+// normalise with the moving statistics. y = gamma * (x - mean) / sqrt(var + epsilon) + beta.
+// The moving statistics are non-trainable parameters, so model files keep them.
+#include "axon/module.h"
+
+namespace axon {
+
+class BatchNormalization : public Module {
+ public:
+  explicit BatchNormalization(double momentum = 0.99, double epsilon = 1e-3);
+
+  Variable forward(const Variable& x) override;
+  std::string type_name() const override { return "BatchNormalization"; }
+  double momentum() const { return momentum_; }
+  double epsilon() const { return epsilon_; }
+
+ protected:
+  void create_weights(const Shape& input_shape) override;
+
+ private:
+  double momentum_, epsilon_;
+  Variable gamma_, beta_, moving_mean_, moving_variance_;
+};
+
+}  // namespace axon
