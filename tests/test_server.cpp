@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -64,6 +65,42 @@ TEST(Server, HealthMetadataAndReadiness) {
   EXPECT_EQ(c.Get("/v2/models/other/ready")->status, 404);
   EXPECT_EQ(c.Get("/v2/models/other")->status, 404);
   EXPECT_EQ(json::parse(c.Get("/v1/models/half")->body)["model_version_status"][0]["state"], "AVAILABLE");
+  EXPECT_EQ(c.Get("/v1/models/other")->status, 404);
+  EXPECT_EQ(c.Get("/v2/nothing")->status, 404);
+}
+
+TEST(Server, WrongMethodsGet405WithTheAllowedOne) {
+  Served s;
+  auto c = s.client();
+  for (const char* path : {"/v2", "/v2/health/live", "/v2/health/ready", "/v2/models/half", "/v2/models/half/ready", "/v1/models/half", "/metrics"}) {
+    const auto res = post(c, path, "{}");
+    EXPECT_EQ(res->status, 405) << path;
+    EXPECT_EQ(res->get_header_value("Allow"), "GET") << path;
+    EXPECT_TRUE(json::parse(res->body).contains("error")) << path;
+  }
+  for (const char* path : {"/v2/models/half/infer", "/v1/models/half:predict"}) {
+    EXPECT_EQ(c.Get(path)->status, 405) << path;
+    EXPECT_EQ(c.Delete(path)->status, 405) << path;
+    EXPECT_EQ(c.Put(path, "{}", "application/json")->get_header_value("Allow"), "POST") << path;
+  }
+}
+
+TEST(Server, MetricsArePrometheusText) {
+  Served s;
+  auto c = s.client();
+  ASSERT_EQ(post(c, "/v2/models/half/infer", infer_body({{1, 2}}))->status, 200);
+  ASSERT_EQ(post(c, "/v2/models/half/infer", "{")->status, 400);
+  ASSERT_EQ(post(c, "/v2/models/nope/infer", "{}")->status, 404);
+  const auto res = c.Get("/metrics");
+  ASSERT_EQ(res->status, 200);
+  EXPECT_NE(res->get_header_value("Content-Type").find("text/plain"), std::string::npos);
+  for (const char* line : {"axon_requests_total{model=\"half\",code=\"200\"} 1", "axon_requests_total{model=\"half\",code=\"400\"} 1",
+                           "axon_request_errors_total{model=\"half\",code=\"400\"} 1", "axon_request_errors_total{model=\"unknown\",code=\"404\"} 1",
+                           "# TYPE axon_request_duration_seconds histogram", "axon_request_duration_seconds_bucket{model=\"half\",le=\"+Inf\"} 2",
+                           "axon_request_duration_seconds_count{model=\"half\"} 2", "axon_request_duration_seconds_sum{model=\"half\"} ",
+                           "axon_batch_size_bucket{model=\"half\",le=\"1\"} 1", "axon_batch_size_count{model=\"half\"} 1"})
+    EXPECT_NE(res->body.find(line), std::string::npos) << line << "\n" << res->body;
+  EXPECT_EQ(res->body.find("axon_request_errors_total{model=\"half\",code=\"200\"}"), std::string::npos);
 }
 
 TEST(Server, InferBothProtocolsWithKnownAnswers) {
@@ -80,9 +117,16 @@ TEST(Server, InferBothProtocolsWithKnownAnswers) {
   res = post(c, "/v2/models/half/infer",
              R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[2,2]}],"outputs":[{"name":"output"}]})");
   EXPECT_EQ(json::parse(res->body)["outputs"][0]["data"], json({2.0, 2.0, 2.0}));
+  // Integer datatypes are converted to FP32.
+  res = post(c, "/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"UINT8","data":[[6,2]]}]})");
+  EXPECT_EQ(json::parse(res->body)["outputs"][0]["data"], json({4.0, 4.0, 4.0}));
   res = post(c, "/v1/models/half:predict", R"({"instances": [[1, 1], [0, 4]]})");
   ASSERT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(json::parse(res->body)["predictions"], json({{1.0, 1.0, 1.0}, {2.0, 2.0, 2.0}}));
+  // TF Serving's columnar form, and flat instances.
+  res = post(c, "/v1/models/half:predict", R"({"signature_name": "serving_default", "inputs": [[2, 4]]})");
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body), json({{"outputs", {{3.0, 3.0, 3.0}}}}));
 }
 
 TEST(Server, BadRequestsGetClearStatuses) {
@@ -94,7 +138,7 @@ TEST(Server, BadRequestsGetClearStatuses) {
     std::string message;
   } cases[] = {
       {"/v2/models/half/infer", "{not json", 400, "malformed JSON"},
-      {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"INT8","data":[1,2]}]})", 400, "datatype"},
+      {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"BYTES","data":[1,2]}]})", 400, "datatype \"BYTES\""},
       {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]})", 400,
        "input shape [1, 3] does not match the model's [-1, 2]"},
       {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[2,2],"datatype":"FP32","data":[1,2,3]}]})", 400,
@@ -104,6 +148,10 @@ TEST(Server, BadRequestsGetClearStatuses) {
        400, "unknown output"},
       {"/v2/models/half/infer", R"({"inputs":[]})", 400, "exactly one tensor"},
       {"/v1/models/half:predict", R"({"instances":[[1,2,3]]})", 400, "instance 0 holds 3 values; the model takes 2"},
+      {"/v1/models/half:predict", R"({"instances":[[1,2]],"inputs":[[1,2]]})", 400, "either"},
+      {"/v1/models/half:predict", R"({"inputs":{"input":[[1,2]]}})", 400, "named inputs"},
+      {"/v1/models/half:predict", R"([1,2])", 400, "instances"},
+      {"/v1/models/nope:predict", R"({"instances":[[1,2]]})", 404, "unknown model 'nope'"},
       {"/v2/models/nope/infer", infer_body({{1, 2}}), 404, "unknown model 'nope'"},
       {"/v3/anything", "{}", 404, "not found"},
   };
@@ -124,24 +172,62 @@ TEST(Server, BadRequestsGetClearStatuses) {
 }
 
 TEST(Server, HostileBodiesDoNotHurtIt) {
-  Served s;
+  Served s({.max_queue = 1 << 20});
   auto c = s.client();
-  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  auto res = post(c, "/v2/models/half/infer", deep);
-  ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 400);
-  EXPECT_NE(res->body.find("nested deeper than 64"), std::string::npos);
+  std::string deep_objects;
+  for (int i = 0; i < 100000; ++i) deep_objects += R"({"a":)";
+  deep_objects += "1" + std::string(100000, '}');
+  const std::string deep_lists = std::string(100000, '[') + std::string(100000, ']');
+  const std::pair<const char*, std::string> cases[] = {
+      {"/v2/models/half/infer", deep_lists},
+      {"/v2/models/half/infer", deep_objects},
+      {"/v2/models/half/infer", R"({"inputs":[{"data":)" + deep_lists + "}]}"},
+      {"/v1/models/half:predict", deep_lists},
+      {"/v1/models/half:predict", deep_objects},
+      {"/v1/models/half:predict", R"({"instances":)" + deep_lists + "}"},
+  };
+  for (const auto& [path, deep] : cases) {
+    const auto res = post(c, path, deep);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 400) << path;
+    EXPECT_NE(res->body.find("nested deeper than 64"), std::string::npos) << res->body;
+  }
   // A million numbers that do not fit the claimed shape.
   std::string million = R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[)";
   for (int i = 0; i < 1000000; ++i) million += i ? ",1" : "1";
   million += "]}]}";
-  res = post(c, "/v2/models/half/infer", million);
+  auto res = post(c, "/v2/models/half/infer", million);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("holds 1000000 values; shape [1, 2] needs 2"), std::string::npos) << res->body;
+  // ... and a million that do: half a million rows in one forward pass.
+  million.replace(million.find("[1,2]"), 5, "[500000,2]");
+  res = post(c, "/v2/models/half/infer", million);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const json big = json::parse(res->body)["outputs"][0];
+  EXPECT_EQ(big["shape"], json({500000, 3}));
+  EXPECT_EQ(big["data"][1499999], 1.0);
   // A shape that claims 10^12 values is refused before anything is allocated.
   res = post(c, "/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[500000000000,2],"datatype":"FP32","data":[1,2]}]})");
   EXPECT_EQ(res->status, 400);
   EXPECT_EQ(post(c, "/v2/models/half/infer", infer_body({{1, 1}}))->status, 200);  // still serving
+}
+
+TEST(Server, InvalidUtf8IsAnsweredAndLeaksNothing) {
+  Served s;
+  auto c = s.client();
+  EXPECT_EQ(c.Get("/v2/models/%FF")->status, 404);
+  const auto unknown = post(c, "/v2/models/%FF/infer", "{}");
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_TRUE(json::parse(unknown->body).contains("error"));
+  const auto echoed = post(c, "/v2/models/half/infer", R"({"id":")" + std::string("\xff") + R"(","inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[1,1]}]})");
+  EXPECT_EQ(echoed->status, 200);
+  EXPECT_EQ(json::parse(echoed->body)["id"], "\xEF\xBF\xBD");  // U+FFFD
+  // No request is still counted in flight: shutdown does not wait for one.
+  const auto begin = std::chrono::steady_clock::now();
+  s.server.shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(5));
 }
 
 // Sends raw bytes on a fresh connection and returns the status line's code (0 if none).
@@ -245,10 +331,81 @@ TEST(Server, ShutdownFinishesRequestsInFlightThenCloses) {
   EXPECT_FALSE(s.client().Get("/v2/health/live"));  // the port is closed
 }
 
+TEST(Server, ShutdownFromAnotherThreadRefusesNewWorkAndFinishesTheRest) {
+  Served s({.max_batch = 1000, .batch_timeout_us = 400000});
+  std::thread in_flight([&] {
+    auto c = s.client();
+    const auto res = post(c, "/v2/models/half/infer", infer_body({{2, 2}}));
+    EXPECT_TRUE(res && res->status == 200 && json::parse(res->body)["outputs"][0]["data"][0] == 2.0);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::thread stopper([&] { s.server.shutdown(); });
+  std::thread stopper_too([&] { s.server.shutdown(); });  // twice, at once
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(s.server.ready());
+  auto c = s.client();  // the listener still runs while a request is in flight
+  const auto readiness = c.Get("/v2/health/ready");
+  ASSERT_TRUE(readiness);
+  EXPECT_EQ(readiness->status, 503);
+  EXPECT_EQ(json::parse(readiness->body)["ready"], false);
+  const auto refused = post(c, "/v2/models/half/infer", infer_body({{1, 1}}));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_NE(refused->body.find("shutting down"), std::string::npos);
+  for (std::thread* t : {&in_flight, &stopper, &stopper_too}) t->join();
+  s.server.shutdown();  // and once more, after it stopped
+  EXPECT_FALSE(s.client().Get("/v2/health/live"));
+}
+
+TEST(Server, ShutdownStraightAfterStartDoesNotHang) {
+  for (int i = 0; i < 50; ++i) {
+    InferenceServer server({.port = 0});
+    server.add_model("m", halving_model(), Shape{2});
+    server.start();
+    server.shutdown();
+  }
+}
+
+// Runs curl and returns what it printed (with -w "%{http_code}" last).
+std::string curl(const std::string& arguments) {
+  std::string output;
+  FILE* pipe = ::popen(("/usr/bin/curl -s -S --max-time 10 " + arguments).c_str(), "r");
+  if (!pipe) return output;
+  char buffer[4096];
+  while (const size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  ::pclose(pipe);
+  return output;
+}
+
+TEST(Server, CurlSpeaksToIt) {
+  if (::access("/usr/bin/curl", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/curl";
+  Served s({.max_body_bytes = 4096});
+  const std::string base = "http://127.0.0.1:" + std::to_string(s.port);
+  EXPECT_EQ(curl("-w '%{http_code}' " + base + "/v2/health/ready"), R"({"ready":true}200)");
+  const std::string answer = curl("-H 'Content-Type: application/json' -d '" + infer_body({{1, 3}}, "c1") + "' " + base + "/v2/models/half/infer");
+  EXPECT_EQ(json::parse(answer)["outputs"][0]["data"], json({2.0, 2.0, 2.0})) << answer;
+  EXPECT_EQ(json::parse(answer)["id"], "c1");
+  EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' -X DELETE " + base + "/v2/models/half/infer"), "405");
+  EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' " + base + "/v2/models/nope"), "404");
+  // A body over the limit, from a file: refused from its Content-Length.
+  const std::string big = testing::TempDir() + "axon_curl_body.json";
+  {
+    std::FILE* f = std::fopen(big.c_str(), "w");
+    ASSERT_TRUE(f);
+    const std::string body(8192, ' ');
+    std::fwrite(body.data(), 1, body.size(), f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @" + big + " " + base + "/v2/models/half/infer"), "413");
+  std::remove(big.c_str());
+}
+
 TEST(Server, ConfigurationErrors) {
   EXPECT_THROW(InferenceServer({.max_batch = 0}), Error);
   InferenceServer server({.port = 0});
-  EXPECT_THROW(server.add_model("bad/name", halving_model(), Shape{2}), Error);
+  for (const char* name : {"bad/name", "", "a b", "q\"uote", "x:predict"}) EXPECT_THROW(server.add_model(name, halving_model(), Shape{2}), Error) << name;
+  server.add_model("good-name_1.0", halving_model(), Shape{2});
+  EXPECT_THROW(server.add_model("good-name_1.0", halving_model(), Shape{2}), Error);  // twice
   auto built = halving_model();
   built->build(Shape{2});
   EXPECT_THROW(server.add_model("m", built, Shape{5}), Error);  // the model takes 2 features

@@ -4,9 +4,11 @@
 // per model. Secure defaults: binds 127.0.0.1, bounded bodies, bounded JSON depth,
 // bounded queues (503 when full).
 //   GET  /v2/health/live, /v2/health/ready, /v2, /v2/models/{m}, /v2/models/{m}/ready
-//   POST /v2/models/{m}/infer
-//   GET  /v1/models/{m}     POST /v1/models/{m}:predict
+//   POST /v2/models/{m}/infer         (FP32; FP16, FP64, INT*, UINT* converted to FP32)
+//   GET  /v1/models/{m}     POST /v1/models/{m}:predict  ({"instances"} or columnar {"inputs"})
 //   GET  /metrics           (Prometheus text)
+// Errors are {"error": "..."}: 400 bad body, 404 unknown model or path, 405 wrong
+// method, 413 body too large, 503 queue full or shutting down.
 #include <memory>
 #include <string>
 

@@ -3,9 +3,12 @@
 #include <httplib.h>
 #include <netinet/tcp.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -27,9 +30,22 @@ struct ServedModel {
   std::unique_ptr<serve::Batcher> batcher;
 };
 
+// Paths are percent-decoded and may hold any bytes: invalid UTF-8 becomes U+FFFD.
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+}
+
+// Counts an object's lifetime: the requests in flight.
+struct Counted {
+  explicit Counted(std::atomic<int64_t>& count) : count(count) { ++count; }
+  ~Counted() { --count; }
+  std::atomic<int64_t>& count;
+};
+
+bool valid_model_name(const std::string& name) {
+  const auto allowed = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; };
+  return !name.empty() && std::all_of(name.begin(), name.end(), allowed);
 }
 
 std::vector<int64_t> with_batch_axis(const Shape& shape) {
@@ -43,12 +59,13 @@ std::vector<int64_t> with_batch_axis(const Shape& shape) {
 struct InferenceServer::Impl {
   ServerOptions options;
   httplib::Server http;
+  serve::ServerMetrics metrics;  // declared before models: their batchers report to it until they stop
   std::map<std::string, ServedModel> models;
-  serve::ServerMetrics metrics;
-  std::atomic<bool> ready{false}, started{false};
+  std::atomic<bool> ready{false}, started{false}, listener_done{false};
   std::atomic<int64_t> in_flight{0};
   int listen_socket = -1;
   std::thread listener;
+  std::mutex shutdown_mutex;  // shutdown() may be called from several threads at once
 
   const std::string& name_of(const ServedModel& served) const {
     for (const auto& [name, m] : models)
@@ -66,7 +83,7 @@ struct InferenceServer::Impl {
   void infer(const httplib::Request& req, httplib::Response& res, const std::string& name,
              const std::function<std::string(const ServedModel&, const std::string&)>& handle) {
     const auto start = std::chrono::steady_clock::now();
-    ++in_flight;
+    const Counted counted(in_flight);  // shutdown() waits for this request, whatever happens below
     std::string label = "unknown";
     try {
       if (!ready) throw HttpError(503, "the server is shutting down");
@@ -80,7 +97,6 @@ struct InferenceServer::Impl {
       send_json(res, 500, {{"error", e.what()}});
     }
     metrics.record_request(label, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    --in_flight;
   }
 
   Tensor run(const ServedModel& served, Tensor rows) {
@@ -122,14 +138,27 @@ struct InferenceServer::Impl {
     });
     http.Post(R"(/v1/models/([^/:]+):predict)", [this](const httplib::Request& req, httplib::Response& res) {
       infer(req, res, req.matches[1], [this](const ServedModel& m, const std::string& body) {
-        return serve::tf_predict_response(run(m, serve::parse_tf_predict(body, m.input_shape)));
+        serve::TfPredictRequest request = serve::parse_tf_predict(body, m.input_shape);
+        return serve::tf_predict_response(run(m, std::move(request.input)), request.columnar);
       });
     });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { res.set_content(metrics.prometheus(), "text/plain; version=0.0.4"); });
-    // Known paths with the wrong method.
-    const auto wrong_method = [](const httplib::Request&, httplib::Response& res) { send_json(res, 405, {{"error", "method not allowed"}}); };
-    http.Get(R"(/v2/models/([^/]+)/infer)", wrong_method);
-    http.Post(R"(/v2/health/(live|ready))", wrong_method);
+    // Known paths with the wrong method: 405 and the method that is allowed.
+    const std::string get_paths = R"(/v2|/v2/health/(live|ready)|/v2/models/[^/]+(/ready)?|/v1/models/[^/:]+|/metrics)";
+    const std::string post_paths = R"(/v2/models/[^/]+/infer|/v1/models/[^/:]+:predict)";
+    const auto wrong_method = [](const char* allowed) {
+      return [allowed](const httplib::Request& req, httplib::Response& res) {
+        res.set_header("Allow", allowed);
+        send_json(res, 405, {{"error", "method " + req.method + " not allowed; use " + allowed}});
+      };
+    };
+    http.Post(get_paths, wrong_method("GET"));
+    http.Get(post_paths, wrong_method("POST"));
+    for (const auto& [paths, allowed] : {std::pair{get_paths, "GET"}, std::pair{post_paths, "POST"}}) {
+      http.Put(paths, wrong_method(allowed));
+      http.Delete(paths, wrong_method(allowed));
+      http.Patch(paths, wrong_method(allowed));
+    }
     // Everything else that failed without a body: 404, 413 and friends, as JSON.
     http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
@@ -150,7 +179,8 @@ InferenceServer::~InferenceServer() { shutdown(); }
 
 void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model, const Shape& input_shape) {
   if (impl_->started) fail("add_model: add models before start()");
-  if (name.empty() || name.find_first_of("/: ") != std::string::npos) fail("add_model: invalid model name '", name, "'");
+  // Names go into URL paths and Prometheus labels verbatim.
+  if (!valid_model_name(name)) fail("add_model: invalid model name '", name, "' (use letters, digits, '_', '-' and '.')");
   if (impl_->models.contains(name)) fail("add_model: a model named '", name, "' is already served");
   if (!model) fail("add_model: model '", name, "' is null");
   if (!model->built()) model->build(input_shape);
@@ -192,12 +222,19 @@ int InferenceServer::start() {
   // lets a second listen() raise it.
   ::listen(impl.listen_socket, SOMAXCONN);
   impl.ready = true;
-  impl.listener = std::thread([&impl] { impl.http.listen_after_bind(); });
+  impl.listener = std::thread([&impl] {
+    impl.http.listen_after_bind();
+    impl.listener_done = true;
+  });
+  // httplib's stop() does nothing until the listener runs: wait for it, so that a
+  // shutdown() straight after start() cannot leave the listener running for ever.
+  while (!impl.http.is_running() && !impl.listener_done) std::this_thread::sleep_for(std::chrono::microseconds(100));
   return port;
 }
 
 void InferenceServer::shutdown() {
   Impl& impl = *impl_;
+  std::lock_guard lock(impl.shutdown_mutex);
   if (!impl.started) return;
   impl.ready = false;  // new requests get 503 from here on
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

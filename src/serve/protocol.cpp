@@ -26,6 +26,15 @@ Tensor rows_tensor(std::vector<float>&& values, int64_t rows, const Shape& input
   return Tensor::from(values, Shape(dims));
 }
 
+bool is_numeric_datatype(const std::string& datatype) {
+  for (const char* known : {"FP32", "FP16", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"})
+    if (datatype == known) return true;
+  return false;
+}
+
+// An "id" may hold invalid UTF-8 (the reader passes bytes through): it becomes U+FFFD.
+std::string text(const json& body) { return body.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 void write_flat(json& out, const Tensor& t) {
   out = json::array();
   const float* p = t.data<float>();
@@ -88,7 +97,8 @@ InferRequest parse_v2_infer(std::string_view body, const Shape& input_shape) {
   reader.finish();
   if (inputs != 1) bad_request("\"inputs\" must be a list of exactly one tensor");
   if (!has_shape || !has_data || datatype.empty()) bad_request("each input needs \"name\", \"shape\", \"datatype\" and \"data\"");
-  if (datatype != "FP32" && datatype != "FP64") bad_request("datatype \"" + datatype + "\" is not supported; send FP32");
+  if (!is_numeric_datatype(datatype))
+    bad_request("datatype \"" + datatype + "\" is not supported; send FP32 (FP16, FP64, INT* and UINT* are converted to FP32)");
   std::vector<int64_t> model_shape = input_shape.dims();
   model_shape.insert(model_shape.begin(), -1);
   if (shape.size() != model_shape.size() || !std::equal(shape.begin() + 1, shape.end(), model_shape.begin() + 1) || shape[0] < 1)
@@ -107,23 +117,26 @@ std::string v2_infer_response(const std::string& model, const std::optional<std:
   json out = {{"name", "output"}, {"shape", output.shape().dims()}, {"datatype", "FP32"}};
   write_flat(out["data"], output);
   response["outputs"] = json::array({out});
-  return response.dump();
+  return text(response);
 }
 
-Tensor parse_tf_predict(std::string_view body, const Shape& input_shape) {
+TfPredictRequest parse_tf_predict(std::string_view body, const Shape& input_shape) {
   JsonReader reader(body, kMaxJsonDepth);
   const size_t per_row = static_cast<size_t>(input_shape.numel());
   std::vector<float> values;
   int64_t instances = 0;
-  bool seen = false;
+  int forms = 0;  // how many of "instances" and "inputs" were given
+  bool columnar = false;
   if (reader.peek() != '{') {
     reader.skip();
     bad_request("the request must be {\"instances\": [...]}");
   }
   reader.object([&](const std::string& key) {
-    if (key != "instances") return reader.skip();  // "signature_name"
-    if (reader.peek() != '[') bad_request("\"instances\" must be a list");
-    seen = true;
+    if (key != "instances" && key != "inputs") return reader.skip();  // "signature_name"
+    if (++forms > 1) bad_request("give either \"instances\" or \"inputs\", once");
+    columnar = key == "inputs";
+    // With one unnamed input, the columnar tensor is the list of instances.
+    if (reader.peek() != '[') bad_request("\"" + key + "\" must be a list (named inputs are not supported)");
     reader.array([&] {
       const size_t given = reader.numbers(values, "an instance");
       if (given != per_row)
@@ -133,16 +146,16 @@ Tensor parse_tf_predict(std::string_view body, const Shape& input_shape) {
     });
   });
   reader.finish();
-  if (!seen || instances == 0) bad_request("the request must be {\"instances\": [...]} with at least one instance");
-  return rows_tensor(std::move(values), instances, input_shape);
+  if (forms == 0 || instances == 0) bad_request("the request must be {\"instances\": [...]} with at least one instance");
+  return {rows_tensor(std::move(values), instances, input_shape), columnar};
 }
 
-std::string tf_predict_response(const Tensor& output) {
+std::string tf_predict_response(const Tensor& output, bool columnar) {
   json predictions = json::array();
   const int64_t rows = output.dim(0), width = rows ? output.numel() / rows : 0;
   const float* p = output.data<float>();
   for (int64_t r = 0; r < rows; ++r) predictions.push_back(std::vector<float>(p + r * width, p + (r + 1) * width));
-  return json{{"predictions", predictions}}.dump();
+  return json{{columnar ? "outputs" : "predictions", predictions}}.dump();
 }
 
 }  // namespace axon::serve

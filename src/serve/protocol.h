@@ -19,10 +19,18 @@ struct InferRequest {
 };
 
 // input_shape: one example, without the batch axis. Throws HttpError(400) naming the problem.
+// Datatypes FP32, FP16, FP64, INT8..INT64 and UINT8..UINT64 are read as numbers and
+// converted to float32; BOOL and BYTES are refused.
 InferRequest parse_v2_infer(std::string_view body, const Shape& input_shape);
 std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id, const Tensor& output);
 
-Tensor parse_tf_predict(std::string_view body, const Shape& input_shape);  // {"instances": [...]}
-std::string tf_predict_response(const Tensor& output);                    // {"predictions": [...]}
+// TensorFlow Serving's row form {"instances": [...]} answered with {"predictions": [...]},
+// or its columnar form {"inputs": [...]} (one unnamed input) answered with {"outputs": [...]}.
+struct TfPredictRequest {
+  Tensor input;  // (rows, input_shape...) float32
+  bool columnar = false;
+};
+TfPredictRequest parse_tf_predict(std::string_view body, const Shape& input_shape);
+std::string tf_predict_response(const Tensor& output, bool columnar);
 
 }  // namespace axon::serve
