@@ -11,9 +11,12 @@
 #include "axon/atomic_file.h"
 #include "axon/axon.h"
 #include "axon/safetensors.h"
+#include "error_of.h"
 
 namespace axon {
 namespace {
+
+using test_support::error_of;
 
 std::string u64(uint64_t n) {
   std::string bytes(8, '\0');
@@ -28,6 +31,13 @@ std::string file_of(std::string header, const std::string& data) {
 }
 
 std::string floats(std::vector<float> values) { return std::string(reinterpret_cast<const char*>(values.data()), values.size() * 4); }
+
+// {"a":{"a":...{}...}} nested `depth` deep.
+std::string deep_objects(size_t depth) {
+  std::string text;
+  for (size_t i = 0; i < depth; ++i) text += "{\"a\":";
+  return text + "{}" + std::string(depth, '}');
+}
 
 std::string parse_error(const std::string& bytes) {
   try {
@@ -70,11 +80,26 @@ TEST(Safetensors, RoundTripIsBitExact) {
 TEST(Safetensors, AnIndependentPythonReaderAgrees) {
   if (std::system("python3 --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no python3";
   const std::string path = ::testing::TempDir() + "axon_python.safetensors";
-  save_safetensors(path, {{"layers.0.kernel", Tensor::from(std::vector<float>{0.25f, 2}, {1, 2})}, {"b", Tensor::from(std::vector<double>{-7.5}, {1})}},
+  save_safetensors(path,
+                   {{"layers.0.kernel", Tensor::from(std::vector<float>{0.25f, 2}, {1, 2})},
+                    {"b", Tensor::from(std::vector<double>{-7.5}, {1})},
+                    {"s", Tensor::scalar(4)},
+                    {"e", Tensor::zeros({2, 0})}},
                    {{"axon.format_version", "1"}});
   const std::string script = (std::filesystem::path(__FILE__).parent_path() / "check_safetensors.py").string();
-  EXPECT_EQ(std::system(("python3 " + script + " " + path + " layers.0.kernel=0.25 b=-7.5 > /dev/null").c_str()), 0);
-  EXPECT_NE(std::system(("python3 " + script + " " + path + " b=1 > /dev/null 2>&1").c_str()), 0);  // the checker can fail
+  const auto check = [&](const std::string& file, const std::string& expectations) {
+    return std::system(("python3 " + script + " " + file + " " + expectations + " > /dev/null 2>&1").c_str());
+  };
+  EXPECT_EQ(check(path, "layers.0.kernel=0.25 b=-7.5 s=4"), 0);
+  // The checker can fail: a wrong expectation, a gap in the data, a duplicate name.
+  EXPECT_NE(check(path, "b=1"), 0);
+  const std::string bad = ::testing::TempDir() + "axon_python_bad.safetensors";
+  std::ofstream(bad, std::ios::binary) << file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", floats({1, 2}));
+  EXPECT_NE(check(bad, ""), 0);
+  std::ofstream(bad, std::ios::binary | std::ios::trunc)
+      << file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", floats({1, 2}));
+  EXPECT_NE(check(bad, ""), 0);
+  std::filesystem::remove(bad);
 }
 
 TEST(Safetensors, CorruptFilesGiveClearErrors) {
@@ -91,10 +116,19 @@ TEST(Safetensors, CorruptFilesGiveClearErrors) {
       {file_of("not json", ""), "not valid JSON"},
       {file_of("[1, 2]", ""), "not a JSON object"},
       {file_of(std::string(100000, '[') + std::string(100000, ']'), ""), "nested deeper than 64"},
+      {file_of(deep_objects(100000), ""), "nested deeper than 64"},
+      {file_of("{\"a\xff\":1}", ""), "not valid JSON"},  // not UTF-8
+      {file_of(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}} x)", data), "not valid JSON"},
+      {file_of(R"({"a":5})", ""), "exactly dtype, shape and data_offsets"},
       {file_of(R"({"a":{"shape":[2],"data_offsets":[0,8]}})", data), "exactly dtype, shape and data_offsets"},
       {file_of(R"({"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})", data), "unknown dtype 'Q7'"},
       {file_of(R"({"a":{"dtype":"I8","shape":[8],"data_offsets":[0,8]}})", data), "dtype 'I8' of tensor 'a' is not supported"},
       {file_of(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data), "non-negative integer"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", data), "non-negative integer"},
+      {file_of(R"({"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", data), "is not a list"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8,16]}})", data), "must be [begin, end]"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", data), "do not hold 8 bytes"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"extra":1}})", data), "exactly dtype, shape and data_offsets"},
       {file_of(R"({"a":{"dtype":"F32","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,8]}})", data), "too large"},
       {file_of(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data), "do not hold 12 bytes"},
       {file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", data),
@@ -105,13 +139,57 @@ TEST(Safetensors, CorruptFilesGiveClearErrors) {
       {file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", data),
        "the key 'a' twice"},
       {file_of(R"({"__metadata__":{"k":1},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "value of 'k' is not a string"},
+      {file_of(R"({"__metadata__":["k"],"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "must be an object of strings"},
+      {file_of(R"({"__metadata__":{"k":"1","k":"2"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "the key 'k' twice"},
       {file_of(R"({"":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "empty name"},
   };
+  // The same checks answer both readers: from memory, and from a file on disk (which
+  // reads the header length first and the rest only once it fits the file).
+  const std::string path = ::testing::TempDir() + "axon_corrupt.safetensors";
   for (const auto& c : cases) {
     const std::string error = parse_error(c.bytes);
     EXPECT_NE(error.find(c.message), std::string::npos) << "expected '" << c.message << "', got: " << error;
+    EXPECT_EQ(error.rfind("f: ", 0), 0u) << "the message names the source: " << error;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << c.bytes;
+    const std::string load_error = error_of([&] { load_safetensors(path); });
+    EXPECT_NE(load_error.find(c.message), std::string::npos) << "expected '" << c.message << "', got: " << load_error;
+    EXPECT_EQ(load_error.rfind(path + ": ", 0), 0u) << "the message names the file: " << load_error;
   }
   EXPECT_EQ(parse_error(file_of(good_header, data)), "(no error)");
+  std::filesystem::remove(path);
+}
+
+TEST(Safetensors, UnreadablePathsGiveClearErrors) {
+  EXPECT_NE(error_of([] { load_safetensors("/nonexistent/axon.safetensors"); }).find("cannot open"), std::string::npos);
+  EXPECT_NE(error_of([] { load_safetensors(::testing::TempDir()); }).find("not a regular file"), std::string::npos);
+}
+
+TEST(Safetensors, WriterRejectsWhatTheFormatCannotHold) {
+  const Tensor x = Tensor::zeros({1});
+  EXPECT_NE(error_of([&] { serialize_safetensors({{"x", x}, {"x", x}}); }).find("'x' given twice"), std::string::npos);
+  EXPECT_NE(error_of([&] { serialize_safetensors({{"", x}}); }).find("invalid tensor name"), std::string::npos);
+  EXPECT_NE(error_of([&] { serialize_safetensors({{"__metadata__", x}}); }).find("invalid tensor name"), std::string::npos);
+  EXPECT_NE(error_of([&] { serialize_safetensors({{"x", Tensor()}}); }).find("undefined"), std::string::npos);
+  EXPECT_NE(error_of([&] { serialize_safetensors({{"x\xff", x}}); }).find("tensor name is not valid UTF-8"), std::string::npos);
+  EXPECT_NE(error_of([&] { serialize_safetensors({{"x", x}}, {{"k", "\xc3"}}); }).find("value of 'k' is not valid UTF-8"), std::string::npos);
+}
+
+TEST(Safetensors, ZeroSizeTensorsKeepTheirOrder) {
+  // Zero-size tensors share an offset; the file order is the data order, ties in header order.
+  const std::vector<NamedTensor> tensors = {{"z2", Tensor::zeros({0})}, {"z1", Tensor::zeros({3, 0}, DType::f64)},
+                                            {"a", Tensor::ones({1})}, {"z0", Tensor::zeros({0, 0})}};
+  const SafetensorsFile file = parse_safetensors(serialize_safetensors(tensors), "f");
+  ASSERT_EQ(file.tensors.size(), 4u);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    EXPECT_EQ(file.tensors[i].name, tensors[i].name);
+    EXPECT_EQ(file.tensors[i].tensor.shape(), tensors[i].tensor.shape());
+    EXPECT_EQ(file.tensors[i].tensor.dtype(), tensors[i].tensor.dtype());
+  }
+  // Data order, not header order, for tensors with data.
+  const std::string header = R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  const SafetensorsFile swapped = parse_safetensors(file_of(header, floats({1, 2})), "f");
+  EXPECT_EQ(swapped.tensors[0].name, "a");
+  EXPECT_EQ(swapped.at("b").item(), 2);
 }
 
 TEST(Safetensors, MutatedFilesNeverCrash) {

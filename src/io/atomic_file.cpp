@@ -44,6 +44,7 @@ void write_file_atomically(const std::string& path, const std::function<void(std
     fail_errno(path, "cannot open a temporary file", error);
   }
   try {
+    errno = 0;  // so a failed write reports its own cause, not a stale one
     write(file);
     if (std::ferror(file) || std::fflush(file) != 0) fail_errno(path, "cannot write", errno ? errno : EIO);
     ::fchmod(::fileno(file), 0644);  // mkstemp makes 0600; a model file is ordinary data

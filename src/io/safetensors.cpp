@@ -4,6 +4,7 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -35,6 +36,15 @@ struct Header {
 };
 
 const char* safetensors_dtype(DType dtype) { return dtype == DType::f64 ? "F64" : "F32"; }
+
+// JSON strings must be UTF-8; nlohmann would throw its own exception on dump.
+void check_utf8(const std::string& text, const char* what) {
+  try {
+    (void)json(text).dump();
+  } catch (const json::exception&) {
+    fail("safetensors: ", what, " is not valid UTF-8");
+  }
+}
 
 DType axon_dtype(const std::string& dtype, const std::string& name, const std::string& source) {
   if (dtype == "F32") return DType::f32;
@@ -120,7 +130,9 @@ Header parse_header(std::string_view text, uint64_t data_size, const std::string
       fail(source, ": data_offsets [", begin, ", ", end, "] of tensor '", name, "' do not hold ", bytes, " bytes of shape ", shape.dump());
     result.entries.push_back({name, dtype, Shape(dims), begin, end});
   }
-  std::sort(result.entries.begin(), result.entries.end(), [](const Entry& a, const Entry& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
+  // Data order; zero-size tensors that share an offset keep their header order.
+  std::stable_sort(result.entries.begin(), result.entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
   uint64_t expected = 0;
   for (const Entry& e : result.entries) {
     if (e.begin != expected)
@@ -156,12 +168,17 @@ const Tensor& SafetensorsFile::at(const std::string& name) const {
 
 std::string serialize_safetensors(const std::vector<NamedTensor>& tensors, const std::map<std::string, std::string>& metadata) {
   json header = json::object();
+  for (const auto& [key, value] : metadata) {
+    check_utf8(key, "a metadata key");
+    check_utf8(value, ("metadata value of '" + key + "'").c_str());
+  }
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
   std::set<std::string> names;
   for (const NamedTensor& t : tensors) {
     if (t.name.empty() || t.name == "__metadata__") fail("safetensors: invalid tensor name '", t.name, "'");
     if (!names.insert(t.name).second) fail("safetensors: tensor name '", t.name, "' given twice");
+    check_utf8(t.name, "a tensor name");
     if (!t.tensor.defined()) fail("safetensors: tensor '", t.name, "' is undefined");
     const uint64_t bytes = static_cast<uint64_t>(t.tensor.numel()) * dtype_size(t.tensor.dtype());
     header[t.name] = {{"dtype", safetensors_dtype(t.tensor.dtype())}, {"shape", t.tensor.shape().dims()}, {"data_offsets", {offset, offset + bytes}}};
@@ -200,8 +217,12 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
 SafetensorsFile load_safetensors(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, ": cannot open: ", std::strerror(errno));
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) fail(path, ": not a regular file");
   in.seekg(0, std::ios::end);
-  const uint64_t file_size = static_cast<uint64_t>(in.tellg());
+  const std::streamoff end = in.tellg();
+  if (end < 0) fail(path, ": cannot find its size");
+  const uint64_t file_size = static_cast<uint64_t>(end);
   in.seekg(0);
   char first8[8] = {};
   in.read(first8, std::min<uint64_t>(8, file_size));
