@@ -4,7 +4,9 @@
 
 #include "axon/axon.h"
 #include "kernels/conv.h"
+#include "kernels/elementwise.h"
 #include "kernels/pool.h"
+#include "kernels/reduce.h"
 
 namespace axon {
 namespace {
@@ -26,16 +28,66 @@ TEST(Conv, Im2colGemmMatchesTheDefinition) {
     const int64_t n = 1 + static_cast<int64_t>(gen.below(3)), c = 1 + static_cast<int64_t>(gen.below(4)), f = 1 + static_cast<int64_t>(gen.below(5));
     const int64_t kh = 1 + static_cast<int64_t>(gen.below(3)), kw = 1 + static_cast<int64_t>(gen.below(3));
     const int64_t h = kh * g.dilation_h + static_cast<int64_t>(gen.below(7)), w = kw * g.dilation_w + static_cast<int64_t>(gen.below(7));
+    if (trial % 4 == 0) {  // stride 1, output as wide as the input ("same"): the block-copy path
+      g.stride_h = g.stride_w = 1;
+      const int64_t span_w = g.dilation_w * (kw - 1);
+      g.pad_left = static_cast<int64_t>(gen.below(static_cast<uint64_t>(span_w + 1)));
+      g.pad_right = span_w - g.pad_left;
+    }
     const DType dtype = trial % 2 ? DType::f64 : DType::f32;
     const double tol = dtype == DType::f64 ? 1e-12 : 1e-5;
     const Tensor x = gen.uniform({n, c, h, w}, -1, 1, dtype), k = gen.uniform({f, c, kh, kw}, -1, 1, dtype);
-    const Tensor y = kernels::conv2d(x, k, g);
-    ASSERT_TRUE(y.allclose(kernels::conv2d_naive(x, k, g), tol, tol)) << "trial " << trial;
+    const Tensor bias = gen.uniform({f}, -1, 1, dtype);
+    const int64_t chunk = static_cast<int64_t>(gen.below(3));  // 0: from the cache budget; 1, 2: several GEMMs per batch
+    const bool relu = trial % 3 == 1;
+    const Tensor y = kernels::conv2d(x, k, g, bias, relu, chunk);
+    Tensor expected = kernels::binary(kernels::Binary::add, kernels::conv2d_naive(x, k, g), bias.reshape({1, f, 1, 1}));
+    if (relu) expected = kernels::unary(kernels::Unary::relu, expected);
+    ASSERT_TRUE(y.allclose(expected, tol, tol)) << "trial " << trial;
     const Tensor dy = gen.uniform(y.shape(), -1, 1, dtype);
-    EXPECT_TRUE(kernels::conv2d_backward_input(dy, k, x.shape(), g).allclose(kernels::conv2d_backward_input_naive(dy, k, x.shape(), g), tol, tol))
-        << "trial " << trial;
-    EXPECT_TRUE(kernels::conv2d_backward_weight(dy, x, k.shape(), g).allclose(kernels::conv2d_backward_weight_naive(dy, x, k.shape(), g), tol, tol))
-        << "trial " << trial;
+    const kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, x, k, g, true, true, true, relu ? y : Tensor(), chunk);
+    // through the relu: dL/d(pre-activation) = dy where y > 0
+    const Tensor dpre = relu ? kernels::unary_backward(kernels::Unary::relu, expected, expected, dy) : dy;
+    EXPECT_TRUE(grads.dx.allclose(kernels::conv2d_backward_input_naive(dpre, k, x.shape(), g), tol, tol)) << "trial " << trial;
+    EXPECT_TRUE(grads.dw.allclose(kernels::conv2d_backward_weight_naive(dpre, x, k.shape(), g), tol, tol)) << "trial " << trial;
+    EXPECT_TRUE(grads.db.allclose(kernels::sum_to(dpre, {1, f, 1, 1}).reshape({f}), tol, tol)) << "trial " << trial;
+  }
+}
+
+// The fused conv + relu + max pool against the three kernels in sequence.
+TEST(Conv, FusedMaxPoolMatchesTheKernelsInSequence) {
+  Generator gen(25);
+  for (int trial = 0; trial < 60; ++trial) {
+    Conv2dGeometry g;
+    g.stride_h = 1 + static_cast<int64_t>(gen.below(2));
+    g.pad_top = g.pad_bottom = g.pad_left = g.pad_right = static_cast<int64_t>(gen.below(2));
+    kernels::Pool2dWindow pool;  // 2x2, stride 2 on even trials; any window and stride on odd ones
+    pool.g.stride_h = pool.g.stride_w = 2;
+    if (trial % 2) {
+      pool.kh = 1 + static_cast<int64_t>(gen.below(3));
+      pool.kw = 1 + static_cast<int64_t>(gen.below(3));
+      pool.g.stride_h = 1 + static_cast<int64_t>(gen.below(2));
+      pool.g.stride_w = 1 + static_cast<int64_t>(gen.below(2));
+    }
+    const int64_t n = 1 + static_cast<int64_t>(gen.below(4)), c = 1 + static_cast<int64_t>(gen.below(3)), f = 1 + static_cast<int64_t>(gen.below(4));
+    const int64_t h = 5 + static_cast<int64_t>(gen.below(5)), w = 5 + static_cast<int64_t>(gen.below(5));
+    const DType dtype = trial % 3 ? DType::f64 : DType::f32;
+    const double tol = dtype == DType::f64 ? 1e-12 : 1e-5;
+    const Tensor x = gen.uniform({n, c, h, w}, -1, 1, dtype), k = gen.uniform({f, c, 3, 3}, -1, 1, dtype), bias = gen.uniform({f}, -1, 1, dtype);
+    const bool relu = trial % 4 < 2;
+    const int64_t chunk = static_cast<int64_t>(gen.below(3));
+    const kernels::Conv2dMaxPoolResult fused = kernels::conv2d_max_pool2d(x, k, g, bias, relu, pool, chunk);
+    const Tensor conv = kernels::conv2d(x, k, g, bias, relu);
+    const kernels::MaxPoolResult pooled = kernels::max_pool2d(conv, pool.kh, pool.kw, pool.g);
+    ASSERT_TRUE(fused.y.allclose(pooled.y, tol, tol)) << "trial " << trial;
+    ASSERT_EQ(std::vector<int32_t>(fused.argmax.get(), fused.argmax.get() + fused.y.numel()), pooled.argmax_vector()) << "trial " << trial;
+    const Tensor dy = gen.uniform(fused.y.shape(), -1, 1, dtype);
+    const kernels::Conv2dGrads a = kernels::conv2d_max_pool2d_backward(dy, fused, x, k, g, relu, true, true, true, chunk);
+    const kernels::Conv2dGrads b = kernels::conv2d_backward(kernels::max_pool2d_backward(dy, pooled.argmax.get(), conv.shape()), x, k, g, true, true, true,
+                                                            relu ? conv : Tensor());
+    EXPECT_TRUE(a.dx.allclose(b.dx, tol, tol)) << "trial " << trial;
+    EXPECT_TRUE(a.dw.allclose(b.dw, tol, tol)) << "trial " << trial;
+    EXPECT_TRUE(a.db.allclose(b.db, tol, tol)) << "trial " << trial;
   }
 }
 
@@ -48,7 +100,10 @@ TEST(Conv, LargeBatchTakesTheParallelPaths) {
   EXPECT_EQ(y.shape(), (Shape{8, 32, 14, 14}));
   EXPECT_TRUE(y.allclose(kernels::conv2d_naive(x, k, same), 1e-4, 1e-4));
   const Tensor dy = gen.uniform(y.shape(), -1, 1);
-  EXPECT_TRUE(kernels::conv2d_backward_input(dy, k, x.shape(), same).allclose(kernels::conv2d_backward_input_naive(dy, k, x.shape(), same), 1e-4, 1e-4));
+  const kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, x, k, same, true, true, false);
+  EXPECT_TRUE(grads.dx.allclose(kernels::conv2d_backward_input_naive(dy, k, x.shape(), same), 1e-4, 1e-4));
+  EXPECT_TRUE(grads.dw.allclose(kernels::conv2d_backward_weight_naive(dy, x, k.shape(), same), 1e-3, 1e-4));
+  EXPECT_FALSE(grads.db.defined());
 }
 
 TEST(Conv, BadGeometryIsAnError) {
@@ -76,7 +131,7 @@ TEST(Pool, HandWorkedValues) {
   two.stride_h = two.stride_w = 2;
   const kernels::MaxPoolResult max = kernels::max_pool2d(x, 2, 2, two);
   EXPECT_EQ(max.y.to_vector(), (std::vector<double>{5, 7, 13, 15}));
-  EXPECT_EQ(max.argmax, (std::vector<int64_t>{5, 7, 13, 15}));
+  EXPECT_EQ(max.argmax_vector(), (std::vector<int32_t>{5, 7, 13, 15}));
   EXPECT_EQ(kernels::avg_pool2d(x, 2, 2, two).to_vector(), (std::vector<double>{2.5, 4.5, 10.5, 12.5}));
   // "same" 3x3 windows, stride 1: the corner window covers 0, 1, 4, 5 only (padding not counted).
   Conv2dGeometry same;
@@ -86,7 +141,7 @@ TEST(Pool, HandWorkedValues) {
   EXPECT_DOUBLE_EQ(avg.at({0, 0, 1, 1}), 5.0);  // 0,1,2,4,5,6,8,9,10
   EXPECT_EQ(kernels::max_pool2d(x, 3, 3, same).y.at({0, 0, 0, 0}), 5.0);
   // Gradients go to the argmax, or are shared by the window's real pixels.
-  const Tensor dmax = kernels::max_pool2d_backward(Tensor::ones({1, 1, 2, 2}), max.argmax, x.shape());
+  const Tensor dmax = kernels::max_pool2d_backward(Tensor::ones({1, 1, 2, 2}), max.argmax.get(), x.shape());
   EXPECT_EQ(dmax.at({0, 0, 1, 1}), 1.0);
   EXPECT_EQ(dmax.at({0, 0, 0, 0}), 0.0);
   const Tensor davg = kernels::avg_pool2d_backward(Tensor::ones({1, 1, 2, 2}), x.shape(), 2, 2, two);
@@ -95,6 +150,54 @@ TEST(Pool, HandWorkedValues) {
   Conv2dGeometry wide;
   wide.pad_top = 2;
   EXPECT_THROW(kernels::max_pool2d(x, 2, 2, wide), Error);  // a window of padding alone
+}
+
+TEST(Pool, KernelsMatchTheDefinition) {
+  Generator gen(23);
+  for (int trial = 0; trial < 150; ++trial) {
+    const int64_t kh = 1 + static_cast<int64_t>(gen.below(3)), kw = 1 + static_cast<int64_t>(gen.below(3));
+    Conv2dGeometry g;
+    if (trial % 3 == 0) {  // the 2x2 / stride 2 fast path, on odd and even sizes
+      g.stride_h = g.stride_w = 2;
+    } else {
+      g.stride_h = 1 + static_cast<int64_t>(gen.below(3));
+      g.stride_w = 1 + static_cast<int64_t>(gen.below(3));
+      g.pad_top = static_cast<int64_t>(gen.below(static_cast<uint64_t>(kh)));
+      g.pad_bottom = static_cast<int64_t>(gen.below(static_cast<uint64_t>(kh)));
+      g.pad_left = static_cast<int64_t>(gen.below(static_cast<uint64_t>(kw)));
+      g.pad_right = static_cast<int64_t>(gen.below(static_cast<uint64_t>(kw)));
+    }
+    const int64_t wh = trial % 3 == 0 ? 2 : kh, ww = trial % 3 == 0 ? 2 : kw;
+    const int64_t n = 1 + static_cast<int64_t>(gen.below(3)), c = 1 + static_cast<int64_t>(gen.below(3));
+    const int64_t h = wh + static_cast<int64_t>(gen.below(6)), w = ww + static_cast<int64_t>(gen.below(6));
+    const DType dtype = trial % 2 ? DType::f64 : DType::f32;
+    // Distinct values, so the argmax is unique; a few exact ties test "first maximum wins".
+    Tensor x = gen.uniform({n, c, h, w}, -1, 1, dtype);
+    if (trial % 5 == 0) x = Tensor::zeros({n, c, h, w}, dtype);
+    const kernels::MaxPoolResult max = kernels::max_pool2d(x, wh, ww, g), reference = kernels::max_pool2d_naive(x, wh, ww, g);
+    ASSERT_TRUE(max.y.allclose(reference.y, 0, 0)) << "trial " << trial;
+    ASSERT_EQ(max.argmax_vector(), reference.argmax_vector()) << "trial " << trial;
+    const Tensor dy = gen.uniform(max.y.shape(), -1, 1, dtype);
+    const double tol = dtype == DType::f64 ? 1e-12 : 1e-5;
+    EXPECT_TRUE(kernels::max_pool2d_backward(dy, max.argmax.get(), x.shape()).allclose(kernels::max_pool2d_backward_naive(dy, max.argmax.get(), x.shape()), tol, tol))
+        << "trial " << trial;
+    const Tensor avg = kernels::avg_pool2d(x, wh, ww, g);
+    EXPECT_TRUE(avg.allclose(kernels::avg_pool2d_naive(x, wh, ww, g), tol, tol)) << "trial " << trial;
+    EXPECT_TRUE(kernels::avg_pool2d_backward(dy, x.shape(), wh, ww, g).allclose(kernels::avg_pool2d_backward_naive(dy, x.shape(), wh, ww, g), tol, tol))
+        << "trial " << trial;
+  }
+}
+
+TEST(Pool, LargeBatchTakesTheParallelPaths) {
+  Generator gen(24);
+  Conv2dGeometry two;
+  two.stride_h = two.stride_w = 2;
+  const Tensor x = gen.uniform({16, 32, 28, 28}, -1, 1);
+  const kernels::MaxPoolResult max = kernels::max_pool2d(x, 2, 2, two), reference = kernels::max_pool2d_naive(x, 2, 2, two);
+  EXPECT_TRUE(max.y.allclose(reference.y, 0, 0));
+  EXPECT_EQ(max.argmax_vector(), reference.argmax_vector());
+  const Tensor dy = gen.uniform(max.y.shape(), -1, 1);
+  EXPECT_TRUE(kernels::max_pool2d_backward(dy, max.argmax.get(), x.shape()).allclose(kernels::max_pool2d_backward_naive(dy, max.argmax.get(), x.shape()), 0, 0));
 }
 
 }  // namespace

@@ -36,11 +36,17 @@ struct Conv2DOptions {
   std::optional<uint64_t> seed;
 };
 
+class Pool2D;
+
 class Conv2D : public Module {
  public:
   Conv2D(int64_t filters, std::array<int64_t, 2> kernel_size, const std::string& activation = "linear", Conv2DOptions options = {});
 
   Variable forward(const Variable& x) override;
+  // pool(this(x)) as one op when the activation is relu or linear and pool is a max
+  // pooling (see fuses_with); builds both layers and notes both output shapes.
+  Variable forward_max_pooled(const Variable& x, Pool2D& pool);
+  bool fuses_with(const Module& next) const;
   std::string type_name() const override { return "Conv2D"; }
   int64_t filters() const { return filters_; }
   const std::array<int64_t, 2>& kernel_size() const { return kernel_size_; }
@@ -52,6 +58,7 @@ class Conv2D : public Module {
 
  private:
   void check_input(const Shape& shape) const;
+  Conv2dOptions conv_options(const Shape& input_shape) const;  // for an input of this shape
 
   int64_t filters_;
   std::array<int64_t, 2> kernel_size_;

@@ -29,6 +29,10 @@ class Module {
 
   // Builds on the first call (from x's shape), then runs forward.
   Variable operator()(const Variable& x);
+  // The two halves of operator() around forward(), for callers that run several modules
+  // as one fused op: create the weights on the first input, note the output shape.
+  void build_for(const Shape& input_shape);
+  void note_output(const Shape& batch_shape);
   virtual Variable forward(const Variable& x) = 0;
   virtual std::string type_name() const = 0;  // "Dense", "Activation", ...
 

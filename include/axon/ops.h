@@ -74,6 +74,7 @@ struct Conv2dOptions {
   std::array<int64_t, 2> stride = {1, 1};
   std::array<int64_t, 4> padding = {0, 0, 0, 0};
   std::array<int64_t, 2> dilation = {1, 1};
+  bool relu = false;  // max(y, 0), fused: one pass over y instead of three, and y is the only thing kept
 };
 // x: (N, C, H, W), weight: (F, C, KH, KW), bias: (F,) or undefined -> (N, F, OH, OW).
 Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options = {});
@@ -85,6 +86,9 @@ struct Pool2dOptions {
 };
 Variable max_pool2d(const Variable& x, const Pool2dOptions& options = {});
 Variable avg_pool2d(const Variable& x, const Pool2dOptions& options = {});  // padding not counted
+// max_pool2d(conv2d(x, weight, bias, conv), pool) in one op that never holds the
+// convolution's full output: Sequential runs Conv2D + MaxPool2D through it.
+Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& conv, const Pool2dOptions& pool = {});
 
 // Fused, numerically stable mean cross-entropy of softmax(logits) against class
 // indices. logits: (batch, classes); labels: (batch,) holding integers in [0, classes).

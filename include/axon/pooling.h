@@ -19,6 +19,9 @@ class Pool2D : public Module {
   const std::array<int64_t, 2>& pool_size() const { return pool_size_; }
   const std::array<int64_t, 2>& strides() const { return strides_; }
   const Padding& padding() const { return padding_; }
+  // The pooling op's options for this input; throws naming the layer and the shape when
+  // the window does not fit.
+  Pool2dOptions window_for(const Shape& input_shape) const;
 
  private:
   Kind kind_;

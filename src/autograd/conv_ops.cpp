@@ -3,7 +3,6 @@
 #include "axon/ops.h"
 #include "kernels/conv.h"
 #include "kernels/pool.h"
-#include "kernels/reduce.h"
 
 namespace axon {
 
@@ -19,33 +18,35 @@ kernels::Conv2dGeometry geometry(const Conv2dOptions& o) {
 Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options) {
   const kernels::Conv2dGeometry g = geometry(options);
   if (x.dtype() != weight.dtype()) fail("conv2d: input and kernel dtypes differ");
-  Tensor y = kernels::conv2d(x.value(), weight.value(), g);
-  const int64_t filters = weight.dim(0);
-  if (bias.defined()) {
-    if (bias.shape() != Shape{filters}) fail("conv2d: bias ", bias.shape(), " does not match ", filters, " filters");
-    dispatch(y.dtype(), [&](auto zero) {
-      using T = decltype(zero);
-      const T* b = bias.value().template data<T>();
-      T* py = y.data<T>();
-      const int64_t plane = y.dim(2) * y.dim(3);
-      for (int64_t n = 0; n < y.dim(0); ++n)
-        for (int64_t f = 0; f < filters; ++f)
-          for (int64_t i = 0; i < plane; ++i) py[(n * filters + f) * plane + i] += b[f];
-    });
-  }
+  if (bias.defined() && bias.shape() != Shape{weight.dim(0)}) fail("conv2d: bias ", bias.shape(), " does not match ", weight.dim(0), " filters");
+  Tensor y = kernels::conv2d(x.value(), weight.value(), g, bias.defined() ? bias.value() : Tensor(), options.relu);
   const Tensor vx = x.value(), vw = weight.value();
   std::vector<Variable> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
-  return Variable::make("conv2d", y, inputs, [vx, vw, g](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
-    std::vector<Tensor> grads(needs.size());
-    if (needs[0]) grads[0] = kernels::conv2d_backward_input(dy, vw, vx.shape(), g);
-    if (needs[1]) grads[1] = kernels::conv2d_backward_weight(dy, vx, vw.shape(), g);
-    if (needs.size() > 2 && needs[2]) {
-      // (N, F, H, W) -> sum over N and the plane -> (F,)
-      const Tensor per_image = kernels::sum_axis(dy.reshape({dy.dim(0), dy.dim(1), -1}), 2, false);
-      grads[2] = kernels::sum_axis(per_image, 0, false);
-    }
-    return grads;
+  const Tensor relu_output = options.relu ? y : Tensor();
+  return Variable::make("conv2d", y, inputs, [vx, vw, g, relu_output](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
+    kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, vx, vw, g, needs[0], needs[1], needs.size() > 2 && needs[2], relu_output);
+    std::vector<Tensor> result{std::move(grads.dx), std::move(grads.dw)};
+    if (needs.size() > 2) result.push_back(std::move(grads.db));
+    return result;
+  });
+}
+
+Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& conv, const Pool2dOptions& pool) {
+  const kernels::Conv2dGeometry g = geometry(conv);
+  const kernels::Pool2dWindow window{pool.size[0], pool.size[1], geometry({pool.stride, pool.padding, {1, 1}})};
+  if (bias.defined() && bias.shape() != Shape{weight.dim(0)}) fail("conv2d: bias ", bias.shape(), " does not match ", weight.dim(0), " filters");
+  auto forward = std::make_shared<kernels::Conv2dMaxPoolResult>(
+      kernels::conv2d_max_pool2d(x.value(), weight.value(), g, bias.defined() ? bias.value() : Tensor(), conv.relu, window));
+  const Tensor vx = x.value(), vw = weight.value();
+  std::vector<Variable> inputs{x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  const bool relu = conv.relu;
+  return Variable::make("conv2d_max_pool2d", forward->y, inputs, [forward, vx, vw, g, relu](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
+    kernels::Conv2dGrads grads = kernels::conv2d_max_pool2d_backward(dy, *forward, vx, vw, g, relu, needs[0], needs[1], needs.size() > 2 && needs[2]);
+    std::vector<Tensor> result{std::move(grads.dx), std::move(grads.dw)};
+    if (needs.size() > 2) result.push_back(std::move(grads.db));
+    return result;
   });
 }
 
@@ -54,7 +55,7 @@ Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
   kernels::MaxPoolResult result = kernels::max_pool2d(x.value(), options.size[0], options.size[1], g);
   const Shape shape = x.shape();
   return Variable::make("max_pool2d", result.y, {x}, [argmax = std::move(result.argmax), shape](const Tensor& dy, const std::vector<bool>&) -> std::vector<Tensor> {
-    return {kernels::max_pool2d_backward(dy, argmax, shape)};
+    return {kernels::max_pool2d_backward(dy, argmax.get(), shape)};
   });
 }
 

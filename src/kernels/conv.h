@@ -1,8 +1,11 @@
 #pragma once
-// 2-D convolution on NCHW tensors via im2col + one large GEMM for the whole batch, and
-// its two backward passes; a direct naive reference beside each.
+// 2-D convolution on NCHW tensors via im2col + GEMM, and its backward passes; a direct
+// naive reference beside each. The batch is cut into chunks of images whose column
+// matrix (C*KH*KW, images*OH*OW) stays in cache (~1 MiB), one GEMM per chunk.
 //   x: (N, C, H, W), w: (F, C, KH, KW) -> y: (N, F, OH, OW),
 //   OH = (H + pad_top + pad_bottom - dilation_h * (KH - 1) - 1) / stride_h + 1 (same for W).
+#include <memory>
+
 #include "axon/tensor.h"
 
 namespace axon::kernels {
@@ -18,13 +21,41 @@ struct Conv2dGeometry {
 std::pair<int64_t, int64_t> conv2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Conv2dGeometry& g,
                                                const char* who = "conv2d");
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g);  // no bias
+// y = conv(x, w) + bias, then max(y, 0) when `relu`, fused into the pass that lays the GEMM
+// output out as NCHW. bias: (F,) or undefined. chunk_images: images per GEMM; 0 picks it
+// from the cache budget (tests force small chunks).
+Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias = {}, bool relu = false, int64_t chunk_images = 0);
 Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Conv2dGeometry& g);
+
+// The gradients of y = conv2d(x, w) + b from dL/dy, each computed only when asked for,
+// in one pass over the chunks (dy is rearranged once for all of them). With relu_output
+// (the y of a relu-fused forward), dy is first zeroed where y <= 0.
+struct Conv2dGrads {
+  Tensor dx, dw, db;  // (N, C, H, W), (F, C, KH, KW), (F,)
+};
+Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Conv2dGeometry& g, bool want_dx, bool want_dw, bool want_db,
+                            const Tensor& relu_output = {}, int64_t chunk_images = 0);
+// A max pooling applied to each output plane of a convolution.
+struct Pool2dWindow {
+  int64_t kh = 2, kw = 2;
+  Conv2dGeometry g;  // strides and padding of the window (no dilation)
+};
+// max_pool2d(conv2d(x, w, g, bias, relu)) without materialising the convolution's output:
+// each plane is pooled while it is still in cache. About a quarter of the memory traffic
+// of the two ops in sequence for the usual 2x2 pool.
+struct Conv2dMaxPoolResult {
+  Tensor y;                         // (N, F, PH, PW)
+  std::shared_ptr<int32_t> argmax;  // per element of y: the offset of its max in the (OH, OW) convolution plane
+  int64_t conv_h = 0, conv_w = 0;   // OH, OW
+};
+Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias, bool relu, const Pool2dWindow& pool,
+                                      int64_t chunk_images = 0);
+Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x, const Tensor& w, const Conv2dGeometry& g,
+                                       bool relu, bool want_dx, bool want_dw, bool want_db, int64_t chunk_images = 0);
+
 // dL/dx from dL/dy (same geometry); x_shape is x's shape.
-Tensor conv2d_backward_input(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Conv2dGeometry& g);
 Tensor conv2d_backward_input_naive(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Conv2dGeometry& g);
 // dL/dw from dL/dy and x.
-Tensor conv2d_backward_weight(const Tensor& dy, const Tensor& x, const Shape& w_shape, const Conv2dGeometry& g);
 Tensor conv2d_backward_weight_naive(const Tensor& dy, const Tensor& x, const Shape& w_shape, const Conv2dGeometry& g);
 
 }  // namespace axon::kernels

@@ -1,8 +1,10 @@
 #include "kernels/pool.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "kernels/parallel.h"
+#include "tensor/block_cache.h"
 
 namespace axon::kernels {
 
@@ -10,67 +12,125 @@ namespace {
 
 struct PoolDims {
   int64_t n, c, h, w, oh, ow;
+  int64_t planes() const { return n * c; }
 };
 
 PoolDims pool_dims(const Shape& x, int64_t kh, int64_t kw, const Conv2dGeometry& g, const char* who) {
   if (x.rank() != 4) fail(who, ": input must be (batch, channels, height, width), got ", x);
-  if (g.pad_top >= kh || g.pad_bottom >= kh || g.pad_left >= kw || g.pad_right >= kw)
-    fail(who, ": padding must be smaller than the window (", kh, ", ", kw, ") so no window is all padding");
-  const auto [oh, ow] = conv2d_output_size(x[2], x[3], kh, kw, g, who);
+  const auto [oh, ow] = pool2d_output_size(x[2], x[3], kh, kw, g, who);
   return {x[0], x[1], x[2], x[3], oh, ow};
 }
 
-// Calls visit(output index, first input index of its plane, y0, y1, x0, x1) for each
-// output element, the window [y0, y1) x [x0, x1) clipped to the image; parallel over
-// (image, channel) planes. Pooling windows are dense (no dilation).
+std::shared_ptr<int32_t> allocate_offsets(int64_t count) {
+  std::shared_ptr<void> memory = detail::allocate_tensor_memory(static_cast<size_t>(count) * sizeof(int32_t));
+  return std::shared_ptr<int32_t>(memory, static_cast<int32_t*>(memory.get()));
+}
+
+// Calls visit(plane, output offset in the plane, y0, y1, x0, x1) for each output element,
+// its window [y0, y1) x [x0, x1) clipped to the image; parallel over (image, channel)
+// planes, which are independent. Pooling windows are dense (no dilation).
 template <class Visit>
 void for_each_window(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeometry& g, Visit&& visit) {
-  parallel_for(d.n * d.c, d.oh * d.ow * kh * kw, [&](int64_t p0, int64_t p1) {
+  parallel_for(d.planes(), d.oh * d.ow * kh * kw, [&](int64_t p0, int64_t p1) {
     for (int64_t plane = p0; plane < p1; ++plane)
       for (int64_t oy = 0; oy < d.oh; ++oy) {
         const int64_t top = oy * g.stride_h - g.pad_top;
         const int64_t y0 = std::max<int64_t>(top, 0), y1 = std::min(top + kh, d.h);
         for (int64_t ox = 0; ox < d.ow; ++ox) {
           const int64_t left = ox * g.stride_w - g.pad_left;
-          visit((plane * d.oh + oy) * d.ow + ox, plane * d.h * d.w, y0, y1, std::max<int64_t>(left, 0), std::min(left + kw, d.w));
+          visit(plane, oy * d.ow + ox, y0, y1, std::max<int64_t>(left, 0), std::min(left + kw, d.w));
         }
       }
   });
 }
 
+bool is_halving(int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+  return kh == 2 && kw == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0;
+}
+
 }  // namespace
+
+std::pair<int64_t, int64_t> pool2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Conv2dGeometry& g, const char* who) {
+  if (g.pad_top >= kh || g.pad_bottom >= kh || g.pad_left >= kw || g.pad_right >= kw)
+    fail(who, ": padding must be smaller than the window (", kh, ", ", kw, ") so no window is all padding");
+  if (h * w > std::numeric_limits<int32_t>::max()) fail(who, ": an input plane of ", h, " x ", w, " is too large");
+  const int64_t padded_h = h + g.pad_top + g.pad_bottom, padded_w = w + g.pad_left + g.pad_right;
+  if (kh < 1 || kw < 1 || kh > padded_h || kw > padded_w)
+    fail(who, ": pool window (", kh, ", ", kw, ") does not fit the padded input (", padded_h, ", ", padded_w, ")");
+  return conv2d_output_size(h, w, kh, kw, g, who);
+}
+
+template <class T>
+void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, const Conv2dGeometry& g, int64_t oh, int64_t ow, T* out, int32_t* argmax) {
+  if (is_halving(kh, kw, g)) {  // 2x2, stride 2: branch-free, as the comparisons are data-dependent coin flips
+    const auto width = static_cast<int32_t>(w);
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      const T* row0 = in + 2 * oy * w;
+      const T* row1 = row0 + w;
+      const auto top = static_cast<int32_t>(2 * oy * w);
+      T* values = out + oy * ow;
+      int32_t* where = argmax + oy * ow;
+      for (int64_t ox = 0; ox < ow; ++ox) {  // arithmetic only, so the compiler vectorizes it
+        const T a = row0[2 * ox], b = row0[2 * ox + 1], c = row1[2 * ox], e = row1[2 * ox + 1];
+        const int32_t right_top = b > a, right_bottom = e > c;  // strict: the first maximum wins ties
+        const T upper = std::max(a, b), lower = std::max(c, e);
+        const int32_t down = lower > upper;
+        values[ox] = std::max(upper, lower);
+        where[ox] = top + 2 * static_cast<int32_t>(ox) + right_top + down * (width + right_bottom - right_top);
+      }
+    }
+    return;
+  }
+  for (int64_t oy = 0; oy < oh; ++oy) {
+    const int64_t top = oy * g.stride_h - g.pad_top;
+    const int64_t y0 = std::max<int64_t>(top, 0), y1 = std::min(top + kh, h);
+    for (int64_t ox = 0; ox < ow; ++ox) {
+      const int64_t left = ox * g.stride_w - g.pad_left;
+      const int64_t x0 = std::max<int64_t>(left, 0), x1 = std::min(left + kw, w);
+      int64_t best = y0 * w + x0;
+      for (int64_t y = y0; y < y1; ++y)
+        for (int64_t x = x0; x < x1; ++x)
+          if (in[y * w + x] > in[best]) best = y * w + x;
+      out[oy * ow + ox] = in[best];
+      argmax[oy * ow + ox] = static_cast<int32_t>(best);
+    }
+  }
+}
+template void max_pool_plane<float>(const float*, int64_t, int64_t, int64_t, int64_t, const Conv2dGeometry&, int64_t, int64_t, float*, int32_t*);
+template void max_pool_plane<double>(const double*, int64_t, int64_t, int64_t, int64_t, const Conv2dGeometry&, int64_t, int64_t, double*, int32_t*);
 
 MaxPoolResult max_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "max_pool2d");
-  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, x.dtype()), std::vector<int64_t>(static_cast<size_t>(d.n * d.c * d.oh * d.ow))};
+  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, x.dtype()), allocate_offsets(d.planes() * d.oh * d.ow)};
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* px = x.data<T>();
     T* py = result.y.data<T>();
-    for_each_window(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
-      int64_t where = base + y0 * d.w + x0;
-      T best = px[where];
-      for (int64_t y = y0; y < y1; ++y)
-        for (int64_t x = x0; x < x1; ++x)
-          if (px[base + y * d.w + x] > best) {
-            best = px[base + y * d.w + x];
-            where = base + y * d.w + x;
-          }
-      py[out] = best;
-      result.argmax[static_cast<size_t>(out)] = where;
+    int32_t* argmax = result.argmax.get();
+    parallel_for(d.planes(), d.h * d.w, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p)
+        max_pool_plane(px + p * d.h * d.w, d.h, d.w, kh, kw, g, d.oh, d.ow, py + p * d.oh * d.ow, argmax + p * d.oh * d.ow);
     });
   });
   return result;
 }
 
-Tensor max_pool2d_backward(const Tensor& dy, const std::vector<int64_t>& argmax, const Shape& x_shape) {
-  if (static_cast<int64_t>(argmax.size()) != dy.numel()) fail("max_pool2d backward: ", dy.numel(), " gradients for ", argmax.size(), " outputs");
-  Tensor dx = Tensor::zeros(x_shape, dy.dtype());
+Tensor max_pool2d_backward(const Tensor& dy, const int32_t* argmax, const Shape& x_shape) {
+  if (x_shape.rank() != 4 || dy.rank() != 4 || dy.dim(0) != x_shape[0] || dy.dim(1) != x_shape[1])
+    fail("max_pool2d backward: gradient ", dy.shape(), " does not match the input ", x_shape);
+  Tensor dx = Tensor::empty(x_shape, dy.dtype());
   dispatch(dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* g = dy.data<T>();
     T* out = dx.data<T>();
-    for (size_t i = 0; i < argmax.size(); ++i) out[argmax[i]] += g[i];
+    const int64_t in_plane = x_shape[2] * x_shape[3], out_plane = dy.dim(2) * dy.dim(3);
+    parallel_for(x_shape[0] * x_shape[1], in_plane, [&](int64_t p0, int64_t p1) {
+      for (int64_t plane = p0; plane < p1; ++plane) {
+        T* to = out + plane * in_plane;
+        std::fill(to, to + in_plane, T(0));
+        for (int64_t i = plane * out_plane; i < (plane + 1) * out_plane; ++i) to[argmax[i]] += g[i];
+      }
+    });
   });
   return dx;
 }
@@ -82,11 +142,12 @@ Tensor avg_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry&
     using T = decltype(zero);
     const T* px = x.data<T>();
     T* py = y.data<T>();
-    for_each_window(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+    for_each_window(d, kh, kw, g, [&](int64_t plane, int64_t out, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+      const T* in = px + plane * d.h * d.w;
       T total = 0;
       for (int64_t y = y0; y < y1; ++y)
-        for (int64_t x = x0; x < x1; ++x) total += px[base + y * d.w + x];
-      py[out] = total / static_cast<T>((y1 - y0) * (x1 - x0));
+        for (int64_t x = x0; x < x1; ++x) total += in[y * d.w + x];
+      py[plane * d.oh * d.ow + out] = total / static_cast<T>((y1 - y0) * (x1 - x0));
     });
   });
   return y;
@@ -99,15 +160,89 @@ Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, int64_t kh, i
   dispatch(dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* pg = dy.data<T>();
-    T* out = dx.data<T>();
-    // Planes are independent, so the parallel split over planes has no write conflicts.
-    for_each_window(d, kh, kw, g, [&](int64_t o, int64_t base, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
-      const T share = pg[o] / static_cast<T>((y1 - y0) * (x1 - x0));
+    T* px = dx.data<T>();
+    for_each_window(d, kh, kw, g, [&](int64_t plane, int64_t out, int64_t y0, int64_t y1, int64_t x0, int64_t x1) {
+      T* in = px + plane * d.h * d.w;
+      const T share = pg[plane * d.oh * d.ow + out] / static_cast<T>((y1 - y0) * (x1 - x0));
       for (int64_t y = y0; y < y1; ++y)
-        for (int64_t x = x0; x < x1; ++x) out[base + y * d.w + x] += share;
+        for (int64_t x = x0; x < x1; ++x) in[y * d.w + x] += share;
     });
   });
   return dx;
+}
+
+// The references: every tap of every window, padding skipped, one element at a time.
+namespace {
+
+template <class Visit>
+void for_each_tap(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeometry& g, Visit&& visit) {
+  for (int64_t plane = 0; plane < d.planes(); ++plane)
+    for (int64_t oy = 0; oy < d.oh; ++oy)
+      for (int64_t ox = 0; ox < d.ow; ++ox)
+        for (int64_t i = 0; i < kh; ++i)
+          for (int64_t j = 0; j < kw; ++j) {
+            const int64_t y = oy * g.stride_h - g.pad_top + i, x = ox * g.stride_w - g.pad_left + j;
+            if (y >= 0 && y < d.h && x >= 0 && x < d.w) visit((plane * d.oh + oy) * d.ow + ox, plane * d.h * d.w, y * d.w + x);
+          }
+}
+
+int64_t window_size(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeometry& g, int64_t out) {
+  int64_t taps = 0;
+  const int64_t oy = out / d.ow % d.oh, ox = out % d.ow;
+  for (int64_t i = 0; i < kh; ++i)
+    for (int64_t j = 0; j < kw; ++j) {
+      const int64_t y = oy * g.stride_h - g.pad_top + i, x = ox * g.stride_w - g.pad_left + j;
+      taps += y >= 0 && y < d.h && x >= 0 && x < d.w;
+    }
+  return taps;
+}
+
+}  // namespace
+
+MaxPoolResult max_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+  const PoolDims d = pool_dims(x.shape(), kh, kw, g, "max_pool2d");
+  const int64_t outputs = d.planes() * d.oh * d.ow;
+  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, DType::f64), allocate_offsets(outputs)};
+  std::vector<double> values = x.to_vector(), best(static_cast<size_t>(outputs), -std::numeric_limits<double>::infinity());
+  std::vector<bool> seen(static_cast<size_t>(outputs), false);
+  for_each_tap(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t offset) {
+    const auto o = static_cast<size_t>(out);
+    if (!seen[o] || values[static_cast<size_t>(base + offset)] > best[o]) {
+      seen[o] = true;
+      best[o] = values[static_cast<size_t>(base + offset)];
+      result.argmax.get()[out] = static_cast<int32_t>(offset);
+    }
+  });
+  result.y = Tensor::from(best, result.y.shape()).to(x.dtype());
+  return result;
+}
+
+Tensor max_pool2d_backward_naive(const Tensor& dy, const int32_t* argmax, const Shape& x_shape) {
+  std::vector<double> dx(static_cast<size_t>(x_shape.numel()), 0.0);
+  const std::vector<double> g = dy.to_vector();
+  const int64_t out_plane = dy.dim(2) * dy.dim(3), in_plane = x_shape[2] * x_shape[3];
+  for (int64_t i = 0; i < dy.numel(); ++i) dx[static_cast<size_t>(i / out_plane * in_plane + argmax[i])] += g[static_cast<size_t>(i)];
+  return Tensor::from(dx, x_shape).to(dy.dtype());
+}
+
+Tensor avg_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+  const PoolDims d = pool_dims(x.shape(), kh, kw, g, "avg_pool2d");
+  const std::vector<double> values = x.to_vector();
+  std::vector<double> y(static_cast<size_t>(d.planes() * d.oh * d.ow), 0.0);
+  for_each_tap(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t offset) {
+    y[static_cast<size_t>(out)] += values[static_cast<size_t>(base + offset)] / static_cast<double>(window_size(d, kh, kw, g, out));
+  });
+  return Tensor::from(y, {d.n, d.c, d.oh, d.ow}).to(x.dtype());
+}
+
+Tensor avg_pool2d_backward_naive(const Tensor& dy, const Shape& x_shape, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+  const PoolDims d = pool_dims(x_shape, kh, kw, g, "avg_pool2d");
+  const std::vector<double> grads = dy.to_vector();
+  std::vector<double> dx(static_cast<size_t>(x_shape.numel()), 0.0);
+  for_each_tap(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t offset) {
+    dx[static_cast<size_t>(base + offset)] += grads[static_cast<size_t>(out)] / static_cast<double>(window_size(d, kh, kw, g, out));
+  });
+  return Tensor::from(dx, x_shape).to(dy.dtype());
 }
 
 }  // namespace axon::kernels

@@ -1,5 +1,6 @@
 #include "axon/conv2d.h"
 
+#include "axon/pooling.h"
 #include "kernels/conv.h"
 
 namespace axon {
@@ -52,11 +53,38 @@ void Conv2D::create_weights(const Shape& input_shape) {
     bias_ = add_weight("bias", options_.bias_initializer(Shape{filters_}, channels * taps, filters_ * taps, generator), true, options_.bias_regularizer);
 }
 
+Conv2dOptions Conv2D::conv_options(const Shape& input_shape) const {
+  check_input(input_shape);
+  if (input_shape[1] != kernel_.dim(1))
+    fail("Conv2D: input ", input_shape, " has ", input_shape[1], " channels; this layer was built for ", kernel_.dim(1));
+  const auto pads = options_.padding.resolve(input_shape[2], input_shape[3], kernel_size_, options_.strides, options_.dilation);
+  return {.stride = options_.strides, .padding = pads, .dilation = options_.dilation, .relu = activation_name_ == "relu"};
+}
+
 Variable Conv2D::forward(const Variable& x) {
-  check_input(x.shape());
-  if (x.dim(1) != kernel_.dim(1)) fail("Conv2D: input ", x.shape(), " has ", x.dim(1), " channels; this layer was built for ", kernel_.dim(1));
-  const auto pads = options_.padding.resolve(x.dim(2), x.dim(3), kernel_size_, options_.strides, options_.dilation);
-  return activation_(conv2d(x, kernel_, bias_, {.stride = options_.strides, .padding = pads, .dilation = options_.dilation}));
+  const Conv2dOptions options = conv_options(x.shape());
+  const Variable y = conv2d(x, kernel_, bias_, options);
+  return options.relu ? y : activation_(y);  // relu is fused into the convolution
+}
+
+bool Conv2D::fuses_with(const Module& next) const {
+  const auto* pool = dynamic_cast<const Pool2D*>(&next);
+  return pool && pool->kind() == Pool2D::Kind::max && (activation_name_ == "relu" || activation_name_ == "linear");
+}
+
+Variable Conv2D::forward_max_pooled(const Variable& x, Pool2D& pool) {
+  if (!fuses_with(pool)) fail("Conv2D: cannot fuse with ", pool.type_name());
+  build_for(x.shape());
+  const Conv2dOptions options = conv_options(x.shape());
+  kernels::Conv2dGeometry g{options.stride[0], options.stride[1], options.padding[0], options.padding[1], options.padding[2], options.padding[3],
+                            options.dilation[0], options.dilation[1]};
+  const auto [oh, ow] = kernels::conv2d_output_size(x.dim(2), x.dim(3), kernel_size_[0], kernel_size_[1], g, "Conv2D");
+  const Shape conv_shape{x.dim(0), filters_, oh, ow};
+  note_output(conv_shape);
+  pool.build_for(conv_shape);
+  const Variable y = conv2d_max_pool2d(x, kernel_, bias_, options, pool.window_for(conv_shape));
+  pool.note_output(y.shape());
+  return y;
 }
 
 }  // namespace axon

@@ -8,15 +8,22 @@ namespace axon {
 
 Variable Module::operator()(const Variable& x) {
   if (!x.defined()) fail(type_name(), ": input is undefined");
-  if (!built_) {
-    create_weights(x.shape());
-    built_ = true;
-  }
+  build_for(x.shape());
   Variable y = forward(x);
-  const std::vector<int64_t>& dims = y.shape().dims();
+  note_output(y.shape());
+  return y;
+}
+
+void Module::build_for(const Shape& input_shape) {
+  if (built_) return;
+  create_weights(input_shape);
+  built_ = true;
+}
+
+void Module::note_output(const Shape& batch_shape) {
+  const std::vector<int64_t>& dims = batch_shape.dims();
   if (!dims.empty() && !std::equal(dims.begin() + 1, dims.end(), output_shape_.dims().begin(), output_shape_.dims().end()))
     output_shape_ = Shape(std::vector<int64_t>(dims.begin() + 1, dims.end()));
-  return y;
 }
 
 std::vector<NamedParameter> Module::named_parameters() const {

@@ -1,6 +1,6 @@
 #include "axon/pooling.h"
 
-#include "kernels/conv.h"
+#include "kernels/pool.h"
 
 namespace axon {
 
@@ -10,15 +10,21 @@ Pool2D::Pool2D(Kind kind, std::array<int64_t, 2> pool_size, std::optional<std::a
   if (strides_[0] < 1 || strides_[1] < 1) fail(type_name(), ": strides must be >= 1, got (", strides_[0], ", ", strides_[1], ")");
 }
 
-Variable Pool2D::forward(const Variable& x) {
-  if (x.rank() != 4) fail(type_name(), ": input must be (batch, channels, height, width), got ", x.shape());
-  const auto pads = padding_.resolve(x.dim(2), x.dim(3), pool_size_, strides_, {1, 1});
+Pool2dOptions Pool2D::window_for(const Shape& input_shape) const {
+  if (input_shape.rank() != 4) fail(type_name(), ": input must be (batch, channels, height, width), got ", input_shape);
+  const Pool2dOptions options{.size = pool_size_, .stride = strides_, .padding = padding_.resolve(input_shape[2], input_shape[3], pool_size_, strides_, {1, 1})};
+  const kernels::Conv2dGeometry g{strides_[0], strides_[1], options.padding[0], options.padding[1], options.padding[2], options.padding[3], 1, 1};
   try {
-    const Pool2dOptions options{.size = pool_size_, .stride = strides_, .padding = pads};
-    return kind_ == Kind::max ? max_pool2d(x, options) : avg_pool2d(x, options);
+    kernels::pool2d_output_size(input_shape[2], input_shape[3], pool_size_[0], pool_size_[1], g, type_name().c_str());
   } catch (const Error& e) {
-    fail(type_name(), ": ", e.what(), " (input ", x.shape(), ")");
+    fail(e.what(), " (input ", input_shape, ")");
   }
+  return options;
+}
+
+Variable Pool2D::forward(const Variable& x) {
+  const Pool2dOptions options = window_for(x.shape());
+  return kind_ == Kind::max ? max_pool2d(x, options) : avg_pool2d(x, options);
 }
 
 Variable GlobalAveragePool2D::forward(const Variable& x) {

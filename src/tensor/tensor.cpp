@@ -5,19 +5,14 @@
 #include <cstring>
 #include <ostream>
 
+#include "tensor/block_cache.h"
+
 namespace axon {
 
 namespace {
 
-constexpr size_t kAlignment = 64;  // a cache line; lets SIMD loads run aligned
-
 std::shared_ptr<void> allocate(int64_t numel, DType dtype) {
-  size_t bytes = static_cast<size_t>(numel) * dtype_size(dtype);
-  bytes = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-  if (bytes == 0) bytes = kAlignment;
-  void* memory = std::aligned_alloc(kAlignment, bytes);
-  if (!memory) fail("Tensor: out of memory allocating ", bytes, " bytes");
-  return std::shared_ptr<void>(memory, std::free);
+  return detail::allocate_tensor_memory(static_cast<size_t>(numel) * dtype_size(dtype));
 }
 
 }  // namespace
