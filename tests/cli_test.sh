@@ -118,5 +118,79 @@ check "a missing data file fails" 1 $?
 check "an unknown data source fails" 1 $?
 contains "the unknown source is explained" "$work/out" "unknown source"
 
+# A CNN: 6x6 images (36 pixel columns) holding a vertical (class 0) or horizontal (class 1)
+# bar, with flips and shifts for augmentation. The spec's (1, 6, 6) input takes the CSV's
+# 36 columns reshaped; a second spec takes (36,) and reshapes inside the model.
+awk 'BEGIN { srand(7); for (p = 0; p < 36; p++) printf "p%d,", p; print "label";
+  for (i = 0; i < 300; i++) { c = i % 2; k = 1 + int(rand() * 4);
+    for (y = 0; y < 6; y++) for (x = 0; x < 6; x++) printf "%.2f,", ((c == 0 && x == k) || (c == 1 && y == k)) ? 1 : rand() * 0.2;
+    print c } }' > "$work/bars.csv"
+cut -d, -f1-36 "$work/bars.csv" > "$work/bars_inputs.csv"
+cat > "$work/cnn.json" <<'JSON'
+{"input_shape": [1, 6, 6],
+ "layers": [{"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "max_pool2d"},
+            {"type": "flatten"},
+            {"type": "dense", "units": 2, "activation": "softmax"}],
+ "compile": {"optimizer": {"type": "adam", "learning_rate": 0.03}, "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+ "augment": [{"type": "random_flip"}, {"type": "random_translation", "pixels": 1}]}
+JSON
+cat > "$work/cnn_flat.json" <<'JSON'
+{"input_shape": [36],
+ "layers": [{"type": "reshape", "target_shape": [1, 6, 6]},
+            {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+            {"type": "max_pool2d"},
+            {"type": "flatten"},
+            {"type": "dense", "units": 2, "activation": "softmax"}],
+ "compile": {"optimizer": {"type": "adam", "learning_rate": 0.03}, "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}}
+JSON
+cnn() { "$axon" train --model "$work/cnn.json" --data "csv:$work/bars.csv?label=label" --verbose 0 --seed 2 --batch-size 16 "$@"; }
+cnn --epochs 2 --checkpoint "$work/cnn_ck" --out "$work/cnn_half.safetensors" > "$work/out" 2>&1; check "train a CNN with a checkpoint" 0 $?
+cnn --epochs 6 --checkpoint "$work/cnn_ck" --resume --out "$work/cnn.safetensors" > "$work/out" 2>&1; check "resume the CNN" 0 $?
+cnn --epochs 6 --out "$work/cnn_straight.safetensors" > "$work/out" 2>&1; check "train the CNN straight" 0 $?
+"$axon" predict --model "$work/cnn.safetensors" --input "$work/bars_inputs.csv" --proba > "$work/cnn_resumed.csv" 2>&1
+"$axon" predict --model "$work/cnn_straight.safetensors" --input "$work/bars_inputs.csv" --proba > "$work/cnn_straight.csv" 2>&1
+cmp -s "$work/cnn_resumed.csv" "$work/cnn_straight.csv"; check "resumed and straight CNN runs (augmented) predict the same" 0 $?
+"$axon" evaluate --model "$work/cnn.safetensors" --data "csv:$work/bars.csv?label=label" > "$work/out" 2>&1; check "evaluate the CNN" 0 $?
+accuracy=$(sed -n 's/.*accuracy: \([0-9.]*\).*/\1/p' "$work/out" | head -1)
+if awk -v a="$accuracy" 'BEGIN { exit !(a > 0.95) }'; then pass "CNN accuracy $accuracy > 0.95"; else echo "FAIL: CNN accuracy '$accuracy'"; cat "$work/out"; failures=$((failures + 1)); fi
+"$axon" summary --model "$work/cnn.safetensors" > "$work/out" 2>&1; check "summary of the CNN" 0 $?
+contains "the summary shows the conv output" "$work/out" "(None, 4, 6, 6)"
+contains "the summary shows the pooled output" "$work/out" "(None, 4, 3, 3)"
+"$axon" train --model "$work/cnn_flat.json" --data "csv:$work/bars.csv?label=label" --verbose 0 --epochs 4 --out "$work/cnn_flat.safetensors" > "$work/out" 2>&1
+check "train a CNN that reshapes flat input" 0 $?
+sed 's/"compile"/"augment": [{"type": "random_flip"}], "compile"/' "$work/cnn_flat.json" > "$work/cnn_flat_flip.json"
+"$axon" train --model "$work/cnn_flat_flip.json" --data "csv:$work/bars.csv?label=label" --out "$work/x.safetensors" > "$work/out" 2>&1
+check "flipping flat input fails" 1 $?
+contains "the failure says flips need images" "$work/out" "random_flip needs images (channels, height, width) per example, got (36,)"
+sed 's/"pixels": 1/"pixels": -1/' "$work/cnn.json" > "$work/cnn_bad.json"
+"$axon" train --model "$work/cnn_bad.json" --data "csv:$work/bars.csv?label=label" --out "$work/x.safetensors" > "$work/out" 2>&1
+check "a bad augment list fails" 1 $?
+contains "the bad augment field is named" "$work/out" "augment\[1\].pixels: expected an integer >= 0, got -1"
+
+"$axon" serve --model "img=$work/cnn.safetensors" --model "flat=$work/cnn_flat.safetensors" --port 0 > "$work/serve.log" 2>&1 &
+server=$!
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log")
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ]; check "serve the CNNs" 0 $?
+url="http://127.0.0.1:$port"
+bar=$(awk 'BEGIN { for (y = 0; y < 6; y++) for (x = 0; x < 6; x++) printf "%s%s", (y || x ? "," : ""), (y == 2 ? 1 : 0) }')
+curl -sf "$url/v2/models/img" > "$work/out"; check "CNN metadata" 0 $?
+contains "the CNN takes [-1, 1, 6, 6]" "$work/out" '"shape":\[-1,1,6,6\]'
+curl -sf -H 'Content-Type: application/json' -d "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,1,6,6],\"datatype\":\"FP32\",\"data\":[$bar]}]}" \
+  "$url/v2/models/img/infer" > "$work/out"; check "infer on a (1, 1, 6, 6) image" 0 $?
+p1=$(sed -n 's/.*"data":\[[^,]*,\([^]]*\)\].*/\1/p' "$work/out")
+if awk -v p="$p1" 'BEGIN { exit !(p > 0.5) }'; then pass "a horizontal bar is class 1 (p = $p1)"; else echo "FAIL: p(class 1) '$p1'"; cat "$work/out"; failures=$((failures + 1)); fi
+curl -sf -H 'Content-Type: application/json' -d "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,36],\"datatype\":\"FP32\",\"data\":[$bar]}]}" \
+  "$url/v2/models/flat/infer" > "$work/out"; check "infer on a flat (1, 36) image through the reshape" 0 $?
+code=$(curl -s -o "$work/out" -w '%{http_code}' -H 'Content-Type: application/json' -d "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,36],\"datatype\":\"FP32\",\"data\":[$bar]}]}" "$url/v2/models/img/infer")
+check "a flat image for the (1, 6, 6) model is a 400" 400 "$code"
+contains "the 400 names both shapes" "$work/out" "input shape \[1, 36\] does not match the model's \[-1, 1, 6, 6\]"
+kill -TERM "$server"; wait "$server"; check "the CNN server exits 0 on SIGTERM" 0 $?
+
 echo "$passes passed, $failures failed"
 [ "$failures" = 0 ]

@@ -2,6 +2,7 @@
 // Everything public in axon.
 #include "axon/activations.h"
 #include "axon/atomic_file.h"
+#include "axon/augmentation.h"
 #include "axon/batch_normalization.h"
 #include "axon/callback.h"
 #include "axon/callbacks.h"

@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "axon/augmentation.h"
 #include "axon/dataset.h"
 #include "axon/random.h"
 #include "axon/tensor.h"
@@ -44,12 +45,20 @@ class DataLoader {
   // The last batch may be smaller: a view of the first rows of the same buffers.
   Batch batch(int64_t b);
 
+  // Random augmentations applied, in order, to every batch's x from now on (x must be
+  // images: (channels, height, width) per example). Their draws come from a Generator
+  // seeded by (seed, epoch, batch): the same on every run and on a resumed one.
+  void set_augmentations(Augmentations augmentations, uint64_t seed);
+
  private:
   std::shared_ptr<const Dataset> dataset_;
   int64_t batch_size_;
   bool shuffle_;
   bool drop_last_;
   Generator generator_;
+  Augmentations augmentations_;
+  uint64_t augmentation_seed_ = 0;
+  int64_t epoch_ = -1;                  // epochs started, minus one
   std::vector<int64_t> order_;          // the current epoch's order; empty before the first epoch
   std::vector<int64_t> batch_indices_;  // scratch, capacity batch_size: reused by every batch
   Tensor x_buffer_, y_buffer_;          // (min(batch_size, n), x_shape...) and (.., y_shape...)

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "axon/augmentation.h"
 #include "axon/callback.h"
 #include "axon/logs.h"
 #include "axon/losses.h"
@@ -65,6 +66,7 @@ struct FitOptions {
   int verbose = 1;  // 0 silent; 1 progress bar (one line per epoch when not a terminal); 2 one line per epoch
   uint64_t seed = 0;  // shuffling order
   int initial_epoch = 0;  // epochs before this count as done (resuming)
+  Augmentations augment;  // applied to training batches only (see augmentation.h); draws seeded by `seed`
 };
 
 class Model : public Module {

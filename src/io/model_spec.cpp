@@ -296,16 +296,46 @@ json optimizer_to(const Optimizer& optimizer) {
 
 }  // namespace
 
-std::unique_ptr<Sequential> model_from_spec(const std::string& json_text, const std::string& source) {
-  json spec;
+namespace {
+
+json parse_spec(const std::string& json_text, const std::string& source) {
   try {
-    spec = json::parse(json_text);
+    return json::parse(json_text);
   } catch (const json::exception& e) {
     fail(source, ": not valid JSON: ", e.what());
   }
+}
+
+Augmentations augmentations_from(const Field& root) {
+  Augmentations result;
+  if (!root.has("augment")) return result;
+  const Field list = root.at("augment");
+  if (!list.value().is_array()) list.bad("a list of augmentations");
+  for (size_t i = 0; i < list.value().size(); ++i) {
+    const Field f = list.element(i);
+    const std::string type = f.at("type").string();
+    if (type == "random_flip") {
+      f.expect_object({"type", "mode"});
+      const std::string mode = f.has("mode") ? f.at("mode").string() : "horizontal";
+      result.push_back(f.named([&] { return std::make_shared<RandomFlip>(mode); }));
+    } else if (type == "random_translation") {
+      f.expect_object({"type", "pixels"});
+      result.push_back(std::make_shared<RandomTranslation>(f.at("pixels").integer(0)));
+    } else {
+      f.at("type").bad("one of: random_flip, random_translation");
+    }
+  }
+  return result;
+}
+
+}  // namespace
+
+std::unique_ptr<Sequential> model_from_spec(const std::string& json_text, const std::string& source) {
+  const json spec = parse_spec(json_text, source);
   try {
     const Field root(spec, "");
-    root.expect_object({"input_shape", "layers", "compile"});
+    root.expect_object({"input_shape", "layers", "compile", "augment"});
+    augmentations_from(root);  // checked here too, so a bad list fails wherever the spec is read
     const Field layers = root.at("layers");
     if (!layers.value().is_array() || layers.value().empty()) layers.bad("a non-empty list of layers");
     std::unique_ptr<Sequential> model = std::make_unique<Sequential>();
@@ -339,6 +369,15 @@ std::unique_ptr<Sequential> model_from_spec(const std::string& json_text, const 
       model->compile(optimizer, loss_spec, metrics);
     }
     return model;
+  } catch (const Error& e) {
+    fail(source, ": ", e.what());
+  }
+}
+
+Augmentations augmentations_from_spec(const std::string& json_text, const std::string& source) {
+  const json spec = parse_spec(json_text, source);
+  try {
+    return augmentations_from(Field(spec, ""));
   } catch (const Error& e) {
     fail(source, ": ", e.what());
   }

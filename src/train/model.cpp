@@ -179,6 +179,13 @@ History Model::fit(const Tensor& x_in, const Tensor& y, const FitOptions& option
   }
   auto train_set = std::make_shared<TensorDataset>(x.rows(0, train_count), y.rows(0, train_count));
   DataLoader loader(train_set, options.batch_size, options.shuffle, options.seed);
+  if (!options.augment.empty()) {
+    try {
+      loader.set_augmentations(options.augment, options.seed);
+    } catch (const Error& e) {
+      fail("fit: augment: ", e.what());
+    }
+  }
 
   std::vector<std::shared_ptr<Callback>> callbacks = options.callbacks;
   if (options.verbose > 0) callbacks.push_back(std::make_shared<ProgressBar>());

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# axon vs PyTorch on the Fashion-MNIST CNN of examples/fashion_cnn, side by side in one
+# run: seconds per training epoch (median), test accuracy, inference images/s at batch 1
+# and 256, peak RSS, and the ratios. Each library runs with 1 and with 2 threads; each
+# ratio is against PyTorch's better run. Then the per-kernel figures (bench_conv):
+# convolution GFLOP/s against a 1024^3 GEMM on the same threads.
+# Usage: bench/cnn.sh [EPOCHS]   (default 3: a median of 3 epochs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+epochs=${1:-3}
+scripts/bootstrap bench data
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
+cmake --build build -j "$(nproc)" --target bench_cnn bench_conv > /dev/null
+
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
+runs=()
+runs+=("$(AXON_NUM_THREADS=1 build/bench/bench_cnn "$epochs")")
+runs+=("$(AXON_NUM_THREADS=2 build/bench/bench_cnn "$epochs")")
+# Debian's torch does its GEMMs in the system OpenBLAS, whose threads follow
+# OPENBLAS_NUM_THREADS rather than torch.set_num_threads.
+runs+=("$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/cnn_torch.py "$epochs" 1)")
+runs+=("$(OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/cnn_torch.py "$epochs" 2)")
+printf '%s\n' "${runs[@]}"
+
+# best_of LIB FIELD low|high: the run of LIB (axon|torch) with the best FIELD
+best_of() {
+  local order=-g; [ "$3" = high ] && order=-gr
+  printf '%s\n' "${runs[@]}" | grep "^$1 " | while read -r line; do echo "$(field "$2" "$line") $line"; done | sort $order | head -1 | cut -d' ' -f2-; }
+row() {  # label field low|high
+  local a t; a=$(best_of axon "$2" "$3"); t=$(best_of torch "$2" "$3")
+  printf '%-30s %10s (%s thr) %10s (%s thr) %7.2f\n' "$1" "$(field "$2" "$a")" "$(field threads "$a")" "$(field "$2" "$t")" "$(field threads "$t")" \
+    "$(awk "BEGIN { print $(field "$2" "$a") / $(field "$2" "$t") }")"
+}
+echo
+printf '%-30s %19s %19s %7s\n' "CNN, batch 128, $epochs epochs" axon PyTorch ratio
+row "s/epoch (median)" median low
+row "inference images/s, batch 1" infer1_images_per_s high
+row "inference images/s, batch 256" infer256_images_per_s high
+row "peak RSS (MB)" peak_rss_mb low
+printf '%-30s %19s %19s\n' "test accuracy" "$(field test_accuracy "$(best_of axon median low)")" "$(field test_accuracy "$(best_of torch median low)")"
+
+echo
+echo "Convolution kernels (median of 5), GFLOP/s and the fraction of a 1024^3 GEMM's:"
+build/bench/bench_conv --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_format=csv 2>/dev/null |
+  awk -F, '/_median"/ { name = $1; gsub(/"/, "", name); rate[name] = $NF / 1e9; order[++n] = name }
+    END {
+      split("forward backward-data backward-weights", passes, " ")
+      for (i = 1; i <= n; ++i) {
+        name = order[i]; if (name !~ /BM_Conv/) continue
+        split(name, p, "/"); split(p[2], c, ":"); split(p[3], hw, ":"); split(p[4], f, ":"); split(p[5], pass, ":"); split(p[6], t, ":")
+        peak = rate["BM_GemmPeak/threads:" t[2] "/real_time_median"]
+        printf "  conv %2s->%2s ch, %2sx%-2s %-17s %s thr %7.1f GFLOP/s  %5.2f of GEMM (%.1f)\n", c[2], f[2], hw[2], hw[2], passes[pass[2] + 1], t[2], rate[name], rate[name] / peak, peak
+      }
+    }'
