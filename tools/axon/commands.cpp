@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "axon/axon.h"
 #include "axon/checkpoint.h"
@@ -26,6 +27,25 @@ std::unique_ptr<Sequential> open_model(const std::string& path) { return ends_wi
 bool is_classifier(const Tensor& predictions) { return predictions.rank() == 2 && predictions.dim(1) > 1; }
 
 }  // namespace
+
+// x laid out as the model's input when each row holds the same number of values:
+// (n, 784) pixels -> (n, 1, 28, 28) for a model built for (1, 28, 28) images.
+Tensor as_model_input(const Tensor& x, const Model& model) {
+  if (!model.input_shape() || x.rank() < 1) return x;
+  const Shape& input = *model.input_shape();
+  if (x.numel() != x.dim(0) * input.numel()) return x;  // the model reports the mismatch
+  std::vector<int64_t> dims = input.dims();
+  dims.insert(dims.begin(), x.dim(0));
+  return x.reshape(dims);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) fail(path, ": cannot open");
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
 
 void add_train(CLI::App& app) {
   struct Options {
@@ -50,11 +70,14 @@ void add_train(CLI::App& app) {
   cmd->callback([options] {
     if (options->resume && options->checkpoint.empty()) throw CLI::ValidationError("--resume", "needs --checkpoint DIR");
     manual_seed(options->fit.seed);
-    std::unique_ptr<Sequential> model = load_spec(options->model);
+    const std::string spec = read_text(options->model);
+    std::unique_ptr<Sequential> model = model_from_spec(spec, options->model);
     if (!model->compiled()) fail(options->model, ": the spec has no \"compile\" section (optimizer, loss, metrics)");
     if (!model->built()) fail(options->model, ": the spec needs an input_shape");
-    const LabeledData data = load_labeled(options->data, "train");
+    LabeledData data = load_labeled(options->data, "train");
+    data.x = as_model_input(data.x, *model);
     FitOptions fit = options->fit;
+    fit.augment = augmentations_from_spec(spec, options->model);
     if (!options->checkpoint.empty()) {
       std::filesystem::create_directories(options->checkpoint);
       const std::string path = (std::filesystem::path(options->checkpoint) / "checkpoint.safetensors").string();
@@ -81,7 +104,8 @@ void add_evaluate(CLI::App& app) {
   cmd->callback([=] {
     std::unique_ptr<Sequential> model = load_model(*model_path);
     if (!model->compiled()) fail(*model_path, ": the model was saved without compile settings; cannot evaluate a loss");
-    const LabeledData data = load_labeled(*data_source, "test");
+    LabeledData data = load_labeled(*data_source, "test");
+    data.x = as_model_input(data.x, *model);
     std::cout << model->evaluate(data.x, data.y, *batch_size).str() << "\n";
     const Tensor predictions = model->predict(data.x, *batch_size);
     if (is_classifier(predictions) && data.y.numel() == data.y.dim(0)) {
@@ -107,7 +131,7 @@ void add_predict(CLI::App& app) {
   cmd->add_option("--batch-size", options->batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([options] {
     std::unique_ptr<Sequential> model = load_model(options->model);
-    const Tensor predictions = model->predict(load_inputs(options->input), options->batch_size);
+    const Tensor predictions = model->predict(as_model_input(load_inputs(options->input), *model), options->batch_size);
     std::ofstream file;
     if (!options->output.empty()) {
       file.open(options->output);
