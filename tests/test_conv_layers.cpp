@@ -92,5 +92,83 @@ TEST(ConvLayers, BadInputNamesTheLayerAndTheShapes) {
             "Conv2D: input (1, 1, 8, 8) has 1 channels; this layer was built for 3");
 }
 
+// y[n, f, t] = b[f] + sum_{c, j} w[f, c, j] x[n, c, t*s - left + j*d], zero outside.
+Tensor conv1d_by_definition(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t dilation, int64_t left, int64_t length) {
+  const int64_t n = x.dim(0), c = x.dim(1), l = x.dim(2), f = w.dim(0), k = w.dim(2);
+  std::vector<double> y;
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t o = 0; o < f; ++o)
+      for (int64_t t = 0; t < length; ++t) {
+        double total = b.at({o});
+        for (int64_t ch = 0; ch < c; ++ch)
+          for (int64_t j = 0; j < k; ++j) {
+            const int64_t at = t * stride - left + j * dilation;
+            if (at >= 0 && at < l) total += w.at({o, ch, j}) * x.at({i, ch, at});
+          }
+        y.push_back(total);
+      }
+  return Tensor::from(y, {n, f, length});
+}
+
+TEST(ConvLayers, Conv1DMatchesTheDefinition) {
+  struct Case {
+    const char* padding;
+    int64_t stride, dilation, length, left;  // expected output length and left padding
+  };
+  // L = 11, k = 3
+  for (const Case& t : {Case{"valid", 1, 1, 9, 0}, Case{"same", 1, 1, 11, 1}, Case{"same", 2, 1, 6, 1}, Case{"causal", 1, 2, 11, 4},
+                        Case{"valid", 3, 2, 3, 0}}) {
+    Conv1D layer(4, 3, "linear", {.strides = t.stride, .padding = t.padding, .dilation = t.dilation, .bias_initializer = Initializer::Kind::glorot_uniform});
+    Generator gen(8);
+    const Tensor x = gen.uniform({2, 3, 11}, -1, 1);
+    const Tensor y = layer(Variable(x)).value();
+    const auto params = layer.named_parameters();
+    ASSERT_EQ(params[0].variable.shape(), (Shape{4, 3, 3}));
+    const Tensor expected = conv1d_by_definition(x, params[0].variable.value(), params[1].variable.value(), t.stride, t.dilation, t.left, t.length);
+    EXPECT_EQ(y.shape(), expected.shape()) << t.padding << t.stride;
+    EXPECT_TRUE(y.allclose(expected, 1e-5, 1e-5)) << t.padding << t.stride;
+  }
+  // Causal: changing the last input step changes only the last output step.
+  Conv1D causal(2, 3, "relu", {.padding = "causal"});
+  Generator gen(9);
+  Tensor x = gen.uniform({1, 1, 8}, -1, 1);
+  const Tensor before = causal(Variable(x)).value();
+  x.data<float>()[7] += 1.0f;
+  const Tensor after = causal(Variable(x)).value();
+  for (int64_t t = 0; t < 7; ++t) EXPECT_EQ(before.at({0, 0, t}), after.at({0, 0, t}));
+  EXPECT_EQ(error_of([] { Conv1D(2, 3, "linear", {.padding = "full"}); }), "Conv1D: padding must be \"valid\", \"same\" or \"causal\", got \"full\"");
+  EXPECT_EQ(error_of([] { Conv1D(2, 9)(Variable(Tensor::zeros({1, 1, 5}))); }),
+            "Conv1D: kernel (1, 9) with dilation (1, 1) does not fit the padded input (1, 5) (input (1, 1, 5))");
+  EXPECT_EQ(error_of([] { Conv1D(2, 3)(Variable(Tensor::zeros({1, 5}))); }), "Conv1D: input must be (batch, channels, length), got (1, 5)");
+}
+
+// A target a small causal conv can learn: the mean of each sequence's first channel.
+Tensor sequence_mean(const Tensor& x) {
+  std::vector<float> y;
+  for (int64_t i = 0; i < x.dim(0); ++i) {
+    double total = 0;
+    for (int64_t t = 0; t < x.dim(2); ++t) total += x.at({i, 0, t});
+    y.push_back(static_cast<float>(total / static_cast<double>(x.dim(2))));
+  }
+  return Tensor::from(y, {x.dim(0), 1});
+}
+
+TEST(ConvLayers, Conv1DInASpecTrainsAndRoundTrips) {
+  const std::string spec = R"({"input_shape": [2, 16],
+    "layers": [{"type": "conv1d", "filters": 4, "kernel_size": 3, "padding": "causal", "dilation": 2, "activation": "relu"},
+               {"type": "flatten"}, {"type": "dense", "units": 1}],
+    "compile": {"optimizer": "adam", "loss": "mse"}})";
+  std::unique_ptr<Sequential> model = model_from_spec(spec);
+  EXPECT_EQ(model->layer(0).output_shape(), (Shape{4, 16}));
+  const std::unique_ptr<Sequential> again = model_from_spec(model_to_spec(*model));
+  EXPECT_EQ(model_to_spec(*again), model_to_spec(*model));
+  Generator gen(10);
+  const Tensor x = gen.uniform({64, 2, 16}, -1, 1);
+  const Tensor y = sequence_mean(x);
+  const double before = model->evaluate(x, y, 64).at("loss");
+  model->fit(x, y, {.epochs = 30, .batch_size = 16, .verbose = 0});
+  EXPECT_LT(model->evaluate(x, y, 64).at("loss"), before / 4);
+}
+
 }  // namespace
 }  // namespace axon

@@ -83,6 +83,13 @@ const std::vector<GradCase>& table() {
       {"conv2d", "conv2d", {{2, 3, 5, 4}, {4, 3, 3, 2}, {4}}, [](const V& v) { return conv2d(v[0], v[1], v[2]); }},
       {"conv2d/stride pad dilation", "conv2d", {{1, 2, 6, 7}, {3, 2, 2, 3}},
        [](const V& v) { return conv2d(v[0], v[1], Variable(), {.stride = {2, 1}, .padding = {1, 0, 2, 1}, .dilation = {2, 1}}); }},
+      {"batch_norm", "batch_norm", {{4, 3, 2, 3}, {3}, {3}}, [](const V& v) { return batch_norm(v[0], v[1], v[2], Tensor(), Tensor(), 1e-3); }},
+      {"batch_norm/2-D no beta", "batch_norm", {{6, 2}, {2}}, [](const V& v) { return batch_norm(v[0], v[1], Variable(), Tensor(), Tensor(), 1e-3); }},
+      {"batch_norm/moving statistics", "batch_norm", {{3, 2, 4}, {2}, {2}},
+       [](const V& v) {
+         const Tensor mean = Tensor::from(std::vector<double>{0.5, -1}, {2}), variance = Tensor::from(std::vector<double>{2, 0.25}, {2});
+         return batch_norm(v[0], v[1], v[2], mean, variance, 1e-3);
+       }},
       {"conv2d_max_pool2d", "conv2d_max_pool2d", {{2, 2, 6, 5}, {3, 2, 3, 3}, {3}},
        [](const V& v) { return conv2d_max_pool2d(v[0], v[1], v[2], {.padding = {1, 1, 1, 1}, .relu = true}); }},
       {"conv2d_max_pool2d/overlap pad", "conv2d_max_pool2d", {{1, 2, 7, 6}, {2, 2, 2, 3}},

@@ -92,7 +92,7 @@ TEST(ModelSpec, ErrorsNameTheField) {
   EXPECT_EQ(error_of(with_layer(R"({"type": "dense", "units": 0})")), "spec: layers[0].units: expected an integer >= 1, got 0");
   EXPECT_EQ(error_of(with_layer(R"({"type": "dense", "units": "ten"})")),
             "spec: layers[0].units: expected an integer >= 1, got \"ten\"");
-  EXPECT_EQ(error_of(with_layer(R"({"type": "conv9d"})")), "spec: layers[0].type: expected one of: dense, dropout, activation, conv2d, max_pool2d, average_pool2d, global_average_pool2d, "
+  EXPECT_EQ(error_of(with_layer(R"({"type": "conv9d"})")), "spec: layers[0].type: expected one of: dense, dropout, activation, conv1d, conv2d, max_pool2d, average_pool2d, global_average_pool2d, "
             "flatten, reshape, batch_normalization, got \"conv9d\"");
   EXPECT_NE(error_of(with_layer(R"({"type": "dense", "units": 2, "unit": 3})")).find("layers[0].unit: unknown field; expected one of: type, units"),
             std::string::npos);

@@ -7,6 +7,7 @@
 #include "axon/callback.h"
 #include "axon/callbacks.h"
 #include "axon/checkpoint.h"
+#include "axon/conv1d.h"
 #include "axon/conv2d.h"
 #include "axon/cross_validation.h"
 #include "axon/data_loader.h"

@@ -86,6 +86,16 @@ struct Pool2dOptions {
 };
 Variable max_pool2d(const Variable& x, const Pool2dOptions& options = {});
 Variable avg_pool2d(const Variable& x, const Pool2dOptions& options = {});  // padding not counted
+// Batch normalisation over axis 1 of x (N, C, ...), one fused op: y = gamma * (x - mean)
+// / sqrt(variance + epsilon) + beta. With undefined mean/variance it uses the batch's
+// (biased variance), and the gradient flows through them; they are written to *batch
+// when given. gamma, beta, mean, variance: (C,).
+struct BatchStatistics {
+  Tensor mean, variance;
+};
+Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& mean, const Tensor& variance, double epsilon,
+                    BatchStatistics* batch = nullptr);
+
 // max_pool2d(conv2d(x, weight, bias, conv), pool) in one op that never holds the
 // convolution's full output: Sequential runs Conv2D + MaxPool2D through it.
 Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& conv, const Pool2dOptions& pool = {});

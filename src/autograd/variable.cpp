@@ -81,7 +81,7 @@ const std::vector<const char*>& registered_ops() {
       "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "square", "pow_scalar", "clamp",
       "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "sum", "sum_axis", "mean", "mean_axis",
       "matmul", "linear", "softmax", "log_softmax", "softmax_cross_entropy", "reshape", "transpose", "concat",
-      "slice", "index_select", "conv2d", "conv2d_max_pool2d", "max_pool2d", "avg_pool2d"};
+      "slice", "index_select", "batch_norm", "conv2d", "conv2d_max_pool2d", "max_pool2d", "avg_pool2d"};
   return ops;
 }
 

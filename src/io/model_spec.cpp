@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "axon/batch_normalization.h"
+#include "axon/conv1d.h"
 #include "axon/conv2d.h"
 #include "axon/dense.h"
 #include "axon/dropout.h"
@@ -186,6 +187,18 @@ std::shared_ptr<Module> layer_from(const Field& f) {
     const std::string activation_name = f.has("activation") ? f.at("activation").string() : "linear";
     return f.named([&] { return std::make_shared<Conv2D>(filters, kernel, activation_name, options); });
   }
+  if (type == "conv1d") {
+    f.expect_object({"type", "filters", "kernel_size", "strides", "padding", "dilation", "activation", "use_bias",
+                     "kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer", "seed"});
+    Conv1DOptions options;
+    if (f.has("strides")) options.strides = f.at("strides").integer(1);
+    if (f.has("padding")) options.padding = f.at("padding").string();
+    if (f.has("dilation")) options.dilation = f.at("dilation").integer(1);
+    weights_from(f, options);
+    const int64_t filters = f.at("filters").integer(1), kernel = f.at("kernel_size").integer(1);
+    const std::string activation_name = f.has("activation") ? f.at("activation").string() : "linear";
+    return f.named([&] { return std::make_shared<Conv1D>(filters, kernel, activation_name, options); });
+  }
   if (type == "max_pool2d" || type == "average_pool2d") {
     f.expect_object({"type", "pool_size", "strides", "padding"});
     const auto size = f.has("pool_size") ? pair_from(f.at("pool_size"), 1) : std::array<int64_t, 2>{2, 2};
@@ -217,7 +230,7 @@ std::shared_ptr<Module> layer_from(const Field& f) {
     for (size_t i = 0; i < target.value().size(); ++i) dims.push_back(target.element(i).value() == -1 ? -1 : target.element(i).integer(1));
     return target.named([&] { return std::make_shared<Reshape>(dims); });
   }
-  f.at("type").bad("one of: dense, dropout, activation, conv2d, max_pool2d, average_pool2d, global_average_pool2d, flatten, reshape, "
+  f.at("type").bad("one of: dense, dropout, activation, conv1d, conv2d, max_pool2d, average_pool2d, global_average_pool2d, flatten, reshape, "
                    "batch_normalization");
 }
 
@@ -238,6 +251,13 @@ json layer_to(const Module& layer) {
     const Conv2DOptions& o = conv->options();
     json j = {{"type", "conv2d"}, {"filters", conv->filters()}, {"kernel_size", conv->kernel_size()}, {"strides", o.strides},
               {"padding", padding_to(o.padding)}, {"dilation", o.dilation}, {"activation", conv->activation_name()}};
+    weights_to(j, o);
+    return j;
+  }
+  if (const auto* conv = dynamic_cast<const Conv1D*>(&layer)) {
+    const Conv1DOptions& o = conv->options();
+    json j = {{"type", "conv1d"}, {"filters", conv->filters()}, {"kernel_size", conv->kernel_size()}, {"strides", o.strides},
+              {"padding", o.padding}, {"dilation", o.dilation}, {"activation", conv->activation_name()}};
     weights_to(j, o);
     return j;
   }
