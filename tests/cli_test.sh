@@ -12,6 +12,18 @@ pass() { echo "ok: $1"; passes=$((passes + 1)); }
 check() {  # check DESCRIPTION EXPECTED_CODE ACTUAL_CODE
   if [ "$2" != "$3" ]; then echo "FAIL: $1 (exit $3, expected $2)"; failures=$((failures + 1)); else pass "$1"; fi
 }
+# start_server ARGS...: axon serve ARGS on a free port, in the background; sets $server
+# (its pid) and $port (empty if it did not start within 5 s).
+start_server() {
+  "$axon" serve "$@" --port 0 > "$work/serve.log" 2>&1 &
+  server=$!
+  port=""
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log")
+    [ -n "$port" ] && break
+    sleep 0.05
+  done
+}
 contains() {  # contains DESCRIPTION FILE TEXT
   if grep -q -- "$3" "$2"; then pass "$1"; else echo "FAIL: $1: '$3' not in:"; cat "$2"; failures=$((failures + 1)); fi
 }
@@ -78,14 +90,7 @@ cmp -s "$work/resumed.csv" "$work/straight.csv"; check "resumed and straight run
 train --epochs 4 --resume --out "$work/x.safetensors" > "$work/out" 2>&1; check "--resume without --checkpoint" 2 $?
 
 # Serve the trained model on a free port and talk to it with curl; SIGTERM exits 0.
-"$axon" serve --model "clf=$work/m.safetensors" --port 0 > "$work/serve.log" 2>&1 &
-server=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+start_server --model "clf=$work/m.safetensors"
 [ -n "$port" ]; check "serve starts and reports its port" 0 $?
 url="http://127.0.0.1:$port"
 curl -sf "$url/v2/health/ready" > "$work/out"; check "GET /v2/health/ready" 0 $?
@@ -168,14 +173,7 @@ sed 's/"pixels": 1/"pixels": -1/' "$work/cnn.json" > "$work/cnn_bad.json"
 check "a bad augment list fails" 1 $?
 contains "the bad augment field is named" "$work/out" "augment\[1\].pixels: expected an integer >= 0, got -1"
 
-"$axon" serve --model "img=$work/cnn.safetensors" --model "flat=$work/cnn_flat.safetensors" --port 0 > "$work/serve.log" 2>&1 &
-server=$!
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/serve.log")
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+start_server --model "img=$work/cnn.safetensors" --model "flat=$work/cnn_flat.safetensors"
 [ -n "$port" ]; check "serve the CNNs" 0 $?
 url="http://127.0.0.1:$port"
 bar=$(awk 'BEGIN { for (y = 0; y < 6; y++) for (x = 0; x < 6; x++) printf "%s%s", (y || x ? "," : ""), (y == 2 ? 1 : 0) }')

@@ -1,8 +1,9 @@
 // Fashion-MNIST with a small CNN, as the dataset's benchmark table ("2 Conv+pooling"):
 //   conv32(3x3, same)-relu-maxpool2 -> conv64(3x3, same)-relu-maxpool2 -> dense128-relu -> dense10,
 // Adam 1e-3, batch 128, 10% of the training set held out for validation. The "bn"
-// variant ("2 Conv+pooling+BN") adds batch normalisation after each convolution, dropout
-// before and after dense128, and trains on randomly flipped and shifted images.
+// variant ("2 Conv+pooling+BN") adds batch normalisation after each convolution and
+// dropout after dense128, trains on randomly mirrored images, and lets the learning
+// rate follow a cosine from 1e-3 down to 5e-5.
 // Usage: fashion_cnn [epochs] [plain|bn]    (the same models: examples/fashion_cnn*.json)
 #include <chrono>
 #include <cstdio>
@@ -42,10 +43,10 @@ int main(int argc, char** argv) {
       model.add(MaxPool2D());
     }
     model.add(Flatten());
-    model.add(Dropout(0.3));
     model.add(Dense(128, "relu"));
-    model.add(Dropout(0.4));
-    fit.augment = {std::make_shared<RandomFlip>("horizontal"), std::make_shared<RandomTranslation>(2)};
+    model.add(Dropout(0.25));
+    fit.augment = {std::make_shared<RandomFlip>("horizontal")};
+    fit.callbacks = {std::make_shared<LearningRateScheduler>(cosine_decay(1e-3, epochs, 0.05))};
   }
   model.add(Dense(10, "softmax"));
   model.compile(Adam(1e-3), "sparse_categorical_crossentropy", {"accuracy"});

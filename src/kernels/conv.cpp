@@ -13,8 +13,7 @@ namespace {
 
 struct Dims {
   int64_t n, c, h, w, f, kh, kw, oh, ow;
-  int64_t rows() const { return c * kh * kw; }     // of the column matrix
-  int64_t columns() const { return n * oh * ow; }  // of the column matrix
+  int64_t rows() const { return c * kh * kw; }  // of the column matrix
 };
 
 Dims dims_of(const Shape& x, const Shape& w, const Conv2dGeometry& g) {

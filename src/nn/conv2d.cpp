@@ -74,6 +74,7 @@ bool Conv2D::fuses_with(const Module& next) const {
 
 Variable Conv2D::forward_max_pooled(const Variable& x, Pool2D& pool) {
   if (!fuses_with(pool)) fail("Conv2D: cannot fuse with ", pool.type_name());
+  if (!x.defined()) fail("Conv2D: input is undefined");
   build_for(x.shape());
   const Conv2dOptions options = conv_options(x.shape());
   kernels::Conv2dGeometry g{options.stride[0], options.stride[1], options.padding[0], options.padding[1], options.padding[2], options.padding[3],
