@@ -42,13 +42,14 @@ printf '%-30s %19s %19s\n' "test accuracy" "$(field test_accuracy "$(best_of axo
 echo
 echo "Convolution kernels (median of 5), GFLOP/s and the fraction of a 1024^3 GEMM's:"
 build/bench/bench_conv --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_format=csv 2>/dev/null |
-  awk -F, '/_median"/ { name = $1; gsub(/"/, "", name); rate[name] = $NF / 1e9; order[++n] = name }
+  awk -F, '/_median"/ {
+      name = $1; gsub(/"/, "", name); rate = $NF / 1e9
+      split(name, p, "/"); for (i in p) { split(p[i], kv, ":"); arg[kv[1]] = kv[2] }
+      if (name ~ /BM_GemmPeak/) { peak[arg["threads"]] = rate; next }
+      ++n; c[n] = arg["c"]; hw[n] = arg["hw"]; f[n] = arg["f"]; pass[n] = arg["pass"]; t[n] = arg["threads"]; r[n] = rate
+    }
     END {
       split("forward backward-data backward-weights", passes, " ")
-      for (i = 1; i <= n; ++i) {
-        name = order[i]; if (name !~ /BM_Conv/) continue
-        split(name, p, "/"); split(p[2], c, ":"); split(p[3], hw, ":"); split(p[4], f, ":"); split(p[5], pass, ":"); split(p[6], t, ":")
-        peak = rate["BM_GemmPeak/threads:" t[2] "/real_time_median"]
-        printf "  conv %2s->%2s ch, %2sx%-2s %-17s %s thr %7.1f GFLOP/s  %5.2f of GEMM (%.1f)\n", c[2], f[2], hw[2], hw[2], passes[pass[2] + 1], t[2], rate[name], rate[name] / peak, peak
-      }
+      for (i = 1; i <= n; ++i)
+        printf "  conv %2s->%2s ch, %2sx%-2s %-17s %s thr %7.1f GFLOP/s  %4.2f of GEMM (%.1f)\n", c[i], f[i], hw[i], hw[i], passes[pass[i] + 1], t[i], r[i], r[i] / peak[t[i]], peak[t[i]]
     }'
