@@ -46,6 +46,11 @@ TEST(Conv, Im2colGemmMatchesTheDefinition) {
     ASSERT_TRUE(y.allclose(expected, tol, tol)) << "trial " << trial;
     const Tensor dy = gen.uniform(y.shape(), -1, 1, dtype);
     const kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, x, k, g, true, true, true, relu ? y : Tensor(), chunk);
+    // The same with the forward pass's column matrices kept for the weight gradient.
+    kernels::Conv2dColumns kept;
+    EXPECT_TRUE(kernels::conv2d(x, k, g, bias, relu, chunk, &kept).allclose(y, 0, 0)) << "trial " << trial;
+    const kernels::Conv2dGrads from_kept = kernels::conv2d_backward(dy, x, k, g, false, true, false, relu ? y : Tensor(), 0, &kept);
+    EXPECT_TRUE(from_kept.dw.allclose(grads.dw, tol, tol)) << "trial " << trial;
     // through the relu: dL/d(pre-activation) = dy where y > 0
     const Tensor dpre = relu ? kernels::unary_backward(kernels::Unary::relu, expected, expected, dy) : dy;
     EXPECT_TRUE(grads.dx.allclose(kernels::conv2d_backward_input_naive(dpre, k, x.shape(), g), tol, tol)) << "trial " << trial;
@@ -76,13 +81,14 @@ TEST(Conv, FusedMaxPoolMatchesTheKernelsInSequence) {
     const Tensor x = gen.uniform({n, c, h, w}, -1, 1, dtype), k = gen.uniform({f, c, 3, 3}, -1, 1, dtype), bias = gen.uniform({f}, -1, 1, dtype);
     const bool relu = trial % 4 < 2;
     const int64_t chunk = static_cast<int64_t>(gen.below(3));
-    const kernels::Conv2dMaxPoolResult fused = kernels::conv2d_max_pool2d(x, k, g, bias, relu, pool, chunk);
+    kernels::Conv2dColumns kept;
+    const kernels::Conv2dMaxPoolResult fused = kernels::conv2d_max_pool2d(x, k, g, bias, relu, pool, chunk, &kept);
     const Tensor conv = kernels::conv2d(x, k, g, bias, relu);
     const kernels::MaxPoolResult pooled = kernels::max_pool2d(conv, pool.kh, pool.kw, pool.g);
     ASSERT_TRUE(fused.y.allclose(pooled.y, tol, tol)) << "trial " << trial;
     ASSERT_EQ(std::vector<int32_t>(fused.argmax.get(), fused.argmax.get() + fused.y.numel()), pooled.argmax_vector()) << "trial " << trial;
     const Tensor dy = gen.uniform(fused.y.shape(), -1, 1, dtype);
-    const kernels::Conv2dGrads a = kernels::conv2d_max_pool2d_backward(dy, fused, x, k, g, relu, true, true, true, chunk);
+    const kernels::Conv2dGrads a = kernels::conv2d_max_pool2d_backward(dy, fused, x, k, g, relu, true, true, true, chunk, &kept);
     const kernels::Conv2dGrads b = kernels::conv2d_backward(kernels::max_pool2d_backward(dy, pooled.argmax.get(), conv.shape()), x, k, g, true, true, true,
                                                             relu ? conv : Tensor());
     EXPECT_TRUE(a.dx.allclose(b.dx, tol, tol)) << "trial " << trial;

@@ -12,6 +12,12 @@ kernels::Conv2dGeometry geometry(const Conv2dOptions& o) {
   return {o.stride[0], o.stride[1], o.padding[0], o.padding[1], o.padding[2], o.padding[3], o.dilation[0], o.dilation[1]};
 }
 
+// In training, the forward pass keeps its column matrices for the weight gradient, which
+// would otherwise rebuild them (a tenth of a CNN step); null when no gradient will come.
+std::shared_ptr<kernels::Conv2dColumns> keep_columns(const Variable& weight) {
+  return grad_enabled() && weight.requires_grad() ? std::make_shared<kernels::Conv2dColumns>() : nullptr;
+}
+
 }  // namespace
 
 // y = conv(x, w) + b[f];  dx = conv^T(dy, w),  dw = dy (x) x,  db = sum of dy over (n, h, w)
@@ -19,13 +25,14 @@ Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias,
   const kernels::Conv2dGeometry g = geometry(options);
   if (x.dtype() != weight.dtype()) fail("conv2d: input and kernel dtypes differ");
   if (bias.defined() && bias.shape() != Shape{weight.dim(0)}) fail("conv2d: bias ", bias.shape(), " does not match ", weight.dim(0), " filters");
-  Tensor y = kernels::conv2d(x.value(), weight.value(), g, bias.defined() ? bias.value() : Tensor(), options.relu);
+  auto kept = keep_columns(weight);
+  Tensor y = kernels::conv2d(x.value(), weight.value(), g, bias.defined() ? bias.value() : Tensor(), options.relu, 0, kept.get());
   const Tensor vx = x.value(), vw = weight.value();
   std::vector<Variable> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   const Tensor relu_output = options.relu ? y : Tensor();
-  return Variable::make("conv2d", y, inputs, [vx, vw, g, relu_output](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
-    kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, vx, vw, g, needs[0], needs[1], needs.size() > 2 && needs[2], relu_output);
+  return Variable::make("conv2d", y, inputs, [vx, vw, g, relu_output, kept](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
+    kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, vx, vw, g, needs[0], needs[1], needs.size() > 2 && needs[2], relu_output, 0, kept.get());
     std::vector<Tensor> result{std::move(grads.dx), std::move(grads.dw)};
     if (needs.size() > 2) result.push_back(std::move(grads.db));
     return result;
@@ -36,14 +43,15 @@ Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Vari
   const kernels::Conv2dGeometry g = geometry(conv);
   const kernels::Pool2dWindow window{pool.size[0], pool.size[1], geometry({pool.stride, pool.padding, {1, 1}})};
   if (bias.defined() && bias.shape() != Shape{weight.dim(0)}) fail("conv2d: bias ", bias.shape(), " does not match ", weight.dim(0), " filters");
+  auto kept = keep_columns(weight);
   auto forward = std::make_shared<kernels::Conv2dMaxPoolResult>(
-      kernels::conv2d_max_pool2d(x.value(), weight.value(), g, bias.defined() ? bias.value() : Tensor(), conv.relu, window));
+      kernels::conv2d_max_pool2d(x.value(), weight.value(), g, bias.defined() ? bias.value() : Tensor(), conv.relu, window, 0, kept.get()));
   const Tensor vx = x.value(), vw = weight.value();
   std::vector<Variable> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   const bool relu = conv.relu;
-  return Variable::make("conv2d_max_pool2d", forward->y, inputs, [forward, vx, vw, g, relu](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
-    kernels::Conv2dGrads grads = kernels::conv2d_max_pool2d_backward(dy, *forward, vx, vw, g, relu, needs[0], needs[1], needs.size() > 2 && needs[2]);
+  return Variable::make("conv2d_max_pool2d", forward->y, inputs, [forward, vx, vw, g, relu, kept](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
+    kernels::Conv2dGrads grads = kernels::conv2d_max_pool2d_backward(dy, *forward, vx, vw, g, relu, needs[0], needs[1], needs.size() > 2 && needs[2], 0, kept.get());
     std::vector<Tensor> result{std::move(grads.dx), std::move(grads.dw)};
     if (needs.size() > 2) result.push_back(std::move(grads.db));
     return result;

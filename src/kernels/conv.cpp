@@ -149,13 +149,20 @@ void small_depth_weight_gradient(int64_t f, int64_t k, int64_t width, const T* m
 // The forward pass, chunk by chunk: im2col, one GEMM into out (F, count*OH*OW), then
 // epilogue(n0, count, out, width) lays it out (plane (n, f) starts at out + f*width + n*OH*OW).
 template <class T, class Epilogue>
-void forward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T* w, int64_t chunk, Epilogue&& epilogue) {
+void forward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T* w, int64_t chunk, Conv2dColumns* keep, Epilogue&& epilogue) {
   const int64_t plane = d.oh * d.ow;
-  Tensor cols = Tensor::empty({d.rows(), chunk * plane}, dtype_of<T>()), out = Tensor::empty({d.f, chunk * plane}, dtype_of<T>());
+  T* kept = nullptr;
+  if (keep) {
+    *keep = {Tensor::empty({d.rows(), d.n * plane}, dtype_of<T>()), chunk};
+    kept = keep->values.data<T>();
+  }
+  Tensor cols = kept ? Tensor() : Tensor::empty({d.rows(), chunk * plane}, dtype_of<T>());
+  Tensor out = Tensor::empty({d.f, chunk * plane}, dtype_of<T>());
   for (int64_t n0 = 0; n0 < d.n; n0 += chunk) {
     const int64_t count = std::min(chunk, d.n - n0), width = count * plane;
-    im2col<T, false>(d, g, count, const_cast<T*>(x) + n0 * d.c * d.h * d.w, cols.data<T>());
-    gemm<T>(false, false, d.f, width, d.rows(), T(1), w, d.rows(), cols.data<T>(), width, T(0), out.data<T>(), width);
+    T* c = kept ? kept + n0 * d.rows() * plane : cols.data<T>();
+    im2col<T, false>(d, g, count, const_cast<T*>(x) + n0 * d.c * d.h * d.w, c);
+    gemm<T>(false, false, d.f, width, d.rows(), T(1), w, d.rows(), c, width, T(0), out.data<T>(), width);
     epilogue(n0, count, out.data<T>(), width);
   }
 }
@@ -186,11 +193,19 @@ T sum_of(const T* values, int64_t n) {
 // output) of images [n0, n0 + count) as (F, count*OH*OW); then the bias gradient (row
 // sums), dw += major * cols^T and dx = col2im(w^T * major).
 template <class T, class Gather>
-void backward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T* w, int64_t chunk, Conv2dGrads& grads, Gather&& gather) {
+void backward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T* w, int64_t chunk, const Conv2dColumns* kept, Conv2dGrads& grads,
+                     Gather&& gather) {
   const int64_t plane = d.oh * d.ow;
   const bool want_dx = grads.dx.defined(), want_dw = grads.dw.defined(), want_db = grads.db.defined();
+  const T* cached = nullptr;
+  if (kept && kept->values.defined() && want_dw) {
+    if (kept->values.shape() != Shape{d.rows(), d.n * plane} || kept->values.dtype() != dtype_of<T>() || kept->chunk < 1)
+      fail("conv2d backward: kept columns ", kept->values.shape(), " do not belong to this convolution");
+    cached = kept->values.data<T>();
+    chunk = kept->chunk;  // the forward pass's chunks: the kept matrices are laid out by them
+  }
   Tensor dy_major = Tensor::empty({d.f, chunk * plane}, dtype_of<T>());
-  Tensor cols = want_dx || want_dw ? Tensor::empty({d.rows(), chunk * plane}, dtype_of<T>()) : Tensor();
+  Tensor cols = want_dx || (want_dw && !cached) ? Tensor::empty({d.rows(), chunk * plane}, dtype_of<T>()) : Tensor();
   if (want_dw && d.n == 0) grads.dw.fill(0);
   T* major = dy_major.data<T>();
   for (int64_t n0 = 0; n0 < d.n; n0 += chunk) {
@@ -203,11 +218,12 @@ void backward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T
       });
     }
     if (want_dw) {
-      im2col<T, false>(d, g, count, const_cast<T*>(x) + n0 * d.c * d.h * d.w, cols.data<T>());
+      const T* c = cached ? cached + n0 * d.rows() * plane : cols.data<T>();
+      if (!cached) im2col<T, false>(d, g, count, const_cast<T*>(x) + n0 * d.c * d.h * d.w, cols.data<T>());
       if (d.rows() <= kSmallDepth)
-        small_depth_weight_gradient(d.f, d.rows(), width, major, cols.data<T>(), n0 > 0, grads.dw.data<T>());
+        small_depth_weight_gradient(d.f, d.rows(), width, major, c, n0 > 0, grads.dw.data<T>());
       else
-        gemm<T>(false, true, d.f, d.rows(), width, T(1), major, width, cols.data<T>(), width, n0 == 0 ? T(0) : T(1), grads.dw.data<T>(), d.rows());
+        gemm<T>(false, true, d.f, d.rows(), width, T(1), major, width, c, width, n0 == 0 ? T(0) : T(1), grads.dw.data<T>(), d.rows());
     }
     if (want_dx) {
       gemm<T>(true, false, d.rows(), width, d.f, T(1), w, d.rows(), major, width, T(0), cols.data<T>(), width);
@@ -227,7 +243,7 @@ Conv2dGrads allocate_grads(const Dims& d, const Tensor& x, const Tensor& w, bool
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias, bool relu, int64_t chunk_images) {
+Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias, bool relu, int64_t chunk_images, Conv2dColumns* keep) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_operands(d, x, w, bias);
   Tensor y = Tensor::empty({d.n, d.f, d.oh, d.ow}, x.dtype());
@@ -235,7 +251,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const T
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow;
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
-    forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), [&](int64_t n0, int64_t count, T* out, int64_t width) {
+    forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), keep, [&](int64_t n0, int64_t count, T* out, int64_t width) {
       parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
         for (int64_t u = u0; u < u1; ++u) {
           const int64_t n = u / d.f, f = u % d.f;
@@ -250,7 +266,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const T
 }
 
 Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Conv2dGeometry& g, bool want_dx, bool want_dw, bool want_db,
-                            const Tensor& relu_output, int64_t chunk_images) {
+                            const Tensor& relu_output, int64_t chunk_images, const Conv2dColumns* kept) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_dy(dy, d);
   if (relu_output.defined() && (relu_output.shape() != dy.shape() || relu_output.dtype() != dy.dtype()))
@@ -262,7 +278,7 @@ Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, 
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow;
     // dy (through the relu) -> (F, count*OH*OW)
-    backward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), grads, [&](int64_t n0, int64_t count, T* major, int64_t width) {
+    backward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), kept, grads, [&](int64_t n0, int64_t count, T* major, int64_t width) {
       parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
         for (int64_t u = u0; u < u1; ++u) {
           const int64_t n = u / d.f, f = u % d.f, at = (n0 * d.f + u) * plane;
@@ -282,7 +298,7 @@ Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, 
 }
 
 Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias, bool relu, const Pool2dWindow& pool,
-                                      int64_t chunk_images) {
+                                      int64_t chunk_images, Conv2dColumns* keep) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_operands(d, x, w, bias);
   const auto [ph, pw] = pool2d_output_size(d.oh, d.ow, pool.kh, pool.kw, pool.g, "max_pool2d");
@@ -294,7 +310,7 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Co
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow;
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
-    forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), [&](int64_t n0, int64_t count, T* out, int64_t width) {
+    forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), keep, [&](int64_t n0, int64_t count, T* out, int64_t width) {
       parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
         for (int64_t u = u0; u < u1; ++u) {
           const int64_t n = u / d.f, f = u % d.f, at = (n0 * d.f + u) * pooled;
@@ -309,7 +325,7 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Co
 }
 
 Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x, const Tensor& w, const Conv2dGeometry& g,
-                                       bool relu, bool want_dx, bool want_dw, bool want_db, int64_t chunk_images) {
+                                       bool relu, bool want_dx, bool want_dw, bool want_db, int64_t chunk_images, const Conv2dColumns* kept) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   if (dy.shape() != forward.y.shape() || dy.dtype() != x.dtype() || forward.conv_h != d.oh || forward.conv_w != d.ow)
     fail("conv2d_max_pool2d backward: gradient ", dy.shape(), " does not match the output ", forward.y.shape());
@@ -319,7 +335,7 @@ Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResu
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow, pooled = dy.dim(2) * dy.dim(3);
     // Each pooled gradient goes to its argmax; through the relu only where the max was > 0.
-    backward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), grads, [&](int64_t n0, int64_t count, T* major, int64_t width) {
+    backward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), kept, grads, [&](int64_t n0, int64_t count, T* major, int64_t width) {
       parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
         for (int64_t u = u0; u < u1; ++u) {
           const int64_t n = u / d.f, f = u % d.f, at = (n0 * d.f + u) * pooled;

@@ -21,10 +21,19 @@ struct Conv2dGeometry {
 std::pair<int64_t, int64_t> conv2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Conv2dGeometry& g,
                                                const char* who = "conv2d");
 
+// The column matrices of a forward pass, kept (when asked for) so the weight gradient
+// need not rebuild them: (C*KH*KW, N*OH*OW), laid out chunk by chunk.
+struct Conv2dColumns {
+  Tensor values;
+  int64_t chunk = 0;  // images per chunk of the forward pass
+};
+
 // y = conv(x, w) + bias, then max(y, 0) when `relu`, fused into the pass that lays the GEMM
 // output out as NCHW. bias: (F,) or undefined. chunk_images: images per GEMM; 0 picks it
 // from the cache budget (tests force small chunks).
-Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias = {}, bool relu = false, int64_t chunk_images = 0);
+// keep: where to keep the column matrices for conv2d_backward, or null.
+Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias = {}, bool relu = false, int64_t chunk_images = 0,
+              Conv2dColumns* keep = nullptr);
 Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Conv2dGeometry& g);
 
 // The gradients of y = conv2d(x, w) + b from dL/dy, each computed only when asked for,
@@ -34,7 +43,7 @@ struct Conv2dGrads {
   Tensor dx, dw, db;  // (N, C, H, W), (F, C, KH, KW), (F,)
 };
 Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Conv2dGeometry& g, bool want_dx, bool want_dw, bool want_db,
-                            const Tensor& relu_output = {}, int64_t chunk_images = 0);
+                            const Tensor& relu_output = {}, int64_t chunk_images = 0, const Conv2dColumns* kept = nullptr);
 // A max pooling applied to each output plane of a convolution.
 struct Pool2dWindow {
   int64_t kh = 2, kw = 2;
@@ -49,9 +58,10 @@ struct Conv2dMaxPoolResult {
   int64_t conv_h = 0, conv_w = 0;   // OH, OW
 };
 Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias, bool relu, const Pool2dWindow& pool,
-                                      int64_t chunk_images = 0);
+                                      int64_t chunk_images = 0, Conv2dColumns* keep = nullptr);
 Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x, const Tensor& w, const Conv2dGeometry& g,
-                                       bool relu, bool want_dx, bool want_dw, bool want_db, int64_t chunk_images = 0);
+                                       bool relu, bool want_dx, bool want_dw, bool want_db, int64_t chunk_images = 0,
+                                       const Conv2dColumns* kept = nullptr);
 
 // dL/dx from dL/dy (same geometry); x_shape is x's shape.
 Tensor conv2d_backward_input_naive(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Conv2dGeometry& g);
