@@ -52,23 +52,31 @@ void im2col(const Dims& d, const Conv2dGeometry& g, int64_t count, T* images, T*
           // The output columns whose input column lies inside [0, W): ox in [ox0, ox1).
           const int64_t ox0 = std::clamp<int64_t>((-x_shift + g.stride_w - 1) / g.stride_w, 0, d.ow);
           const int64_t ox1 = std::clamp<int64_t>((d.w - x_shift + g.stride_w - 1) / g.stride_w, ox0, d.ow);
-          if constexpr (!add) {
-            if (g.stride_h == 1 && g.stride_w == 1 && d.ow == d.w) {
-              // Stride 1, as wide as the input ("same"): the row is the plane shifted by
-              // `shift` elements, copied in one block, then the columns that wrapped
-              // around to a neighbouring input row are zeroed.
-              const int64_t y_shift = i * g.dilation_h - g.pad_top, shift = y_shift * d.w + x_shift;
-              const int64_t oy0 = std::clamp<int64_t>(-y_shift, 0, d.oh), oy1 = std::clamp<int64_t>(d.h - y_shift, oy0, d.oh);
-              const int64_t lo = std::clamp<int64_t>(-shift, oy0 * d.ow, oy1 * d.ow), hi = std::clamp<int64_t>(d.h * d.w - shift, lo, oy1 * d.ow);
-              std::fill(row, row + lo, T(0));
-              std::copy(src + lo + shift, src + hi + shift, row + lo);
-              std::fill(row + hi, row + plane, T(0));
+          if (g.stride_h == 1 && g.stride_w == 1 && d.ow == d.w) {
+            // Stride 1, as wide as the input ("same"): the row is the plane shifted by
+            // `shift` elements, copied (or, for col2im, added back) in one block; the
+            // columns that wrap around to a neighbouring input row are zeroed first in
+            // col2im (cols is its scratch) and last in im2col.
+            const int64_t y_shift = i * g.dilation_h - g.pad_top, shift = y_shift * d.w + x_shift;
+            const int64_t oy0 = std::clamp<int64_t>(-y_shift, 0, d.oh), oy1 = std::clamp<int64_t>(d.h - y_shift, oy0, d.oh);
+            const int64_t lo = std::clamp<int64_t>(-shift, oy0 * d.ow, oy1 * d.ow), hi = std::clamp<int64_t>(d.h * d.w - shift, lo, oy1 * d.ow);
+            auto zero_wrapped = [&] {
               for (int64_t oy = oy0; oy < oy1 && (ox0 > 0 || ox1 < d.ow); ++oy) {
                 std::fill(row + oy * d.ow, row + oy * d.ow + ox0, T(0));
                 std::fill(row + oy * d.ow + ox1, row + (oy + 1) * d.ow, T(0));
               }
-              continue;
+            };
+            if constexpr (add) {
+              zero_wrapped();
+              T* to = src + lo + shift;
+              for (int64_t k = 0; k < hi - lo; ++k) to[k] += row[lo + k];
+            } else {
+              std::fill(row, row + lo, T(0));
+              std::copy(src + lo + shift, src + hi + shift, row + lo);
+              std::fill(row + hi, row + plane, T(0));
+              zero_wrapped();
             }
+            continue;
           }
           for (int64_t oy = 0; oy < d.oh; ++oy) {
             const int64_t y = oy * g.stride_h - g.pad_top + i * g.dilation_h;
