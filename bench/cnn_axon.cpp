@@ -6,14 +6,13 @@
 // Usage: bench_cnn [epochs] [seed] [train_images]   (AXON_NUM_THREADS sets the threads)
 // With train_images < 60000 it trains on a prefix and skips the inference timing: a
 // quick run to profile training.
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 #include "axon/axon.h"
+#include "epoch_timer.h"
 
 using namespace axon;
 
@@ -58,22 +57,12 @@ int main(int argc, char** argv) {
   model.add(Dense(10, "softmax"));
   model.compile(Adam(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
 
-  std::vector<double> seconds;
-  auto timer = std::make_shared<LambdaCallback>();
-  std::chrono::steady_clock::time_point start;
-  timer->epoch_begin = [&](int, const Logs&) { start = std::chrono::steady_clock::now(); };
-  timer->epoch_end = [&](int, const Logs&) { seconds.push_back(seconds_since(start)); };
+  auto timer = std::make_shared<bench::EpochTimer>();
   model.fit(x_train, y_train, {.epochs = epochs, .batch_size = 128, .callbacks = {timer}, .verbose = 0, .seed = seed});
   const double accuracy = model.evaluate(x_test, data.y_test, 1000).at("accuracy");
   const bool profiling = train_images < 60000;
   const double infer1 = profiling ? 0 : inference_rate(model, x_test, 1, 2000), infer256 = profiling ? 0 : inference_rate(model, x_test, 256, 10000);
-
-  std::vector<double> sorted = seconds;
-  std::sort(sorted.begin(), sorted.end());
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  std::printf("axon threads=%d epoch_seconds=[", num_threads());
-  for (size_t i = 0; i < seconds.size(); ++i) std::printf("%s%.3f", i ? "," : "", seconds[i]);
-  std::printf("] median=%.3f test_accuracy=%.4f infer1_images_per_s=%.0f infer256_images_per_s=%.0f peak_rss_mb=%.0f\n",
-              sorted[sorted.size() / 2], accuracy, infer1, infer256, static_cast<double>(usage.ru_maxrss) / 1024.0);
+  bench::print_epochs(*timer);
+  std::printf(" test_accuracy=%.4f infer1_images_per_s=%.0f infer256_images_per_s=%.0f peak_rss_mb=%.0f\n", accuracy, infer1, infer256,
+              bench::peak_rss_mb());
 }

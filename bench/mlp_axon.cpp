@@ -2,14 +2,11 @@
 // biases, Adam 1e-3, batch 128, shuffled) and prints one line of figures:
 //   axon threads=2 epoch_seconds=[...] median=... test_accuracy=... peak_rss_mb=...
 // Usage: bench_mlp [epochs] [seed]   (AXON_NUM_THREADS sets the threads)
-#include <sys/resource.h>
-
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
 #include "axon/axon.h"
+#include "epoch_timer.h"
 
 using namespace axon;
 
@@ -24,22 +21,9 @@ int main(int argc, char** argv) {
   model.add(Dense(10, "softmax"));
   model.compile(Adam(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
 
-  std::vector<double> seconds;
-  auto timer = std::make_shared<LambdaCallback>();
-  std::chrono::steady_clock::time_point start;
-  timer->epoch_begin = [&](int, const Logs&) { start = std::chrono::steady_clock::now(); };
-  timer->epoch_end = [&](int, const Logs&) {
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  };
+  auto timer = std::make_shared<bench::EpochTimer>();
   model.fit(data.x_train, data.y_train, {.epochs = epochs, .batch_size = 128, .callbacks = {timer}, .verbose = 0, .seed = seed});
   const double accuracy = model.evaluate(data.x_test, data.y_test, 1000).at("accuracy");
-
-  std::vector<double> sorted = seconds;
-  std::sort(sorted.begin(), sorted.end());
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  std::printf("axon threads=%d epoch_seconds=[", num_threads());
-  for (size_t i = 0; i < seconds.size(); ++i) std::printf("%s%.3f", i ? "," : "", seconds[i]);
-  std::printf("] median=%.3f test_accuracy=%.4f peak_rss_mb=%.0f\n", sorted[sorted.size() / 2], accuracy,
-              static_cast<double>(usage.ru_maxrss) / 1024.0);
+  bench::print_epochs(*timer);
+  std::printf(" test_accuracy=%.4f peak_rss_mb=%.0f\n", accuracy, bench::peak_rss_mb());
 }

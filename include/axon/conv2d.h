@@ -57,8 +57,11 @@ class Conv2D : public Module {
   void create_weights(const Shape& input_shape) override;
 
  private:
-  void check_input(const Shape& shape) const;
-  Conv2dOptions conv_options(const Shape& input_shape) const;  // for an input of this shape
+  // The {top, bottom, left, right} padding for an input of this shape and the (OH, OW) it
+  // gives; throws naming the layer and the shape when the kernel does not fit.
+  std::pair<std::array<int64_t, 4>, std::array<int64_t, 2>> geometry(const Shape& input_shape) const;
+  // The op's options for this input (also checks its channels); its (OH, OW) in *output_size.
+  Conv2dOptions conv_options(const Shape& input_shape, std::array<int64_t, 2>* output_size = nullptr) const;
 
   int64_t filters_;
   std::array<int64_t, 2> kernel_size_;

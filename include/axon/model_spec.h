@@ -23,6 +23,7 @@ std::unique_ptr<Sequential> model_from_spec(const std::string& json_text, const 
 std::unique_ptr<Sequential> load_spec(const std::string& path);
 // The spec's "augment" list (empty without one).
 Augmentations augmentations_from_spec(const std::string& json_text, const std::string& source = "spec");
+Augmentations load_augmentations(const std::string& spec_path);
 
 // The spec of a Sequential model (input shape, layers, and compile settings if
 // compiled). Every setting of every layer is written, so model_from_spec rebuilds it.

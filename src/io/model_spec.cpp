@@ -318,6 +318,14 @@ json optimizer_to(const Optimizer& optimizer) {
 
 namespace {
 
+std::string read_spec(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) fail(path, ": cannot open the model spec");
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
 json parse_spec(const std::string& json_text, const std::string& source) {
   try {
     return json::parse(json_text);
@@ -403,13 +411,9 @@ Augmentations augmentations_from_spec(const std::string& json_text, const std::s
   }
 }
 
-std::unique_ptr<Sequential> load_spec(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) fail(path, ": cannot open the model spec");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return model_from_spec(text.str(), path);
-}
+std::unique_ptr<Sequential> load_spec(const std::string& path) { return model_from_spec(read_spec(path), path); }
+
+Augmentations load_augmentations(const std::string& spec_path) { return augmentations_from_spec(read_spec(spec_path), spec_path); }
 
 std::string model_to_spec(const Sequential& model) {
   json spec;

@@ -154,11 +154,12 @@ void small_depth_weight_gradient(int64_t f, int64_t k, int64_t width, const T* m
   });
 }
 
-// The forward pass, chunk by chunk: im2col, one GEMM into out (F, count*OH*OW), then
-// epilogue(n0, count, out, width) lays it out (plane (n, f) starts at out + f*width + n*OH*OW).
-template <class T, class Epilogue>
-void forward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T* w, int64_t chunk, Conv2dColumns* keep, Epilogue&& epilogue) {
-  const int64_t plane = d.oh * d.ow;
+// The forward pass, chunk by chunk: im2col, one GEMM into (F, count*OH*OW), then, in
+// parallel over the chunk's (image, filter) planes, finish(n, f, plane) with image n's
+// filter-f output plane (OH*OW values in scratch memory, free to change in place).
+template <class T, class Finish>
+void forward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T* w, int64_t chunk_images, Conv2dColumns* keep, Finish&& finish) {
+  const int64_t plane = d.oh * d.ow, chunk = images_per_chunk(d, chunk_images, sizeof(T));
   T* kept = nullptr;
   if (keep) {
     *keep = {Tensor::empty({d.rows(), d.n * plane}, dtype_of<T>()), chunk};
@@ -171,7 +172,9 @@ void forward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T*
     T* c = kept ? kept + n0 * d.rows() * plane : cols.data<T>();
     im2col<T, false>(d, g, count, const_cast<T*>(x) + n0 * d.c * d.h * d.w, c);
     gemm<T>(false, false, d.f, width, d.rows(), T(1), w, d.rows(), c, width, T(0), out.data<T>(), width);
-    epilogue(n0, count, out.data<T>(), width);
+    parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
+      for (int64_t u = u0; u < u1; ++u) finish(n0 + u / d.f, u % d.f, out.data<T>() + (u % d.f) * width + (u / d.f) * plane);
+    });
   }
 }
 
@@ -197,13 +200,15 @@ T sum_of(const T* values, int64_t n) {
   return total;
 }
 
-// The backward pass, chunk by chunk: gather(n0, count, major, width) writes dL/d(conv
-// output) of images [n0, n0 + count) as (F, count*OH*OW); then the bias gradient (row
-// sums), dw += major * cols^T and dx = col2im(w^T * major).
+// The backward pass, chunk by chunk: gather(n, f, plane) writes dL/d(conv output) of
+// image n, filter f (OH*OW values), in parallel over the chunk's planes, into the chunk's
+// (F, count*OH*OW) matrix; then the bias gradient (row sums), dw += that * cols^T and
+// dx = col2im(w^T * that).
 template <class T, class Gather>
-void backward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T* w, int64_t chunk, const Conv2dColumns* kept, Conv2dGrads& grads,
-                     Gather&& gather) {
+void backward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T* w, int64_t chunk_images, const Conv2dColumns* kept,
+                     Conv2dGrads& grads, Gather&& gather) {
   const int64_t plane = d.oh * d.ow;
+  int64_t chunk = images_per_chunk(d, chunk_images, sizeof(T));
   const bool want_dx = grads.dx.defined(), want_dw = grads.dw.defined(), want_db = grads.db.defined();
   const T* cached = nullptr;
   if (kept && kept->values.defined() && want_dw) {
@@ -218,7 +223,9 @@ void backward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T
   T* major = dy_major.data<T>();
   for (int64_t n0 = 0; n0 < d.n; n0 += chunk) {
     const int64_t count = std::min(chunk, d.n - n0), width = count * plane;
-    gather(n0, count, major, width);
+    parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
+      for (int64_t u = u0; u < u1; ++u) gather(n0 + u / d.f, u % d.f, major + (u % d.f) * width + (u / d.f) * plane);
+    });
     if (want_db) {
       T* db = grads.db.data<T>();
       parallel_for(d.f, width, [&](int64_t f0, int64_t f1) {
@@ -259,15 +266,9 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const T
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow;
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
-    forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), keep, [&](int64_t n0, int64_t count, T* out, int64_t width) {
-      parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t n = u / d.f, f = u % d.f;
-          T* to = y.data<T>() + (n0 * d.f + u) * plane;
-          std::copy(out + f * width + n * plane, out + f * width + (n + 1) * plane, to);
-          bias_relu(to, plane, b ? b[f] : T(0), relu);
-        }
-      });
+    forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, keep, [&](int64_t n, int64_t f, T* conv) {
+      bias_relu(conv, plane, b ? b[f] : T(0), relu);
+      std::copy(conv, conv + plane, y.data<T>() + (n * d.f + f) * plane);
     });
   });
   return y;
@@ -286,20 +287,15 @@ Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, 
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow;
     // dy (through the relu) -> (F, count*OH*OW)
-    backward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), kept, grads, [&](int64_t n0, int64_t count, T* major, int64_t width) {
-      parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t n = u / d.f, f = u % d.f, at = (n0 * d.f + u) * plane;
-          const T* from = dy.data<T>() + at;
-          T* to = major + f * width + n * plane;
-          if (relu_output.defined()) {
-            const T* y = relu_output.data<T>() + at;
-            for (int64_t p = 0; p < plane; ++p) to[p] = y[p] > T(0) ? from[p] : T(0);
-          } else {
-            std::copy(from, from + plane, to);
-          }
-        }
-      });
+    backward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, kept, grads, [&](int64_t n, int64_t f, T* to) {
+      const int64_t at = (n * d.f + f) * plane;
+      const T* from = dy.data<T>() + at;
+      if (relu_output.defined()) {
+        const T* y = relu_output.data<T>() + at;
+        for (int64_t p = 0; p < plane; ++p) to[p] = y[p] > T(0) ? from[p] : T(0);
+      } else {
+        std::copy(from, from + plane, to);
+      }
     });
   });
   return grads;
@@ -312,21 +308,15 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Co
   const auto [ph, pw] = pool2d_output_size(d.oh, d.ow, pool.kh, pool.kw, pool.g, "max_pool2d");
   const int64_t pooled = ph * pw;
   Conv2dMaxPoolResult result{Tensor::empty({d.n, d.f, ph, pw}, x.dtype()), {}, d.oh, d.ow};
-  std::shared_ptr<void> offsets = detail::allocate_tensor_memory(static_cast<size_t>(d.n * d.f * pooled) * sizeof(int32_t));
-  result.argmax = std::shared_ptr<int32_t>(offsets, static_cast<int32_t*>(offsets.get()));
+  result.argmax = detail::allocate_offsets(d.n * d.f * pooled);
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow;
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
-    forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), keep, [&](int64_t n0, int64_t count, T* out, int64_t width) {
-      parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t n = u / d.f, f = u % d.f, at = (n0 * d.f + u) * pooled;
-          T* conv = out + f * width + n * plane;  // scratch: finished in place, then pooled
-          bias_relu(conv, plane, b ? b[f] : T(0), relu);
-          max_pool_plane(conv, d.oh, d.ow, pool.kh, pool.kw, pool.g, ph, pw, result.y.template data<T>() + at, result.argmax.get() + at);
-        }
-      });
+    forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, keep, [&](int64_t n, int64_t f, T* conv) {
+      const int64_t at = (n * d.f + f) * pooled;
+      bias_relu(conv, plane, b ? b[f] : T(0), relu);
+      max_pool_plane(conv, d.oh, d.ow, pool.kh, pool.kw, pool.g, ph, pw, result.y.template data<T>() + at, result.argmax.get() + at);
     });
   });
   return result;
@@ -343,19 +333,14 @@ Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResu
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow, pooled = dy.dim(2) * dy.dim(3);
     // Each pooled gradient goes to its argmax; through the relu only where the max was > 0.
-    backward_chunks<T>(d, g, x.data<T>(), w.data<T>(), images_per_chunk(d, chunk_images, sizeof(T)), kept, grads, [&](int64_t n0, int64_t count, T* major, int64_t width) {
-      parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
-        for (int64_t u = u0; u < u1; ++u) {
-          const int64_t n = u / d.f, f = u % d.f, at = (n0 * d.f + u) * pooled;
-          const T* from = dy.data<T>() + at;
-          const T* y = forward.y.data<T>() + at;
-          const int32_t* where = forward.argmax.get() + at;
-          T* to = major + f * width + n * plane;
-          std::fill(to, to + plane, T(0));
-          for (int64_t k = 0; k < pooled; ++k)
-            if (!relu || y[k] > T(0)) to[where[k]] += from[k];
-        }
-      });
+    backward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, kept, grads, [&](int64_t n, int64_t f, T* to) {
+      const int64_t at = (n * d.f + f) * pooled;
+      const T* from = dy.data<T>() + at;
+      const T* y = forward.y.data<T>() + at;
+      const int32_t* where = forward.argmax.get() + at;
+      std::fill(to, to + plane, T(0));
+      for (int64_t k = 0; k < pooled; ++k)
+        if (!relu || y[k] > T(0)) to[where[k]] += from[k];
     });
   });
   return grads;

@@ -21,11 +21,6 @@ PoolDims pool_dims(const Shape& x, int64_t kh, int64_t kw, const Conv2dGeometry&
   return {x[0], x[1], x[2], x[3], oh, ow};
 }
 
-std::shared_ptr<int32_t> allocate_offsets(int64_t count) {
-  std::shared_ptr<void> memory = detail::allocate_tensor_memory(static_cast<size_t>(count) * sizeof(int32_t));
-  return std::shared_ptr<int32_t>(memory, static_cast<int32_t*>(memory.get()));
-}
-
 // Calls visit(plane, output offset in the plane, y0, y1, x0, x1) for each output element,
 // its window [y0, y1) x [x0, x1) clipped to the image; parallel over (image, channel)
 // planes, which are independent. Pooling windows are dense (no dilation).
@@ -101,7 +96,7 @@ template void max_pool_plane<double>(const double*, int64_t, int64_t, int64_t, i
 
 MaxPoolResult max_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "max_pool2d");
-  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, x.dtype()), allocate_offsets(d.planes() * d.oh * d.ow)};
+  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, x.dtype()), detail::allocate_offsets(d.planes() * d.oh * d.ow)};
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* px = x.data<T>();
@@ -202,7 +197,7 @@ int64_t window_size(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeome
 MaxPoolResult max_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "max_pool2d");
   const int64_t outputs = d.planes() * d.oh * d.ow;
-  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, DType::f64), allocate_offsets(outputs)};
+  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, DType::f64), detail::allocate_offsets(outputs)};
   std::vector<double> values = x.to_vector(), best(static_cast<size_t>(outputs), -std::numeric_limits<double>::infinity());
   std::vector<bool> seen(static_cast<size_t>(outputs), false);
   for_each_tap(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t offset) {

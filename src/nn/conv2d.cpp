@@ -31,19 +31,20 @@ Conv2D::Conv2D(int64_t filters, std::array<int64_t, 2> kernel_size, const std::s
     if (p < 0) fail("Conv2D: padding must be >= 0");
 }
 
-void Conv2D::check_input(const Shape& shape) const {
+std::pair<std::array<int64_t, 4>, std::array<int64_t, 2>> Conv2D::geometry(const Shape& shape) const {
   if (shape.rank() != 4) fail("Conv2D: input must be (batch, channels, height, width), got ", shape);
   const auto pads = options_.padding.resolve(shape[2], shape[3], kernel_size_, options_.strides, options_.dilation);
   kernels::Conv2dGeometry g{options_.strides[0], options_.strides[1], pads[0], pads[1], pads[2], pads[3], options_.dilation[0], options_.dilation[1]};
   try {
-    kernels::conv2d_output_size(shape[2], shape[3], kernel_size_[0], kernel_size_[1], g, "Conv2D");
+    const auto [oh, ow] = kernels::conv2d_output_size(shape[2], shape[3], kernel_size_[0], kernel_size_[1], g, "Conv2D");
+    return {pads, {oh, ow}};
   } catch (const Error& e) {
     fail(e.what(), " (input ", shape, ")");
   }
 }
 
 void Conv2D::create_weights(const Shape& input_shape) {
-  check_input(input_shape);
+  geometry(input_shape);
   const int64_t channels = input_shape[1], taps = kernel_size_[0] * kernel_size_[1];
   Generator seeded(options_.seed.value_or(0));
   Generator& generator = options_.seed ? seeded : global_generator();
@@ -53,11 +54,11 @@ void Conv2D::create_weights(const Shape& input_shape) {
     bias_ = add_weight("bias", options_.bias_initializer(Shape{filters_}, channels * taps, filters_ * taps, generator), true, options_.bias_regularizer);
 }
 
-Conv2dOptions Conv2D::conv_options(const Shape& input_shape) const {
-  check_input(input_shape);
+Conv2dOptions Conv2D::conv_options(const Shape& input_shape, std::array<int64_t, 2>* output_size) const {
+  const auto [pads, size] = geometry(input_shape);
   if (input_shape[1] != kernel_.dim(1))
     fail("Conv2D: input ", input_shape, " has ", input_shape[1], " channels; this layer was built for ", kernel_.dim(1));
-  const auto pads = options_.padding.resolve(input_shape[2], input_shape[3], kernel_size_, options_.strides, options_.dilation);
+  if (output_size) *output_size = size;
   return {.stride = options_.strides, .padding = pads, .dilation = options_.dilation, .relu = activation_name_ == "relu"};
 }
 
@@ -76,11 +77,9 @@ Variable Conv2D::forward_max_pooled(const Variable& x, Pool2D& pool) {
   if (!fuses_with(pool)) fail("Conv2D: cannot fuse with ", pool.type_name());
   if (!x.defined()) fail("Conv2D: input is undefined");
   build_for(x.shape());
-  const Conv2dOptions options = conv_options(x.shape());
-  kernels::Conv2dGeometry g{options.stride[0], options.stride[1], options.padding[0], options.padding[1], options.padding[2], options.padding[3],
-                            options.dilation[0], options.dilation[1]};
-  const auto [oh, ow] = kernels::conv2d_output_size(x.dim(2), x.dim(3), kernel_size_[0], kernel_size_[1], g, "Conv2D");
-  const Shape conv_shape{x.dim(0), filters_, oh, ow};
+  std::array<int64_t, 2> size{};
+  const Conv2dOptions options = conv_options(x.shape(), &size);
+  const Shape conv_shape{x.dim(0), filters_, size[0], size[1]};
   note_output(conv_shape);
   pool.build_for(conv_shape);
   const Variable y = conv2d_max_pool2d(x, kernel_, bias_, options, pool.window_for(conv_shape));

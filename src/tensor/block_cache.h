@@ -6,6 +6,7 @@
 // (15% of a CNN epoch). Thread-safe. Disabled under AddressSanitizer, so it still sees
 // every use after free.
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 namespace axon::detail {
@@ -15,5 +16,11 @@ constexpr size_t kTensorAlignment = 64;  // a cache line; lets SIMD loads run al
 // A block of at least `bytes` bytes, aligned to kTensorAlignment; throws axon::Error when
 // memory runs out.
 std::shared_ptr<void> allocate_tensor_memory(size_t bytes);
+
+// `count` int32 values from the same blocks: the argmax offsets of max pooling.
+inline std::shared_ptr<int32_t> allocate_offsets(int64_t count) {
+  std::shared_ptr<void> memory = allocate_tensor_memory(static_cast<size_t>(count) * sizeof(int32_t));
+  return std::shared_ptr<int32_t>(memory, static_cast<int32_t*>(memory.get()));
+}
 
 }  // namespace axon::detail

@@ -5,7 +5,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "axon/axon.h"
 #include "axon/checkpoint.h"
@@ -26,8 +25,6 @@ std::unique_ptr<Sequential> open_model(const std::string& path) { return ends_wi
 
 bool is_classifier(const Tensor& predictions) { return predictions.rank() == 2 && predictions.dim(1) > 1; }
 
-}  // namespace
-
 // x laid out as the model's input when each row holds the same number of values:
 // (n, 784) pixels -> (n, 1, 28, 28) for a model built for (1, 28, 28) images.
 Tensor as_model_input(const Tensor& x, const Model& model) {
@@ -39,13 +36,7 @@ Tensor as_model_input(const Tensor& x, const Model& model) {
   return x.reshape(dims);
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) fail(path, ": cannot open");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
+}  // namespace
 
 void add_train(CLI::App& app) {
   struct Options {
@@ -70,14 +61,13 @@ void add_train(CLI::App& app) {
   cmd->callback([options] {
     if (options->resume && options->checkpoint.empty()) throw CLI::ValidationError("--resume", "needs --checkpoint DIR");
     manual_seed(options->fit.seed);
-    const std::string spec = read_text(options->model);
-    std::unique_ptr<Sequential> model = model_from_spec(spec, options->model);
+    std::unique_ptr<Sequential> model = load_spec(options->model);
     if (!model->compiled()) fail(options->model, ": the spec has no \"compile\" section (optimizer, loss, metrics)");
     if (!model->built()) fail(options->model, ": the spec needs an input_shape");
     LabeledData data = load_labeled(options->data, "train");
     data.x = as_model_input(data.x, *model);
     FitOptions fit = options->fit;
-    fit.augment = augmentations_from_spec(spec, options->model);
+    fit.augment = load_augmentations(options->model);
     if (!options->checkpoint.empty()) {
       std::filesystem::create_directories(options->checkpoint);
       const std::string path = (std::filesystem::path(options->checkpoint) / "checkpoint.safetensors").string();
