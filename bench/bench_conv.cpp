@@ -10,7 +10,7 @@
 
 namespace {
 
-using axon::kernels::Conv2dGeometry;
+using axon::Geometry2D;
 
 enum Pass { kForward, kBackwardData, kBackwardWeights };
 
@@ -21,7 +21,7 @@ void BM_Conv(benchmark::State& state) {
   axon::Generator gen(1);
   const axon::Tensor x = gen.uniform({n, c, hw, hw}, -1, 1), w = gen.uniform({f, c, 3, 3}, -1, 1);
   const axon::Tensor dy = gen.uniform({n, f, hw, hw}, -1, 1);
-  Conv2dGeometry same;
+  Geometry2D same;
   same.pad_top = same.pad_bottom = same.pad_left = same.pad_right = 1;
   for (auto _ : state) {
     if (pass == kForward) benchmark::DoNotOptimize(axon::kernels::conv2d(x, w, same).raw());

@@ -105,7 +105,7 @@ curl -sf -H 'Content-Type: application/json' -d '{"instances":[[0.9,0.8]]}' "$ur
 contains "predictions come back" "$work/out" '"predictions":\[\['
 code=$(curl -s -o "$work/out" -w '%{http_code}' -H 'Content-Type: application/json' -d '{"inputs":[{"name":"input","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]}' "$url/v2/models/clf/infer")
 check "wrong feature count is a 400" 400 "$code"
-contains "the 400 names both shapes" "$work/out" "input shape \[1, 3\] does not match the model's \[-1, 2\]"
+contains "the 400 names both shapes" "$work/out" "shape \[1, 3\] does not match the model's \[-1, 2\]"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/models/other/ready"); check "unknown model is a 404" 404 "$code"
 curl -sf "$url/metrics" > "$work/out"; check "GET /metrics" 0 $?
 contains "metrics count the requests" "$work/out" 'axon_requests_total{model="clf",code="200"} 2'
@@ -187,7 +187,7 @@ curl -sf -H 'Content-Type: application/json' -d "{\"inputs\":[{\"name\":\"input\
   "$url/v2/models/flat/infer" > "$work/out"; check "infer on a flat (1, 36) image through the reshape" 0 $?
 code=$(curl -s -o "$work/out" -w '%{http_code}' -H 'Content-Type: application/json' -d "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,36],\"datatype\":\"FP32\",\"data\":[$bar]}]}" "$url/v2/models/img/infer")
 check "a flat image for the (1, 6, 6) model is a 400" 400 "$code"
-contains "the 400 names both shapes" "$work/out" "input shape \[1, 36\] does not match the model's \[-1, 1, 6, 6\]"
+contains "the 400 names both shapes" "$work/out" "shape \[1, 36\] does not match the model's \[-1, 1, 6, 6\]"
 kill -TERM "$server"; wait "$server"; check "the CNN server exits 0 on SIGTERM" 0 $?
 
 echo "$passes passed, $failures failed"

@@ -145,15 +145,15 @@ TEST(Augmentation, FitAugmentsTrainingBatchesOnlyAndResumesExactly) {
 TEST(Augmentation, SpecAugmentList) {
   const std::string spec = R"({"input_shape": [1, 6, 6], "layers": [{"type": "flatten"}],
     "augment": [{"type": "random_flip", "mode": "vertical"}, {"type": "random_translation", "pixels": 3}]})";
-  const Augmentations list = augmentations_from_spec(spec);
+  const Augmentations list = parse_spec(spec).augment;
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(dynamic_cast<const RandomFlip&>(*list[0]).mode(), "vertical");
   EXPECT_EQ(dynamic_cast<const RandomTranslation&>(*list[1]).pixels(), 3);
   EXPECT_NO_THROW(model_from_spec(spec));
-  EXPECT_TRUE(augmentations_from_spec(R"({"layers": [{"type": "flatten"}]})").empty());
-  EXPECT_EQ(error_of([] { augmentations_from_spec(R"({"augment": [{"type": "random_rotation"}]})"); }),
-            "spec: augment[0].type: expected one of: random_flip, random_translation, got \"random_rotation\"");
-  EXPECT_EQ(error_of([] { augmentations_from_spec(R"({"augment": [{"type": "random_translation", "pixels": -2}]})"); }),
+  EXPECT_TRUE(parse_spec(R"({"layers": [{"type": "flatten"}]})").augment.empty());
+  EXPECT_EQ(error_of([] { parse_spec(R"({"augment": [{"type": "random_rotation"}]})"); }),
+            "spec: augment[0].type: expected a registered type (random_flip, random_translation), got \"random_rotation\"");
+  EXPECT_EQ(error_of([] { parse_spec(R"({"augment": [{"type": "random_translation", "pixels": -2}]})"); }),
             "spec: augment[0].pixels: expected an integer >= 0, got -2");
   EXPECT_EQ(error_of([] { model_from_spec(R"({"layers": [{"type": "flatten"}], "augment": [{"type": "random_flip", "mode": "up"}]})"); }),
             "spec: augment[0]: RandomFlip: mode must be \"horizontal\", \"vertical\" or \"horizontal_and_vertical\", got \"up\"");

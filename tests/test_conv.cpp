@@ -11,12 +11,11 @@
 namespace axon {
 namespace {
 
-using kernels::Conv2dGeometry;
 
 TEST(Conv, Im2colGemmMatchesTheDefinition) {
   Generator gen(21);
   for (int trial = 0; trial < 120; ++trial) {
-    Conv2dGeometry g;
+    Geometry2D g;
     g.stride_h = 1 + static_cast<int64_t>(gen.below(3));
     g.stride_w = 1 + static_cast<int64_t>(gen.below(3));
     g.dilation_h = 1 + static_cast<int64_t>(gen.below(2));
@@ -63,7 +62,7 @@ TEST(Conv, Im2colGemmMatchesTheDefinition) {
 TEST(Conv, FusedMaxPoolMatchesTheKernelsInSequence) {
   Generator gen(25);
   for (int trial = 0; trial < 60; ++trial) {
-    Conv2dGeometry g;
+    Geometry2D g;
     g.stride_h = 1 + static_cast<int64_t>(gen.below(2));
     g.pad_top = g.pad_bottom = g.pad_left = g.pad_right = static_cast<int64_t>(gen.below(2));
     kernels::Pool2dWindow pool;  // 2x2, stride 2 on even trials; any window and stride on odd ones
@@ -99,7 +98,7 @@ TEST(Conv, FusedMaxPoolMatchesTheKernelsInSequence) {
 
 TEST(Conv, LargeBatchTakesTheParallelPaths) {
   Generator gen(22);
-  Conv2dGeometry same;
+  Geometry2D same;
   same.pad_top = same.pad_bottom = same.pad_left = same.pad_right = 1;
   const Tensor x = gen.uniform({8, 16, 14, 14}, -1, 1), k = gen.uniform({32, 16, 3, 3}, -1, 1);
   const Tensor y = kernels::conv2d(x, k, same);
@@ -114,7 +113,7 @@ TEST(Conv, LargeBatchTakesTheParallelPaths) {
 
 TEST(Conv, BadGeometryIsAnError) {
   const Tensor x = Tensor::zeros({1, 3, 5, 5}), k = Tensor::zeros({4, 3, 3, 3});
-  Conv2dGeometry g;
+  Geometry2D g;
   g.stride_h = 0;
   EXPECT_THROW(kernels::conv2d(x, k, g), Error);
   EXPECT_THROW(kernels::conv2d(x, Tensor::zeros({4, 3, 7, 3}), {}), Error);  // kernel taller than the input
@@ -133,14 +132,14 @@ TEST(Pool, HandWorkedValues) {
   std::vector<float> values(16);
   for (int i = 0; i < 16; ++i) values[static_cast<size_t>(i)] = static_cast<float>(i);
   const Tensor x = Tensor::from(values, {1, 1, 4, 4});
-  Conv2dGeometry two;
+  Geometry2D two;
   two.stride_h = two.stride_w = 2;
   const kernels::MaxPoolResult max = kernels::max_pool2d(x, 2, 2, two);
   EXPECT_EQ(max.y.to_vector(), (std::vector<double>{5, 7, 13, 15}));
   EXPECT_EQ(max.argmax_vector(), (std::vector<int32_t>{5, 7, 13, 15}));
   EXPECT_EQ(kernels::avg_pool2d(x, 2, 2, two).to_vector(), (std::vector<double>{2.5, 4.5, 10.5, 12.5}));
   // "same" 3x3 windows, stride 1: the corner window covers 0, 1, 4, 5 only (padding not counted).
-  Conv2dGeometry same;
+  Geometry2D same;
   same.pad_top = same.pad_bottom = same.pad_left = same.pad_right = 1;
   const Tensor avg = kernels::avg_pool2d(x, 3, 3, same);
   EXPECT_DOUBLE_EQ(avg.at({0, 0, 0, 0}), 2.5);
@@ -153,7 +152,7 @@ TEST(Pool, HandWorkedValues) {
   const Tensor davg = kernels::avg_pool2d_backward(Tensor::ones({1, 1, 2, 2}), x.shape(), 2, 2, two);
   for (double v : davg.to_vector()) EXPECT_DOUBLE_EQ(v, 0.25);
   EXPECT_THROW(kernels::max_pool2d(x, 5, 5, {}), Error);  // the window does not fit
-  Conv2dGeometry wide;
+  Geometry2D wide;
   wide.pad_top = 2;
   EXPECT_THROW(kernels::max_pool2d(x, 2, 2, wide), Error);  // a window of padding alone
 }
@@ -162,7 +161,7 @@ TEST(Pool, KernelsMatchTheDefinition) {
   Generator gen(23);
   for (int trial = 0; trial < 150; ++trial) {
     const int64_t kh = 1 + static_cast<int64_t>(gen.below(3)), kw = 1 + static_cast<int64_t>(gen.below(3));
-    Conv2dGeometry g;
+    Geometry2D g;
     if (trial % 3 == 0) {  // the 2x2 / stride 2 fast path, on odd and even sizes
       g.stride_h = g.stride_w = 2;
     } else {
@@ -196,7 +195,7 @@ TEST(Pool, KernelsMatchTheDefinition) {
 
 TEST(Pool, LargeBatchTakesTheParallelPaths) {
   Generator gen(24);
-  Conv2dGeometry two;
+  Geometry2D two;
   two.stride_h = two.stride_w = 2;
   const Tensor x = gen.uniform({16, 32, 28, 28}, -1, 1);
   const kernels::MaxPoolResult max = kernels::max_pool2d(x, 2, 2, two), reference = kernels::max_pool2d_naive(x, 2, 2, two);

@@ -118,7 +118,7 @@ TEST(ConvLayers, Conv1DMatchesTheDefinition) {
   // L = 11, k = 3
   for (const Case& t : {Case{"valid", 1, 1, 9, 0}, Case{"same", 1, 1, 11, 1}, Case{"same", 2, 1, 6, 1}, Case{"causal", 1, 2, 11, 4},
                         Case{"valid", 3, 2, 3, 0}}) {
-    Conv1D layer(4, 3, "linear", {.strides = t.stride, .padding = t.padding, .dilation = t.dilation, .bias_initializer = Initializer::Kind::glorot_uniform});
+    Conv1D layer(4, 3, "linear", {.strides = t.stride, .padding = t.padding, .dilation = t.dilation}, {.bias_initializer = Initializer::Kind::glorot_uniform});
     Generator gen(8);
     const Tensor x = gen.uniform({2, 3, 11}, -1, 1);
     const Tensor y = layer(Variable(x)).value();
@@ -136,7 +136,7 @@ TEST(ConvLayers, Conv1DMatchesTheDefinition) {
   x.data<float>()[7] += 1.0f;
   const Tensor after = causal(Variable(x)).value();
   for (int64_t t = 0; t < 7; ++t) EXPECT_EQ(before.at({0, 0, t}), after.at({0, 0, t}));
-  EXPECT_EQ(error_of([] { Conv1D(2, 3, "linear", {.padding = "full"}); }), "Conv1D: padding must be \"valid\", \"same\" or \"causal\", got \"full\"");
+  EXPECT_EQ(error_of([] { Conv1D(2, 3, "linear", {.padding = "full"}); }), "padding: expected \"valid\", \"same\", \"causal\" or {top, bottom, left, right}, got \"full\"");
   EXPECT_EQ(error_of([] { Conv1D(2, 9)(Variable(Tensor::zeros({1, 1, 5}))); }),
             "Conv1D: kernel (1, 9) with dilation (1, 1) does not fit the padded input (1, 5) (input (1, 1, 5))");
   EXPECT_EQ(error_of([] { Conv1D(2, 3)(Variable(Tensor::zeros({1, 5}))); }), "Conv1D: input must be (batch, channels, length), got (1, 5)");
@@ -158,9 +158,9 @@ TEST(ConvLayers, Conv1DInASpecTrainsAndRoundTrips) {
     "layers": [{"type": "conv1d", "filters": 4, "kernel_size": 3, "padding": "causal", "dilation": 2, "activation": "relu"},
                {"type": "flatten"}, {"type": "dense", "units": 1}],
     "compile": {"optimizer": "adam", "loss": "mse"}})";
-  std::unique_ptr<Sequential> model = model_from_spec(spec);
+  auto model = std::dynamic_pointer_cast<Sequential>(model_from_spec(spec));
   EXPECT_EQ(model->layer(0).output_shape(), (Shape{4, 16}));
-  const std::unique_ptr<Sequential> again = model_from_spec(model_to_spec(*model));
+  const auto again = model_from_spec(model_to_spec(*model));
   EXPECT_EQ(model_to_spec(*again), model_to_spec(*model));
   Generator gen(10);
   const Tensor x = gen.uniform({64, 2, 16}, -1, 1);

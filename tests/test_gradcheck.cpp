@@ -13,6 +13,10 @@
 namespace axon {
 namespace {
 
+constexpr Geometry2D kPadOne{.pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1};
+constexpr Geometry2D kHalving{.stride_h = 2, .stride_w = 2};
+
+
 enum class Domain { any, positive, away_from_zero };
 
 struct GradCase {
@@ -67,7 +71,7 @@ const std::vector<GradCase>& table() {
       {"linear", "linear", {{3, 4}, {4, 5}, {5}}, [](const V& v) { return linear(v[0], v[1], v[2]); }},
       {"linear/3d no bias", "linear", {{2, 3, 4}, {4, 2}}, [](const V& v) { return linear(v[0], v[1], Variable()); }},
       {"softmax", "softmax", {{3, 5}}, [](const V& v) { return softmax(v[0]); }},
-      {"softmax/axis 0", "softmax", {{3, 2, 4}}, [](const V& v) { return softmax(v[0], 0); }},
+      {"softmax/axis 0", "softmax_axis", {{3, 2, 4}}, [](const V& v) { return softmax(v[0], 0); }},
       {"log_softmax", "log_softmax", {{3, 5}}, [](const V& v) { return log_softmax(v[0]); }},
       {"log_softmax/axis 1", "log_softmax", {{2, 3, 4}}, [](const V& v) { return log_softmax(v[0], 1); }},
       {"softmax_cross_entropy", "softmax_cross_entropy", {{3, 4}}, [](const V& v) { return softmax_cross_entropy(v[0], labels3()); }},
@@ -82,7 +86,7 @@ const std::vector<GradCase>& table() {
       {"index_select/axis 1", "index_select", {{2, 4}}, [](const V& v) { return index_select(v[0], 1, {2, 2}); }},
       {"conv2d", "conv2d", {{2, 3, 5, 4}, {4, 3, 3, 2}, {4}}, [](const V& v) { return conv2d(v[0], v[1], v[2]); }},
       {"conv2d/stride pad dilation", "conv2d", {{1, 2, 6, 7}, {3, 2, 2, 3}},
-       [](const V& v) { return conv2d(v[0], v[1], Variable(), {.stride = {2, 1}, .padding = {1, 0, 2, 1}, .dilation = {2, 1}}); }},
+       [](const V& v) { return conv2d(v[0], v[1], Variable(), {.stride_h = 2, .stride_w = 1, .pad_top = 1, .pad_bottom = 0, .pad_left = 2, .pad_right = 1, .dilation_h = 2, .dilation_w = 1}); }},
       {"batch_norm", "batch_norm", {{4, 3, 2, 3}, {3}, {3}}, [](const V& v) { return batch_norm(v[0], v[1], v[2], Tensor(), Tensor(), 1e-3); }},
       {"batch_norm/2-D no beta", "batch_norm", {{6, 2}, {2}}, [](const V& v) { return batch_norm(v[0], v[1], Variable(), Tensor(), Tensor(), 1e-3); }},
       {"batch_norm/moving statistics", "batch_norm", {{3, 2, 4}, {2}, {2}},
@@ -91,14 +95,15 @@ const std::vector<GradCase>& table() {
          return batch_norm(v[0], v[1], v[2], mean, variance, 1e-3);
        }},
       {"conv2d_max_pool2d", "conv2d_max_pool2d", {{2, 2, 6, 5}, {3, 2, 3, 3}, {3}},
-       [](const V& v) { return conv2d_max_pool2d(v[0], v[1], v[2], {.padding = {1, 1, 1, 1}, .relu = true}); }},
+       [](const V& v) { return conv2d_max_pool2d(v[0], v[1], v[2], kPadOne, true, 2, kHalving); }},
       {"conv2d_max_pool2d/overlap pad", "conv2d_max_pool2d", {{1, 2, 7, 6}, {2, 2, 2, 3}},
-       [](const V& v) { return conv2d_max_pool2d(v[0], v[1], Variable(), {.stride = {1, 2}}, {.size = {3, 2}, .stride = {2, 1}, .padding = {1, 1, 0, 1}}); }},
-      {"conv2d/relu", "conv2d", {{2, 2, 5, 5}, {3, 2, 3, 3}, {3}}, [](const V& v) { return conv2d(v[0], v[1], v[2], {.padding = {1, 1, 1, 1}, .relu = true}); }},
-      {"max_pool2d", "max_pool2d", {{2, 2, 4, 5}}, [](const V& v) { return max_pool2d(v[0]); }},
-      {"max_pool2d/overlap pad", "max_pool2d", {{1, 2, 5, 5}}, [](const V& v) { return max_pool2d(v[0], {.size = {3, 3}, .stride = {2, 2}, .padding = {1, 1, 1, 1}}); }},
-      {"avg_pool2d", "avg_pool2d", {{2, 2, 4, 4}}, [](const V& v) { return avg_pool2d(v[0]); }},
-      {"avg_pool2d/pad", "avg_pool2d", {{1, 1, 5, 4}}, [](const V& v) { return avg_pool2d(v[0], {.size = {3, 2}, .stride = {2, 1}, .padding = {1, 1, 0, 1}}); }},
+       [](const V& v) { return conv2d_max_pool2d(v[0], v[1], Variable(), {.stride_h = 1, .stride_w = 2}, false, {3, 2},
+                                                   {.stride_h = 2, .stride_w = 1, .pad_top = 1, .pad_bottom = 1, .pad_left = 0, .pad_right = 1}); }},
+      {"conv2d/relu", "conv2d", {{2, 2, 5, 5}, {3, 2, 3, 3}, {3}}, [](const V& v) { return conv2d(v[0], v[1], v[2], kPadOne, true); }},
+      {"max_pool2d", "max_pool2d", {{2, 2, 4, 5}}, [](const V& v) { return max_pool2d(v[0], 2, kHalving); }},
+      {"max_pool2d/overlap pad", "max_pool2d", {{1, 2, 5, 5}}, [](const V& v) { return max_pool2d(v[0], 3, {.stride_h = 2, .stride_w = 2, .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1}); }},
+      {"avg_pool2d", "avg_pool2d", {{2, 2, 4, 4}}, [](const V& v) { return avg_pool2d(v[0], 2, kHalving); }},
+      {"avg_pool2d/pad", "avg_pool2d", {{1, 1, 5, 4}}, [](const V& v) { return avg_pool2d(v[0], {3, 2}, {.stride_h = 2, .stride_w = 1, .pad_top = 1, .pad_bottom = 1, .pad_left = 0, .pad_right = 1}); }},
   };
   return cases;
 }

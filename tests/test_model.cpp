@@ -165,9 +165,14 @@ TEST(Model, L2RegularizerJoinsTheTrainingLoss) {
   model.compile(SGD(0.0), "mse");
   const Tensor x = Tensor::ones({4, 3}), y = Tensor::zeros({4, 2});
   const Tensor kernel = model.get_weights()[0];
-  double penalty = 0;
+  double penalty = 0, plain = 0;
   for (double w : kernel.to_vector()) penalty += 0.1 * w * w;
-  const double plain = model.evaluate(x, y).at("loss");  // evaluate reports the loss without penalties
+  for (int64_t j = 0; j < 2; ++j) {  // every row of x is ones: prediction j = sum_i kernel[i][j]
+    const double prediction = kernel.at({0, j}) + kernel.at({1, j}) + kernel.at({2, j});
+    plain += prediction * prediction / 2;
+  }
+  // As Keras: the reported loss includes the penalties in training and in evaluation.
+  EXPECT_NEAR(model.evaluate(x, y).at("loss"), plain + penalty, 1e-6);
   EXPECT_NEAR(model.train_on_batch(x, y).at("loss"), plain + penalty, 1e-6);
   EXPECT_THROW(L2(-1), Error);
 }
@@ -198,10 +203,11 @@ TEST(Model, SummaryListsLayersShapesAndCounts) {
   model.add(Dense(10, "softmax"));
   model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
   const std::string text = model.summary();
-  EXPECT_NE(text.find("layers.0 (Dense)"), std::string::npos) << text;
+  EXPECT_NE(text.find("dense (Dense)"), std::string::npos) << text;
   EXPECT_NE(text.find("(None, 256)"), std::string::npos) << text;
   EXPECT_NE(text.find("200,960"), std::string::npos) << text;
-  EXPECT_NE(text.find("layers.1 (Dropout)"), std::string::npos) << text;
+  EXPECT_NE(text.find("dropout (Dropout)"), std::string::npos) << text;
+  EXPECT_NE(text.find("dense_2 (Dense)"), std::string::npos) << text;  // Keras's names; parameters stay "layers.3.kernel"
   EXPECT_NE(text.find("Total params: 235,146"), std::string::npos) << text;
   EXPECT_NE(text.find("Non-trainable params: 0"), std::string::npos) << text;
   Sequential unbuilt;

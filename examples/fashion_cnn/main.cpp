@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     model.add(Dense(128, "relu"));
   } else {
     for (int64_t filters : {32, 64}) {
-      model.add(Conv2D(filters, {3, 3}, "linear", {.padding = "same", .use_bias = false}));  // BN's beta is the bias
+      model.add(Conv2D(filters, 3, "linear", {.padding = "same"}, {.use_bias = false}));  // BN's beta is the bias
       model.add(BatchNormalization());
       model.add(Activation("relu"));
       model.add(MaxPool2D());

@@ -1,6 +1,7 @@
 #pragma once
 // Activations by name ("relu", "softmax", ...) as a function, and as a layer.
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "axon/module.h"
@@ -18,6 +19,8 @@ class Activation : public Module {
   explicit Activation(const std::string& name);
   Variable forward(const Variable& x) override { return fn_(x); }
   std::string type_name() const override { return "Activation"; }
+  Config config() const override { return Config::object().set("activation", name_); }
+  static std::shared_ptr<Activation> from_config(const ConfigReader& config);
   const std::string& name() const { return name_; }
 
  private:

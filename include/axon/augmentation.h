@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "axon/config.h"
 #include "axon/random.h"
 #include "axon/tensor.h"
 
@@ -24,6 +25,8 @@ class Augmentation {
   // Transforms `images` (N, C, H, W) float32 in place, drawing from `generator`.
   virtual void apply(Tensor& images, Generator& generator) const = 0;
   virtual std::string name() const = 0;  // as in the JSON spec: "random_flip"
+  // Its settings; rebuilt through its registered from_config (see registry.h).
+  virtual Config config() const = 0;
 };
 
 // Mirrors each image with probability 1/2: left-right ("horizontal"), top-bottom
@@ -33,6 +36,8 @@ class RandomFlip : public Augmentation {
   explicit RandomFlip(const std::string& mode = "horizontal");
   void apply(Tensor& images, Generator& generator) const override;
   std::string name() const override { return "random_flip"; }
+  Config config() const override { return Config::object().set("mode", mode_); }
+  static std::shared_ptr<RandomFlip> from_config(const ConfigReader& config);
   const std::string& mode() const { return mode_; }
 
  private:
@@ -47,6 +52,8 @@ class RandomTranslation : public Augmentation {
   explicit RandomTranslation(int64_t pixels);
   void apply(Tensor& images, Generator& generator) const override;
   std::string name() const override { return "random_translation"; }
+  Config config() const override { return Config::object().set("pixels", pixels_); }
+  static std::shared_ptr<RandomTranslation> from_config(const ConfigReader& config);
   int64_t pixels() const { return pixels_; }
 
  private:

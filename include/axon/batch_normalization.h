@@ -4,6 +4,8 @@
 // moving statistics, moving = momentum * moving + (1 - momentum) * batch; in inference,
 // normalise with the moving statistics. y = gamma * (x - mean) / sqrt(var + epsilon) + beta.
 // The moving statistics are non-trainable parameters, so model files keep them.
+#include <memory>
+
 #include "axon/module.h"
 
 namespace axon {
@@ -14,6 +16,8 @@ class BatchNormalization : public Module {
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "BatchNormalization"; }
+  Config config() const override { return Config::object().set("momentum", momentum_).set("epsilon", epsilon_); }
+  static std::shared_ptr<BatchNormalization> from_config(const ConfigReader& config);
   double momentum() const { return momentum_; }
   double epsilon() const { return epsilon_; }
 

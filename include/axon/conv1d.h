@@ -3,52 +3,45 @@
 // conv(x, kernel) + bias), kernel (filters, channels, k). It runs as a Conv2D over
 // (N, C, 1, L), on the same kernels. Padding: "valid", "same" (output length
 // ceil(L / stride)) or "causal" (all padding on the left, so output t sees inputs <= t,
-// as Keras).
-#include <optional>
+// as Keras). The window's strides and dilation apply along the length:
+//   Conv1D(16, 3, "relu", {.strides = 2, .padding = "causal"})
+#include <memory>
 #include <string>
 
 #include "axon/activations.h"
-#include "axon/initializers.h"
-#include "axon/module.h"
-#include "axon/regularizers.h"
+#include "axon/geometry.h"
+#include "axon/weight_options.h"
 
 namespace axon {
 
-struct Conv1DOptions {
-  int64_t strides = 1;
-  std::string padding = "valid";
-  int64_t dilation = 1;
-  bool use_bias = true;
-  Initializer kernel_initializer = Initializer::Kind::glorot_uniform;
-  Initializer bias_initializer = Initializer::Kind::zeros;
-  Regularizer kernel_regularizer = {};
-  Regularizer bias_regularizer = {};
-  std::optional<uint64_t> seed;
-};
-
 class Conv1D : public Module {
  public:
-  Conv1D(int64_t filters, int64_t kernel_size, const std::string& activation = "linear", Conv1DOptions options = {});
+  Conv1D(int64_t filters, int64_t kernel_size, const std::string& activation = "linear", Window window = {}, WeightOptions options = {});
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "Conv1D"; }
+  Config config() const override;
+  static std::shared_ptr<Conv1D> from_config(const ConfigReader& config);
+
   int64_t filters() const { return filters_; }
   int64_t kernel_size() const { return kernel_size_; }
   const std::string& activation_name() const { return activation_name_; }
-  const Conv1DOptions& options() const { return options_; }
+  const Window& window() const { return window_; }
+  const WeightOptions& options() const { return options_; }
 
  protected:
   void create_weights(const Shape& input_shape) override;
 
  private:
-  // {left, right} padding and the output length for an input of length `length`; throws
-  // naming the layer and `input_shape` when the kernel does not fit.
-  std::array<int64_t, 3> geometry(int64_t length, const Shape& input_shape) const;
+  // The geometry over an input of length `length` and the output length; throws naming
+  // the layer and `input_shape` when the kernel does not fit.
+  std::pair<Geometry2D, int64_t> geometry(int64_t length, const Shape& input_shape) const;
 
   int64_t filters_, kernel_size_;
   std::string activation_name_;
   ActivationFn activation_;
-  Conv1DOptions options_;
+  Window window_;
+  WeightOptions options_;
   Variable kernel_, bias_;
 };
 

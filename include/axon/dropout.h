@@ -2,6 +2,7 @@
 // Dropout: in training, zeroes each element with probability `rate` and scales the
 // survivors by 1 / (1 - rate) (inverted dropout), so inference is the identity.
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "axon/module.h"
@@ -16,9 +17,11 @@ class Dropout : public Module {
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "Dropout"; }
+  Config config() const override;
+  static std::shared_ptr<Dropout> from_config(const ConfigReader& config);
+  void state(StateArchive& archive) override { archive.generator("generator", generator_); }  // checkpoints replay the masks
   double rate() const { return rate_; }
   const std::optional<uint64_t>& seed() const { return seed_; }
-  Generator& generator() { return generator_; }  // its state goes into checkpoints
 
  private:
   double rate_;

@@ -4,7 +4,8 @@
 // per model. Secure defaults: binds 127.0.0.1, bounded bodies, bounded JSON depth,
 // bounded queues (503 when full).
 //   GET  /v2/health/live, /v2/health/ready, /v2, /v2/models/{m}, /v2/models/{m}/ready
-//   POST /v2/models/{m}/infer         (FP32; FP16, FP64, INT*, UINT* converted to FP32)
+//   POST /v2/models/{m}/infer         (FP32; FP16, FP64, INT*, UINT* converted to FP32;
+//                                      every named input of the model; outputs by name)
 //   GET  /v1/models/{m}     POST /v1/models/{m}:predict  ({"instances"} or columnar {"inputs"})
 //   GET  /metrics           (Prometheus text)
 // Errors are {"error": "..."}: 400 bad body, 404 unknown model or path, 405 wrong
@@ -33,9 +34,14 @@ class InferenceServer {
   InferenceServer(const InferenceServer&) = delete;
   InferenceServer& operator=(const InferenceServer&) = delete;
 
-  // input_shape: one example without the batch axis (the model is built for it if it
-  // is not yet). From now on only this server's batcher thread uses the model.
+  // Serves a built model under `name`, its inputs and outputs by their names
+  // (Model::input_names / output_names). From now on only this server's batcher
+  // thread uses the model.
+  void add_model(const std::string& name, std::shared_ptr<Model> model);
+  // input_shape(s): one example without the batch axis, per input (a single-input model
+  // is built for it if it is not yet).
   void add_model(const std::string& name, std::shared_ptr<Model> model, const Shape& input_shape);
+  void add_model(const std::string& name, std::shared_ptr<Model> model, const std::vector<Shape>& input_shapes);
   int start();      // binds and serves in the background; returns the port
   void shutdown();  // readiness false at once, in-flight requests finish, then stop
   bool ready() const;

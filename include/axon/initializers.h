@@ -4,6 +4,7 @@
 // the layer: for Dense (in, out) they are in and out.
 #include <string>
 
+#include "axon/config.h"
 #include "axon/random.h"
 
 namespace axon {
@@ -22,6 +23,9 @@ class Initializer {
   Tensor operator()(const Shape& shape, int64_t fan_in, int64_t fan_out, Generator& generator,
                     DType dtype = DType::f32) const;
   std::string name() const;
+  // Its name ("he_normal"), or {"type": "constant", "value": v}; read back by from_config.
+  Config config() const;
+  static Initializer from_config(const ConfigReader& config);
   Kind kind() const { return kind_; }
   double value() const { return value_; }
 

@@ -71,17 +71,27 @@ struct FitOptions {
 
 class Model : public Module {
  public:
-  // The forward computation. x: (batch, ...) -> (batch, ...).
+  // The forward computation of a single-input model. x: (batch, ...) -> (batch, ...).
   virtual Variable call(const Variable& x) = 0;
   Variable forward(const Variable& x) override { return call(x); }
   std::string type_name() const override { return "Model"; }
 
   // Builds the weights for inputs of `input_shape` (without the batch axis).
   void build(const Shape& input_shape);
-  // The input shape given to build() or to the constructor, if any.
+  // The input shape given to build() or to the constructor, if any (the first input's).
   const std::optional<Shape>& input_shape() const { return input_shape_; }
+  // Every input's shape (without the batch axis), name and every output's name, in
+  // order; a single-input model has one input "input" and one output "output".
+  virtual std::vector<Shape> input_shapes() const;
+  virtual std::vector<std::string> input_names() const { return {"input"}; }
+  virtual std::vector<std::string> output_names() const { return {"output"}; }
 
+  // One loss for every output, or one per output (weighted by loss_weights, default 1).
+  // With several outputs the metrics are computed for each output, named
+  // "<output>_<metric>", and the logs hold "<output>_loss" beside the total "loss".
   void compile(OptimizerSpec optimizer, LossSpec loss, std::vector<MetricSpec> metrics = {});
+  void compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<MetricSpec> metrics = {},
+               std::vector<double> loss_weights = {});
   bool compiled() const { return optimizer_ != nullptr; }
 
   // x: (n, ...) float32; y: targets for the loss ((n,) class indices, (n, k) ...).
@@ -90,6 +100,11 @@ class Model : public Module {
   Tensor predict(const Tensor& x, int64_t batch_size = 32);
   Logs train_on_batch(const Tensor& x, const Tensor& y);  // one optimizer step; metrics of this batch
   Logs test_on_batch(const Tensor& x, const Tensor& y);
+  // The same for models of several inputs or outputs: one tensor per input, in
+  // input_names() order, and one target per output.
+  History fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const FitOptions& options = {});
+  Logs evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y, int64_t batch_size = 32, int verbose = 0);
+  std::vector<Tensor> predict(const std::vector<Tensor>& x, int64_t batch_size = 32);
 
   // A Keras-style table: layer, output shape, parameter count, totals.
   void summary(std::ostream& out) const;
@@ -100,7 +115,10 @@ class Model : public Module {
   void set_weights(const std::vector<Tensor>& weights);
 
   Optimizer& optimizer() const;
-  const LossSpec& loss() const { return loss_; }
+  const std::vector<LossSpec>& losses() const { return losses_; }
+  const LossSpec& loss() const { return losses_.at(0); }
+  const std::vector<double>& loss_weights() const { return loss_weights_; }
+  // The metrics as compiled (per output copies are internal).
   const std::vector<std::shared_ptr<Metric>>& metrics() const { return metrics_; }
 
   bool stop_training = false;  // callbacks set it to end fit() after the current batch
@@ -118,21 +136,41 @@ class Model : public Module {
   void add_layer(std::shared_ptr<Module> layer);
   void set_input_shape(const Shape& input_shape) { input_shape_ = input_shape; }
 
+  // One row of summary(): "name (Type)", output shapes, parameters, and for graphs the
+  // tensors it reads ("connected to").
+  struct SummaryRow {
+    std::string layer, output_shape;
+    int64_t parameters = 0;
+    std::string connected_to;
+  };
+  virtual void summary_rows(std::vector<SummaryRow>& rows) const;
+  static std::string shape_text(const std::vector<Shape>& shapes);
+
  private:
+  struct Batches;
   // The one place a training step happens: zero_grad -> forward -> loss -> backward
   // -> optimizer step -> metrics.
-  void train_step(const Batch& batch);
-  void test_step(const Batch& batch);
-  Variable compute_loss(const Variable& y_pred, const Tensor& y, bool with_regularization);
+  void train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
+  void test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
+  std::vector<Variable> run(const std::vector<Tensor>& x);
+  // The weighted sum of the output losses (and the penalties); each output's loss is
+  // added to its running mean.
+  Variable compute_loss(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y, bool with_regularization, double rows);
+  void update_metrics(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y);
   void reset_metrics();
   Logs current_logs(const std::string& prefix = "") const;
   void require_compiled(const char* what) const;
   void attach_optimizer();
+  void prepare_outputs();  // per-output metric copies once the output count is known
+  void check_arity(const char* what, const std::vector<Tensor>& x, const std::vector<Tensor>* y) const;
 
   std::shared_ptr<Optimizer> optimizer_;
-  LossSpec loss_{"mse"};
+  std::vector<LossSpec> losses_{LossSpec("mse")};
+  std::vector<double> loss_weights_;
   std::vector<std::shared_ptr<Metric>> metrics_;
-  double loss_sum_ = 0.0, loss_count_ = 0.0;  // running mean of the loss over an epoch
+  std::vector<std::vector<std::shared_ptr<Metric>>> output_metrics_;  // [output][metric]
+  double loss_count_ = 0.0;
+  std::vector<double> loss_sums_;  // running sums: the total, then each output's (several outputs)
   bool optimizer_attached_ = false;
   std::optional<Shape> input_shape_;
 };

@@ -1,18 +1,22 @@
 #pragma once
 // Model files: a safetensors file holding every parameter by its path
 // ("layers.0.kernel", ...) and, in "__metadata__", "axon.format_version" and
-// "axon.model" (the JSON model spec). Any safetensors reader can load the weights.
+// "axon.model" (the JSON model spec, see model_spec.h). Any safetensors reader can load
+// the weights. Every model whose layers are registered can be saved this way:
+// Sequential, Functional, and subclassed models registered with AXON_REGISTER.
 #include <memory>
 #include <string>
 
-#include "axon/sequential.h"
+#include "axon/model.h"
 
 namespace axon {
 
-void save_model(const Sequential& model, const std::string& path);  // written atomically
-std::unique_ptr<Sequential> load_model(const std::string& path);
+void save_model(const Model& model, const std::string& path);  // written atomically
+// Fails with a clear message for a file that names an unregistered type, and before
+// building a model whose weights would take more memory than the file could fill.
+std::shared_ptr<Model> load_model(const std::string& path);
 
-// Weights only, for any Model (a subclassed model cannot be rebuilt from a spec).
+// Weights only, for any Model (one that cannot be described, too).
 void save_weights(const Model& model, const std::string& path);
 void load_weights(Model& model, const std::string& path);  // names and shapes must match
 

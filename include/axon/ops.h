@@ -4,6 +4,7 @@
 #include <array>
 #include <vector>
 
+#include "axon/geometry.h"
 #include "axon/variable.h"
 
 namespace axon {
@@ -69,23 +70,13 @@ Variable concat(const std::vector<Variable>& parts, int64_t axis = 0);
 Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end);
 Variable index_select(const Variable& x, int64_t axis, const std::vector<int64_t>& indices);
 
-// Images, NCHW. padding = {top, bottom, left, right}.
-struct Conv2dOptions {
-  std::array<int64_t, 2> stride = {1, 1};
-  std::array<int64_t, 4> padding = {0, 0, 0, 0};
-  std::array<int64_t, 2> dilation = {1, 1};
-  bool relu = false;  // max(y, 0), fused: one pass over y instead of three, and y is the only thing kept
-};
+// Images, NCHW. g: the window's strides, padding and dilation, resolved (see geometry.h).
 // x: (N, C, H, W), weight: (F, C, KH, KW), bias: (F,) or undefined -> (N, F, OH, OW).
-Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options = {});
-
-struct Pool2dOptions {
-  std::array<int64_t, 2> size = {2, 2};
-  std::array<int64_t, 2> stride = {2, 2};
-  std::array<int64_t, 4> padding = {0, 0, 0, 0};
-};
-Variable max_pool2d(const Variable& x, const Pool2dOptions& options = {});
-Variable avg_pool2d(const Variable& x, const Pool2dOptions& options = {});  // padding not counted
+// relu: max(y, 0), fused: one pass over y instead of three, and y is the only thing kept.
+Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Geometry2D& g = {}, bool relu = false);
+// Pooling windows of `window` (dilation is ignored); average pooling does not count padding.
+Variable max_pool2d(const Variable& x, Size2 window, const Geometry2D& g);
+Variable avg_pool2d(const Variable& x, Size2 window, const Geometry2D& g);
 // Batch normalisation over axis 1 of x (N, C, ...), one fused op: y = gamma * (x - mean)
 // / sqrt(variance + epsilon) + beta. With undefined mean/variance it uses the batch's
 // (biased variance), and the gradient flows through them; they are written to *batch
@@ -96,9 +87,10 @@ struct BatchStatistics {
 Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& mean, const Tensor& variance, double epsilon,
                     BatchStatistics* batch = nullptr);
 
-// max_pool2d(conv2d(x, weight, bias, conv), pool) in one op that never holds the
-// convolution's full output: Sequential runs Conv2D + MaxPool2D through it.
-Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& conv, const Pool2dOptions& pool = {});
+// max_pool2d(conv2d(x, weight, bias, conv, relu), pool_window, pool) in one op that never
+// holds the convolution's full output: the fusion planner runs Conv2D + MaxPool2D through it.
+Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Variable& bias, const Geometry2D& conv, bool relu, Size2 pool_window,
+                           const Geometry2D& pool);
 
 // Fused, numerically stable mean cross-entropy of softmax(logits) against class
 // indices. logits: (batch, classes); labels: (batch,) holding integers in [0, classes).

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "axon/config.h"
 #include "axon/variable.h"
 
 namespace axon {
@@ -33,6 +34,9 @@ class Optimizer {
   virtual std::string name() const = 0;
   // The settings besides the learning rate, by their Keras names (for model files).
   virtual std::vector<std::pair<std::string, double>> hyperparameters() const = 0;
+  // {"learning_rate": .., hyperparameters...}: rebuilds it through its registered
+  // from_config (see registry.h; the type is name()).
+  Config config() const;
 
   // Named state of parameter i ("m", "v", "momentum", ...), for checkpoints.
   std::map<std::string, Tensor>& state(size_t i) { return state_.at(i); }
@@ -58,6 +62,7 @@ class SGD : public Optimizer {
  public:
   explicit SGD(double learning_rate = 0.01, double momentum = 0.0, bool nesterov = false);
   std::string name() const override { return "sgd"; }
+  static std::shared_ptr<SGD> from_config(const ConfigReader& config);
   std::vector<std::pair<std::string, double>> hyperparameters() const override;
 
  protected:
@@ -75,6 +80,7 @@ class Adam : public Optimizer {
  public:
   explicit Adam(double learning_rate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7);
   std::string name() const override { return "adam"; }
+  static std::shared_ptr<Adam> from_config(const ConfigReader& config);
   std::vector<std::pair<std::string, double>> hyperparameters() const override;
 
  protected:
@@ -90,6 +96,7 @@ class AdamW : public Adam {
   explicit AdamW(double learning_rate = 0.001, double weight_decay = 0.01, double beta1 = 0.9, double beta2 = 0.999,
                  double epsilon = 1e-7);
   std::string name() const override { return "adamw"; }
+  static std::shared_ptr<AdamW> from_config(const ConfigReader& config);
 };
 
 // v = rho v + (1 - rho) g^2; p -= lr g / (sqrt(v) + eps); with momentum:
@@ -98,6 +105,7 @@ class RMSprop : public Optimizer {
  public:
   explicit RMSprop(double learning_rate = 0.001, double rho = 0.9, double momentum = 0.0, double epsilon = 1e-7);
   std::string name() const override { return "rmsprop"; }
+  static std::shared_ptr<RMSprop> from_config(const ConfigReader& config);
   std::vector<std::pair<std::string, double>> hyperparameters() const override;
 
  protected:
@@ -112,6 +120,7 @@ class Adagrad : public Optimizer {
  public:
   explicit Adagrad(double learning_rate = 0.001, double initial_accumulator = 0.1, double epsilon = 1e-7);
   std::string name() const override { return "adagrad"; }
+  static std::shared_ptr<Adagrad> from_config(const ConfigReader& config);
   std::vector<std::pair<std::string, double>> hyperparameters() const override;
 
  protected:
@@ -121,7 +130,7 @@ class Adagrad : public Optimizer {
   double initial_accumulator_, epsilon_;
 };
 
-// "sgd", "adam", "adamw", "rmsprop", "adagrad" with default settings.
-std::unique_ptr<Optimizer> optimizer(const std::string& name);
+// "sgd", "adam", "adamw", "rmsprop", "adagrad" (any registered name) with default settings.
+std::shared_ptr<Optimizer> optimizer(const std::string& name);
 
 }  // namespace axon

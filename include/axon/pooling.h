@@ -1,7 +1,7 @@
 #pragma once
 // Pooling layers on NCHW images: MaxPool2D, AveragePool2D (strides default to the pool
 // size, as Keras) and GlobalAveragePool2D ((N, C, H, W) -> (N, C)).
-#include <array>
+#include <memory>
 #include <optional>
 
 #include "axon/conv2d.h"
@@ -11,34 +11,46 @@ namespace axon {
 class Pool2D : public Module {
  public:
   enum class Kind { max, average };
-  Pool2D(Kind kind, std::array<int64_t, 2> pool_size, std::optional<std::array<int64_t, 2>> strides, Padding padding);
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return kind_ == Kind::max ? "MaxPool2D" : "AveragePool2D"; }
+  Config config() const override;
   Kind kind() const { return kind_; }
-  const std::array<int64_t, 2>& pool_size() const { return pool_size_; }
-  const std::array<int64_t, 2>& strides() const { return strides_; }
-  const Padding& padding() const { return padding_; }
-  // The pooling op's options for this input; throws naming the layer and the shape when
+  Size2 pool_size() const { return pool_size_; }
+  const Window& window() const { return window_; }
+  // The geometry for an input of this shape; throws naming the layer and the shape when
   // the window does not fit.
-  Pool2dOptions window_for(const Shape& input_shape) const;
+  Geometry2D geometry_for(const Shape& input_shape) const;
+
+ protected:
+  // strides default to the pool size (a list, not a Size2, so MaxPool2D({2, 2}) is unambiguous).
+  Pool2D(Kind kind, Size2 pool_size, std::optional<std::array<int64_t, 2>> strides, Padding padding);
+  template <class Pool>
+  static std::shared_ptr<Pool> read(const ConfigReader& config);
 
  private:
   Kind kind_;
-  std::array<int64_t, 2> pool_size_, strides_;
-  Padding padding_;
+  Size2 pool_size_;
+  Window window_;
 };
 
 struct MaxPool2D : Pool2D {
-  explicit MaxPool2D(std::array<int64_t, 2> pool_size = {2, 2}, std::optional<std::array<int64_t, 2>> strides = std::nullopt,
-                     Padding padding = "valid")
-      : Pool2D(Kind::max, pool_size, strides, padding) {}
+  explicit MaxPool2D(Size2 pool_size = 2, std::optional<std::array<int64_t, 2>> strides = std::nullopt, Padding padding = "valid")
+      : Pool2D(Kind::max, pool_size, strides, std::move(padding)) {}
+  static std::shared_ptr<MaxPool2D> from_config(const ConfigReader& config) { return read<MaxPool2D>(config); }
 };
 struct AveragePool2D : Pool2D {
-  explicit AveragePool2D(std::array<int64_t, 2> pool_size = {2, 2}, std::optional<std::array<int64_t, 2>> strides = std::nullopt,
-                         Padding padding = "valid")
-      : Pool2D(Kind::average, pool_size, strides, padding) {}
+  explicit AveragePool2D(Size2 pool_size = 2, std::optional<std::array<int64_t, 2>> strides = std::nullopt, Padding padding = "valid")
+      : Pool2D(Kind::average, pool_size, strides, std::move(padding)) {}
+  static std::shared_ptr<AveragePool2D> from_config(const ConfigReader& config) { return read<AveragePool2D>(config); }
 };
+
+template <class Pool>
+std::shared_ptr<Pool> Pool2D::read(const ConfigReader& c) {
+  const Size2 size = c.has("pool_size") ? Size2(c.pair("pool_size", 1)[0], c.pair("pool_size", 1)[1]) : Size2(2);
+  const Window window = read_window(c, {.strides = size});
+  return std::make_shared<Pool>(size, std::array<int64_t, 2>{window.strides.h, window.strides.w}, window.padding);
+}
 
 class GlobalAveragePool2D : public Module {
  public:

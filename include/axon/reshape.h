@@ -1,6 +1,7 @@
 #pragma once
 // Flatten: (batch, ...) -> (batch, features). Reshape: (batch, ...) -> (batch, target...),
 // one target dimension may be -1.
+#include <memory>
 #include <vector>
 
 #include "axon/module.h"
@@ -18,6 +19,8 @@ class Reshape : public Module {
   explicit Reshape(std::vector<int64_t> target_shape);
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "Reshape"; }
+  Config config() const override { return Config::object().set("target_shape", target_); }
+  static std::shared_ptr<Reshape> from_config(const ConfigReader& config);
   const std::vector<int64_t>& target_shape() const { return target_; }
 
  private:

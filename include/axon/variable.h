@@ -51,11 +51,10 @@ class Variable {
   // The same value, cut from the graph.
   Variable detach() const;
 
-  // For the output of sigmoid or a last-axis softmax: the Variable it was computed
-  // from (undefined otherwise), so a cross-entropy loss can work from logits, stably
-  // and fused, as Keras does with a softmax output layer.
-  Variable logits() const;
-  void remember_logits(const Variable& logits);
+  // The inputs of the op that made this Variable (none for a leaf), read-only: e.g. a
+  // cross-entropy loss finds the logits behind a "softmax" output and works from them.
+  size_t input_count() const;
+  Variable input(size_t i) const;
 
  private:
   std::shared_ptr<detail::Node> node_;

@@ -8,8 +8,10 @@ namespace axon {
 
 namespace {
 
-kernels::Conv2dGeometry geometry(const Conv2dOptions& o) {
-  return {o.stride[0], o.stride[1], o.padding[0], o.padding[1], o.padding[2], o.padding[3], o.dilation[0], o.dilation[1]};
+// Pools ignore dilation.
+Geometry2D undilated(Geometry2D g) {
+  g.dilation_h = g.dilation_w = 1;
+  return g;
 }
 
 // In training, the forward pass keeps its column matrices for the weight gradient, which
@@ -21,16 +23,15 @@ std::shared_ptr<kernels::Conv2dColumns> keep_columns(const Variable& weight) {
 }  // namespace
 
 // y = conv(x, w) + b[f];  dx = conv^T(dy, w),  dw = dy (x) x,  db = sum of dy over (n, h, w)
-Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options) {
-  const kernels::Conv2dGeometry g = geometry(options);
+Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Geometry2D& g, bool relu) {
   if (x.dtype() != weight.dtype()) fail("conv2d: input and kernel dtypes differ");
   if (bias.defined() && bias.shape() != Shape{weight.dim(0)}) fail("conv2d: bias ", bias.shape(), " does not match ", weight.dim(0), " filters");
   auto kept = keep_columns(weight);
-  Tensor y = kernels::conv2d(x.value(), weight.value(), g, bias.defined() ? bias.value() : Tensor(), options.relu, 0, kept.get());
+  Tensor y = kernels::conv2d(x.value(), weight.value(), g, bias.defined() ? bias.value() : Tensor(), relu, 0, kept.get());
   const Tensor vx = x.value(), vw = weight.value();
   std::vector<Variable> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
-  const Tensor relu_output = options.relu ? y : Tensor();
+  const Tensor relu_output = relu ? y : Tensor();
   return Variable::make("conv2d", y, inputs, [vx, vw, g, relu_output, kept](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
     kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, vx, vw, g, needs[0], needs[1], needs.size() > 2 && needs[2], relu_output, 0, kept.get());
     std::vector<Tensor> result{std::move(grads.dx), std::move(grads.dw)};
@@ -39,17 +40,16 @@ Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias,
   });
 }
 
-Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& conv, const Pool2dOptions& pool) {
-  const kernels::Conv2dGeometry g = geometry(conv);
-  const kernels::Pool2dWindow window{pool.size[0], pool.size[1], geometry({pool.stride, pool.padding, {1, 1}})};
+Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Variable& bias, const Geometry2D& g, bool relu, Size2 pool_window,
+                           const Geometry2D& pool) {
+  const kernels::Pool2dWindow window{pool_window.h, pool_window.w, undilated(pool)};
   if (bias.defined() && bias.shape() != Shape{weight.dim(0)}) fail("conv2d: bias ", bias.shape(), " does not match ", weight.dim(0), " filters");
   auto kept = keep_columns(weight);
   auto forward = std::make_shared<kernels::Conv2dMaxPoolResult>(
-      kernels::conv2d_max_pool2d(x.value(), weight.value(), g, bias.defined() ? bias.value() : Tensor(), conv.relu, window, 0, kept.get()));
+      kernels::conv2d_max_pool2d(x.value(), weight.value(), g, bias.defined() ? bias.value() : Tensor(), relu, window, 0, kept.get()));
   const Tensor vx = x.value(), vw = weight.value();
   std::vector<Variable> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
-  const bool relu = conv.relu;
   return Variable::make("conv2d_max_pool2d", forward->y, inputs, [forward, vx, vw, g, relu, kept](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
     kernels::Conv2dGrads grads = kernels::conv2d_max_pool2d_backward(dy, *forward, vx, vw, g, relu, needs[0], needs[1], needs.size() > 2 && needs[2], 0, kept.get());
     std::vector<Tensor> result{std::move(grads.dx), std::move(grads.dw)};
@@ -58,18 +58,17 @@ Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Vari
   });
 }
 
-Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
-  const kernels::Conv2dGeometry g = geometry({options.stride, options.padding, {1, 1}});
-  kernels::MaxPoolResult result = kernels::max_pool2d(x.value(), options.size[0], options.size[1], g);
+Variable max_pool2d(const Variable& x, Size2 window, const Geometry2D& pool) {
+  kernels::MaxPoolResult result = kernels::max_pool2d(x.value(), window.h, window.w, undilated(pool));
   const Shape shape = x.shape();
   return Variable::make("max_pool2d", result.y, {x}, [argmax = std::move(result.argmax), shape](const Tensor& dy, const std::vector<bool>&) -> std::vector<Tensor> {
     return {kernels::max_pool2d_backward(dy, argmax.get(), shape)};
   });
 }
 
-Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
-  const kernels::Conv2dGeometry g = geometry({options.stride, options.padding, {1, 1}});
-  const int64_t kh = options.size[0], kw = options.size[1];
+Variable avg_pool2d(const Variable& x, Size2 window, const Geometry2D& pool) {
+  const Geometry2D g = undilated(pool);
+  const int64_t kh = window.h, kw = window.w;
   const Shape shape = x.shape();
   return Variable::make("avg_pool2d", kernels::avg_pool2d(x.value(), kh, kw, g), {x},
                         [shape, kh, kw, g](const Tensor& dy, const std::vector<bool>&) -> std::vector<Tensor> {

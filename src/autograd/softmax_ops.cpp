@@ -9,11 +9,11 @@ namespace axon {
 Variable softmax(const Variable& x, int64_t axis) {
   axis = x.shape().axis(axis, "softmax");
   const Tensor y = kernels::softmax(x.value(), axis);
-  Variable result = Variable::make("softmax", y, {x}, [y, axis](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
-    return {kernels::softmax_backward(y, g, axis)};
-  });
-  if (axis == x.rank() - 1) result.remember_logits(x);
-  return result;
+  // "softmax" is over the last axis (a classifier's output); other axes are "softmax_axis".
+  return Variable::make(axis == x.rank() - 1 ? "softmax" : "softmax_axis", y, {x},
+                        [y, axis](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+                          return {kernels::softmax_backward(y, g, axis)};
+                        });
 }
 
 Variable log_softmax(const Variable& x, int64_t axis) {

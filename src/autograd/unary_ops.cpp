@@ -47,11 +47,7 @@ Variable elu(const Variable& x, double alpha) {
 }
 Variable gelu(const Variable& x) { return unary_op("gelu", Unary::gelu, x); }
 Variable silu(const Variable& x) { return unary_op("silu", Unary::silu, x); }
-Variable sigmoid(const Variable& x) {
-  Variable result = unary_op("sigmoid", Unary::sigmoid, x);
-  result.remember_logits(x);
-  return result;
-}
+Variable sigmoid(const Variable& x) { return unary_op("sigmoid", Unary::sigmoid, x); }
 Variable tanh(const Variable& x) { return unary_op("tanh", Unary::tanh, x); }
 
 }  // namespace axon

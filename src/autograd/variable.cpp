@@ -16,7 +16,6 @@ struct Node {
   const char* op = "leaf";
   std::vector<std::shared_ptr<Node>> inputs;
   BackwardFn backward;
-  std::shared_ptr<Node> logits;  // set by sigmoid and last-axis softmax: their input
 
   // Tears the graph down iteratively: the default recursive destruction of a long
   // chain (say 100,000 ops) would overflow the stack.
@@ -80,7 +79,7 @@ const std::vector<const char*>& registered_ops() {
   static const std::vector<const char*> ops = {
       "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "square", "pow_scalar", "clamp",
       "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "sum", "sum_axis", "mean", "mean_axis",
-      "matmul", "linear", "softmax", "log_softmax", "softmax_cross_entropy", "reshape", "transpose", "concat",
+      "matmul", "linear", "softmax", "softmax_axis", "log_softmax", "softmax_cross_entropy", "reshape", "transpose", "concat",
       "slice", "index_select", "batch_norm", "conv2d", "conv2d_max_pool2d", "max_pool2d", "avg_pool2d"};
   return ops;
 }
@@ -104,12 +103,15 @@ Variable Variable::make(const char* op, Tensor value, const std::vector<Variable
   if (!known.contains(op)) fail("Variable::make: op '", op, "' is not in registered_ops()");
   Variable result(std::move(value));
   result.node_->op = op;
+  // The inputs stay readable through input(i) in every mode; the backward rule only
+  // when a gradient will flow.
+  result.node_->inputs.reserve(inputs.size());
+  for (const Variable& input : inputs) result.node_->inputs.push_back(input.node_);
   if (!grad_mode) return result;
   bool any = false;
   for (const Variable& input : inputs) any = any || input.requires_grad();
   if (!any) return result;
   result.node_->requires_grad = true;
-  for (const Variable& input : inputs) result.node_->inputs.push_back(input.node_);
   result.node_->backward = std::move(backward);
   return result;
 }
@@ -129,7 +131,7 @@ const Tensor& Variable::grad() const {
 bool Variable::requires_grad() const { return node_ && node_->requires_grad; }
 void Variable::set_requires_grad(bool requires_grad) {
   require(node_, "set_requires_grad");
-  if (!node_->inputs.empty()) fail("set_requires_grad: only leaf Variables can change it (this one is from '", node_->op, "')");
+  if (std::strcmp(node_->op, "leaf") != 0) fail("set_requires_grad: only leaf Variables can change it (this one is from '", node_->op, "')");
   node_->requires_grad = requires_grad;
 }
 const char* Variable::op() const {
@@ -142,15 +144,16 @@ void Variable::zero_grad() {
 }
 Variable Variable::detach() const { return Variable(value(), false); }
 
-void Variable::remember_logits(const Variable& logits) {
-  require(node_, "remember_logits");
-  node_->logits = logits.node_;
+size_t Variable::input_count() const {
+  require(node_, "input_count");
+  return node_->inputs.size();
 }
 
-Variable Variable::logits() const {
-  require(node_, "logits");
+Variable Variable::input(size_t i) const {
+  require(node_, "input");
+  if (i >= node_->inputs.size()) fail("Variable::input: '", node_->op, "' has ", node_->inputs.size(), " inputs, asked for input ", i);
   Variable result;
-  result.node_ = node_->logits;
+  result.node_ = node_->inputs[i];
   return result;
 }
 
@@ -169,7 +172,7 @@ void Variable::backward(const Tensor& grad_output) {
   const std::vector<Node*> order = reverse_topological_order(node_.get());
   accumulate(*node_, grad_output);
   for (Node* node : order) {
-    if (node->inputs.empty()) continue;  // a leaf: its gradient stays
+    if (!node->backward && std::strcmp(node->op, "leaf") == 0) continue;  // a leaf: its gradient stays
     if (!node->backward)
       fail("backward: the graph through '", node->op, "' was already used by an earlier backward()");
     if (node->grad.defined()) {

@@ -2,9 +2,22 @@
 
 #include <algorithm>
 
+#include "axon/registry.h"
 #include "kernels/parallel.h"
 
 namespace axon {
+
+AXON_REGISTER(Augmentation, "random_flip", RandomFlip);
+AXON_REGISTER(Augmentation, "random_translation", RandomTranslation);
+
+std::shared_ptr<RandomFlip> RandomFlip::from_config(const ConfigReader& c) {
+  const std::string mode = c.string_or("mode", "horizontal");
+  return c.named([&] { return std::make_shared<RandomFlip>(mode); });
+}
+
+std::shared_ptr<RandomTranslation> RandomTranslation::from_config(const ConfigReader& c) {
+  return std::make_shared<RandomTranslation>(c.integer("pixels", 0));
+}
 
 namespace {
 

@@ -1,13 +1,12 @@
 #include "axon/checkpoint.h"
 
 #include <functional>
+#include <set>
 #include <limits>
 #include <sstream>
 
-#include "axon/dropout.h"
 #include "axon/model_file.h"
 #include "axon/model_spec.h"
-#include "axon/sequential.h"
 #include "model_tensors.h"
 #include "../train/monitor.h"
 
@@ -15,13 +14,25 @@ namespace axon {
 
 namespace {
 
-// Visits every module below `module` with its path ("layers.1").
-void for_each_module(const Module& module, const std::string& prefix, const std::function<void(const std::string&, Module&)>& visit) {
+// Visits every module below `module` with its path ("layers.1"), each once (a shared
+// layer may hang under several paths: the first one names it).
+void for_each_module(const Module& module, const std::string& prefix, std::set<const Module*>& seen,
+                     const std::function<void(const std::string&, Module&)>& visit) {
   for (const auto& [name, child] : module.children()) {
+    if (!seen.insert(child.get()).second) continue;
     const std::string path = prefix.empty() ? name : prefix + "." + name;
     visit(path, *child);
-    for_each_module(*child, path, visit);
+    for_each_module(*child, path, seen, visit);
   }
+}
+
+// Saves (or loads) every module's non-weight state as "axon.state.<path>.<key>".
+void exchange_state(const Model& model, std::map<std::string, std::string>& metadata, bool loading) {
+  std::set<const Module*> seen;
+  for_each_module(model, "", seen, [&](const std::string& path, Module& module) {
+    StateArchive archive(metadata, loading, "axon.state." + path + ".");
+    module.state(archive);
+  });
 }
 
 // Names of the optimizer's parameters: the trainable parameters, in the same order.
@@ -32,26 +43,6 @@ std::vector<std::string> optimizer_parameter_names(const Model& model) {
   if (names.size() != model.optimizer().parameters().size())
     fail("checkpoint: the optimizer tracks ", model.optimizer().parameters().size(), " parameters, the model has ", names.size());
   return names;
-}
-
-std::string join(const std::array<uint64_t, 6>& words) {
-  std::string text;
-  for (uint64_t w : words) text += (text.empty() ? "" : ",") + std::to_string(w);
-  return text;
-}
-
-std::array<uint64_t, 6> split_words(const std::string& text, const std::string& what) {
-  std::array<uint64_t, 6> words{};
-  std::istringstream in(text);
-  std::string part;
-  size_t i = 0;
-  while (std::getline(in, part, ',')) {
-    if (i >= words.size() || part.empty() || part.find_first_not_of("0123456789") != std::string::npos)
-      fail(what, ": malformed generator state '", text, "'");
-    words[i++] = std::stoull(part);
-  }
-  if (i != words.size()) fail(what, ": malformed generator state '", text, "'");
-  return words;
 }
 
 const std::string& metadata_at(const SafetensorsFile& file, const std::string& key, const std::string& path) {
@@ -80,10 +71,11 @@ void save_checkpoint(const Model& model, const std::string& path, int epochs_don
                                                  {"axon.checkpoint.epoch", std::to_string(epochs_done)},
                                                  {"axon.checkpoint.step", std::to_string(optimizer.step_count())},
                                                  {"axon.checkpoint.optimizer", optimizer.name()}};
-  if (const auto* sequential = dynamic_cast<const Sequential*>(&model)) metadata["axon.model"] = model_to_spec(*sequential);
-  for_each_module(model, "", [&](const std::string& name, Module& module) {
-    if (auto* dropout = dynamic_cast<Dropout*>(&module)) metadata["axon.rng." + name] = join(dropout->generator().state());
-  });
+  try {
+    metadata["axon.model"] = model_to_spec(model);
+  } catch (const Error&) {  // an unregistered (subclassed) model: its weights and state still resume
+  }
+  exchange_state(model, metadata, false);
   save_safetensors(path, tensors, metadata);
 }
 
@@ -114,10 +106,12 @@ int restore_checkpoint(Model& model, const std::string& path) {
     optimizer.state(i)[slot] = t.tensor.clone();
   }
   optimizer.set_step_count(step);
-  for_each_module(model, "", [&](const std::string& name, Module& module) {
-    if (auto* dropout = dynamic_cast<Dropout*>(&module))
-      dropout->generator().set_state(split_words(metadata_at(file, "axon.rng." + name, path), path));
-  });
+  std::map<std::string, std::string> metadata = file.metadata;
+  try {
+    exchange_state(model, metadata, true);
+  } catch (const Error& e) {
+    fail(path, ": ", e.what());
+  }
   if (epoch > std::numeric_limits<int>::max()) fail(path, ": epoch count ", epoch, " is out of range");
   return static_cast<int>(epoch);
 }

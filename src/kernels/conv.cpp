@@ -16,7 +16,7 @@ struct Dims {
   int64_t rows() const { return c * kh * kw; }  // of the column matrix
 };
 
-Dims dims_of(const Shape& x, const Shape& w, const Conv2dGeometry& g) {
+Dims dims_of(const Shape& x, const Shape& w, const Geometry2D& g) {
   if (x.rank() != 4) fail("conv2d: input must be (batch, channels, height, width), got ", x);
   if (w.rank() != 4) fail("conv2d: kernel must be (filters, channels, height, width), got ", w);
   if (x[1] != w[1]) fail("conv2d: input ", x, " has ", x[1], " channels, the kernel ", w, " expects ", w[1]);
@@ -38,7 +38,7 @@ int64_t images_per_chunk(const Dims& d, int64_t requested, size_t element_size) 
 // With `add`, the adjoint (col2im): each image plane is set to the sum of its taps in cols.
 // Parallel over (image, channel) planes: each plane's taps live in rows of that channel only.
 template <class T, bool add>
-void im2col(const Dims& d, const Conv2dGeometry& g, int64_t count, T* images, T* cols) {
+void im2col(const Dims& d, const Geometry2D& g, int64_t count, T* images, T* cols) {
   const int64_t plane = d.oh * d.ow, width = count * plane;
   parallel_for(count * d.c, d.kh * d.kw * plane, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
@@ -108,7 +108,7 @@ void check_dy(const Tensor& dy, const Dims& d) {
 
 }  // namespace
 
-std::pair<int64_t, int64_t> conv2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Conv2dGeometry& g, const char* who) {
+std::pair<int64_t, int64_t> conv2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g, const char* who) {
   if (g.stride_h < 1 || g.stride_w < 1) fail(who, ": strides must be >= 1, got (", g.stride_h, ", ", g.stride_w, ")");
   if (g.dilation_h < 1 || g.dilation_w < 1) fail(who, ": dilation must be >= 1, got (", g.dilation_h, ", ", g.dilation_w, ")");
   if (g.pad_top < 0 || g.pad_bottom < 0 || g.pad_left < 0 || g.pad_right < 0) fail(who, ": padding must be >= 0");
@@ -158,7 +158,7 @@ void small_depth_weight_gradient(int64_t f, int64_t k, int64_t width, const T* m
 // parallel over the chunk's (image, filter) planes, finish(n, f, plane) with image n's
 // filter-f output plane (OH*OW values in scratch memory, free to change in place).
 template <class T, class Finish>
-void forward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T* w, int64_t chunk_images, Conv2dColumns* keep, Finish&& finish) {
+void forward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w, int64_t chunk_images, Conv2dColumns* keep, Finish&& finish) {
   const int64_t plane = d.oh * d.ow, chunk = images_per_chunk(d, chunk_images, sizeof(T));
   T* kept = nullptr;
   if (keep) {
@@ -205,7 +205,7 @@ T sum_of(const T* values, int64_t n) {
 // (F, count*OH*OW) matrix; then the bias gradient (row sums), dw += that * cols^T and
 // dx = col2im(w^T * that).
 template <class T, class Gather>
-void backward_chunks(const Dims& d, const Conv2dGeometry& g, const T* x, const T* w, int64_t chunk_images, const Conv2dColumns* kept,
+void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w, int64_t chunk_images, const Conv2dColumns* kept,
                      Conv2dGrads& grads, Gather&& gather) {
   const int64_t plane = d.oh * d.ow;
   int64_t chunk = images_per_chunk(d, chunk_images, sizeof(T));
@@ -258,7 +258,7 @@ Conv2dGrads allocate_grads(const Dims& d, const Tensor& x, const Tensor& w, bool
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias, bool relu, int64_t chunk_images, Conv2dColumns* keep) {
+Tensor conv2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias, bool relu, int64_t chunk_images, Conv2dColumns* keep) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_operands(d, x, w, bias);
   Tensor y = Tensor::empty({d.n, d.f, d.oh, d.ow}, x.dtype());
@@ -274,7 +274,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const T
   return y;
 }
 
-Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Conv2dGeometry& g, bool want_dx, bool want_dw, bool want_db,
+Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Geometry2D& g, bool want_dx, bool want_dw, bool want_db,
                             const Tensor& relu_output, int64_t chunk_images, const Conv2dColumns* kept) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_dy(dy, d);
@@ -301,7 +301,7 @@ Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, 
   return grads;
 }
 
-Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias, bool relu, const Pool2dWindow& pool,
+Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias, bool relu, const Pool2dWindow& pool,
                                       int64_t chunk_images, Conv2dColumns* keep) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_operands(d, x, w, bias);
@@ -322,7 +322,7 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Co
   return result;
 }
 
-Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x, const Tensor& w, const Conv2dGeometry& g,
+Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x, const Tensor& w, const Geometry2D& g,
                                        bool relu, bool want_dx, bool want_dw, bool want_db, int64_t chunk_images, const Conv2dColumns* kept) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   if (dy.shape() != forward.y.shape() || dy.dtype() != x.dtype() || forward.conv_h != d.oh || forward.conv_w != d.ow)
@@ -350,7 +350,7 @@ Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResu
 namespace {
 
 template <class T, class Visit>
-void for_each_tap(const Dims& d, const Conv2dGeometry& g, Visit&& visit) {
+void for_each_tap(const Dims& d, const Geometry2D& g, Visit&& visit) {
   for (int64_t n = 0; n < d.n; ++n)
     for (int64_t f = 0; f < d.f; ++f)
       for (int64_t oy = 0; oy < d.oh; ++oy)
@@ -366,7 +366,7 @@ void for_each_tap(const Dims& d, const Conv2dGeometry& g, Visit&& visit) {
 
 }  // namespace
 
-Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Conv2dGeometry& g) {
+Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Geometry2D& g) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   Tensor y = Tensor::zeros({d.n, d.f, d.oh, d.ow}, x.dtype());
   dispatch(x.dtype(), [&](auto zero) {
@@ -376,7 +376,7 @@ Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Conv2dGeometry& g) {
   return y;
 }
 
-Tensor conv2d_backward_input_naive(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Conv2dGeometry& g) {
+Tensor conv2d_backward_input_naive(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Geometry2D& g) {
   const Dims d = dims_of(x_shape, w.shape(), g);
   Tensor dx = Tensor::zeros(x_shape, dy.dtype());
   dispatch(dy.dtype(), [&](auto zero) {
@@ -386,7 +386,7 @@ Tensor conv2d_backward_input_naive(const Tensor& dy, const Tensor& w, const Shap
   return dx;
 }
 
-Tensor conv2d_backward_weight_naive(const Tensor& dy, const Tensor& x, const Shape& w_shape, const Conv2dGeometry& g) {
+Tensor conv2d_backward_weight_naive(const Tensor& dy, const Tensor& x, const Shape& w_shape, const Geometry2D& g) {
   const Dims d = dims_of(x.shape(), w_shape, g);
   Tensor dw = Tensor::zeros(w_shape, dy.dtype());
   dispatch(dy.dtype(), [&](auto zero) {

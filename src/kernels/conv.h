@@ -6,19 +6,14 @@
 //   OH = (H + pad_top + pad_bottom - dilation_h * (KH - 1) - 1) / stride_h + 1 (same for W).
 #include <memory>
 
+#include "axon/geometry.h"
 #include "axon/tensor.h"
 
 namespace axon::kernels {
 
-struct Conv2dGeometry {
-  int64_t stride_h = 1, stride_w = 1;
-  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
-  int64_t dilation_h = 1, dilation_w = 1;
-};
-
 // Output (OH, OW) for an input (H, W) and kernel (KH, KW); throws naming `who` when the
 // geometry is invalid (non-positive stride or dilation, kernel larger than the padded input).
-std::pair<int64_t, int64_t> conv2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Conv2dGeometry& g,
+std::pair<int64_t, int64_t> conv2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g,
                                                const char* who = "conv2d");
 
 // The column matrices of a forward pass, kept (when asked for) so the weight gradient
@@ -32,9 +27,9 @@ struct Conv2dColumns {
 // output out as NCHW. bias: (F,) or undefined. chunk_images: images per GEMM; 0 picks it
 // from the cache budget (tests force small chunks).
 // keep: where to keep the column matrices for conv2d_backward, or null.
-Tensor conv2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias = {}, bool relu = false, int64_t chunk_images = 0,
+Tensor conv2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias = {}, bool relu = false, int64_t chunk_images = 0,
               Conv2dColumns* keep = nullptr);
-Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Conv2dGeometry& g);
+Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Geometry2D& g);
 
 // The gradients of y = conv2d(x, w) + b from dL/dy, each computed only when asked for,
 // in one pass over the chunks (dy is rearranged once for all of them). With relu_output
@@ -42,12 +37,12 @@ Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Conv2dGeometry& g);
 struct Conv2dGrads {
   Tensor dx, dw, db;  // (N, C, H, W), (F, C, KH, KW), (F,)
 };
-Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Conv2dGeometry& g, bool want_dx, bool want_dw, bool want_db,
+Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Geometry2D& g, bool want_dx, bool want_dw, bool want_db,
                             const Tensor& relu_output = {}, int64_t chunk_images = 0, const Conv2dColumns* kept = nullptr);
 // A max pooling applied to each output plane of a convolution.
 struct Pool2dWindow {
   int64_t kh = 2, kw = 2;
-  Conv2dGeometry g;  // strides and padding of the window (no dilation)
+  Geometry2D g;  // strides and padding of the window (no dilation)
 };
 // max_pool2d(conv2d(x, w, g, bias, relu)) without materialising the convolution's output:
 // each plane is pooled while it is still in cache. About a quarter of the memory traffic
@@ -57,15 +52,15 @@ struct Conv2dMaxPoolResult {
   std::shared_ptr<int32_t> argmax;  // per element of y: the offset of its max in the (OH, OW) convolution plane
   int64_t conv_h = 0, conv_w = 0;   // OH, OW
 };
-Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Conv2dGeometry& g, const Tensor& bias, bool relu, const Pool2dWindow& pool,
+Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias, bool relu, const Pool2dWindow& pool,
                                       int64_t chunk_images = 0, Conv2dColumns* keep = nullptr);
-Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x, const Tensor& w, const Conv2dGeometry& g,
+Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x, const Tensor& w, const Geometry2D& g,
                                        bool relu, bool want_dx, bool want_dw, bool want_db, int64_t chunk_images = 0,
                                        const Conv2dColumns* kept = nullptr);
 
 // dL/dx from dL/dy (same geometry); x_shape is x's shape.
-Tensor conv2d_backward_input_naive(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Conv2dGeometry& g);
+Tensor conv2d_backward_input_naive(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Geometry2D& g);
 // dL/dw from dL/dy and x.
-Tensor conv2d_backward_weight_naive(const Tensor& dy, const Tensor& x, const Shape& w_shape, const Conv2dGeometry& g);
+Tensor conv2d_backward_weight_naive(const Tensor& dy, const Tensor& x, const Shape& w_shape, const Geometry2D& g);
 
 }  // namespace axon::kernels

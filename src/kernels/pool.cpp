@@ -15,7 +15,7 @@ struct PoolDims {
   int64_t planes() const { return n * c; }
 };
 
-PoolDims pool_dims(const Shape& x, int64_t kh, int64_t kw, const Conv2dGeometry& g, const char* who) {
+PoolDims pool_dims(const Shape& x, int64_t kh, int64_t kw, const Geometry2D& g, const char* who) {
   if (x.rank() != 4) fail(who, ": input must be (batch, channels, height, width), got ", x);
   const auto [oh, ow] = pool2d_output_size(x[2], x[3], kh, kw, g, who);
   return {x[0], x[1], x[2], x[3], oh, ow};
@@ -25,7 +25,7 @@ PoolDims pool_dims(const Shape& x, int64_t kh, int64_t kw, const Conv2dGeometry&
 // its window [y0, y1) x [x0, x1) clipped to the image; parallel over (image, channel)
 // planes, which are independent. Pooling windows are dense (no dilation).
 template <class Visit>
-void for_each_window(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeometry& g, Visit&& visit) {
+void for_each_window(const PoolDims& d, int64_t kh, int64_t kw, const Geometry2D& g, Visit&& visit) {
   parallel_for(d.planes(), d.oh * d.ow * kh * kw, [&](int64_t p0, int64_t p1) {
     for (int64_t plane = p0; plane < p1; ++plane)
       for (int64_t oy = 0; oy < d.oh; ++oy) {
@@ -39,13 +39,13 @@ void for_each_window(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeom
   });
 }
 
-bool is_halving(int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+bool is_halving(int64_t kh, int64_t kw, const Geometry2D& g) {
   return kh == 2 && kw == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0;
 }
 
 }  // namespace
 
-std::pair<int64_t, int64_t> pool2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Conv2dGeometry& g, const char* who) {
+std::pair<int64_t, int64_t> pool2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g, const char* who) {
   if (g.pad_top >= kh || g.pad_bottom >= kh || g.pad_left >= kw || g.pad_right >= kw)
     fail(who, ": padding must be smaller than the window (", kh, ", ", kw, ") so no window is all padding");
   if (h * w > std::numeric_limits<int32_t>::max()) fail(who, ": an input plane of ", h, " x ", w, " is too large");
@@ -56,7 +56,7 @@ std::pair<int64_t, int64_t> pool2d_output_size(int64_t h, int64_t w, int64_t kh,
 }
 
 template <class T>
-void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, const Conv2dGeometry& g, int64_t oh, int64_t ow, T* out, int32_t* argmax) {
+void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g, int64_t oh, int64_t ow, T* out, int32_t* argmax) {
   if (is_halving(kh, kw, g)) {  // 2x2, stride 2: branch-free, as the comparisons are data-dependent coin flips
     const auto width = static_cast<int32_t>(w);
     for (int64_t oy = 0; oy < oh; ++oy) {
@@ -91,10 +91,10 @@ void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, c
     }
   }
 }
-template void max_pool_plane<float>(const float*, int64_t, int64_t, int64_t, int64_t, const Conv2dGeometry&, int64_t, int64_t, float*, int32_t*);
-template void max_pool_plane<double>(const double*, int64_t, int64_t, int64_t, int64_t, const Conv2dGeometry&, int64_t, int64_t, double*, int32_t*);
+template void max_pool_plane<float>(const float*, int64_t, int64_t, int64_t, int64_t, const Geometry2D&, int64_t, int64_t, float*, int32_t*);
+template void max_pool_plane<double>(const double*, int64_t, int64_t, int64_t, int64_t, const Geometry2D&, int64_t, int64_t, double*, int32_t*);
 
-MaxPoolResult max_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+MaxPoolResult max_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Geometry2D& g) {
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "max_pool2d");
   MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, x.dtype()), detail::allocate_offsets(d.planes() * d.oh * d.ow)};
   dispatch(x.dtype(), [&](auto zero) {
@@ -130,7 +130,7 @@ Tensor max_pool2d_backward(const Tensor& dy, const int32_t* argmax, const Shape&
   return dx;
 }
 
-Tensor avg_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+Tensor avg_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Geometry2D& g) {
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "avg_pool2d");
   Tensor y = Tensor::empty({d.n, d.c, d.oh, d.ow}, x.dtype());
   dispatch(x.dtype(), [&](auto zero) {
@@ -148,7 +148,7 @@ Tensor avg_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry&
   return y;
 }
 
-Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, int64_t kh, int64_t kw, const Geometry2D& g) {
   const PoolDims d = pool_dims(x_shape, kh, kw, g, "avg_pool2d");
   if (dy.shape() != Shape{d.n, d.c, d.oh, d.ow}) fail("avg_pool2d backward: gradient ", dy.shape(), " does not match the output");
   Tensor dx = Tensor::zeros(x_shape, dy.dtype());
@@ -170,7 +170,7 @@ Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, int64_t kh, i
 namespace {
 
 template <class Visit>
-void for_each_tap(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeometry& g, Visit&& visit) {
+void for_each_tap(const PoolDims& d, int64_t kh, int64_t kw, const Geometry2D& g, Visit&& visit) {
   for (int64_t plane = 0; plane < d.planes(); ++plane)
     for (int64_t oy = 0; oy < d.oh; ++oy)
       for (int64_t ox = 0; ox < d.ow; ++ox)
@@ -181,7 +181,7 @@ void for_each_tap(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeometr
           }
 }
 
-int64_t window_size(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeometry& g, int64_t out) {
+int64_t window_size(const PoolDims& d, int64_t kh, int64_t kw, const Geometry2D& g, int64_t out) {
   int64_t taps = 0;
   const int64_t oy = out / d.ow % d.oh, ox = out % d.ow;
   for (int64_t i = 0; i < kh; ++i)
@@ -194,7 +194,7 @@ int64_t window_size(const PoolDims& d, int64_t kh, int64_t kw, const Conv2dGeome
 
 }  // namespace
 
-MaxPoolResult max_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+MaxPoolResult max_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Geometry2D& g) {
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "max_pool2d");
   const int64_t outputs = d.planes() * d.oh * d.ow;
   MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, DType::f64), detail::allocate_offsets(outputs)};
@@ -220,7 +220,7 @@ Tensor max_pool2d_backward_naive(const Tensor& dy, const int32_t* argmax, const 
   return Tensor::from(dx, x_shape).to(dy.dtype());
 }
 
-Tensor avg_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+Tensor avg_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Geometry2D& g) {
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "avg_pool2d");
   const std::vector<double> values = x.to_vector();
   std::vector<double> y(static_cast<size_t>(d.planes() * d.oh * d.ow), 0.0);
@@ -230,7 +230,7 @@ Tensor avg_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Conv2dGeo
   return Tensor::from(y, {d.n, d.c, d.oh, d.ow}).to(x.dtype());
 }
 
-Tensor avg_pool2d_backward_naive(const Tensor& dy, const Shape& x_shape, int64_t kh, int64_t kw, const Conv2dGeometry& g) {
+Tensor avg_pool2d_backward_naive(const Tensor& dy, const Shape& x_shape, int64_t kh, int64_t kw, const Geometry2D& g) {
   const PoolDims d = pool_dims(x_shape, kh, kw, g, "avg_pool2d");
   const std::vector<double> grads = dy.to_vector();
   std::vector<double> dx(static_cast<size_t>(x_shape.numel()), 0.0);

@@ -71,7 +71,7 @@ Variable huber(const Variable& prediction, const Tensor& target, double delta) {
 namespace {
 
 Variable logits_of(const Variable& probabilities, const char* op) {
-  return std::string(probabilities.op()) == op ? probabilities.logits() : Variable();
+  return std::string(probabilities.op()) == op ? probabilities.input(0) : Variable();
 }
 
 }  // namespace

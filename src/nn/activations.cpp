@@ -3,8 +3,11 @@
 #include <utility>
 
 #include "axon/ops.h"
+#include "axon/registry.h"
 
 namespace axon {
+
+AXON_REGISTER(Module, "activation", Activation);
 
 namespace {
 
@@ -33,5 +36,10 @@ ActivationFn activation(const std::string& name) {
 }
 
 Activation::Activation(const std::string& name) : name_(name), fn_(activation(name)) {}
+
+std::shared_ptr<Activation> Activation::from_config(const ConfigReader& c) {
+  const ConfigReader name = c.at("activation");
+  return name.named([&] { return std::make_shared<Activation>(name.as_string()); });
+}
 
 }  // namespace axon

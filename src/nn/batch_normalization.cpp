@@ -3,8 +3,15 @@
 #include <cmath>
 
 #include "axon/ops.h"
+#include "axon/registry.h"
 
 namespace axon {
+
+AXON_REGISTER(Module, "batch_normalization", BatchNormalization);
+
+std::shared_ptr<BatchNormalization> BatchNormalization::from_config(const ConfigReader& c) {
+  return std::make_shared<BatchNormalization>(c.number_or("momentum", 0.99, 0, 1, true), c.number_or("epsilon", 1e-3, 1e-12, 1));
+}
 
 BatchNormalization::BatchNormalization(double momentum, double epsilon) : momentum_(momentum), epsilon_(epsilon) {
   if (!(momentum >= 0 && momentum < 1)) fail("BatchNormalization: momentum must be in [0, 1), got ", momentum);

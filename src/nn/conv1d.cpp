@@ -1,33 +1,48 @@
 #include "axon/conv1d.h"
 
 #include "axon/ops.h"
+#include "axon/registry.h"
 #include "kernels/conv.h"
 
 namespace axon {
 
-Conv1D::Conv1D(int64_t filters, int64_t kernel_size, const std::string& activation_name, Conv1DOptions options)
-    : filters_(filters), kernel_size_(kernel_size), activation_name_(activation_name), activation_(activation(activation_name)), options_(std::move(options)) {
+AXON_REGISTER(Module, "conv1d", Conv1D);
+
+Conv1D::Conv1D(int64_t filters, int64_t kernel_size, const std::string& activation_name, Window window, WeightOptions options)
+    : filters_(filters), kernel_size_(kernel_size), activation_name_(activation_name), activation_(activation(activation_name)),
+      window_(std::move(window)), options_(std::move(options)) {
   if (filters < 1) fail("Conv1D: filters must be >= 1, got ", filters);
   if (kernel_size < 1) fail("Conv1D: kernel_size must be >= 1, got ", kernel_size);
-  if (options_.strides < 1) fail("Conv1D: strides must be >= 1, got ", options_.strides);
-  if (options_.dilation < 1) fail("Conv1D: dilation must be >= 1, got ", options_.dilation);
-  if (options_.padding != "valid" && options_.padding != "same" && options_.padding != "causal")
-    fail("Conv1D: padding must be \"valid\", \"same\" or \"causal\", got \"", options_.padding, "\"");
+  window_.check("Conv1D");
+  if (window_.padding.mode == "explicit") fail("Conv1D: padding must be \"valid\", \"same\" or \"causal\"");
+  // Only the length axis slides: one step and no dilation across the height of 1.
+  window_.strides.h = window_.dilation.h = 1;
 }
 
-std::array<int64_t, 3> Conv1D::geometry(int64_t length, const Shape& input_shape) const {
-  const int64_t span = (kernel_size_ - 1) * options_.dilation + 1;
-  int64_t left = 0, right = 0;
-  if (options_.padding == "causal") {
-    left = span - 1;
-  } else if (options_.padding == "same") {
-    const int64_t out = (length + options_.strides - 1) / options_.strides;
-    const int64_t total = std::max<int64_t>((out - 1) * options_.strides + span - length, 0);
-    left = total / 2, right = total - total / 2;
-  }
-  const kernels::Conv2dGeometry g{1, options_.strides, 0, 0, left, right, 1, options_.dilation};
+Config Conv1D::config() const {
+  Config c = Config::object()
+                 .set("filters", filters_)
+                 .set("kernel_size", kernel_size_)
+                 .set("strides", window_.strides.w)
+                 .set("padding", window_.padding.mode)
+                 .set("dilation", window_.dilation.w)
+                 .set("activation", activation_name_);
+  options_.write(c);
+  return c;
+}
+
+std::shared_ptr<Conv1D> Conv1D::from_config(const ConfigReader& c) {
+  const Window window{.strides = c.integer_or("strides", 1, 1),
+                      .padding = c.has("padding") ? c.at("padding").named([&] { return Padding(c.string("padding")); }) : Padding("valid"),
+                      .dilation = c.integer_or("dilation", 1, 1)};
+  return std::make_shared<Conv1D>(c.integer("filters", 1), c.integer("kernel_size", 1), c.string_or("activation", "linear"), window,
+                                  WeightOptions::read(c));
+}
+
+std::pair<Geometry2D, int64_t> Conv1D::geometry(int64_t length, const Shape& input_shape) const {
+  const Geometry2D g = window_.resolve(1, length, Size2(1, kernel_size_));
   try {
-    return {left, right, kernels::conv2d_output_size(1, length, 1, kernel_size_, g, "Conv1D").second};
+    return {g, kernels::conv2d_output_size(1, length, 1, kernel_size_, g, "Conv1D").second};
   } catch (const Error& e) {
     fail(e.what(), " (input ", input_shape, ")");
   }
@@ -37,23 +52,18 @@ void Conv1D::create_weights(const Shape& input_shape) {
   if (input_shape.rank() != 3) fail("Conv1D: input must be (batch, channels, length), got ", input_shape);
   geometry(input_shape[2], input_shape);
   const int64_t channels = input_shape[1];
-  Generator seeded(options_.seed.value_or(0));
-  Generator& generator = options_.seed ? seeded : global_generator();
-  kernel_ = add_weight("kernel", options_.kernel_initializer(Shape{filters_, channels, kernel_size_}, channels * kernel_size_, filters_ * kernel_size_, generator),
-                       true, options_.kernel_regularizer);
-  if (options_.use_bias)
-    bias_ = add_weight("bias", options_.bias_initializer(Shape{filters_}, channels * kernel_size_, filters_ * kernel_size_, generator), true,
-                       options_.bias_regularizer);
+  auto [kernel, bias] = options_.initial(Shape{filters_, channels, kernel_size_}, Shape{filters_}, channels * kernel_size_, filters_ * kernel_size_);
+  kernel_ = add_weight("kernel", std::move(kernel), true, options_.kernel_regularizer);
+  if (options_.use_bias) bias_ = add_weight("bias", std::move(bias), true, options_.bias_regularizer);
 }
 
 Variable Conv1D::forward(const Variable& x) {
   if (x.rank() != 3) fail("Conv1D: input must be (batch, channels, length), got ", x.shape());
   if (x.dim(1) != kernel_.dim(1)) fail("Conv1D: input ", x.shape(), " has ", x.dim(1), " channels; this layer was built for ", kernel_.dim(1));
-  const auto [left, right, length] = geometry(x.dim(2), x.shape());
+  const auto [g, length] = geometry(x.dim(2), x.shape());
   const bool relu = activation_name_ == "relu";  // fused into the convolution
   // (N, C, L) as (N, C, 1, L) images, the kernel as (F, C, 1, k)
-  const Variable y = conv2d(reshape(x, {x.dim(0), x.dim(1), 1, x.dim(2)}), reshape(kernel_, {filters_, kernel_.dim(1), 1, kernel_size_}), bias_,
-                            {.stride = {1, options_.strides}, .padding = {0, 0, left, right}, .dilation = {1, options_.dilation}, .relu = relu});
+  const Variable y = conv2d(reshape(x, {x.dim(0), x.dim(1), 1, x.dim(2)}), reshape(kernel_, {filters_, kernel_.dim(1), 1, kernel_size_}), bias_, g, relu);
   const Variable out = reshape(y, {x.dim(0), filters_, length});
   return relu ? out : activation_(out);
 }

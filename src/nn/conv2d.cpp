@@ -1,90 +1,93 @@
 #include "axon/conv2d.h"
 
-#include "axon/pooling.h"
+#include "axon/ops.h"
+#include "axon/registry.h"
 #include "kernels/conv.h"
 
 namespace axon {
 
-Padding::Padding(const std::string& mode_name) : mode(mode_name) {
-  if (mode != "valid" && mode != "same") fail("padding: expected \"valid\", \"same\" or {top, bottom, left, right}, got \"", mode, "\"");
+AXON_REGISTER(Module, "conv2d", Conv2D);
+
+namespace {
+
+Config pair_config(Size2 s) { return Config::list({Config(s.h), Config(s.w)}); }
+
+Padding padding_from(const ConfigReader& f) {
+  if (f.value().kind() == Config::Kind::string) return f.named([&] { return Padding(f.as_string()); });
+  if (f.value().kind() != Config::Kind::list || f.size() != 4) f.bad("\"valid\", \"same\", \"causal\" or [top, bottom, left, right]");
+  return Padding(std::array<int64_t, 4>{f.element(0).as_integer(0), f.element(1).as_integer(0), f.element(2).as_integer(0), f.element(3).as_integer(0)});
 }
 
-std::array<int64_t, 4> Padding::resolve(int64_t h, int64_t w, std::array<int64_t, 2> kernel, std::array<int64_t, 2> stride,
-                                        std::array<int64_t, 2> dilation) const {
-  if (mode == "explicit") return pads;
-  if (mode == "valid") return {0, 0, 0, 0};
-  auto total = [](int64_t size, int64_t k, int64_t s, int64_t d) {
-    const int64_t out = (size + s - 1) / s;
-    return std::max<int64_t>((out - 1) * s + (k - 1) * d + 1 - size, 0);
-  };
-  const int64_t ph = total(h, kernel[0], stride[0], dilation[0]), pw = total(w, kernel[1], stride[1], dilation[1]);
-  return {ph / 2, ph - ph / 2, pw / 2, pw - pw / 2};  // the odd pixel goes to the bottom / right
+Size2 size_of(std::array<int64_t, 2> a) { return {a[0], a[1]}; }
+
+}  // namespace
+
+void write_window(Config& config, const Window& window, bool with_dilation) {
+  config.set("strides", pair_config(window.strides));
+  config.set("padding", window.padding.mode == "explicit" ? Config(std::vector<int64_t>(window.padding.pads.begin(), window.padding.pads.end()))
+                                                            : Config(window.padding.mode));
+  if (with_dilation) config.set("dilation", pair_config(window.dilation));
 }
 
-Conv2D::Conv2D(int64_t filters, std::array<int64_t, 2> kernel_size, const std::string& activation_name, Conv2DOptions options)
-    : filters_(filters), kernel_size_(kernel_size), activation_name_(activation_name), activation_(activation(activation_name)), options_(options) {
+Window read_window(const ConfigReader& c, Window defaults) {
+  Window w = defaults;
+  if (c.has("strides")) w.strides = size_of(c.pair("strides", 1));
+  if (c.has("padding")) w.padding = padding_from(c.at("padding"));
+  if (c.has("dilation")) w.dilation = size_of(c.pair("dilation", 1));
+  return w;
+}
+
+Conv2D::Conv2D(int64_t filters, Size2 kernel_size, const std::string& activation_name, Window window, WeightOptions options)
+    : filters_(filters), kernel_size_(kernel_size), activation_name_(activation_name), activation_(activation(activation_name)),
+      window_(std::move(window)), options_(std::move(options)) {
   if (filters < 1) fail("Conv2D: filters must be >= 1, got ", filters);
-  if (kernel_size[0] < 1 || kernel_size[1] < 1) fail("Conv2D: kernel_size must be >= 1, got (", kernel_size[0], ", ", kernel_size[1], ")");
-  if (options.strides[0] < 1 || options.strides[1] < 1) fail("Conv2D: strides must be >= 1, got (", options.strides[0], ", ", options.strides[1], ")");
-  if (options.dilation[0] < 1 || options.dilation[1] < 1) fail("Conv2D: dilation must be >= 1");
-  for (int64_t p : options.padding.pads)
-    if (p < 0) fail("Conv2D: padding must be >= 0");
+  if (kernel_size.h < 1 || kernel_size.w < 1) fail("Conv2D: kernel_size must be >= 1, got (", kernel_size.h, ", ", kernel_size.w, ")");
+  window_.check("Conv2D");
 }
 
-std::pair<std::array<int64_t, 4>, std::array<int64_t, 2>> Conv2D::geometry(const Shape& shape) const {
+Config Conv2D::config() const {
+  Config c = Config::object().set("filters", filters_).set("kernel_size", pair_config(kernel_size_));
+  write_window(c, window_, true);
+  c.set("activation", activation_name_);
+  options_.write(c);
+  return c;
+}
+
+std::shared_ptr<Conv2D> Conv2D::from_config(const ConfigReader& c) {
+  return std::make_shared<Conv2D>(c.integer("filters", 1), size_of(c.pair("kernel_size", 1)), c.string_or("activation", "linear"), read_window(c),
+                                  WeightOptions::read(c));
+}
+
+Geometry2D Conv2D::geometry_for(const Shape& shape) const {
   if (shape.rank() != 4) fail("Conv2D: input must be (batch, channels, height, width), got ", shape);
-  const auto pads = options_.padding.resolve(shape[2], shape[3], kernel_size_, options_.strides, options_.dilation);
-  kernels::Conv2dGeometry g{options_.strides[0], options_.strides[1], pads[0], pads[1], pads[2], pads[3], options_.dilation[0], options_.dilation[1]};
+  if (kernel_.defined() && shape[1] != kernel_.dim(1))
+    fail("Conv2D: input ", shape, " has ", shape[1], " channels; this layer was built for ", kernel_.dim(1));
+  const Geometry2D g = window_.resolve(shape[2], shape[3], kernel_size_);
   try {
-    const auto [oh, ow] = kernels::conv2d_output_size(shape[2], shape[3], kernel_size_[0], kernel_size_[1], g, "Conv2D");
-    return {pads, {oh, ow}};
+    kernels::conv2d_output_size(shape[2], shape[3], kernel_size_.h, kernel_size_.w, g, "Conv2D");
   } catch (const Error& e) {
     fail(e.what(), " (input ", shape, ")");
   }
+  return g;
+}
+
+Shape Conv2D::output_shape_for(const Shape& shape) const {
+  const auto [oh, ow] = kernels::conv2d_output_size(shape[2], shape[3], kernel_size_.h, kernel_size_.w, geometry_for(shape), "Conv2D");
+  return Shape{shape[0], filters_, oh, ow};
 }
 
 void Conv2D::create_weights(const Shape& input_shape) {
-  geometry(input_shape);
-  const int64_t channels = input_shape[1], taps = kernel_size_[0] * kernel_size_[1];
-  Generator seeded(options_.seed.value_or(0));
-  Generator& generator = options_.seed ? seeded : global_generator();
-  kernel_ = add_weight("kernel", options_.kernel_initializer(Shape{filters_, channels, kernel_size_[0], kernel_size_[1]}, channels * taps, filters_ * taps, generator),
-                       true, options_.kernel_regularizer);
-  if (options_.use_bias)
-    bias_ = add_weight("bias", options_.bias_initializer(Shape{filters_}, channels * taps, filters_ * taps, generator), true, options_.bias_regularizer);
-}
-
-Conv2dOptions Conv2D::conv_options(const Shape& input_shape, std::array<int64_t, 2>* output_size) const {
-  const auto [pads, size] = geometry(input_shape);
-  if (input_shape[1] != kernel_.dim(1))
-    fail("Conv2D: input ", input_shape, " has ", input_shape[1], " channels; this layer was built for ", kernel_.dim(1));
-  if (output_size) *output_size = size;
-  return {.stride = options_.strides, .padding = pads, .dilation = options_.dilation, .relu = activation_name_ == "relu"};
+  geometry_for(input_shape);
+  const int64_t channels = input_shape[1], taps = kernel_size_.h * kernel_size_.w;
+  auto [kernel, bias] = options_.initial(Shape{filters_, channels, kernel_size_.h, kernel_size_.w}, Shape{filters_}, channels * taps, filters_ * taps);
+  kernel_ = add_weight("kernel", std::move(kernel), true, options_.kernel_regularizer);
+  if (options_.use_bias) bias_ = add_weight("bias", std::move(bias), true, options_.bias_regularizer);
 }
 
 Variable Conv2D::forward(const Variable& x) {
-  const Conv2dOptions options = conv_options(x.shape());
-  const Variable y = conv2d(x, kernel_, bias_, options);
-  return options.relu ? y : activation_(y);  // relu is fused into the convolution
-}
-
-bool Conv2D::fuses_with(const Module& next) const {
-  const auto* pool = dynamic_cast<const Pool2D*>(&next);
-  return pool && pool->kind() == Pool2D::Kind::max && (activation_name_ == "relu" || activation_name_ == "linear");
-}
-
-Variable Conv2D::forward_max_pooled(const Variable& x, Pool2D& pool) {
-  if (!fuses_with(pool)) fail("Conv2D: cannot fuse with ", pool.type_name());
-  if (!x.defined()) fail("Conv2D: input is undefined");
-  build_for(x.shape());
-  std::array<int64_t, 2> size{};
-  const Conv2dOptions options = conv_options(x.shape(), &size);
-  const Shape conv_shape{x.dim(0), filters_, size[0], size[1]};
-  note_output(conv_shape);
-  pool.build_for(conv_shape);
-  const Variable y = conv2d_max_pool2d(x, kernel_, bias_, options, pool.window_for(conv_shape));
-  pool.note_output(y.shape());
-  return y;
+  const bool relu = activation_name_ == "relu";  // fused into the convolution
+  const Variable y = conv2d(x, kernel_, bias_, geometry_for(x.shape()), relu);
+  return relu ? y : activation_(y);
 }
 
 }  // namespace axon

@@ -1,24 +1,34 @@
 #include "axon/dense.h"
 
 #include "axon/ops.h"
+#include "axon/registry.h"
 
 namespace axon {
 
-Dense::Dense(int64_t units, const std::string& activation_name, DenseOptions options)
-    : units_(units), activation_name_(activation_name), activation_(activation(activation_name)), options_(options) {
+AXON_REGISTER(Module, "dense", Dense);
+
+Dense::Dense(int64_t units, const std::string& activation_name, WeightOptions options)
+    : units_(units), activation_name_(activation_name), activation_(activation(activation_name)), options_(std::move(options)) {
   if (units < 1) fail("Dense: units must be >= 1, got ", units);
+}
+
+Config Dense::config() const {
+  Config c = Config::object().set("units", units_).set("activation", activation_name_);
+  options_.write(c);
+  return c;
+}
+
+std::shared_ptr<Dense> Dense::from_config(const ConfigReader& c) {
+  return std::make_shared<Dense>(c.integer("units", 1), c.string_or("activation", "linear"), WeightOptions::read(c));
 }
 
 void Dense::create_weights(const Shape& input_shape) {
   if (input_shape.rank() < 1 || input_shape[-1] < 1)
     fail("Dense: input of shape ", input_shape, " has no features on its last axis");
   const int64_t in = input_shape[-1];
-  Generator seeded(options_.seed.value_or(0));
-  Generator& generator = options_.seed ? seeded : global_generator();
-  kernel_ = add_weight("kernel", options_.kernel_initializer(Shape{in, units_}, in, units_, generator), true,
-                       options_.kernel_regularizer);
-  if (options_.use_bias)
-    bias_ = add_weight("bias", options_.bias_initializer(Shape{units_}, in, units_, generator), true, options_.bias_regularizer);
+  auto [kernel, bias] = options_.initial(Shape{in, units_}, Shape{units_}, in, units_);
+  kernel_ = add_weight("kernel", std::move(kernel), true, options_.kernel_regularizer);
+  if (options_.use_bias) bias_ = add_weight("bias", std::move(bias), true, options_.bias_regularizer);
 }
 
 Variable Dense::forward(const Variable& x) {

@@ -3,12 +3,27 @@
 #include <cmath>
 
 #include "axon/ops.h"
+#include "axon/registry.h"
 
 namespace axon {
+
+AXON_REGISTER(Module, "dropout", Dropout);
 
 Dropout::Dropout(double rate, std::optional<uint64_t> seed)
     : rate_(rate), seed_(seed), generator_(seed ? *seed : global_generator().next_u64()) {
   if (!(rate >= 0.0 && rate < 1.0)) fail("Dropout: rate must be in [0, 1), got ", rate);
+}
+
+Config Dropout::config() const {
+  Config c = Config::object().set("rate", rate_);
+  if (seed_) c.set("seed", *seed_);
+  return c;
+}
+
+std::shared_ptr<Dropout> Dropout::from_config(const ConfigReader& c) {
+  std::optional<uint64_t> seed;
+  if (c.has("seed")) seed = static_cast<uint64_t>(c.integer("seed", 0));
+  return std::make_shared<Dropout>(c.number("rate", 0, 1, true), seed);
 }
 
 Variable Dropout::forward(const Variable& x) {

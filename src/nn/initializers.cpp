@@ -67,3 +67,20 @@ Tensor Initializer::operator()(const Shape& shape, int64_t fan_in, int64_t fan_o
 }
 
 }  // namespace axon
+
+namespace axon {
+
+Config Initializer::config() const {
+  if (kind_ == Kind::constant) return Config::object().set("type", "constant").set("value", value_);
+  return name();
+}
+
+Initializer Initializer::from_config(const ConfigReader& c) {
+  if (c.value().kind() == Config::Kind::string) return c.named([&] { return from_name(c.as_string()); });
+  const std::string type = c.string("type");
+  Initializer result = type == "constant" ? constant(c.number("value", -INFINITY, INFINITY)) : c.named([&] { return from_name(type); });
+  c.reject_unknown();
+  return result;
+}
+
+}  // namespace axon

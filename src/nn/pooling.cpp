@@ -1,30 +1,41 @@
 #include "axon/pooling.h"
 
+#include "axon/ops.h"
+#include "axon/registry.h"
 #include "kernels/pool.h"
 
 namespace axon {
 
-Pool2D::Pool2D(Kind kind, std::array<int64_t, 2> pool_size, std::optional<std::array<int64_t, 2>> strides, Padding padding)
-    : kind_(kind), pool_size_(pool_size), strides_(strides.value_or(pool_size)), padding_(std::move(padding)) {
-  if (pool_size_[0] < 1 || pool_size_[1] < 1) fail(type_name(), ": pool_size must be >= 1, got (", pool_size_[0], ", ", pool_size_[1], ")");
-  if (strides_[0] < 1 || strides_[1] < 1) fail(type_name(), ": strides must be >= 1, got (", strides_[0], ", ", strides_[1], ")");
+AXON_REGISTER(Module, "max_pool2d", MaxPool2D);
+AXON_REGISTER(Module, "average_pool2d", AveragePool2D);
+AXON_REGISTER(Module, "global_average_pool2d", GlobalAveragePool2D);
+
+Pool2D::Pool2D(Kind kind, Size2 pool_size, std::optional<std::array<int64_t, 2>> strides, Padding padding)
+    : kind_(kind), pool_size_(pool_size), window_{.strides = strides ? Size2((*strides)[0], (*strides)[1]) : pool_size, .padding = std::move(padding)} {
+  if (pool_size_.h < 1 || pool_size_.w < 1) fail(type_name(), ": pool_size must be >= 1, got (", pool_size_.h, ", ", pool_size_.w, ")");
+  window_.check(type_name());
 }
 
-Pool2dOptions Pool2D::window_for(const Shape& input_shape) const {
+Config Pool2D::config() const {
+  Config c = Config::object().set("pool_size", Config::list({Config(pool_size_.h), Config(pool_size_.w)}));
+  write_window(c, window_, false);
+  return c;
+}
+
+Geometry2D Pool2D::geometry_for(const Shape& input_shape) const {
   if (input_shape.rank() != 4) fail(type_name(), ": input must be (batch, channels, height, width), got ", input_shape);
-  const Pool2dOptions options{.size = pool_size_, .stride = strides_, .padding = padding_.resolve(input_shape[2], input_shape[3], pool_size_, strides_, {1, 1})};
-  const kernels::Conv2dGeometry g{strides_[0], strides_[1], options.padding[0], options.padding[1], options.padding[2], options.padding[3], 1, 1};
+  const Geometry2D g = window_.resolve(input_shape[2], input_shape[3], pool_size_);
   try {
-    kernels::pool2d_output_size(input_shape[2], input_shape[3], pool_size_[0], pool_size_[1], g, type_name().c_str());
+    kernels::pool2d_output_size(input_shape[2], input_shape[3], pool_size_.h, pool_size_.w, g, type_name().c_str());
   } catch (const Error& e) {
     fail(e.what(), " (input ", input_shape, ")");
   }
-  return options;
+  return g;
 }
 
 Variable Pool2D::forward(const Variable& x) {
-  const Pool2dOptions options = window_for(x.shape());
-  return kind_ == Kind::max ? max_pool2d(x, options) : avg_pool2d(x, options);
+  const Geometry2D g = geometry_for(x.shape());
+  return kind_ == Kind::max ? max_pool2d(x, pool_size_, g) : avg_pool2d(x, pool_size_, g);
 }
 
 Variable GlobalAveragePool2D::forward(const Variable& x) {

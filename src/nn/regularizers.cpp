@@ -29,3 +29,16 @@ Regularizer L2(double l2) { return checked(0.0, l2); }
 Regularizer L1L2(double l1, double l2) { return checked(l1, l2); }
 
 }  // namespace axon
+
+namespace axon {
+
+Config Regularizer::config() const { return active() ? Config::object().set("l1", l1).set("l2", l2) : Config(); }
+
+Regularizer Regularizer::from_config(const ConfigReader& c) {
+  c.expect_object();
+  const Regularizer result{c.number_or("l1", 0.0, 0, INFINITY), c.number_or("l2", 0.0, 0, INFINITY)};
+  c.reject_unknown();
+  return result;
+}
+
+}  // namespace axon

@@ -1,8 +1,17 @@
 #include "axon/reshape.h"
 
 #include "axon/ops.h"
+#include "axon/registry.h"
 
 namespace axon {
+
+AXON_REGISTER(Module, "flatten", Flatten);
+AXON_REGISTER(Module, "reshape", Reshape);
+
+std::shared_ptr<Reshape> Reshape::from_config(const ConfigReader& c) {
+  const std::vector<int64_t> dims = c.integers("target_shape", 1, true);
+  return c.at("target_shape").named([&] { return std::make_shared<Reshape>(dims); });
+}
 
 Variable Flatten::forward(const Variable& x) {
   if (x.rank() < 2) fail("Flatten: input must have a batch axis and features, got ", x.shape());

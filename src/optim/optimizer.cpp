@@ -1,5 +1,7 @@
 #include "axon/optimizers.h"
 
+#include "axon/registry.h"
+
 #include <cmath>
 
 #include "axon/ops.h"
@@ -54,13 +56,17 @@ double Optimizer::check_hyper(const char* optimizer, const char* name, double va
   return value;
 }
 
-std::unique_ptr<Optimizer> optimizer(const std::string& name) {
-  if (name == "sgd") return std::make_unique<SGD>();
-  if (name == "adam") return std::make_unique<Adam>();
-  if (name == "adamw") return std::make_unique<AdamW>();
-  if (name == "rmsprop") return std::make_unique<RMSprop>();
-  if (name == "adagrad") return std::make_unique<Adagrad>();
-  fail("unknown optimizer '", name, "'; expected one of: sgd, adam, adamw, rmsprop, adagrad");
+std::shared_ptr<Optimizer> optimizer(const std::string& name) {
+  const Registry<Optimizer>& registry = Registry<Optimizer>::instance();
+  if (!registry.contains(name)) fail("unknown optimizer '", name, "'; expected one of: ", registry.known());
+  const Config config = Config::object().set("type", name);
+  return registry.create(ConfigReader(config, "optimizer"));
+}
+
+Config Optimizer::config() const {
+  Config c = Config::object().set("learning_rate", learning_rate());
+  for (const auto& [key, value] : hyperparameters()) c.set(key, key == "nesterov" ? Config(value != 0) : Config(value));
+  return c;
 }
 
 }  // namespace axon

@@ -3,9 +3,45 @@
 #include <cmath>
 
 #include "axon/optimizers.h"
+#include "axon/registry.h"
 #include "kernels/parallel.h"
 
 namespace axon {
+
+AXON_REGISTER(Optimizer, "sgd", SGD);
+AXON_REGISTER(Optimizer, "adam", Adam);
+AXON_REGISTER(Optimizer, "adamw", AdamW);
+AXON_REGISTER(Optimizer, "rmsprop", RMSprop);
+AXON_REGISTER(Optimizer, "adagrad", Adagrad);
+
+std::shared_ptr<SGD> SGD::from_config(const ConfigReader& c) {
+  bool nesterov = false;
+  if (c.has("nesterov")) {
+    const ConfigReader f = c.at("nesterov");
+    nesterov = f.value().kind() == Config::Kind::boolean ? f.as_bool() : f.as_number(0, 1) != 0;
+  }
+  return std::make_shared<SGD>(c.number_or("learning_rate", 0.01, 0, INFINITY), c.number_or("momentum", 0, 0, 1), nesterov);
+}
+
+std::shared_ptr<Adam> Adam::from_config(const ConfigReader& c) {
+  return std::make_shared<Adam>(c.number_or("learning_rate", 0.001, 0, INFINITY), c.number_or("beta_1", 0.9, 0, 1, true),
+                                c.number_or("beta_2", 0.999, 0, 1, true), c.number_or("epsilon", 1e-7, 0, 1));
+}
+
+std::shared_ptr<AdamW> AdamW::from_config(const ConfigReader& c) {
+  return std::make_shared<AdamW>(c.number_or("learning_rate", 0.001, 0, INFINITY), c.number_or("weight_decay", 0.01, 0, 1),
+                                 c.number_or("beta_1", 0.9, 0, 1, true), c.number_or("beta_2", 0.999, 0, 1, true), c.number_or("epsilon", 1e-7, 0, 1));
+}
+
+std::shared_ptr<RMSprop> RMSprop::from_config(const ConfigReader& c) {
+  return std::make_shared<RMSprop>(c.number_or("learning_rate", 0.001, 0, INFINITY), c.number_or("rho", 0.9, 0, 1),
+                                   c.number_or("momentum", 0, 0, 1), c.number_or("epsilon", 1e-7, 0, 1));
+}
+
+std::shared_ptr<Adagrad> Adagrad::from_config(const ConfigReader& c) {
+  return std::make_shared<Adagrad>(c.number_or("learning_rate", 0.001, 0, INFINITY), c.number_or("initial_accumulator_value", 0.1, 0, INFINITY),
+                                   c.number_or("epsilon", 1e-7, 0, 1));
+}
 
 namespace {
 

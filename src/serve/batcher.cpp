@@ -18,12 +18,13 @@ Batcher::~Batcher() {
   worker_.join();
 }
 
-std::optional<std::future<Tensor>> Batcher::submit(Tensor rows) {
+std::optional<std::future<std::vector<Tensor>>> Batcher::submit(std::vector<Tensor> inputs) {
   std::lock_guard lock(mutex_);
-  if (stopping_ || queued_rows_ + rows.dim(0) > max_queue_rows_) return std::nullopt;
-  queued_rows_ += rows.dim(0);
-  queue_.push_back({std::move(rows), {}});
-  std::future<Tensor> future = queue_.back().result.get_future();
+  const int64_t rows = inputs.front().dim(0);
+  if (stopping_ || queued_rows_ + rows > max_queue_rows_) return std::nullopt;
+  queued_rows_ += rows;
+  queue_.push_back({std::move(inputs), {}});
+  std::future<std::vector<Tensor>> future = queue_.back().result.get_future();
   ready_.notify_one();
   return future;
 }
@@ -39,8 +40,8 @@ void Batcher::run() {
       // Gather: take what is queued, then wait (briefly) for more while there is room.
       const auto deadline = std::chrono::steady_clock::now() + batch_timeout_;
       for (;;) {
-        while (!queue_.empty() && (batch.empty() || rows + queue_.front().rows.dim(0) <= max_batch_)) {
-          rows += queue_.front().rows.dim(0);
+        while (!queue_.empty() && (batch.empty() || rows + queue_.front().rows() <= max_batch_)) {
+          rows += queue_.front().rows();
           batch.push_back(std::move(queue_.front()));
           queue_.pop_front();
         }
@@ -51,20 +52,26 @@ void Batcher::run() {
     }
     // One forward pass for the whole batch, then each request gets its rows back.
     try {
-      std::vector<int64_t> dims = batch.front().rows.shape().dims();
-      dims[0] = rows;
-      Tensor input = Tensor::empty(Shape(dims));
-      int64_t at = 0;
-      for (const Pending& p : batch) {
-        input.rows(at, at + p.rows.dim(0)).copy_from(p.rows);
-        at += p.rows.dim(0);
+      std::vector<Tensor> inputs;
+      for (size_t i = 0; i < batch.front().inputs.size(); ++i) {
+        std::vector<int64_t> dims = batch.front().inputs[i].shape().dims();
+        dims[0] = rows;
+        Tensor input = Tensor::empty(Shape(dims));
+        int64_t at = 0;
+        for (const Pending& p : batch) {
+          input.rows(at, at + p.rows()).copy_from(p.inputs[i]);
+          at += p.rows();
+        }
+        inputs.push_back(std::move(input));
       }
-      const Tensor output = model_->predict(input, rows);
+      const std::vector<Tensor> outputs = model_->predict(inputs, rows);
       if (on_batch_) on_batch_(rows);
-      at = 0;
+      int64_t at = 0;
       for (Pending& p : batch) {
-        p.result.set_value(output.rows(at, at + p.rows.dim(0)).clone());
-        at += p.rows.dim(0);
+        std::vector<Tensor> mine;
+        for (const Tensor& output : outputs) mine.push_back(output.rows(at, at + p.rows()).clone());
+        p.result.set_value(std::move(mine));
+        at += p.rows();
       }
     } catch (...) {
       for (Pending& p : batch) {

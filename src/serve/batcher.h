@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "axon/model.h"
 
@@ -22,13 +23,16 @@ class Batcher {
           std::function<void(int64_t rows)> on_batch);
   ~Batcher();  // finishes what is queued, then stops
 
-  // The future output rows, or std::nullopt when the queue is full or the batcher stops.
-  std::optional<std::future<Tensor>> submit(Tensor rows);
+  // One tensor of rows per model input (the same rows in each) -> the future output
+  // rows, one tensor per model output; std::nullopt when the queue is full or the
+  // batcher stops.
+  std::optional<std::future<std::vector<Tensor>>> submit(std::vector<Tensor> inputs);
 
  private:
   struct Pending {
-    Tensor rows;
-    std::promise<Tensor> result;
+    std::vector<Tensor> inputs;
+    int64_t rows() const { return inputs.front().dim(0); }
+    std::promise<std::vector<Tensor>> result;
   };
   void run();
 

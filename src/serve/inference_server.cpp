@@ -26,9 +26,29 @@ namespace {
 
 struct ServedModel {
   std::shared_ptr<Model> model;
-  Shape input_shape, output_shape;
+  std::vector<serve::TensorSpec> inputs, outputs;
   std::unique_ptr<serve::Batcher> batcher;
 };
+
+std::vector<int64_t> with_batch_axis(const Shape& shape) {
+  std::vector<int64_t> dims = shape.dims();
+  dims.insert(dims.begin(), -1);
+  return dims;
+}
+
+json tensor_metadata(const std::vector<serve::TensorSpec>& specs) {
+  json list = json::array();
+  for (const serve::TensorSpec& spec : specs)
+    list.push_back(json{{"name", spec.name}, {"datatype", "FP32"}, {"shape", with_batch_axis(spec.shape)}});
+  return list;
+}
+
+// TensorFlow Serving's REST forms carry one unnamed tensor each way.
+void require_one_tensor(const ServedModel& m) {
+  if (m.inputs.size() != 1 || m.outputs.size() != 1)
+    throw HttpError(400, "this model has " + std::to_string(m.inputs.size()) + " inputs and " + std::to_string(m.outputs.size()) +
+                             " outputs; TensorFlow Serving's predict API here serves models of one of each: use /v2/models/{m}/infer");
+}
 
 // Paths are percent-decoded and may hold any bytes: invalid UTF-8 becomes U+FFFD.
 void send_json(httplib::Response& res, int status, const json& body) {
@@ -46,12 +66,6 @@ struct Counted {
 bool valid_model_name(const std::string& name) {
   const auto allowed = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; };
   return !name.empty() && std::all_of(name.begin(), name.end(), allowed);
-}
-
-std::vector<int64_t> with_batch_axis(const Shape& shape) {
-  std::vector<int64_t> dims = shape.dims();
-  dims.insert(dims.begin(), -1);
-  return dims;
 }
 
 }  // namespace
@@ -99,8 +113,8 @@ struct InferenceServer::Impl {
     metrics.record_request(label, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
 
-  Tensor run(const ServedModel& served, Tensor rows) {
-    std::optional<std::future<Tensor>> future = served.batcher->submit(std::move(rows));
+  std::vector<Tensor> run(const ServedModel& served, std::vector<Tensor> inputs) {
+    std::optional<std::future<std::vector<Tensor>>> future = served.batcher->submit(std::move(inputs));
     if (!future) throw HttpError(503, "the queue is full; retry later");
     return future->get();
   }
@@ -115,8 +129,7 @@ struct InferenceServer::Impl {
       try {
         const ServedModel& m = find(req.matches[1]);
         send_json(res, 200, {{"name", req.matches[1]}, {"versions", {"1"}}, {"platform", "axon"},
-                             {"inputs", {{{"name", "input"}, {"datatype", "FP32"}, {"shape", with_batch_axis(m.input_shape)}}}},
-                             {"outputs", {{{"name", "output"}, {"datatype", "FP32"}, {"shape", with_batch_axis(m.output_shape)}}}}});
+                             {"inputs", tensor_metadata(m.inputs)}, {"outputs", tensor_metadata(m.outputs)}});
       } catch (const HttpError& e) {
         send_json(res, e.status, {{"error", e.what()}});
       }
@@ -127,8 +140,8 @@ struct InferenceServer::Impl {
     });
     http.Post(R"(/v2/models/([^/]+)/infer)", [this](const httplib::Request& req, httplib::Response& res) {
       infer(req, res, req.matches[1], [this](const ServedModel& m, const std::string& body) {
-        serve::InferRequest request = serve::parse_v2_infer(body, m.input_shape);
-        return serve::v2_infer_response(name_of(m), request.id, run(m, std::move(request.input)));
+        serve::InferRequest request = serve::parse_v2_infer(body, m.inputs, m.outputs);
+        return serve::v2_infer_response(name_of(m), request.id, m.outputs, run(m, std::move(request.inputs)), request.outputs);
       });
     });
     http.Get(R"(/v1/models/([^/:]+))", [this](const httplib::Request& req, httplib::Response& res) {
@@ -138,8 +151,9 @@ struct InferenceServer::Impl {
     });
     http.Post(R"(/v1/models/([^/:]+):predict)", [this](const httplib::Request& req, httplib::Response& res) {
       infer(req, res, req.matches[1], [this](const ServedModel& m, const std::string& body) {
-        serve::TfPredictRequest request = serve::parse_tf_predict(body, m.input_shape);
-        return serve::tf_predict_response(run(m, std::move(request.input)), request.columnar);
+        require_one_tensor(m);
+        serve::TfPredictRequest request = serve::parse_tf_predict(body, m.inputs[0].shape);
+        return serve::tf_predict_response(run(m, {std::move(request.input)})[0], request.columnar);
       });
     });
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { res.set_content(metrics.prometheus(), "text/plain; version=0.0.4"); });
@@ -177,21 +191,38 @@ InferenceServer::InferenceServer(ServerOptions options) : impl_(std::make_unique
 
 InferenceServer::~InferenceServer() { shutdown(); }
 
+void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model) {
+  if (!model) fail("add_model: model '", name, "' is null");
+  if (!model->built() || model->input_shapes().empty()) fail("add_model: model '", name, "' is not built; give its input shape");
+  add_model(name, model, model->input_shapes());
+}
+
 void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model, const Shape& input_shape) {
+  add_model(name, std::move(model), std::vector<Shape>{input_shape});
+}
+
+void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model, const std::vector<Shape>& input_shapes) {
   if (impl_->started) fail("add_model: add models before start()");
   // Names go into URL paths and Prometheus labels verbatim.
   if (!valid_model_name(name)) fail("add_model: invalid model name '", name, "' (use letters, digits, '_', '-' and '.')");
   if (impl_->models.contains(name)) fail("add_model: a model named '", name, "' is already served");
   if (!model) fail("add_model: model '", name, "' is null");
-  if (!model->built()) model->build(input_shape);
-  // One example through the model gives the output shape (and checks the input shape).
-  std::vector<int64_t> dims = input_shape.dims();
-  dims.insert(dims.begin(), 1);
-  const Tensor probe = model->predict(Tensor::zeros(Shape(dims)));
+  const std::vector<std::string> input_names = model->input_names(), output_names = model->output_names();
+  if (input_shapes.size() != input_names.size()) fail("add_model: model '", name, "' takes ", input_names.size(), " inputs, got ", input_shapes.size(), " shapes");
+  if (!model->built() && input_shapes.size() == 1) model->build(input_shapes[0]);
+  // One example through the model gives the output shapes (and checks the input shapes).
+  std::vector<Tensor> probe_inputs;
+  for (const Shape& shape : input_shapes) {
+    std::vector<int64_t> dims = shape.dims();
+    dims.insert(dims.begin(), 1);
+    probe_inputs.push_back(Tensor::zeros(Shape(dims)));
+  }
+  const std::vector<Tensor> probe = model->predict(probe_inputs);
   ServedModel served;
   served.model = model;
-  served.input_shape = input_shape;
-  served.output_shape = Shape(std::vector<int64_t>(probe.shape().dims().begin() + 1, probe.shape().dims().end()));
+  for (size_t i = 0; i < input_shapes.size(); ++i) served.inputs.push_back({input_names[i], input_shapes[i]});
+  for (size_t k = 0; k < probe.size(); ++k)
+    served.outputs.push_back({output_names[k], Shape(std::vector<int64_t>(probe[k].shape().dims().begin() + 1, probe[k].shape().dims().end()))});
   Impl* impl = impl_.get();
   served.batcher = std::make_unique<serve::Batcher>(model, impl->options.max_batch, std::chrono::microseconds(impl->options.batch_timeout_us),
                                                     impl->options.max_queue, [impl, name](int64_t rows) { impl->metrics.record_batch(name, rows); });

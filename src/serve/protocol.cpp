@@ -43,14 +43,72 @@ void write_flat(json& out, const Tensor& t) {
 
 }  // namespace
 
-InferRequest parse_v2_infer(std::string_view body, const Shape& input_shape) {
-  JsonReader reader(body, kMaxJsonDepth);
-  InferRequest result;
+namespace {
+
+// One tensor of the "inputs" list as it was sent.
+struct SentTensor {
+  std::string name, datatype;
   std::vector<int64_t> shape;
   std::vector<float> values;
-  size_t given = 0, inputs = 0;
-  std::string datatype;
+  size_t given = 0;
   bool has_shape = false, has_data = false;
+};
+
+SentTensor read_input(JsonReader& reader) {
+  SentTensor t;
+  if (reader.peek() != '{') bad_request("each of \"inputs\" must be an object");
+  reader.object([&](const std::string& field) {
+    if (field == "name") {
+      if (reader.peek() != '"') bad_request("an input's \"name\" must be a string");
+      t.name = reader.string();
+    } else if (field == "shape") {
+      if (reader.peek() != '[') bad_request("\"shape\" must be a list of integers");
+      reader.array([&] { t.shape.push_back(reader.integer()); });
+      t.has_shape = true;
+    } else if (field == "datatype") {
+      if (reader.peek() != '"') bad_request("\"datatype\" must be a string");
+      t.datatype = reader.string();
+    } else if (field == "data") {
+      t.given = reader.numbers(t.values, "\"data\"");
+      t.has_data = true;
+    } else {
+      reader.skip();  // "parameters"
+    }
+  });
+  return t;
+}
+
+// The sent tensor as (rows, spec.shape...) float32, checked against the spec.
+Tensor checked_input(SentTensor& t, const TensorSpec& spec) {
+  const std::string who = "input \"" + spec.name + "\": ";
+  if (!t.has_shape || !t.has_data || t.datatype.empty()) bad_request(who + "needs \"name\", \"shape\", \"datatype\" and \"data\"");
+  if (!is_numeric_datatype(t.datatype))
+    bad_request(who + "datatype \"" + t.datatype + "\" is not supported; send FP32 (FP16, FP64, INT* and UINT* are converted to FP32)");
+  std::vector<int64_t> model_shape = spec.shape.dims();
+  model_shape.insert(model_shape.begin(), -1);
+  const std::vector<int64_t>& shape = t.shape;
+  if (shape.size() != model_shape.size() || !std::equal(shape.begin() + 1, shape.end(), model_shape.begin() + 1) || shape[0] < 1)
+    bad_request(who + "shape " + shape_text(shape) + " does not match the model's " + shape_text(model_shape));
+  const int64_t per_row = std::max<int64_t>(spec.shape.numel(), 1);
+  if (shape[0] > (int64_t{1} << 40) / per_row || static_cast<size_t>(shape[0] * per_row) != t.given)
+    bad_request(who + "\"data\" holds " + std::to_string(t.given) + " values; shape " + shape_text(shape) + " needs " +
+                std::to_string(shape[0] > (int64_t{1} << 40) / per_row ? -1 : shape[0] * per_row));
+  return rows_tensor(std::move(t.values), shape[0], spec.shape);
+}
+
+std::string names_of(const std::vector<TensorSpec>& specs) {
+  std::string names;
+  for (const TensorSpec& s : specs) names += (names.empty() ? "\"" : ", \"") + s.name + "\"";
+  return names;
+}
+
+}  // namespace
+
+InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>& inputs, const std::vector<TensorSpec>& outputs) {
+  JsonReader reader(body, kMaxJsonDepth);
+  InferRequest result;
+  std::vector<SentTensor> sent;
+  bool has_inputs = false;
   if (reader.peek() != '{') {
     reader.skip();  // reports malformed or too deeply nested JSON first
     bad_request("the request must be a JSON object");
@@ -60,63 +118,64 @@ InferRequest parse_v2_infer(std::string_view body, const Shape& input_shape) {
       if (reader.peek() != '"') bad_request("\"id\" must be a string");
       result.id = reader.string();
     } else if (key == "inputs") {
-      if (reader.peek() != '[') bad_request("\"inputs\" must be a list of exactly one tensor");
+      if (reader.peek() != '[') bad_request("\"inputs\" must be a list of tensors");
+      has_inputs = true;
       reader.array([&] {
-        if (++inputs > 1 || reader.peek() != '{') bad_request("\"inputs\" must be a list of exactly one tensor");
-        reader.object([&](const std::string& field) {
-          if (field == "shape") {
-            if (reader.peek() != '[') bad_request("\"shape\" must be a list of integers");
-            reader.array([&] { shape.push_back(reader.integer()); });
-            has_shape = true;
-          } else if (field == "datatype") {
-            if (reader.peek() != '"') bad_request("\"datatype\" must be a string");
-            datatype = reader.string();
-          } else if (field == "data") {
-            given = reader.numbers(values, "\"data\"");
-            has_data = true;
-          } else {
-            reader.skip();  // "name", "parameters"
-          }
-        });
+        if (sent.size() >= inputs.size())
+          bad_request("\"inputs\" holds more tensors than the model's " + std::to_string(inputs.size()) + " (" + names_of(inputs) + ")");
+        sent.push_back(read_input(reader));
       });
     } else if (key == "outputs") {
       if (reader.peek() != '[') bad_request("\"outputs\" must be a list");
       reader.array([&] {
-        if (reader.peek() != '{') bad_request("unknown output requested; the model has one output, \"output\"");
         std::string name;
-        reader.object([&](const std::string& field) {
-          if (field == "name" && reader.peek() == '"') name = reader.string();
-          else reader.skip();
-        });
-        if (name != "output") bad_request("unknown output requested; the model has one output, \"output\"");
+        if (reader.peek() == '{')
+          reader.object([&](const std::string& field) {
+            if (field == "name" && reader.peek() == '"') name = reader.string();
+            else reader.skip();
+          });
+        else reader.skip();
+        size_t k = 0;
+        while (k < outputs.size() && outputs[k].name != name) ++k;
+        if (k == outputs.size()) bad_request("unknown output \"" + name + "\" requested; the model's outputs are " + names_of(outputs));
+        result.outputs.push_back(k);
       });
     } else {
       reader.skip();  // "parameters" and extensions
     }
   });
   reader.finish();
-  if (inputs != 1) bad_request("\"inputs\" must be a list of exactly one tensor");
-  if (!has_shape || !has_data || datatype.empty()) bad_request("each input needs \"name\", \"shape\", \"datatype\" and \"data\"");
-  if (!is_numeric_datatype(datatype))
-    bad_request("datatype \"" + datatype + "\" is not supported; send FP32 (FP16, FP64, INT* and UINT* are converted to FP32)");
-  std::vector<int64_t> model_shape = input_shape.dims();
-  model_shape.insert(model_shape.begin(), -1);
-  if (shape.size() != model_shape.size() || !std::equal(shape.begin() + 1, shape.end(), model_shape.begin() + 1) || shape[0] < 1)
-    bad_request("input shape " + shape_text(shape) + " does not match the model's " + shape_text(model_shape));
-  const int64_t per_row = std::max<int64_t>(input_shape.numel(), 1);
-  if (shape[0] > (int64_t{1} << 40) / per_row || static_cast<size_t>(shape[0] * per_row) != given)
-    bad_request("\"data\" holds " + std::to_string(given) + " values; shape " + shape_text(shape) + " needs " +
-                std::to_string(shape[0] > (int64_t{1} << 40) / per_row ? -1 : shape[0] * per_row));
-  result.input = rows_tensor(std::move(values), shape[0], input_shape);
+  if (!has_inputs || sent.size() != inputs.size())
+    bad_request("\"inputs\" must hold the model's " + std::to_string(inputs.size()) + " input" + (inputs.size() == 1 ? "" : "s") + " (" + names_of(inputs) +
+                "), got " + std::to_string(sent.size()));
+  result.inputs.resize(inputs.size());
+  for (SentTensor& t : sent) {
+    size_t k = 0;
+    if (inputs.size() > 1) {  // a model of one input takes its tensor under any name
+      while (k < inputs.size() && inputs[k].name != t.name) ++k;
+      if (k == inputs.size()) bad_request("unknown input \"" + t.name + "\"; the model's inputs are " + names_of(inputs));
+      if (result.inputs[k].defined()) bad_request("input \"" + t.name + "\" is given twice");
+    }
+    result.inputs[k] = checked_input(t, inputs[k]);
+  }
+  for (const Tensor& t : result.inputs)
+    if (t.dim(0) != result.inputs[0].dim(0)) bad_request("the inputs hold different numbers of rows");
   return result;
 }
 
-std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id, const Tensor& output) {
+std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id, const std::vector<TensorSpec>& outputs,
+                              const std::vector<Tensor>& values, const std::vector<size_t>& wanted) {
   json response = {{"model_name", model}, {"model_version", "1"}};
   if (id) response["id"] = *id;
-  json out = {{"name", "output"}, {"shape", output.shape().dims()}, {"datatype", "FP32"}};
-  write_flat(out["data"], output);
-  response["outputs"] = json::array({out});
+  response["outputs"] = json::array();
+  auto add = [&](size_t k) {
+    json out = {{"name", outputs[k].name}, {"shape", values[k].shape().dims()}, {"datatype", "FP32"}};
+    write_flat(out["data"], values[k]);
+    response["outputs"].push_back(std::move(out));
+  };
+  if (wanted.empty())
+    for (size_t k = 0; k < values.size(); ++k) add(k);
+  for (size_t k : wanted) add(k);
   return text(response);
 }
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "axon/tensor.h"
 
@@ -13,16 +14,25 @@ namespace axon::serve {
 
 inline constexpr int kMaxJsonDepth = 64;
 
-struct InferRequest {
-  std::optional<std::string> id;
-  Tensor input;  // (rows, input_shape...) float32
+// A model's named tensors, one example each (no batch axis).
+struct TensorSpec {
+  std::string name;
+  Shape shape;
 };
 
-// input_shape: one example, without the batch axis. Throws HttpError(400) naming the problem.
+struct InferRequest {
+  std::optional<std::string> id;
+  std::vector<Tensor> inputs;        // in the model's input order, each (rows, shape...) float32
+  std::vector<size_t> outputs;       // the outputs asked for (indices), all when none were named
+};
+
+// Throws HttpError(400) naming the problem. Every input of the model is needed, by name
+// (a model of one input takes its one tensor under any name), with the same rows.
 // Datatypes FP32, FP16, FP64, INT8..INT64 and UINT8..UINT64 are read as numbers and
 // converted to float32; BOOL and BYTES are refused.
-InferRequest parse_v2_infer(std::string_view body, const Shape& input_shape);
-std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id, const Tensor& output);
+InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>& inputs, const std::vector<TensorSpec>& outputs);
+std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id, const std::vector<TensorSpec>& outputs,
+                              const std::vector<Tensor>& values, const std::vector<size_t>& wanted);
 
 // TensorFlow Serving's row form {"instances": [...]} answered with {"predictions": [...]},
 // or its columnar form {"inputs": [...]} (one unnamed input) answered with {"outputs": [...]}.

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ostream>
 
+#include "tensor/allocation_limit.h"
 #include "tensor/block_cache.h"
 
 namespace axon {
@@ -12,7 +13,9 @@ namespace axon {
 namespace {
 
 std::shared_ptr<void> allocate(int64_t numel, DType dtype) {
-  return detail::allocate_tensor_memory(static_cast<size_t>(numel) * dtype_size(dtype));
+  const size_t bytes = static_cast<size_t>(numel) * dtype_size(dtype);
+  detail::AllocationLimit::charge(bytes);
+  return detail::allocate_tensor_memory(bytes);
 }
 
 }  // namespace

@@ -66,9 +66,67 @@ std::string with_commas(int64_t n) {
   return out;
 }
 
+// Several tensors of n rows as one (n, total) tensor and back, so the DataLoader can
+// shuffle and batch models of several inputs or outputs like any other.
+Tensor pack_rows(const std::vector<Tensor>& parts) {
+  const int64_t n = parts.front().dim(0);
+  int64_t total = 0;
+  for (const Tensor& p : parts) total += p.numel() / std::max<int64_t>(n, 1);
+  Tensor packed = Tensor::empty(Shape{n, total});
+  int64_t offset = 0;
+  for (const Tensor& p : parts) {
+    const Tensor part = as_float32(p);
+    const int64_t width = part.numel() / std::max<int64_t>(n, 1);
+    for (int64_t r = 0; r < n; ++r)
+      std::copy_n(part.data<float>() + r * width, width, packed.data<float>() + r * total + offset);
+    offset += width;
+  }
+  return packed;
+}
+
+// The parts of rows packed by pack_rows, each (rows, shape...) of its example shape.
+std::vector<Tensor> unpack_rows(const Tensor& packed, const std::vector<Shape>& shapes) {
+  const int64_t rows = packed.dim(0), total = packed.dim(1);
+  std::vector<Tensor> parts;
+  int64_t offset = 0;
+  for (const Shape& shape : shapes) {
+    std::vector<int64_t> dims = shape.dims();
+    dims.insert(dims.begin(), rows);
+    Tensor part = Tensor::empty(Shape(dims));
+    const int64_t width = shape.numel();
+    for (int64_t r = 0; r < rows; ++r)
+      std::copy_n(packed.data<float>() + r * total + offset, width, part.data<float>() + r * width);
+    offset += width;
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
+std::vector<Shape> example_shapes(const std::vector<Tensor>& tensors) {
+  std::vector<Shape> shapes;
+  for (const Tensor& t : tensors) shapes.emplace_back(std::vector<int64_t>(t.shape().dims().begin() + 1, t.shape().dims().end()));
+  return shapes;
+}
+
+std::vector<Tensor> rows_of(const std::vector<Tensor>& tensors, int64_t begin, int64_t end) {
+  std::vector<Tensor> out;
+  for (const Tensor& t : tensors) out.push_back(t.rows(begin, end));
+  return out;
+}
+
+void check_lists(const char* what, const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+  for (const Tensor& t : x) check_xy(what, t, y.empty() ? t : y.front());
+  for (const Tensor& t : y) check_xy(what, x.front(), t);
+}
+
 }  // namespace
 
 void Model::add_layer(std::shared_ptr<Module> layer) { add_module("layers." + std::to_string(children().size()), std::move(layer)); }
+
+std::vector<Shape> Model::input_shapes() const {
+  if (!input_shape_) return {};
+  return {*input_shape_};
+}
 
 void Model::build(const Shape& input_shape) {
   input_shape_ = input_shape;
@@ -81,17 +139,48 @@ void Model::build(const Shape& input_shape) {
 }
 
 void Model::compile(OptimizerSpec optimizer, LossSpec loss, std::vector<MetricSpec> metrics) {
+  compile(std::move(optimizer), std::vector<LossSpec>{std::move(loss)}, std::move(metrics));
+}
+
+void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<MetricSpec> metrics, std::vector<double> loss_weights) {
+  const size_t outputs = output_names().size();
+  if (losses.empty() || (losses.size() != 1 && losses.size() != outputs))
+    fail("compile: give one loss for every output or one per output; the model has ", outputs, " outputs, got ", losses.size(), " losses");
+  if (!loss_weights.empty() && loss_weights.size() != outputs)
+    fail("compile: loss_weights holds ", loss_weights.size(), " weights for ", outputs, " outputs");
+  for (double w : loss_weights)
+    if (!std::isfinite(w) || w < 0) fail("compile: loss weights must be finite and >= 0, got ", w);
   optimizer_ = std::move(optimizer.optimizer);
-  loss_ = std::move(loss);
+  losses_ = std::move(losses);
+  loss_weights_ = std::move(loss_weights);
   metrics_.clear();
   for (MetricSpec& spec : metrics) {
     for (const auto& existing : metrics_)
       if (existing->name() == spec.metric->name()) fail("compile: metric '", existing->name(), "' given twice");
     metrics_.push_back(std::move(spec.metric));
   }
+  prepare_outputs();
   optimizer_attached_ = false;
   if (!built() && input_shape_) build(*input_shape_);
   if (built()) attach_optimizer();
+}
+
+void Model::prepare_outputs() {
+  const size_t outputs = output_names().size();
+  output_metrics_.assign(outputs, {});
+  for (size_t k = 0; k < outputs; ++k)
+    for (const auto& metric : metrics_) {
+      if (outputs == 1) {
+        output_metrics_[k].push_back(metric);
+        continue;
+      }
+      try {
+        output_metrics_[k].push_back(axon::metric(metric->name()));  // a fresh one per output
+      } catch (const Error&) {
+        fail("compile: metric '", metric->name(), "' cannot be computed for each of ", outputs, " outputs; give metrics by name");
+      }
+    }
+  loss_sums_.assign(outputs > 1 ? outputs + 1 : 1, 0.0);
 }
 
 void Model::attach_optimizer() {
@@ -108,51 +197,89 @@ Optimizer& Model::optimizer() const {
   return *optimizer_;
 }
 
-Variable Model::compute_loss(const Variable& y_pred, const Tensor& y, bool with_regularization) {
-  Variable loss = loss_.fn(y_pred, y.dtype() == y_pred.dtype() ? y : y.to(y_pred.dtype()));
+void Model::check_arity(const char* what, const std::vector<Tensor>& x, const std::vector<Tensor>* y) const {
+  const size_t inputs = input_names().size(), outputs = output_names().size();
+  if (x.size() != inputs) fail(what, ": the model takes ", inputs, " inputs, got ", x.size(), " tensors");
+  if (y && y->size() != outputs) fail(what, ": the model has ", outputs, " outputs, got ", y->size(), " targets");
+  if (x.empty()) fail(what, ": no inputs");
+}
+
+std::vector<Variable> Model::run(const std::vector<Tensor>& x) {
+  if (x.size() == 1 && output_names().size() == 1) return {(*this)(Variable(x[0]))};
+  std::vector<Variable> inputs;
+  for (const Tensor& t : x) inputs.emplace_back(t);
+  return (*this)(inputs);
+}
+
+Variable Model::compute_loss(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y, bool with_regularization, double rows) {
+  Variable total;
+  for (size_t k = 0; k < y_pred.size(); ++k) {
+    const LossSpec& spec = losses_[losses_.size() == 1 ? 0 : k];
+    const Tensor& target = y[k].dtype() == y_pred[k].dtype() ? y[k] : y[k].to(y_pred[k].dtype());
+    Variable loss = spec.fn(y_pred[k], target);
+    if (y_pred.size() > 1) loss_sums_[k + 1] += loss.item() * rows;
+    if (!loss_weights_.empty()) loss = loss * loss_weights_[k];
+    total = total.defined() ? total + loss : loss;
+  }
   if (with_regularization) {
     const Variable penalty = regularization_loss();
-    if (penalty.defined()) loss = loss + penalty;
+    if (penalty.defined()) total = total + penalty;
   }
-  return loss;
+  loss_sums_[0] += total.item() * rows;
+  loss_count_ += rows;
+  return total;
 }
 
-void Model::train_step(const Batch& batch) {
+void Model::update_metrics(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y) {
+  for (size_t k = 0; k < y_pred.size(); ++k)
+    for (const auto& metric : output_metrics_[k]) metric->update(y_pred[k].value(), y[k]);
+}
+
+void Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
   optimizer_->zero_grad();
-  const Variable y_pred = (*this)(Variable(batch.x));
+  const std::vector<Variable> y_pred = run(x);
   if (!optimizer_attached_) attach_optimizer();  // the first forward built the weights
-  Variable loss = compute_loss(y_pred, batch.y, true);
+  Variable loss = compute_loss(y_pred, y, true, static_cast<double>(x[0].dim(0)));
   loss.backward();
   optimizer_->step();
-  const double n = static_cast<double>(batch.x.dim(0));
-  loss_sum_ += loss.item() * n;
-  loss_count_ += n;
-  for (const auto& metric : metrics_) metric->update(y_pred.value(), batch.y);
+  update_metrics(y_pred, y);
 }
 
-void Model::test_step(const Batch& batch) {
-  const Variable y_pred = (*this)(Variable(batch.x));
-  const double n = static_cast<double>(batch.x.dim(0));
-  loss_sum_ += compute_loss(y_pred, batch.y, false).item() * n;
-  loss_count_ += n;
-  for (const auto& metric : metrics_) metric->update(y_pred.value(), batch.y);
+// Like Keras, the reported loss includes the weight penalties here too, so fit's and
+// evaluate's losses on the same data agree.
+void Model::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+  const std::vector<Variable> y_pred = run(x);
+  compute_loss(y_pred, y, true, static_cast<double>(x[0].dim(0)));
+  update_metrics(y_pred, y);
 }
 
 void Model::reset_metrics() {
-  loss_sum_ = loss_count_ = 0.0;
-  for (const auto& metric : metrics_) metric->reset();
+  loss_count_ = 0.0;
+  std::fill(loss_sums_.begin(), loss_sums_.end(), 0.0);
+  for (const auto& metrics : output_metrics_)
+    for (const auto& metric : metrics) metric->reset();
 }
 
 Logs Model::current_logs(const std::string& prefix) const {
   Logs logs;
-  logs.set(prefix + "loss", loss_count_ > 0 ? loss_sum_ / loss_count_ : 0.0);
-  for (const auto& metric : metrics_) logs.set(prefix + metric->name(), metric->result());
+  const std::vector<std::string> names = output_names();
+  auto mean = [&](double sum) { return loss_count_ > 0 ? sum / loss_count_ : 0.0; };
+  logs.set(prefix + "loss", mean(loss_sums_[0]));
+  for (size_t k = 0; k + 1 < loss_sums_.size(); ++k) logs.set(prefix + names[k] + "_loss", mean(loss_sums_[k + 1]));
+  for (size_t k = 0; k < output_metrics_.size(); ++k)
+    for (const auto& metric : output_metrics_[k])
+      logs.set(prefix + (output_metrics_.size() > 1 ? names[k] + "_" : "") + metric->name(), metric->result());
   return logs;
 }
 
-History Model::fit(const Tensor& x_in, const Tensor& y, const FitOptions& options) {
+History Model::fit(const Tensor& x, const Tensor& y, const FitOptions& options) {
+  return fit(std::vector<Tensor>{x}, std::vector<Tensor>{y}, options);
+}
+
+History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y, const FitOptions& options) {
   require_compiled("fit");
-  check_xy("fit", x_in, y);
+  check_arity("fit", x_in, &y);
+  check_lists("fit", x_in, y);
   check_batch_size("fit", options.batch_size);
   if (options.epochs < 1) fail("fit: epochs must be >= 1, got ", options.epochs);
   if (options.initial_epoch < 0 || options.initial_epoch >= options.epochs)
@@ -160,24 +287,31 @@ History Model::fit(const Tensor& x_in, const Tensor& y, const FitOptions& option
   if (!(options.validation_split >= 0.0 && options.validation_split < 1.0))
     fail("fit: validation_split must be in (0, 1) (or 0 for none), got ", options.validation_split);
   if (options.verbose < 0 || options.verbose > 2) fail("fit: verbose must be 0, 1 or 2, got ", options.verbose);
+  const bool single = x_in.size() == 1 && y.size() == 1;
+  if (options.validation_data && !single) fail("fit: validation_data is for one input and one output; use validation_split");
+  if (!options.augment.empty() && x_in.size() != 1) fail("fit: augment needs a model of one (image) input");
 
   // Training rows first, validation rows last, as Keras: views, no copies.
-  const Tensor x = as_float32(x_in);
-  const int64_t n = x.dim(0);
+  std::vector<Tensor> x;
+  for (const Tensor& t : x_in) x.push_back(as_float32(t));
+  const int64_t n = x[0].dim(0);
   int64_t train_count = n;
-  Tensor x_val, y_val;
+  std::vector<Tensor> x_val, y_val;
   if (options.validation_data) {
-    x_val = as_float32(options.validation_data->first);
-    y_val = options.validation_data->second;
-    check_xy("fit: validation_data", x_val, y_val);
+    x_val = {as_float32(options.validation_data->first)};
+    y_val = {options.validation_data->second};
+    check_xy("fit: validation_data", x_val[0], y_val[0]);
   } else if (options.validation_split > 0.0) {
     train_count = static_cast<int64_t>(static_cast<double>(n) * (1.0 - options.validation_split));
     if (train_count == 0 || train_count == n)
       fail("fit: validation_split ", options.validation_split, " of ", n, " examples leaves an empty training or validation set");
-    x_val = x.rows(train_count, n);
-    y_val = y.rows(train_count, n);
+    x_val = rows_of(x, train_count, n);
+    y_val = rows_of(y, train_count, n);
   }
-  auto train_set = std::make_shared<TensorDataset>(x.rows(0, train_count), y.rows(0, train_count));
+  const std::vector<Tensor> x_train = rows_of(x, 0, train_count), y_train = rows_of(y, 0, train_count);
+  const std::vector<Shape> x_shapes = example_shapes(x_train), y_shapes = example_shapes(y_train);
+  auto train_set = single ? std::make_shared<TensorDataset>(x_train[0], y_train[0])
+                          : std::make_shared<TensorDataset>(pack_rows(x_train), pack_rows(y_train));
   DataLoader loader(train_set, options.batch_size, options.shuffle, options.seed);
   if (!options.augment.empty()) {
     try {
@@ -208,20 +342,22 @@ History Model::fit(const Tensor& x_in, const Tensor& y, const FitOptions& option
     for (int64_t b = 0; b < loader.num_batches() && !stop_training; ++b) {
       for (const auto& callback : callbacks) callback->on_batch_begin(b, {});
       try {
-        train_step(loader.batch(b));
+        const Batch batch = loader.batch(b);
+        if (single) train_step({batch.x}, {batch.y});
+        else train_step(unpack_rows(batch.x, x_shapes), unpack_rows(batch.y, y_shapes));
       } catch (const Error& e) {
         fail("fit: epoch ", epoch + 1, ", batch ", b, ": ", e.what());
       }
       const Logs batch_logs = current_logs();
-      if (!warned_nan && !std::isfinite(loss_sum_)) {
+      if (!warned_nan && !std::isfinite(loss_sums_[0])) {
         std::fprintf(stderr, "fit: the loss became %g at epoch %d, batch %lld (TerminateOnNaN stops training when it does)\n",
-                     loss_sum_, epoch + 1, static_cast<long long>(b));
+                     loss_sums_[0], epoch + 1, static_cast<long long>(b));
         warned_nan = true;
       }
       for (const auto& callback : callbacks) callback->on_batch_end(b, batch_logs);
     }
     Logs logs = current_logs();
-    if (x_val.defined()) {
+    if (!x_val.empty()) {
       const Logs validation = evaluate(x_val, y_val, options.batch_size);
       for (const auto& [key, value] : validation.items()) logs.set("val_" + key, value);
     }
@@ -234,61 +370,88 @@ History Model::fit(const Tensor& x_in, const Tensor& y, const FitOptions& option
   return history;
 }
 
-Logs Model::evaluate(const Tensor& x_in, const Tensor& y, int64_t batch_size, int verbose) {
+Logs Model::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size, int verbose) {
+  return evaluate(std::vector<Tensor>{x}, std::vector<Tensor>{y}, batch_size, verbose);
+}
+
+Logs Model::evaluate(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y, int64_t batch_size, int verbose) {
   require_compiled("evaluate");
-  check_xy("evaluate", x_in, y);
+  check_arity("evaluate", x_in, &y);
+  check_lists("evaluate", x_in, y);
   check_batch_size("evaluate", batch_size);
-  const Tensor x = as_float32(x_in);
+  std::vector<Tensor> x;
+  for (const Tensor& t : x_in) x.push_back(as_float32(t));
   NoGrad no_grad;
   ModeGuard eval(*this, false);
   reset_metrics();
-  for (int64_t start = 0; start < x.dim(0); start += batch_size) {
-    const int64_t end = std::min(start + batch_size, x.dim(0));
-    test_step(Batch{x.rows(start, end), y.rows(start, end)});
+  for (int64_t start = 0; start < x[0].dim(0); start += batch_size) {
+    const int64_t end = std::min(start + batch_size, x[0].dim(0));
+    test_step(rows_of(x, start, end), rows_of(y, start, end));
   }
   const Logs logs = current_logs();
   if (verbose > 0) std::printf("%s\n", logs.str().c_str());
   return logs;
 }
 
-Tensor Model::predict(const Tensor& x_in, int64_t batch_size) {
-  if (!x_in.defined() || x_in.rank() < 1) fail("predict: x needs a batch axis");
+Tensor Model::predict(const Tensor& x, int64_t batch_size) {
+  if (!x.defined() || x.rank() < 1) fail("predict: x needs a batch axis");
+  std::vector<Tensor> outputs = predict(std::vector<Tensor>{x}, batch_size);
+  if (outputs.size() != 1) fail("predict: the model has ", outputs.size(), " outputs; call predict with a list of inputs");
+  return outputs[0];
+}
+
+std::vector<Tensor> Model::predict(const std::vector<Tensor>& x_in, int64_t batch_size) {
+  check_arity("predict", x_in, nullptr);
   check_batch_size("predict", batch_size);
-  const Tensor x = as_float32(x_in);
+  std::vector<Tensor> x;
+  for (const Tensor& t : x_in) {
+    if (!t.defined() || t.rank() < 1) fail("predict: x needs a batch axis");
+    if (t.dim(0) != x_in[0].dim(0)) fail("predict: the inputs hold ", x_in[0].dim(0), " and ", t.dim(0), " examples");
+    x.push_back(as_float32(t));
+  }
   NoGrad no_grad;
   ModeGuard eval(*this, false);
-  if (x.dim(0) > 0 && x.dim(0) <= batch_size) return (*this)(Variable(x)).value();  // one batch: no copy
-  Tensor out;
-  for (int64_t start = 0; start < x.dim(0); start += batch_size) {
-    const int64_t end = std::min(start + batch_size, x.dim(0));
-    const Tensor y = (*this)(Variable(x.rows(start, end))).value();
-    if (!out.defined()) {
-      std::vector<int64_t> dims = y.shape().dims();
-      dims[0] = x.dim(0);
-      out = Tensor::empty(Shape(dims), y.dtype());
-    }
-    out.rows(start, end).copy_from(y);
+  const int64_t n = x[0].dim(0);
+  auto values = [](const std::vector<Variable>& vars) {
+    std::vector<Tensor> out;
+    for (const Variable& v : vars) out.push_back(v.value());
+    return out;
+  };
+  if (n > 0 && n <= batch_size) return values(run(x));  // one batch: no copy
+  std::vector<Tensor> out;
+  for (int64_t start = 0; start < n; start += batch_size) {
+    const int64_t end = std::min(start + batch_size, n);
+    const std::vector<Tensor> y = values(run(rows_of(x, start, end)));
+    if (out.empty())
+      for (const Tensor& t : y) {
+        std::vector<int64_t> dims = t.shape().dims();
+        dims[0] = n;
+        out.push_back(Tensor::empty(Shape(dims), t.dtype()));
+      }
+    for (size_t k = 0; k < y.size(); ++k) out[k].rows(start, end).copy_from(y[k]);
   }
-  if (!out.defined()) fail("predict: no examples (x has shape ", x.shape(), ")");
+  if (out.empty()) fail("predict: no examples (x has shape ", x[0].shape(), ")");
   return out;
 }
 
 Logs Model::train_on_batch(const Tensor& x, const Tensor& y) {
   require_compiled("train_on_batch");
   check_xy("train_on_batch", x, y);
+  check_arity("train_on_batch", {x}, nullptr);
   ModeGuard training(*this, true);
   reset_metrics();
-  train_step(Batch{as_float32(x), y});
+  train_step({as_float32(x)}, {y});
   return current_logs();
 }
 
 Logs Model::test_on_batch(const Tensor& x, const Tensor& y) {
   require_compiled("test_on_batch");
   check_xy("test_on_batch", x, y);
+  check_arity("test_on_batch", {x}, nullptr);
   NoGrad no_grad;
   ModeGuard eval(*this, false);
   reset_metrics();
-  test_step(Batch{as_float32(x), y});
+  test_step({as_float32(x)}, {y});
   return current_logs();
 }
 
@@ -307,20 +470,36 @@ void Model::set_weights(const std::vector<Tensor>& weights) {
   for (size_t i = 0; i < params.size(); ++i) params[i].variable.value().copy_from(weights[i]);
 }
 
+std::string Model::shape_text(const std::vector<Shape>& shapes) {
+  if (shapes.empty()) return "?";
+  std::string text;
+  for (const Shape& shape : shapes) {
+    text += text.empty() ? "(None" : ", (None";
+    for (int64_t d : shape.dims()) text += ", " + std::to_string(d);
+    text += ")";
+  }
+  return shapes.size() > 1 ? "[" + text + "]" : text;
+}
+
+void Model::summary_rows(std::vector<SummaryRow>& rows) const {
+  for (const auto& [path, child] : children())
+    rows.push_back({(child->name().empty() ? path : child->name()) + " (" + child->type_name() + ")", shape_text(child->output_shapes()),
+                    child->parameter_count(), ""});
+}
+
 void Model::summary(std::ostream& out) const {
   if (!built()) fail("summary: the model is not built yet; call build(input_shape) or fit() first");
-  auto shape_text = [](const Module& m) {
-    if (m.output_shape().rank() == 0 && !m.built()) return std::string("?");
-    std::string text = "(None";
-    for (int64_t d : m.output_shape().dims()) text += ", " + std::to_string(d);
-    return text + ")";
-  };
-  const std::string rule(72, '='), thin(72, '_');
-  out << "Model: \"" << type_name() << "\"\n" << thin << "\n"
-      << std::left << std::setw(34) << "Layer (type)" << std::setw(24) << "Output Shape" << "Param #\n" << rule << "\n";
-  for (const auto& [name, child] : children())
-    out << std::setw(34) << (name + " (" + child->type_name() + ")") << std::setw(24) << shape_text(*child)
-        << with_commas(child->parameter_count()) << "\n";
+  std::vector<SummaryRow> rows;
+  summary_rows(rows);
+  bool graph = false;
+  for (const SummaryRow& row : rows) graph = graph || !row.connected_to.empty();
+  const int width = graph ? 98 : 72;
+  const std::string rule(static_cast<size_t>(width), '='), thin(static_cast<size_t>(width), '_');
+  out << "Model: \"" << (name().empty() ? type_name() : name()) << "\"\n" << thin << "\n" << std::left << std::setw(34) << "Layer (type)"
+      << std::setw(24) << "Output Shape" << std::setw(graph ? 14 : 0) << "Param #" << (graph ? "Connected to" : "") << "\n" << rule << "\n";
+  for (const SummaryRow& row : rows)
+    out << std::setw(34) << row.layer << std::setw(24) << row.output_shape << std::setw(graph ? 14 : 0) << with_commas(row.parameters)
+        << row.connected_to << "\n";
   const int64_t total = parameter_count(), trainable = trainable_parameter_count();
   out << rule << "\nTotal params: " << with_commas(total) << "\nTrainable params: " << with_commas(trainable)
       << "\nNon-trainable params: " << with_commas(total - trainable) << "\n" << thin << "\n";

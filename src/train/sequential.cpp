@@ -1,28 +1,58 @@
 #include "axon/sequential.h"
 
-#include "axon/pooling.h"
+#include "axon/functional.h"
+#include "axon/model_spec.h"
+#include "axon/registry.h"
+#include "graph.h"
 
 namespace axon {
 
+AXON_REGISTER(Module, "sequential", Sequential);
+
+Sequential::Sequential() = default;
+Sequential::Sequential(const Shape& input_shape) { set_input_shape(input_shape); }
+Sequential::~Sequential() = default;
+Sequential::Sequential(Sequential&&) noexcept = default;
+
 Variable Sequential::call(const Variable& x) {
   if (children().empty()) fail("Sequential: no layers; add() some first");
-  const auto& layers = children();
-  Variable y = x;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    auto* conv = dynamic_cast<Conv2D*>(layers[i].second.get());
-    if (conv && i + 1 < layers.size() && conv->fuses_with(*layers[i + 1].second)) {
-      // Conv2D + MaxPool2D as one op: the convolution's output is never materialised.
-      y = conv->forward_max_pooled(y, static_cast<Pool2D&>(*layers[++i].second));
-      continue;
-    }
-    y = (*layers[i].second)(y);
+  const Shape example(std::vector<int64_t>(x.shape().dims().begin() + (x.rank() > 0 ? 1 : 0), x.shape().dims().end()));
+  if (!graph_ || example != planned_for_ || planned_layers_ != children().size()) {
+    // The layers as a graph over this input, planned once (fusions chosen here).
+    graph_.reset();
+    const SymbolicTensor input = Input(example);
+    SymbolicTensor y = input;
+    for (const auto& [path, layer] : children()) y = (*layer)(y);
+    graph_ = std::make_unique<detail::Graph>(std::vector<SymbolicTensor>{input}, std::vector<SymbolicTensor>{y});
+    planned_for_ = example;
+    planned_layers_ = children().size();
   }
-  return y;
+  return graph_->run({x})[0];
 }
 
 Module& Sequential::layer(size_t i) const {
   if (i >= children().size()) fail("Sequential::layer: index ", i, " out of range (", children().size(), " layers)");
   return *children()[i].second;
+}
+
+Config Sequential::config() const {
+  Config c = Config::object();
+  if (input_shape()) c.set("input_shape", input_shape()->dims());
+  Config layers = Config::list();
+  for (const auto& [path, layer] : children()) layers.push(layer_config(*layer));
+  return c.set("layers", std::move(layers));
+}
+
+std::shared_ptr<Sequential> Sequential::from_config(const ConfigReader& c) {
+  auto model = std::make_shared<Sequential>();
+  const ConfigReader layers = c.at("layers");
+  if (layers.value().kind() != Config::Kind::list || layers.size() == 0) layers.bad("a non-empty list of layers");
+  for (size_t i = 0; i < layers.size(); ++i) model->add_layer(layer_from_config(layers.element(i)));
+  if (c.has("input_shape")) {
+    const Shape shape(c.integers("input_shape", 1));
+    model->build(shape);
+  }
+  return model;
 }
 
 }  // namespace axon

@@ -21,7 +21,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 // A model file, or a spec (.json) for commands that only need the architecture.
-std::unique_ptr<Sequential> open_model(const std::string& path) { return ends_with(path, ".json") ? load_spec(path) : load_model(path); }
+std::shared_ptr<Model> open_model(const std::string& path) { return ends_with(path, ".json") ? load_spec(path).model : load_model(path); }
 
 bool is_classifier(const Tensor& predictions) { return predictions.rank() == 2 && predictions.dim(1) > 1; }
 
@@ -61,13 +61,14 @@ void add_train(CLI::App& app) {
   cmd->callback([options] {
     if (options->resume && options->checkpoint.empty()) throw CLI::ValidationError("--resume", "needs --checkpoint DIR");
     manual_seed(options->fit.seed);
-    std::unique_ptr<Sequential> model = load_spec(options->model);
+    ModelSpec spec = load_spec(options->model);
+    std::shared_ptr<Model> model = spec.model;
     if (!model->compiled()) fail(options->model, ": the spec has no \"compile\" section (optimizer, loss, metrics)");
     if (!model->built()) fail(options->model, ": the spec needs an input_shape");
     LabeledData data = load_labeled(options->data, "train");
     data.x = as_model_input(data.x, *model);
     FitOptions fit = options->fit;
-    fit.augment = load_augmentations(options->model);
+    fit.augment = spec.augment;
     if (!options->checkpoint.empty()) {
       std::filesystem::create_directories(options->checkpoint);
       const std::string path = (std::filesystem::path(options->checkpoint) / "checkpoint.safetensors").string();
@@ -92,7 +93,7 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--data", *data_source, "fashion-mnist[:train|:test], idx:..., csv:..., npy:...")->required();
   cmd->add_option("--batch-size", *batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([=] {
-    std::unique_ptr<Sequential> model = load_model(*model_path);
+    std::shared_ptr<Model> model = load_model(*model_path);
     if (!model->compiled()) fail(*model_path, ": the model was saved without compile settings; cannot evaluate a loss");
     LabeledData data = load_labeled(*data_source, "test");
     data.x = as_model_input(data.x, *model);
@@ -120,7 +121,7 @@ void add_predict(CLI::App& app) {
   cmd->add_flag("--proba", options->proba, "Write every output value (class probabilities) instead of the predicted class");
   cmd->add_option("--batch-size", options->batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([options] {
-    std::unique_ptr<Sequential> model = load_model(options->model);
+    std::shared_ptr<Model> model = load_model(options->model);
     const Tensor predictions = model->predict(as_model_input(load_inputs(options->input), *model), options->batch_size);
     std::ofstream file;
     if (!options->output.empty()) {
@@ -153,7 +154,7 @@ void add_summary(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("summary", "Print a model's layers, output shapes and parameter counts");
   cmd->add_option("--model", *model_path, "Model file (.safetensors) or JSON spec")->required()->check(CLI::ExistingFile);
   cmd->callback([model_path] {
-    std::unique_ptr<Sequential> model = open_model(*model_path);
+    std::shared_ptr<Model> model = open_model(*model_path);
     if (!model->built()) fail(*model_path, ": the spec has no input_shape, so the layers cannot be sized");
     model->summary(std::cout);
   });

@@ -71,9 +71,8 @@ void add_serve(CLI::App& app) {
     InferenceServer server(options->server);
     for (const auto& [name, path] : files) {
       std::shared_ptr<Model> model = load_model(path);
-      const auto& input_shape = model->input_shape();
-      if (!input_shape) fail(path, ": the model has no input shape");
-      server.add_model(name, model, *input_shape);
+      if (model->input_shapes().empty()) fail(path, ": the model has no input shape");
+      server.add_model(name, model);
       std::fprintf(stderr, "serving %s from %s\n", name.c_str(), path.c_str());
     }
     const int port = server.start();
