@@ -190,5 +190,74 @@ check "a flat image for the (1, 6, 6) model is a 400" 400 "$code"
 contains "the 400 names both shapes" "$work/out" "shape \[1, 36\] does not match the model's \[-1, 1, 6, 6\]"
 kill -TERM "$server"; wait "$server"; check "the CNN server exits 0 on SIGTERM" 0 $?
 
+# A model file written before the open layer set (axon.format_version 1) still loads
+# and predicts what it predicted then.
+fixtures=$(dirname "$0")/fixtures
+"$axon" predict --model "$fixtures/format1_cnn.safetensors" --input "$fixtures/format1_cnn_inputs.npy" --proba > "$work/format1.csv"
+check "a format-1 model file still predicts" 0 $?
+if cmp -s "$work/format1.csv" "$fixtures/format1_cnn_predictions.csv"; then pass "its predictions are the ones saved with it"
+else echo "FAIL: format-1 predictions differ"; diff "$work/format1.csv" "$fixtures/format1_cnn_predictions.csv"; failures=$((failures + 1)); fi
+
+# A functional model of two inputs (a shared layer, a residual connection) and two
+# outputs, from a spec: train, evaluate, summary, serve with named inputs.
+cat > "$work/functional.json" <<'JSON'
+{"type": "functional",
+ "inputs": [{"name": "a", "shape": [4]}, {"name": "b", "shape": [4]}],
+ "layers": [{"type": "dense", "name": "shared", "units": 8, "activation": "relu", "seed": 1},
+            {"type": "add", "name": "sum"},
+            {"type": "dense", "name": "inner", "units": 8, "activation": "relu", "seed": 2},
+            {"type": "add", "name": "residual"},
+            {"type": "dense", "name": "label", "units": 2, "activation": "softmax", "seed": 3},
+            {"type": "dense", "name": "value", "units": 1, "seed": 4}],
+ "nodes": [{"layer": "shared", "inputs": ["a"]}, {"layer": "shared", "inputs": ["b"]},
+           {"layer": "sum", "inputs": ["shared", "shared@1"]},
+           {"layer": "inner", "inputs": ["sum"]}, {"layer": "residual", "inputs": ["sum", "inner"]},
+           {"layer": "label", "inputs": ["residual"]}, {"layer": "value", "inputs": ["residual"]}],
+ "outputs": ["label", "value"],
+ "compile": {"optimizer": {"type": "adam", "learning_rate": 0.01},
+             "loss": ["sparse_categorical_crossentropy", "mse"], "metrics": [["accuracy"], []]}}
+JSON
+# NPY files from the standard library alone: label = (sum(a + b) > 0), value = sum(a + b).
+python3 - "$work" <<'PY'
+import random, struct, sys
+def save(path, rows, cols):
+    shape = f"({len(rows)}, {cols})" if cols else f"({len(rows)},)"
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % shape
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        for row in rows: f.write(struct.pack("<%df" % len(row), *row))
+random.seed(5)
+a = [[random.uniform(-1, 1) for _ in range(4)] for _ in range(256)]
+b = [[random.uniform(-1, 1) for _ in range(4)] for _ in range(256)]
+total = [sum(x) + sum(y) for x, y in zip(a, b)]
+save(sys.argv[1] + "/a.npy", a, 4); save(sys.argv[1] + "/b.npy", b, 4)
+save(sys.argv[1] + "/label.npy", [[float(t > 0)] for t in total], 0)
+save(sys.argv[1] + "/value.npy", [[t] for t in total], 1)
+PY
+data="npy:$work/a.npy+$work/b.npy,$work/label.npy+$work/value.npy"
+"$axon" train --model "$work/functional.json" --data "$data" --epochs 30 --batch-size 32 --out "$work/functional.safetensors" --verbose 0 2> "$work/err"
+check "train a two-input, two-output functional spec" 0 $?
+"$axon" evaluate --model "$work/functional.safetensors" --data "$data" > "$work/out"; check "evaluate it" 0 $?
+contains "evaluate reports each output's loss" "$work/out" "value_loss: "
+if awk '{ for (i = 1; i <= NF; i++) if ($i == "label_accuracy:") exit !($(i + 1) > 0.9) }' "$work/out"; then pass "the label head learned (accuracy > 0.9)"
+else echo "FAIL: label accuracy:"; cat "$work/out"; failures=$((failures + 1)); fi
+"$axon" summary --model "$work/functional.safetensors" > "$work/out"; check "summary of a functional model file" 0 $?
+contains "summary has a connected-to column" "$work/out" "Connected to"
+contains "summary shows the shared layer's second call" "$work/out" "shared@1 (Dense)"
+contains "summary shows what the residual add reads" "$work/out" "sum, inner"
+"$axon" predict --model "$work/functional.safetensors" --input "$work/a.npy+$work/b.npy" > "$work/out" 2> "$work/err"
+check "predict refuses two outputs for one CSV" 1 $?
+contains "and says why" "$work/err" "the model has 2 outputs"
+start_server --model two=$work/functional.safetensors
+url="http://127.0.0.1:$port"
+curl -sf "$url/v2/models/two" > "$work/out"; check "functional model metadata" 0 $?
+contains "metadata names both inputs" "$work/out" '"inputs":\[{"datatype":"FP32","name":"a","shape":\[-1,4\]},{"datatype":"FP32","name":"b"'
+curl -sf -H 'Content-Type: application/json' -d '{"inputs":[{"name":"b","shape":[1,4],"datatype":"FP32","data":[0.5,0.5,0.5,0.5]},
+  {"name":"a","shape":[1,4],"datatype":"FP32","data":[0.5,0.5,0.5,0.5]}],"outputs":[{"name":"value"}]}' "$url/v2/models/two/infer" > "$work/out"
+check "infer with two named inputs" 0 $?
+contains "only the output asked for comes back" "$work/out" '"outputs":\[{"data":\[[^]]*\],"datatype":"FP32","name":"value","shape":\[1,1\]}\]'
+kill -TERM "$server"; wait "$server"; check "the functional server exits 0 on SIGTERM" 0 $?
+
 echo "$passes passed, $failures failed"
 [ "$failures" = 0 ]

@@ -72,27 +72,27 @@ TEST(Metrics, PrecisionRecallF1Averages) {
   // support [2, 1, 3].
   struct Case {
     ClassificationMetric::Score score;
-    Average average;
+    Averaging average;
     double expected;
   };
   using S = ClassificationMetric::Score;
   const Case cases[] = {
-      {S::precision, Average::macro, (0.5 + 0.5 + 1.0) / 3},
-      {S::recall, Average::macro, (0.5 + 1.0 + 2.0 / 3) / 3},
-      {S::f1, Average::macro, (0.5 + 2.0 / 3 + 0.8) / 3},
-      {S::precision, Average::weighted, (0.5 * 2 + 0.5 * 1 + 1.0 * 3) / 6},
-      {S::recall, Average::weighted, 4.0 / 6},
-      {S::f1, Average::weighted, (0.5 * 2 + 2.0 / 3 * 1 + 0.8 * 3) / 6},
-      {S::precision, Average::micro, 4.0 / 6},
-      {S::f1, Average::micro, 4.0 / 6},
-      {S::f1, Average::automatic, (0.5 + 2.0 / 3 + 0.8) / 3},  // more than 2 classes: macro
+      {S::precision, Averaging::macro, (0.5 + 0.5 + 1.0) / 3},
+      {S::recall, Averaging::macro, (0.5 + 1.0 + 2.0 / 3) / 3},
+      {S::f1, Averaging::macro, (0.5 + 2.0 / 3 + 0.8) / 3},
+      {S::precision, Averaging::weighted, (0.5 * 2 + 0.5 * 1 + 1.0 * 3) / 6},
+      {S::recall, Averaging::weighted, 4.0 / 6},
+      {S::f1, Averaging::weighted, (0.5 * 2 + 2.0 / 3 * 1 + 0.8 * 3) / 6},
+      {S::precision, Averaging::micro, 4.0 / 6},
+      {S::f1, Averaging::micro, 4.0 / 6},
+      {S::f1, Averaging::automatic, (0.5 + 2.0 / 3 + 0.8) / 3},  // more than 2 classes: macro
   };
   for (const Case& c : cases) {
     ClassificationMetric metric(c.score, c.average);
     feed(metric);
     EXPECT_NEAR(metric.result(), c.expected, 1e-12) << static_cast<int>(c.score) << " " << static_cast<int>(c.average);
   }
-  ClassificationMetric binary_on_three(S::f1, Average::binary);
+  ClassificationMetric binary_on_three(S::f1, Averaging::binary);
   EXPECT_THROW(feed(binary_on_three), Error);
 }
 

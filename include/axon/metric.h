@@ -75,14 +75,14 @@ class ConfusionMatrix {
 // How per-class scores combine, as scikit-learn's `average`: binary (class 1 only),
 // macro (plain mean), micro (from pooled counts), weighted (by support); automatic is
 // binary for two classes, macro for more.
-enum class Average { automatic, binary, macro, micro, weighted };
+enum class Averaging { automatic, binary, macro, micro, weighted };
 
 // Precision, recall and F1 from a confusion matrix; classes = 0 takes the count from
 // the first batch (1 output column -> 2 classes). A zero division counts as 0.
 class ClassificationMetric : public Metric {
  public:
   enum class Score { precision, recall, f1 };
-  ClassificationMetric(Score score, Average average, int64_t classes = 0, std::string name = "");
+  ClassificationMetric(Score score, Averaging average, int64_t classes = 0, std::string name = "");
   std::string name() const override { return name_; }
   void update(const Tensor& y_pred, const Tensor& y_true) override;
   double result() const override;
@@ -90,20 +90,20 @@ class ClassificationMetric : public Metric {
 
  private:
   Score score_;
-  Average average_;
+  Averaging average_;
   int64_t classes_;
   std::string name_;
   std::unique_ptr<ConfusionMatrix> matrix_;
 };
 
 struct Precision : ClassificationMetric {
-  explicit Precision(Average average = Average::automatic, int64_t classes = 0) : ClassificationMetric(Score::precision, average, classes) {}
+  explicit Precision(Averaging average = Averaging::automatic, int64_t classes = 0) : ClassificationMetric(Score::precision, average, classes) {}
 };
 struct Recall : ClassificationMetric {
-  explicit Recall(Average average = Average::automatic, int64_t classes = 0) : ClassificationMetric(Score::recall, average, classes) {}
+  explicit Recall(Averaging average = Averaging::automatic, int64_t classes = 0) : ClassificationMetric(Score::recall, average, classes) {}
 };
 struct F1Score : ClassificationMetric {
-  explicit F1Score(Average average = Average::automatic, int64_t classes = 0) : ClassificationMetric(Score::f1, average, classes) {}
+  explicit F1Score(Averaging average = Averaging::automatic, int64_t classes = 0) : ClassificationMetric(Score::f1, average, classes) {}
 };
 
 // Per-class precision, recall, F1 and support, then accuracy, macro and weighted

@@ -92,6 +92,10 @@ class Model : public Module {
   void compile(OptimizerSpec optimizer, LossSpec loss, std::vector<MetricSpec> metrics = {});
   void compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<MetricSpec> metrics = {},
                std::vector<double> loss_weights = {});
+  // The same with a metric list per output: std::vector<std::vector<MetricSpec>>{{"accuracy"}, {}}
+  // computes the accuracy of the first output only.
+  void compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<std::vector<MetricSpec>> metrics_per_output,
+               std::vector<double> loss_weights = {});
   bool compiled() const { return optimizer_ != nullptr; }
 
   // x: (n, ...) float32; y: targets for the loss ((n,) class indices, (n, k) ...).
@@ -118,8 +122,9 @@ class Model : public Module {
   const std::vector<LossSpec>& losses() const { return losses_; }
   const LossSpec& loss() const { return losses_.at(0); }
   const std::vector<double>& loss_weights() const { return loss_weights_; }
-  // The metrics as compiled (per output copies are internal).
-  const std::vector<std::shared_ptr<Metric>>& metrics() const { return metrics_; }
+  // The metrics of each output, as compiled (the single list of a one-output model: metrics()).
+  const std::vector<std::vector<std::shared_ptr<Metric>>>& output_metrics() const { return output_metrics_; }
+  const std::vector<std::shared_ptr<Metric>>& metrics() const { return output_metrics_.at(0); }
 
   bool stop_training = false;  // callbacks set it to end fit() after the current batch
 
@@ -161,14 +166,12 @@ class Model : public Module {
   Logs current_logs(const std::string& prefix = "") const;
   void require_compiled(const char* what) const;
   void attach_optimizer();
-  void prepare_outputs();  // per-output metric copies once the output count is known
   void check_arity(const char* what, const std::vector<Tensor>& x, const std::vector<Tensor>* y) const;
 
   std::shared_ptr<Optimizer> optimizer_;
   std::vector<LossSpec> losses_{LossSpec("mse")};
   std::vector<double> loss_weights_;
-  std::vector<std::shared_ptr<Metric>> metrics_;
-  std::vector<std::vector<std::shared_ptr<Metric>>> output_metrics_;  // [output][metric]
+  std::vector<std::vector<std::shared_ptr<Metric>>> output_metrics_{{}};  // [output][metric]
   double loss_count_ = 0.0;
   std::vector<double> loss_sums_;  // running sums: the total, then each output's (several outputs)
   bool optimizer_attached_ = false;

@@ -55,17 +55,30 @@ void compile_from(const ConfigReader& f, Model& model) {
     const ConfigReader list = f.at("loss_weights");
     for (size_t i = 0; i < list.size(); ++i) weights.push_back(list.element(i).as_number(0, INFINITY));
   }
-  std::vector<MetricSpec> metrics;
-  if (f.has("metrics")) {
-    const ConfigReader list = f.at("metrics");
+  // "metrics": names for every output, or a list of names per output.
+  auto metric_list = [](const ConfigReader& list) {
     if (list.value().kind() != Config::Kind::list) list.bad("a list of metric names");
+    std::vector<MetricSpec> metrics;
     for (size_t i = 0; i < list.size(); ++i) {
       const ConfigReader name = list.element(i);
       metrics.push_back(name.named([&] { return MetricSpec(name.as_string()); }));
     }
+    return metrics;
+  };
+  std::vector<std::vector<MetricSpec>> per_output;
+  std::vector<MetricSpec> shared;
+  if (f.has("metrics")) {
+    const ConfigReader list = f.at("metrics");
+    if (list.value().kind() == Config::Kind::list && list.size() > 0 && list.element(0).value().kind() == Config::Kind::list)
+      for (size_t k = 0; k < list.size(); ++k) per_output.push_back(metric_list(list.element(k)));
+    else
+      shared = metric_list(list);
   }
   f.reject_unknown();
-  f.named([&] { model.compile(optimizer, losses, metrics, weights); });
+  f.named([&] {
+    if (per_output.empty()) model.compile(optimizer, losses, shared, weights);
+    else model.compile(optimizer, losses, per_output, weights);
+  });
 }
 
 Augmentations augmentations_from(const ConfigReader& list) {
@@ -138,8 +151,15 @@ std::shared_ptr<Model> model_from_spec(const std::string& json_text, const std::
 std::string model_to_spec(const Model& model) {
   Config spec = layer_config(model);
   if (model.compiled()) {
+    auto names = [](const std::vector<std::shared_ptr<Metric>>& list) {
+      Config out = Config::list();
+      for (const auto& metric : list) out.push(metric->name());
+      return out;
+    };
     Config metrics = Config::list();
-    for (const auto& metric : model.metrics()) metrics.push(metric->name());
+    if (model.output_metrics().size() == 1) metrics = names(model.metrics());
+    else
+      for (const auto& list : model.output_metrics()) metrics.push(names(list));
     Config compile = Config::object().set("optimizer", [&] {
       Config optimizer = Config::object().set("type", model.optimizer().name());
       const Config settings = model.optimizer().config();

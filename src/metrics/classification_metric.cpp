@@ -36,7 +36,7 @@ const char* score_name(ClassificationMetric::Score score) {
 
 }  // namespace
 
-ClassificationMetric::ClassificationMetric(Score score, Average average, int64_t classes, std::string name)
+ClassificationMetric::ClassificationMetric(Score score, Averaging average, int64_t classes, std::string name)
     : score_(score), average_(average), classes_(classes), name_(name.empty() ? score_name(score) : std::move(name)) {
   if (classes < 0 || classes == 1) fail(name_, ": classes must be 0 (inferred) or >= 2, got ", classes);
   if (classes_ > 0) matrix_ = std::make_unique<ConfusionMatrix>(classes_);
@@ -47,7 +47,7 @@ void ClassificationMetric::update(const Tensor& y_pred, const Tensor& y_true) {
     const int64_t columns = y_pred.rank() >= 2 ? y_pred.dim(1) : 1;
     matrix_ = std::make_unique<ConfusionMatrix>(columns == 1 ? 2 : columns);
   }
-  if (average_ == Average::binary && matrix_->classes() != 2)
+  if (average_ == Averaging::binary && matrix_->classes() != 2)
     fail(name_, ": binary averaging needs 2 classes, the predictions have ", matrix_->classes(), "; use macro, micro or weighted");
   matrix_->update(y_pred, y_true);
 }
@@ -55,10 +55,10 @@ void ClassificationMetric::update(const Tensor& y_pred, const Tensor& y_true) {
 double ClassificationMetric::result() const {
   if (!matrix_ || matrix_->total() == 0) return 0.0;
   const ConfusionMatrix& m = *matrix_;
-  Average average = average_;
-  if (average == Average::automatic) average = m.classes() == 2 ? Average::binary : Average::macro;
-  if (average == Average::binary) return pick(scores_of(m, 1), score_);
-  if (average == Average::micro) {
+  Averaging average = average_;
+  if (average == Averaging::automatic) average = m.classes() == 2 ? Averaging::binary : Averaging::macro;
+  if (average == Averaging::binary) return pick(scores_of(m, 1), score_);
+  if (average == Averaging::micro) {
     // Pooled over classes every prediction is counted once: precision = recall = accuracy.
     int64_t correct = 0;
     for (int64_t c = 0; c < m.classes(); ++c) correct += m.count(c, c);
@@ -67,9 +67,9 @@ double ClassificationMetric::result() const {
   double sum = 0;
   for (int64_t c = 0; c < m.classes(); ++c) {
     const ClassScores s = scores_of(m, c);
-    sum += pick(s, score_) * (average == Average::weighted ? static_cast<double>(s.support) : 1.0);
+    sum += pick(s, score_) * (average == Averaging::weighted ? static_cast<double>(s.support) : 1.0);
   }
-  return sum / (average == Average::weighted ? static_cast<double>(m.total()) : static_cast<double>(m.classes()));
+  return sum / (average == Averaging::weighted ? static_cast<double>(m.total()) : static_cast<double>(m.classes()));
 }
 
 void ClassificationMetric::reset() {

@@ -8,7 +8,7 @@ namespace axon {
 std::shared_ptr<Metric> metric(const std::string& name) {
   using Make = std::function<std::shared_ptr<Metric>()>;
   using Score = ClassificationMetric::Score;
-  auto classification = [](Score score, Average average, const char* key) -> Make {
+  auto classification = [](Score score, Averaging average, const char* key) -> Make {
     return [=] { return std::make_shared<ClassificationMetric>(score, average, 0, key); };
   };
   const std::pair<const char*, Make> known[] = {
@@ -18,18 +18,18 @@ std::shared_ptr<Metric> metric(const std::string& name) {
       {"sparse_categorical_accuracy", [] { return std::make_shared<Accuracy>(ClassKind::sparse, 0.5, "sparse_categorical_accuracy"); }},
       {"categorical_accuracy", [] { return std::make_shared<Accuracy>(ClassKind::categorical, 0.5, "categorical_accuracy"); }},
       {"top_k_categorical_accuracy", [] { return std::make_shared<TopKCategoricalAccuracy>(); }},
-      {"precision", classification(Score::precision, Average::automatic, "precision")},
-      {"recall", classification(Score::recall, Average::automatic, "recall")},
-      {"f1", classification(Score::f1, Average::automatic, "f1")},
-      {"precision_macro", classification(Score::precision, Average::macro, "precision_macro")},
-      {"recall_macro", classification(Score::recall, Average::macro, "recall_macro")},
-      {"f1_macro", classification(Score::f1, Average::macro, "f1_macro")},
-      {"precision_micro", classification(Score::precision, Average::micro, "precision_micro")},
-      {"recall_micro", classification(Score::recall, Average::micro, "recall_micro")},
-      {"f1_micro", classification(Score::f1, Average::micro, "f1_micro")},
-      {"precision_weighted", classification(Score::precision, Average::weighted, "precision_weighted")},
-      {"recall_weighted", classification(Score::recall, Average::weighted, "recall_weighted")},
-      {"f1_weighted", classification(Score::f1, Average::weighted, "f1_weighted")},
+      {"precision", classification(Score::precision, Averaging::automatic, "precision")},
+      {"recall", classification(Score::recall, Averaging::automatic, "recall")},
+      {"f1", classification(Score::f1, Averaging::automatic, "f1")},
+      {"precision_macro", classification(Score::precision, Averaging::macro, "precision_macro")},
+      {"recall_macro", classification(Score::recall, Averaging::macro, "recall_macro")},
+      {"f1_macro", classification(Score::f1, Averaging::macro, "f1_macro")},
+      {"precision_micro", classification(Score::precision, Averaging::micro, "precision_micro")},
+      {"recall_micro", classification(Score::recall, Averaging::micro, "recall_micro")},
+      {"f1_micro", classification(Score::f1, Averaging::micro, "f1_micro")},
+      {"precision_weighted", classification(Score::precision, Averaging::weighted, "precision_weighted")},
+      {"recall_weighted", classification(Score::recall, Averaging::weighted, "recall_weighted")},
+      {"f1_weighted", classification(Score::f1, Averaging::weighted, "f1_weighted")},
       {"auc", [] { return std::make_shared<AUC>(); }},
       {"mse", [] { return std::make_shared<RegressionMetric>(RegressionMetric::Kind::mse); }},
       {"mean_squared_error", [] { return std::make_shared<RegressionMetric>(RegressionMetric::Kind::mse); }},

@@ -143,6 +143,25 @@ void Model::compile(OptimizerSpec optimizer, LossSpec loss, std::vector<MetricSp
 }
 
 void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<MetricSpec> metrics, std::vector<double> loss_weights) {
+  // One list for every output, as Keras: each further output gets its own copies.
+  const size_t outputs = output_names().size();
+  std::vector<std::vector<MetricSpec>> per_output{metrics};
+  for (size_t k = 1; k < outputs; ++k) {
+    std::vector<MetricSpec> copies;
+    for (const MetricSpec& spec : metrics) {
+      try {
+        copies.emplace_back(axon::metric(spec.metric->name()));
+      } catch (const Error&) {
+        fail("compile: metric '", spec.metric->name(), "' cannot be computed for each of ", outputs, " outputs; give metrics by name or per output");
+      }
+    }
+    per_output.push_back(std::move(copies));
+  }
+  compile(std::move(optimizer), std::move(losses), std::move(per_output), std::move(loss_weights));
+}
+
+void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<std::vector<MetricSpec>> metrics_per_output,
+                    std::vector<double> loss_weights) {
   const size_t outputs = output_names().size();
   if (losses.empty() || (losses.size() != 1 && losses.size() != outputs))
     fail("compile: give one loss for every output or one per output; the model has ", outputs, " outputs, got ", losses.size(), " losses");
@@ -150,37 +169,22 @@ void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::
     fail("compile: loss_weights holds ", loss_weights.size(), " weights for ", outputs, " outputs");
   for (double w : loss_weights)
     if (!std::isfinite(w) || w < 0) fail("compile: loss weights must be finite and >= 0, got ", w);
+  if (metrics_per_output.size() != outputs) fail("compile: ", metrics_per_output.size(), " metric lists for ", outputs, " outputs");
+  std::vector<std::vector<std::shared_ptr<Metric>>> output_metrics(outputs);
+  for (size_t k = 0; k < outputs; ++k)
+    for (MetricSpec& spec : metrics_per_output[k]) {
+      for (const auto& existing : output_metrics[k])
+        if (existing->name() == spec.metric->name()) fail("compile: metric '", existing->name(), "' given twice");
+      output_metrics[k].push_back(std::move(spec.metric));
+    }
   optimizer_ = std::move(optimizer.optimizer);
   losses_ = std::move(losses);
   loss_weights_ = std::move(loss_weights);
-  metrics_.clear();
-  for (MetricSpec& spec : metrics) {
-    for (const auto& existing : metrics_)
-      if (existing->name() == spec.metric->name()) fail("compile: metric '", existing->name(), "' given twice");
-    metrics_.push_back(std::move(spec.metric));
-  }
-  prepare_outputs();
+  output_metrics_ = std::move(output_metrics);
+  loss_sums_.assign(outputs > 1 ? outputs + 1 : 1, 0.0);
   optimizer_attached_ = false;
   if (!built() && input_shape_) build(*input_shape_);
   if (built()) attach_optimizer();
-}
-
-void Model::prepare_outputs() {
-  const size_t outputs = output_names().size();
-  output_metrics_.assign(outputs, {});
-  for (size_t k = 0; k < outputs; ++k)
-    for (const auto& metric : metrics_) {
-      if (outputs == 1) {
-        output_metrics_[k].push_back(metric);
-        continue;
-      }
-      try {
-        output_metrics_[k].push_back(axon::metric(metric->name()));  // a fresh one per output
-      } catch (const Error&) {
-        fail("compile: metric '", metric->name(), "' cannot be computed for each of ", outputs, " outputs; give metrics by name");
-      }
-    }
-  loss_sums_.assign(outputs > 1 ? outputs + 1 : 1, 0.0);
 }
 
 void Model::attach_optimizer() {

@@ -25,15 +25,20 @@ std::shared_ptr<Model> open_model(const std::string& path) { return ends_with(pa
 
 bool is_classifier(const Tensor& predictions) { return predictions.rank() == 2 && predictions.dim(1) > 1; }
 
-// x laid out as the model's input when each row holds the same number of values:
+// Each x laid out as the model's input when each row holds the same number of values:
 // (n, 784) pixels -> (n, 1, 28, 28) for a model built for (1, 28, 28) images.
-Tensor as_model_input(const Tensor& x, const Model& model) {
-  if (!model.input_shape() || x.rank() < 1) return x;
-  const Shape& input = *model.input_shape();
-  if (x.numel() != x.dim(0) * input.numel()) return x;  // the model reports the mismatch
-  std::vector<int64_t> dims = input.dims();
-  dims.insert(dims.begin(), x.dim(0));
-  return x.reshape(dims);
+std::vector<Tensor> as_model_input(std::vector<Tensor> xs, const Model& model) {
+  const std::vector<Shape> inputs = model.input_shapes();
+  if (xs.size() != inputs.size())
+    fail("the model takes ", inputs.size(), " inputs, the data holds ", xs.size(), " (give one file per input, joined by '+')");
+  for (size_t i = 0; i < xs.size(); ++i) {
+    Tensor& x = xs[i];
+    if (x.rank() < 1 || x.numel() != x.dim(0) * inputs[i].numel()) continue;  // the model reports the mismatch
+    std::vector<int64_t> dims = inputs[i].dims();
+    dims.insert(dims.begin(), x.dim(0));
+    x = x.reshape(dims);
+  }
+  return xs;
 }
 
 }  // namespace
@@ -98,10 +103,11 @@ void add_evaluate(CLI::App& app) {
     LabeledData data = load_labeled(*data_source, "test");
     data.x = as_model_input(data.x, *model);
     std::cout << model->evaluate(data.x, data.y, *batch_size).str() << "\n";
-    const Tensor predictions = model->predict(data.x, *batch_size);
-    if (is_classifier(predictions) && data.y.numel() == data.y.dim(0)) {
+    const std::vector<Tensor> outputs = model->predict(data.x, *batch_size);
+    if (outputs.size() == 1 && is_classifier(outputs[0]) && data.y[0].numel() == data.y[0].dim(0)) {
+      const Tensor& predictions = outputs[0];
       ConfusionMatrix confusion(predictions.dim(1));
-      confusion.update(predictions, data.y);
+      confusion.update(predictions, data.y[0]);
       std::cout << "\n" << confusion.str() << "\n" << classification_report(confusion);
     }
   });
@@ -116,13 +122,15 @@ void add_predict(CLI::App& app) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("predict", "Run a trained model on inputs; write one CSV row per example");
   cmd->add_option("--model", options->model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--input", options->input, "Inputs: a .csv (header, every column a feature), .npy or .idx file")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--input", options->input, "Inputs: a .csv (header, every column a feature), .npy or .idx file (several inputs: A+B)")->required();
   cmd->add_option("--output", options->output, "CSV file to write (default: standard output)");
   cmd->add_flag("--proba", options->proba, "Write every output value (class probabilities) instead of the predicted class");
   cmd->add_option("--batch-size", options->batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([options] {
     std::shared_ptr<Model> model = load_model(options->model);
-    const Tensor predictions = model->predict(as_model_input(load_inputs(options->input), *model), options->batch_size);
+    const std::vector<Tensor> outputs = model->predict(as_model_input(load_inputs(options->input), *model), options->batch_size);
+    if (outputs.size() != 1) fail("predict: the model has ", outputs.size(), " outputs; the CSV holds one (use axon serve for several)");
+    const Tensor& predictions = outputs[0];
     std::ofstream file;
     if (!options->output.empty()) {
       file.open(options->output);

@@ -15,6 +15,24 @@ std::pair<std::string, std::string> two_paths(const std::string& list, const std
   return {list.substr(0, comma), list.substr(comma + 1)};
 }
 
+// "a+b+c" -> {"a", "b", "c"}
+std::vector<std::string> joined_paths(const std::string& list) {
+  std::vector<std::string> paths;
+  size_t start = 0;
+  for (size_t plus = list.find('+'); plus != std::string::npos; plus = list.find('+', start)) {
+    paths.push_back(list.substr(start, plus - start));
+    start = plus + 1;
+  }
+  paths.push_back(list.substr(start));
+  return paths;
+}
+
+std::vector<Tensor> read_npys(const std::string& list) {
+  std::vector<Tensor> tensors;
+  for (const std::string& path : joined_paths(list)) tensors.push_back(read_npy(path));
+  return tensors;
+}
+
 Tensor flattened(const Tensor& x) { return x.rank() == 1 ? x.reshape({x.dim(0), 1}) : x; }
 
 // IDX images as (n, pixels) scaled to [0, 1], as datasets::fashion_mnist gives them.
@@ -32,15 +50,15 @@ LabeledData load_labeled(const std::string& source, const std::string& default_s
     const std::string split = source == "fashion-mnist" ? default_split : source.substr(14);
     if (split != "train" && split != "test") fail("--data ", source, ": the split must be train or test");
     const datasets::ImageData data = datasets::fashion_mnist();
-    return split == "train" ? LabeledData{data.x_train, data.y_train} : LabeledData{data.x_test, data.y_test};
+    return split == "train" ? LabeledData{{data.x_train}, {data.y_train}} : LabeledData{{data.x_test}, {data.y_test}};
   }
   if (source.rfind("idx:", 0) == 0) {
     const auto [images, labels] = two_paths(source.substr(4), source);
-    return {idx_images(images), read_idx(labels)};
+    return {{idx_images(images)}, {read_idx(labels)}};
   }
   if (source.rfind("npy:", 0) == 0) {
     const auto [x, y] = two_paths(source.substr(4), source);
-    return {read_npy(x), read_npy(y)};
+    return {read_npys(x), read_npys(y)};
   }
   if (source.rfind("csv:", 0) == 0) {
     std::string path = source.substr(4);
@@ -52,12 +70,14 @@ LabeledData load_labeled(const std::string& source, const std::string& default_s
       path.resize(query);
     }
     const CsvData data = read_csv(path, options);
-    return {data.x, data.y};
+    return {{data.x}, {data.y}};
   }
   fail("--data ", source, ": unknown source; expected fashion-mnist[:train|:test], idx:IMAGES,LABELS, csv:PATH[?label=COL] or npy:X,Y");
 }
 
-Tensor load_inputs(const std::string& path) {
+namespace {
+
+Tensor load_input(const std::string& path) {
   auto ends_with = [&](const char* suffix) {
     const std::string s = suffix;
     return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
@@ -76,6 +96,14 @@ Tensor load_inputs(const std::string& path) {
     return x;
   }
   fail("--input ", path, ": expected a .csv, .npy or .idx file");
+}
+
+}  // namespace
+
+std::vector<Tensor> load_inputs(const std::string& paths) {
+  std::vector<Tensor> inputs;
+  for (const std::string& path : joined_paths(paths)) inputs.push_back(load_input(path));
+  return inputs;
 }
 
 }  // namespace axon::cli

@@ -3,21 +3,24 @@
 //   fashion-mnist[:train|:test]   Debian's dataset-fashion-mnist
 //   idx:IMAGES,LABELS             IDX files (plain or .gz); pixels scaled by 1/255
 //   csv:PATH[?label=COLUMN]       a CSV with a header; label column by name or index (default: last)
-//   npy:X,Y                       two NPY files
+//   npy:X,Y                       two NPY files; a model of several inputs (outputs) takes
+//                                 one file per input (output) joined by '+': npy:A+B,Y1+Y2
 #include <string>
+#include <vector>
 
 #include "axon/tensor.h"
 
 namespace axon::cli {
 
 struct LabeledData {
-  Tensor x;  // (n, features...) float32
-  Tensor y;  // (n,) or (n, k)
+  std::vector<Tensor> x;  // per model input: (n, features...) float32
+  std::vector<Tensor> y;  // per model output: (n,) or (n, k)
 };
 
 // `default_split` is used when a fashion-mnist source names none.
 LabeledData load_labeled(const std::string& source, const std::string& default_split);
-// Inputs only, for predict: a .csv (all columns are features), .npy or .idx file.
-Tensor load_inputs(const std::string& path);
+// Inputs only, for predict: a .csv (all columns are features), .npy or .idx file; for a
+// model of several inputs, one file per input joined by '+'.
+std::vector<Tensor> load_inputs(const std::string& paths);
 
 }  // namespace axon::cli
