@@ -117,3 +117,33 @@ TEST(CustomLayer, UnregisteredTypesFailNamingThem) {
 }
 
 }  // namespace
+
+namespace {
+
+// The README's subclassed model, registered: saved and loaded with its architecture.
+class TwoLayers : public Model {
+  Dense& hidden = add(Dense(8, "relu"));
+  Dense& output = add(Dense(2, "softmax"));
+
+ public:
+  Variable call(const Variable& x) override { return output(hidden(x)); }
+};
+
+AXON_REGISTER(Module, "two_layers", TwoLayers);
+
+TEST(CustomLayer, ARegisteredSubclassedModelSavesWithItsArchitecture) {
+  TwoLayers model;
+  model.build(Shape{3});
+  model.compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
+  const Tensor x = Generator(9).uniform({16, 3}, -1, 1);
+  const std::string path = ::testing::TempDir() + "axon_subclassed.safetensors";
+  save_model(model, path);
+  const std::shared_ptr<Model> loaded = load_model(path);
+  EXPECT_NE(dynamic_cast<TwoLayers*>(loaded.get()), nullptr);
+  EXPECT_TRUE(loaded->compiled());
+  EXPECT_TRUE(loaded->predict(x).allclose(model.predict(x), 0, 0));
+  EXPECT_NE(loaded->summary().find("dense_1 (Dense)"), std::string::npos) << loaded->summary();
+  EXPECT_NE(loaded->summary().find("Model: \"TwoLayers\""), std::string::npos) << loaded->summary();
+}
+
+}  // namespace

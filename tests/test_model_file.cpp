@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -187,6 +188,44 @@ TEST(Checkpoint, SurvivesSigkillAtAnyMoment) {
   }
   for (const auto& entry : std::filesystem::directory_iterator(::testing::TempDir()))
     if (entry.path().filename().string().rfind(".axon_killed.safetensors.tmp-", 0) == 0) std::filesystem::remove(entry.path());
+}
+
+
+// Issue 17, defect 1: a spec nested a few hundred thousand levels deep (in a spec or
+// in the axon.model string of a small model file) overflowed the stack. It is refused
+// while parsing, before anything deep is built.
+TEST(ModelFile, DeeplyNestedSpecsFailClearly) {
+  const std::string deep = R"({"input_shape": [2], "layers": )" + std::string(300000, '[') + std::string(300000, ']') + "}";
+  try {
+    model_from_spec(deep);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("JSON nested deeper than 64 levels"), std::string::npos) << e.what();
+  }
+  const std::string path = temp("deep.safetensors");
+  save_safetensors(path, {}, {{"axon.format_version", "1"}, {"axon.model", deep}});
+  try {
+    load_model(path);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("(axon.model): JSON nested deeper than 64 levels"), std::string::npos) << e.what();
+  }
+}
+
+// Issue 17, defect 2: an 808-byte file declaring a Dense of a million units took 7 s
+// and 3.1 GB before failing. Building stops at the first allocation the file cannot fill.
+TEST(ModelFile, ATinyFileCannotForceAHugeAllocation) {
+  const std::string path = temp("huge.safetensors");
+  save_safetensors(path, {}, {{"axon.format_version", "1"},
+                              {"axon.model", R"({"input_shape": [784], "layers": [{"type": "dense", "units": 1000000}]})"}});
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    load_model(path);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs more memory than its weights could fill"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0.5);
 }
 
 }  // namespace

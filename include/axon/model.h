@@ -78,6 +78,11 @@ class Model : public Module {
 
   // Builds the weights for inputs of `input_shape` (without the batch axis).
   void build(const Shape& input_shape);
+  // A subclassed model's config: its input shape, if known. Registered with
+  // AXON_REGISTER(Module, "name", MyModel) and default-constructible, it is saved with
+  // save_model and rebuilt by load_model (build_from_config reads the shape back).
+  Config config() const override;
+  void build_from_config(const ConfigReader& config);
   // The input shape given to build() or to the constructor, if any (the first input's).
   const std::optional<Shape>& input_shape() const { return input_shape_; }
   // Every input's shape (without the batch axis), name and every output's name, in

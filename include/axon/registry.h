@@ -7,7 +7,8 @@
 //
 // and is then rebuilt from {"type": "dense", ...} by Registry<Module>::create, and named
 // back by Registry<Module>::name_of(layer) when a model is written. A type without a
-// from_config is made with its default constructor (from an empty config).
+// from_config is made with its default constructor (a subclassed Model is then built
+// for the input shape its config holds).
 #include <functional>
 #include <map>
 #include <memory>
@@ -35,7 +36,11 @@ class Registry {
     if constexpr (requires(const ConfigReader& c) { T::from_config(c); })
       factory = [](const ConfigReader& c) -> std::shared_ptr<Base> { return T::from_config(c); };
     else
-      factory = [](const ConfigReader&) -> std::shared_ptr<Base> { return std::make_shared<T>(); };
+      factory = [](const ConfigReader& c) -> std::shared_ptr<Base> {
+        auto made = std::make_shared<T>();
+        if constexpr (requires(T& t) { t.build_from_config(c); }) made->build_from_config(c);  // a subclassed Model: its input shape
+        return made;
+      };
     add(name, std::type_index(typeid(T)), std::move(factory));
     return true;
   }

@@ -10,6 +10,7 @@
 #include "axon/dataset.h"
 #include "axon/metric.h"
 #include "axon/ops.h"
+#include "axon/registry.h"
 
 namespace axon {
 
@@ -121,7 +122,20 @@ void check_lists(const char* what, const std::vector<Tensor>& x, const std::vect
 
 }  // namespace
 
-void Model::add_layer(std::shared_ptr<Module> layer) { add_module("layers." + std::to_string(children().size()), std::move(layer)); }
+void Model::add_layer(std::shared_ptr<Module> layer) {
+  if (layer && layer->name().empty()) {  // Keras's names: dense, dense_1, ...
+    const std::string base = snake_case(layer->type_name());
+    std::string name = base;
+    for (int k = 1;; ++k) {
+      bool taken = false;
+      for (const auto& [path, child] : children()) taken = taken || child->name() == name;
+      if (!taken) break;
+      name = base + "_" + std::to_string(k);
+    }
+    layer->set_name(name);
+  }
+  add_module("layers." + std::to_string(children().size()), std::move(layer));
+}
 
 std::vector<Shape> Model::input_shapes() const {
   if (!input_shape_) return {};
@@ -136,6 +150,16 @@ void Model::build(const Shape& input_shape) {
   ModeGuard eval(*this, false);
   (*this)(Variable(Tensor::zeros(Shape(dims))));
   if (optimizer_) attach_optimizer();
+}
+
+Config Model::config() const {
+  Config c = Config::object();
+  if (input_shape_) c.set("input_shape", input_shape_->dims());
+  return c;
+}
+
+void Model::build_from_config(const ConfigReader& c) {
+  if (c.has("input_shape")) build(Shape(c.integers("input_shape", 1)));
 }
 
 void Model::compile(OptimizerSpec optimizer, LossSpec loss, std::vector<MetricSpec> metrics) {
@@ -499,7 +523,12 @@ void Model::summary(std::ostream& out) const {
   for (const SummaryRow& row : rows) graph = graph || !row.connected_to.empty();
   const int width = graph ? 98 : 72;
   const std::string rule(static_cast<size_t>(width), '='), thin(static_cast<size_t>(width), '_');
-  out << "Model: \"" << (name().empty() ? type_name() : name()) << "\"\n" << thin << "\n" << std::left << std::setw(34) << "Layer (type)"
+  std::string title = name().empty() ? type_name() : name();
+  if (title == "Model") {  // a subclass: its class name, as Keras
+    title = demangle(typeid(*this).name());
+    title = title.substr(title.rfind("::") == std::string::npos ? 0 : title.rfind("::") + 2);
+  }
+  out << "Model: \"" << title << "\"\n" << thin << "\n" << std::left << std::setw(34) << "Layer (type)"
       << std::setw(24) << "Output Shape" << std::setw(graph ? 14 : 0) << "Param #" << (graph ? "Connected to" : "") << "\n" << rule << "\n";
   for (const SummaryRow& row : rows)
     out << std::setw(34) << row.layer << std::setw(24) << row.output_shape << std::setw(graph ? 14 : 0) << with_commas(row.parameters)
