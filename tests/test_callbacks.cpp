@@ -6,9 +6,12 @@
 #include <sstream>
 
 #include "axon/axon.h"
+#include "error_of.h"
 
 namespace axon {
 namespace {
+
+using test_support::error_of;
 
 struct Data {
   Tensor x = Tensor::from(std::vector<float>{0, 0, 0, 1, 1, 0, 1, 1, 0.5f, 0.5f, 0.2f, 0.9f}, {6, 2});
@@ -68,12 +71,7 @@ TEST(Callbacks, EarlyStoppingNamesAMissingMonitor) {
   Data d;
   auto model = tiny_model(0.1);
   auto stopper = std::make_shared<EarlyStopping>();  // val_loss, but no validation data
-  try {
-    model->fit(d.x, d.y, {.epochs = 2, .callbacks = {stopper}, .verbose = 0});
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("'val_loss' is not in the logs"), std::string::npos) << e.what();
-  }
+  EXPECT_NE(error_of([&] { model->fit(d.x, d.y, {.epochs = 2, .callbacks = {stopper}, .verbose = 0}); }).find("'val_loss' is not in the logs"), std::string::npos);
 }
 
 TEST(Callbacks, ReduceLROnPlateauCutsTheRate) {

@@ -15,7 +15,7 @@
 #include "error_of.h"
 #include "axon/data_loader.h"
 #include "axon/dataset.h"
-#include "axon/datasets.h"
+#include "axon/packaged_datasets.h"
 #include "axon/preprocessing.h"
 #include "axon/splits.h"
 

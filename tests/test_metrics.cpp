@@ -5,9 +5,12 @@
 #include <cmath>
 
 #include "axon/axon.h"
+#include "error_of.h"
 
 namespace axon {
 namespace {
+
+using test_support::error_of;
 
 Tensor t(std::vector<float> values, Shape shape) { return Tensor::from(values, shape); }
 
@@ -153,22 +156,12 @@ TEST(Metrics, FactoryNamesAndErrors) {
                            "precision_micro", "auc", "mse", "mae", "rmse"})
     EXPECT_EQ(metric(name)->name(), name);
   EXPECT_EQ(metric("mean_squared_error")->name(), "mse");
-  try {
-    metric("acuracy");
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown metric 'acuracy'; expected one of: accuracy"), std::string::npos);
-  }
+  EXPECT_NE(error_of([&] { metric("acuracy"); }).find("unknown metric 'acuracy'; expected one of: accuracy"), std::string::npos);
 }
 
 TEST(Metrics, BadInputNamesTheProblem) {
   Accuracy accuracy;
-  try {
-    accuracy.update(t({0.1f, 0.9f, 0.8f, 0.2f}, {2, 2}), t({1, 2}, {2}));
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "accuracy: label 2 at row 1 is not a class index in [0, 2)");
-  }
+  EXPECT_EQ(error_of([&] { accuracy.update(t({0.1f, 0.9f, 0.8f, 0.2f}, {2, 2}), t({1, 2}, {2})); }), "accuracy: label 2 at row 1 is not a class index in [0, 2)");
   EXPECT_THROW(accuracy.update(t({0.1f, 0.9f}, {1, 2}), t({1, 0}, {2})), Error);   // batch sizes differ
   EXPECT_THROW(accuracy.update(t({0.1f, 0.9f}, {1, 2}), t({0.5f}, {1})), Error);   // not an integer
 }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "axon/axon.h"
+#include "error_of.h"
 
 namespace axon {
 namespace {
@@ -34,14 +35,7 @@ std::unique_ptr<Sequential> small_classifier(uint64_t seed = 1) {
   return model;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 TEST(Model, SequentialLearnsBlobs) {
   const Blobs train = blobs(600, 1), test = blobs(300, 2);

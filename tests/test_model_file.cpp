@@ -14,9 +14,12 @@
 #include "axon/checkpoint.h"
 #include "axon/model_file.h"
 #include "axon/safetensors.h"
+#include "error_of.h"
 
 namespace axon {
 namespace {
+
+using test_support::error_of;
 
 std::string temp(const std::string& name) { return ::testing::TempDir() + "axon_" + name; }
 
@@ -80,20 +83,10 @@ TEST(ModelFile, WeightsFilesWorkForAnyModelAndCheckNames) {
   save_weights(a, path);
   load_weights(b, path);
   expect_same_weights(a, b);
-  try {
-    load_model(path);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("weights only"), std::string::npos) << e.what();
-  }
+  EXPECT_NE(error_of([&] { load_model(path); }).find("weights only"), std::string::npos);
   Tiny wider;
   wider.build(Shape{4});
-  try {
-    load_weights(wider, path);
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("tensor 'layers.0.kernel' has shape (3, 2), the model expects (4, 2)"), std::string::npos) << e.what();
-  }
+  EXPECT_NE(error_of([&] { load_weights(wider, path); }).find("tensor 'layers.0.kernel' has shape (3, 2), the model expects (4, 2)"), std::string::npos);
   Tiny unbuilt;
   EXPECT_THROW(load_weights(unbuilt, path), Error);
   EXPECT_THROW(load_model(temp("does-not-exist.safetensors")), Error);
@@ -196,20 +189,10 @@ TEST(Checkpoint, SurvivesSigkillAtAnyMoment) {
 // while parsing, before anything deep is built.
 TEST(ModelFile, DeeplyNestedSpecsFailClearly) {
   const std::string deep = R"({"input_shape": [2], "layers": )" + std::string(300000, '[') + std::string(300000, ']') + "}";
-  try {
-    model_from_spec(deep);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("JSON nested deeper than 64 levels"), std::string::npos) << e.what();
-  }
+  EXPECT_NE(error_of([&] { model_from_spec(deep); }).find("JSON nested deeper than 64 levels"), std::string::npos);
   const std::string path = temp("deep.safetensors");
   save_safetensors(path, {}, {{"axon.format_version", "1"}, {"axon.model", deep}});
-  try {
-    load_model(path);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("(axon.model): JSON nested deeper than 64 levels"), std::string::npos) << e.what();
-  }
+  EXPECT_NE(error_of([&] { load_model(path); }).find("(axon.model): JSON nested deeper than 64 levels"), std::string::npos);
 }
 
 // Issue 17, defect 2: an 808-byte file declaring a Dense of a million units took 7 s
@@ -219,12 +202,7 @@ TEST(ModelFile, ATinyFileCannotForceAHugeAllocation) {
   save_safetensors(path, {}, {{"axon.format_version", "1"},
                               {"axon.model", R"({"input_shape": [784], "layers": [{"type": "dense", "units": 1000000}]})"}});
   const auto start = std::chrono::steady_clock::now();
-  try {
-    load_model(path);
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("needs more memory than its weights could fill"), std::string::npos) << e.what();
-  }
+  EXPECT_NE(error_of([&] { load_model(path); }).find("needs more memory than its weights could fill"), std::string::npos);
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0.5);
 }
 

@@ -40,12 +40,7 @@ std::string deep_objects(size_t depth) {
 }
 
 std::string parse_error(const std::string& bytes) {
-  try {
-    parse_safetensors(bytes, "f");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test_support::error_of([&] { parse_safetensors(bytes, "f"); });
 }
 
 TEST(Safetensors, ExactBytesOfATinyFile) {
@@ -155,7 +150,7 @@ TEST(Safetensors, CorruptFilesGiveClearErrors) {
     EXPECT_NE(load_error.find(c.message), std::string::npos) << "expected '" << c.message << "', got: " << load_error;
     EXPECT_EQ(load_error.rfind(path + ": ", 0), 0u) << "the message names the file: " << load_error;
   }
-  EXPECT_EQ(parse_error(file_of(good_header, data)), "(no error)");
+  EXPECT_NO_THROW(parse_safetensors(file_of(good_header, data), "f"));
   std::filesystem::remove(path);
 }
 
@@ -239,12 +234,8 @@ TEST(AtomicFile, FullDiskIsAnErrorAndKeepsTheOldFile) {
     GTEST_SKIP() << "cannot mount a small tmpfs here";
   const std::string path = (folder / "model.safetensors").string();
   save_safetensors(path, {{"small", Tensor::ones({100})}});
-  try {
-    save_safetensors(path, {{"big", Tensor::ones({100000})}});  // 400 KB into 64 KiB
-    ADD_FAILURE() << "expected an Error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("No space left on device"), std::string::npos) << e.what();
-  }
+  const std::string full = test_support::error_of([&] { save_safetensors(path, {{"big", Tensor::ones({100000})}}); });  // 400 KB into 64 KiB
+  EXPECT_NE(full.find("No space left on device"), std::string::npos) << full;
   EXPECT_EQ(load_safetensors(path).at("small").numel(), 100);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(folder), {}), 1);  // no temporary left
   EXPECT_EQ(std::system(("umount " + folder.string()).c_str()), 0);

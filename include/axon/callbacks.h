@@ -1,5 +1,7 @@
 #pragma once
-// The callbacks that come with axon (Keras's names and behaviour).
+// Callbacks: hooks that fit() calls around epochs and batches, and the ones that come
+// with axon (Keras's names and behaviour). A callback acts on training only through
+// the model: stop_training, the optimizer's learning rate, and get/set of the weights.
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -7,11 +9,47 @@
 #include <string>
 #include <vector>
 
-#include "axon/callback.h"
+#include "axon/logs.h"
 #include "axon/schedules.h"
 #include "axon/tensor.h"
 
 namespace axon {
+
+class Model;
+
+// What fit() tells its callbacks before training starts.
+struct TrainingParams {
+  int epochs = 0;         // the last epoch number + 1
+  int initial_epoch = 0;  // the first epoch number
+  int64_t steps = 0;      // batches per epoch
+  int verbose = 0;
+};
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+
+  virtual void on_train_begin(const Logs& logs) { (void)logs; }
+  virtual void on_train_end(const Logs& logs) { (void)logs; }
+  virtual void on_epoch_begin(int epoch, const Logs& logs) { (void)epoch, (void)logs; }
+  virtual void on_epoch_end(int epoch, const Logs& logs) { (void)epoch, (void)logs; }
+  virtual void on_batch_begin(int64_t batch, const Logs& logs) { (void)batch, (void)logs; }
+  virtual void on_batch_end(int64_t batch, const Logs& logs) { (void)batch, (void)logs; }
+
+  // Called by fit() before on_train_begin.
+  void set_context(Model* model, const TrainingParams& params) {
+    model_ = model;
+    params_ = params;
+  }
+
+ protected:
+  Model& model() const;
+  const TrainingParams& params() const { return params_; }
+
+ private:
+  Model* model_ = nullptr;
+  TrainingParams params_;
+};
 
 // Whether a smaller or larger monitored value is better; auto: larger for names with
 // "acc", "auc", "precision", "recall" or "f1", else smaller.
@@ -138,6 +176,30 @@ class ProgressBar : public Callback {
   std::FILE* out_;
   bool live_ = false;
   std::chrono::steady_clock::time_point epoch_start_, last_draw_;
+};
+
+// Saves a checkpoint (or, with save_weights_only, only the weights) after each epoch,
+// or only when `monitor` improves with save_best_only. "{epoch}" in the path is
+// replaced by the 1-based epoch number.
+class ModelCheckpoint : public Callback {
+ public:
+  struct Options {
+    std::string monitor = "val_loss";
+    bool save_best_only = false;
+    bool save_weights_only = false;
+    Mode mode = Mode::automatic;
+  };
+  explicit ModelCheckpoint(std::string path, Options options);
+  explicit ModelCheckpoint(std::string path) : ModelCheckpoint(std::move(path), Options{}) {}
+
+  void on_train_begin(const Logs& logs) override;
+  void on_epoch_end(int epoch, const Logs& logs) override;
+
+ private:
+  std::string path_;
+  Options options_;
+  bool maximize_ = false;
+  double best_ = 0;
 };
 
 }  // namespace axon

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "axon/augmentation.h"
-#include "axon/callback.h"
+#include "axon/callbacks.h"
 #include "axon/logs.h"
 #include "axon/losses.h"
 #include "axon/module.h"

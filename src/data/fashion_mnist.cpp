@@ -1,7 +1,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "axon/datasets.h"
+#include "axon/packaged_datasets.h"
 #include "axon/readers.h"
 #include "kernels/parallel.h"
 

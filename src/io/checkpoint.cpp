@@ -8,7 +8,6 @@
 #include "axon/model_file.h"
 #include "axon/model_spec.h"
 #include "model_tensors.h"
-#include "../train/monitor.h"
 
 namespace axon {
 
@@ -114,29 +113,6 @@ int restore_checkpoint(Model& model, const std::string& path) {
   }
   if (epoch > std::numeric_limits<int>::max()) fail(path, ": epoch count ", epoch, " is out of range");
   return static_cast<int>(epoch);
-}
-
-ModelCheckpoint::ModelCheckpoint(std::string path, Options options) : path_(std::move(path)), options_(std::move(options)) {
-  if (path_.empty()) fail("ModelCheckpoint: path is empty");
-  maximize_ = maximizes(options_.monitor, options_.mode);
-}
-
-void ModelCheckpoint::on_train_begin(const Logs&) {
-  best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
-}
-
-void ModelCheckpoint::on_epoch_end(int epoch, const Logs& logs) {
-  if (options_.save_best_only) {
-    if (!logs.contains(options_.monitor))
-      fail("ModelCheckpoint: monitored value '", options_.monitor, "' is not in the logs (", logs.str(), ")");
-    const double value = logs.at(options_.monitor);
-    if (!improves(value, best_, 0.0, maximize_)) return;
-    best_ = value;
-  }
-  std::string path = path_;
-  if (const size_t at = path.find("{epoch}"); at != std::string::npos) path.replace(at, 7, std::to_string(epoch + 1));
-  if (options_.save_weights_only) save_weights(model(), path);
-  else save_checkpoint(model(), path, epoch + 1);
 }
 
 }  // namespace axon

@@ -1,4 +1,4 @@
-#include "axon/callback.h"
+#include "axon/callbacks.h"
 
 #include "axon/error.h"
 

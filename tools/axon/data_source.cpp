@@ -1,6 +1,6 @@
 #include "data_source.h"
 
-#include "axon/datasets.h"
+#include "axon/packaged_datasets.h"
 #include "axon/readers.h"
 
 namespace axon::cli {

@@ -1,5 +1,6 @@
 #pragma once
-// Ready-made datasets, read from the files their Debian packages install.
+// Ready-made datasets, read from the files their Debian packages install
+// (namespace axon::datasets; the Dataset interface itself is dataset.h).
 #include <string>
 #include <vector>
 
