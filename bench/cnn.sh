@@ -5,31 +5,21 @@
 # ratio is against PyTorch's better run. Then the per-kernel figures (bench_conv):
 # convolution GFLOP/s against a 1024^3 GEMM on the same threads.
 # Usage: bench/cnn.sh [EPOCHS]   (default 3: a median of 3 epochs)
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 epochs=${1:-3}
-scripts/bootstrap bench data
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build -j "$(nproc)" --target bench_cnn bench_conv > /dev/null
+build bench_cnn bench_conv
 
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$2"; }
 runs=()
 runs+=("$(AXON_NUM_THREADS=1 build/bench/bench_cnn "$epochs")")
 runs+=("$(AXON_NUM_THREADS=2 build/bench/bench_cnn "$epochs")")
-# Debian's torch does its GEMMs in the system OpenBLAS, whose threads follow
-# OPENBLAS_NUM_THREADS rather than torch.set_num_threads.
-runs+=("$(OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/cnn_torch.py "$epochs" 1)")
-runs+=("$(OPENBLAS_NUM_THREADS=2 /usr/bin/python3 bench/cnn_torch.py "$epochs" 2)")
+runs+=("$(torch 1 bench/cnn_torch.py "$epochs" 1)")
+runs+=("$(torch 2 bench/cnn_torch.py "$epochs" 2)")
 printf '%s\n' "${runs[@]}"
 
-# best_of LIB FIELD low|high: the run of LIB (axon|torch) with the best FIELD
-best_of() {
-  local order=-g; [ "$3" = high ] && order=-gr
-  printf '%s\n' "${runs[@]}" | grep "^$1 " | while read -r line; do echo "$(field "$2" "$line") $line"; done | sort $order | head -1 | cut -d' ' -f2-; }
 row() {  # label field low|high
   local a t; a=$(best_of axon "$2" "$3"); t=$(best_of torch "$2" "$3")
   printf '%-30s %10s (%s thr) %10s (%s thr) %7.2f\n' "$1" "$(field "$2" "$a")" "$(field threads "$a")" "$(field "$2" "$t")" "$(field threads "$t")" \
-    "$(awk "BEGIN { print $(field "$2" "$a") / $(field "$2" "$t") }")"
+    "$(ratio "$(field "$2" "$a")" "$(field "$2" "$t")")"
 }
 echo
 printf '%-30s %19s %19s %7s\n' "CNN, batch 128, $epochs epochs" axon PyTorch ratio

@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
 # axon GEMM vs PyTorch GEMM on the same shapes, measured in one run. Prints GFLOP/s
 # (median of 5 repetitions for axon, median of timed calls for PyTorch) and the ratio.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/bootstrap bench
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build -j "$(nproc)" --target bench_matmul > /dev/null
+source "$(dirname "$0")/lib.sh"
+build bench_matmul
 
 axon=$(build/bench/bench_matmul --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_format=csv 2>/dev/null |
   awk -F, '/_median"/ { split($1, p, "/"); gsub(/[^0-9]/, "", p[2]); gsub(/[^0-9]/, "", p[3]); gsub(/[^0-9]/, "", p[4]);
                         gsub(/[^0-9]/, "", p[5]); gsub(/[^0-9]/, "", p[6]); printf "%s %s %s %s %s %.1f\n", p[2], p[3], p[4], p[5], p[6], $NF / 1e9 }')
-torch=$(for t in 1 2; do OPENBLAS_NUM_THREADS=$t /usr/bin/python3 bench/matmul_torch.py $t; done)
+torch=$(for t in 1 2; do torch $t bench/matmul_torch.py $t; done)
 
 printf "%-22s %7s %12s %14s %8s\n" "shape (m x k x n)" threads "axon GFLOP/s" "torch GFLOP/s" "ratio"
 join <(echo "$axon" | awk '{print $1"x"$2"x"$3(($4)?"(A^T)":"")"_"$5, $6}' | sort) \

@@ -1,4 +1,4 @@
-"""PyTorch's matmul on the same shapes as bench_matmul.cpp; prints GFLOP/s (median of runs).
+"""PyTorch's matmul on the same shapes as matmul_axon.cpp; prints GFLOP/s (median of runs).
 
 Usage: OPENBLAS_NUM_THREADS=N python3 bench/matmul_torch.py N
 Debian's torch runs GEMM through the system BLAS (OpenBLAS), whose threads

@@ -4,12 +4,9 @@
 # Prints requests/s, p50/p99 latency and errors at 1, 16 and 64 connections, then a
 # 4x overload (256 connections, small queue) and the recovery after it.
 # Usage: bench/serve.sh [SECONDS_PER_RUN]   (default 20)
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/lib.sh"
 seconds=${1:-20}
-scripts/bootstrap bench data
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build -j "$(nproc)" --target axon_cli > /dev/null
+build axon_cli
 axon=build/tools/axon
 work=$(mktemp -d)
 server=""

@@ -1,5 +1,5 @@
 // The MLP trained by axon from weights it saves to argv[1], on unshuffled batches: the
-// losses to hold against bench/mlp_same_weights.py, which loads those same weights into
+// losses to hold against bench/mlp_same_weights_torch.py, which loads those same weights into
 // PyTorch. Run both with bench/mlp_same_weights.sh.
 #include <cstdio>
 #include "axon/axon.h"
