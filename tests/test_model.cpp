@@ -266,3 +266,25 @@ TEST(CrossValidation, StratifiedFoldsGiveLogsMeanAndStd) {
 
 }  // namespace
 }  // namespace axon
+
+namespace axon {
+namespace {
+
+// Issue 18: one-hot labels with a sparse loss failed only at the first batch, with a
+// message about logits. fit now says what the loss expects before training starts.
+TEST(Model, TargetsThatCannotSuitTheLossFailBeforeTraining) {
+  Sequential model(Shape{4});
+  model.add(Dense(10, "softmax"));
+  model.compile("sgd", "sparse_categorical_crossentropy");
+  const Tensor x = Tensor::zeros({100, 4}), one_hot = Tensor::zeros({100, 10});
+  EXPECT_EQ(test_support::error_of([&] { model.fit(x, one_hot, {.verbose = 0}); }),
+            "sparse_categorical_crossentropy expects class indices of shape (n,) or (n, 1); got (100, 10) - use categorical_crossentropy for one-hot labels");
+  model.compile("sgd", "categorical_crossentropy");
+  EXPECT_EQ(test_support::error_of([&] { model.fit(x, Tensor::zeros({100}), {.verbose = 0}); }),
+            "categorical_crossentropy expects one-hot targets of shape (n, 10); got (100,) - use sparse_categorical_crossentropy for class indices");
+  model.compile("sgd", "sparse_categorical_crossentropy");
+  EXPECT_NO_THROW(model.fit(x, Tensor::zeros({100, 1}), {.verbose = 0}));  // class indices as a column are fine
+}
+
+}  // namespace
+}  // namespace axon

@@ -25,4 +25,9 @@ using LossFn = std::function<Variable(const Variable& prediction, const Tensor& 
 // "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy".
 LossFn loss(const std::string& name, bool from_logits = false);
 
+// Fails, saying what was expected, when targets of `targets` shape (with the batch
+// axis) cannot suit the loss `name` for outputs of `output` shape (without it): e.g.
+// one-hot labels given to sparse_categorical_crossentropy. fit checks this first.
+void check_loss_targets(const std::string& name, const Shape& output, const Shape& targets);
+
 }  // namespace axon

@@ -133,4 +133,16 @@ LossFn loss(const std::string& name, bool from_logits) {
   fail("unknown loss '", name, "'; expected one of: ", allowed);
 }
 
+void check_loss_targets(const std::string& name, const Shape& output, const Shape& targets) {
+  if (output.rank() != 1 || output[0] < 2 || targets.rank() < 1) return;  // (classes,) outputs only
+  const int64_t classes = output[0];
+  const bool indices = targets.rank() == 1 || (targets.rank() == 2 && targets[1] == 1);
+  if (name == "sparse_categorical_crossentropy" && !indices)
+    fail(name, " expects class indices of shape (n,) or (n, 1); got ", targets,
+         targets.rank() == 2 && targets[1] == classes ? " - use categorical_crossentropy for one-hot labels" : "");
+  if (name == "categorical_crossentropy" && !(targets.rank() == 2 && targets[1] == classes))
+    fail(name, " expects one-hot targets of shape (n, ", classes, "); got ", targets,
+         indices ? " - use sparse_categorical_crossentropy for class indices" : "");
+}
+
 }  // namespace axon

@@ -315,6 +315,9 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
   if (!(options.validation_split >= 0.0 && options.validation_split < 1.0))
     fail("fit: validation_split must be in (0, 1) (or 0 for none), got ", options.validation_split);
   if (options.verbose < 0 || options.verbose > 2) fail("fit: verbose must be 0, 1 or 2, got ", options.verbose);
+  if (built())  // targets that cannot suit the loss fail now, not at the first batch
+    for (size_t k = 0; k < y.size() && k < output_shapes().size(); ++k)
+      check_loss_targets(losses_[losses_.size() == 1 ? 0 : k].name, output_shapes()[k], y[k].shape());
   const bool single = x_in.size() == 1 && y.size() == 1;
   if (options.validation_data && !single) fail("fit: validation_data is for one input and one output; use validation_split");
   if (!options.augment.empty() && x_in.size() != 1) fail("fit: augment needs a model of one (image) input");
