@@ -180,5 +180,24 @@ TEST(Callbacks, ProgressBarPrintsOneLinePerEpochWhenNotATerminal) {
   EXPECT_EQ(text.find('\r'), std::string::npos);  // no live redraws into a file
 }
 
+// Issue 18: off a terminal an epoch was silent until it ended. Now a line comes every
+// line_seconds (here every batch) with steps, samples and throughput.
+TEST(Callbacks, ProgressBarPrintsProgressLinesWhenNotATerminal) {
+  Data d;
+  auto model = tiny_model(0.1);
+  std::FILE* out = std::tmpfile();
+  auto bar = std::make_shared<ProgressBar>(out, 0.0);
+  model->fit(d.x, d.y, {.epochs = 1, .batch_size = 2, .callbacks = {bar}, .verbose = 1});
+  std::rewind(out);
+  char buffer[4096] = {};
+  const std::string text(buffer, std::fread(buffer, 1, sizeof buffer - 1, out));
+  std::fclose(out);
+  EXPECT_NE(text.find("Epoch 1/1 - 1/3 steps - 2 samples - "), std::string::npos) << text;
+  EXPECT_NE(text.find("Epoch 1/1 - 2/3 steps - 4 samples - "), std::string::npos) << text;
+  EXPECT_NE(text.find(" samples/s - loss: "), std::string::npos) << text;
+  EXPECT_NE(text.find("Epoch 1/1 - 3 steps - "), std::string::npos) << text;  // the epoch's own line
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 3) << text;
+}
+
 }  // namespace
 }  // namespace axon

@@ -22,6 +22,8 @@ struct TrainingParams {
   int epochs = 0;         // the last epoch number + 1
   int initial_epoch = 0;  // the first epoch number
   int64_t steps = 0;      // batches per epoch
+  int64_t samples = 0;    // examples per epoch
+  int64_t batch_size = 0;
   int verbose = 0;
 };
 
@@ -162,9 +164,12 @@ class LambdaCallback : public Callback {
 // Keras's progress display. On a terminal (verbose 1): a live bar per epoch with step
 // count, ETA, loss and metrics. Otherwise, or with verbose 2: one line per epoch.
 // fit() adds one when verbose > 0.
+// On a terminal, a bar redrawn in place; elsewhere (a log file, CI) a line every
+// `line_seconds` during an epoch (steps, samples, samples/s, running metrics) and one
+// line per epoch.
 class ProgressBar : public Callback {
  public:
-  explicit ProgressBar(std::FILE* out = stdout);
+  explicit ProgressBar(std::FILE* out = stdout, double line_seconds = 5.0);
   void on_train_begin(const Logs& logs) override;
   void on_epoch_begin(int epoch, const Logs& logs) override;
   void on_batch_end(int64_t batch, const Logs& logs) override;
@@ -174,7 +179,9 @@ class ProgressBar : public Callback {
   void draw(int64_t step, const Logs& logs, bool final_line);
 
   std::FILE* out_;
+  double line_seconds_;
   bool live_ = false;
+  int epoch_ = 0;
   std::chrono::steady_clock::time_point epoch_start_, last_draw_;
 };
 

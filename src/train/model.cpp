@@ -354,7 +354,8 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
 
   std::vector<std::shared_ptr<Callback>> callbacks = options.callbacks;
   if (options.verbose > 0) callbacks.push_back(std::make_shared<ProgressBar>());
-  const TrainingParams params{options.epochs, options.initial_epoch, loader.num_batches(), options.verbose};
+  const TrainingParams params{.epochs = options.epochs, .initial_epoch = options.initial_epoch, .steps = loader.num_batches(),
+                              .samples = loader.size(), .batch_size = options.batch_size, .verbose = options.verbose};
   for (const auto& callback : callbacks) {
     if (!callback) fail("fit: a callback is null");
     callback->set_context(this, params);

@@ -31,18 +31,30 @@ std::string format_step_time(double seconds) {
 
 }  // namespace
 
-ProgressBar::ProgressBar(std::FILE* out) : out_(out) {}
+ProgressBar::ProgressBar(std::FILE* out, double line_seconds) : out_(out), line_seconds_(line_seconds) {}
 
 void ProgressBar::on_train_begin(const Logs&) { live_ = params().verbose == 1 && isatty(fileno(out_)); }
 
 void ProgressBar::on_epoch_begin(int epoch, const Logs&) {
+  epoch_ = epoch;
   epoch_start_ = last_draw_ = Clock::now();
   if (live_) std::fprintf(out_, "Epoch %d/%d\n", epoch + 1, params().epochs);
 }
 
 void ProgressBar::on_batch_end(int64_t batch, const Logs& logs) {
+  if (!live_) {
+    // Off a terminal: a line now and then, so a long epoch is not silent.
+    if (params().verbose != 1 || batch + 1 >= params().steps || seconds_since(last_draw_) < line_seconds_) return;
+    last_draw_ = Clock::now();
+    const int64_t samples = std::min((batch + 1) * params().batch_size, params().samples);
+    std::fprintf(out_, "Epoch %d/%d - %lld/%lld steps - %lld samples - %.0f samples/s - %s\n", epoch_ + 1, params().epochs,
+                 static_cast<long long>(batch + 1), static_cast<long long>(params().steps), static_cast<long long>(samples),
+                 static_cast<double>(samples) / std::max(seconds_since(epoch_start_), 1e-9), logs.str().c_str());
+    std::fflush(out_);
+    return;
+  }
   // Redraw at most 10 times a second: a terminal is slower than a training step.
-  if (!live_ || (seconds_since(last_draw_) < 0.1 && batch + 1 < params().steps)) return;
+  if (seconds_since(last_draw_) < 0.1 && batch + 1 < params().steps) return;
   last_draw_ = Clock::now();
   draw(batch + 1, logs, false);
 }
