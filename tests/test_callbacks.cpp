@@ -65,6 +65,14 @@ TEST(Callbacks, EarlyStoppingRestoresTheBestWeights) {
   const std::vector<Tensor> now = model->get_weights();
   for (size_t i = 0; i < now.size(); ++i) EXPECT_TRUE(now[i].allclose(best[i], 0, 0));
   EXPECT_THROW(EarlyStopping(EarlyStopping::Options{.patience = -1}), Error);
+  // With progress output on, it says when it stopped and that it restored the weights, as Keras.
+  auto again = tiny_model(50.0);
+  auto loud = std::make_shared<EarlyStopping>(EarlyStopping::Options{.monitor = "loss", .patience = 1, .restore_best_weights = true});
+  testing::internal::CaptureStdout();
+  again->fit(d.x, d.y, {.epochs = 30, .batch_size = 6, .callbacks = {loud}, .verbose = 2});
+  const std::string said = testing::internal::GetCapturedStdout();
+  EXPECT_NE(said.find("Epoch " + std::to_string(loud->stopped_epoch() + 1) + ": early stopping; best loss "), std::string::npos) << said;
+  EXPECT_NE(said.find("at epoch " + std::to_string(loud->best_epoch() + 1) + ", its weights restored"), std::string::npos) << said;
 }
 
 TEST(Callbacks, EarlyStoppingNamesAMissingMonitor) {

@@ -64,6 +64,7 @@ TEST(Metrics, ConfusionMatrixCountsAndPrints) {
   EXPECT_EQ(m.total(), 6);
   const std::string text = m.str({"cat", "dog", "bird"});
   EXPECT_NE(text.find("bird    1    0    2"), std::string::npos) << text;
+  EXPECT_NE(text.find("true\\pred  cat  dog bird"), std::string::npos) << text;  // columns are named as rows
   EXPECT_THROW(m.count(3, 0), Error);
   EXPECT_THROW(m.update(t({1, 0}, {1, 2}), t({0}, {1})), Error);  // 2 classes into a 3-class matrix
   m.reset();

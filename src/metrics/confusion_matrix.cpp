@@ -35,10 +35,11 @@ std::string ConfusionMatrix::str(const std::vector<std::string>& class_names) co
   auto label = [&](int64_t c) { return c < static_cast<int64_t>(class_names.size()) ? class_names[static_cast<size_t>(c)] : std::to_string(c); };
   size_t label_width = 4, cell_width = 5;
   for (int64_t c = 0; c < classes_; ++c) label_width = std::max(label_width, label(c).size());
+  for (int64_t c = 0; c < classes_; ++c) cell_width = std::max(cell_width, label(c).size() + 1);  // columns are named too
   for (int64_t c : counts_) cell_width = std::max(cell_width, std::to_string(c).size() + 1);
   std::ostringstream out;
   out << std::setw(static_cast<int>(label_width)) << "true\\pred";
-  for (int64_t p = 0; p < classes_; ++p) out << std::setw(static_cast<int>(cell_width)) << p;
+  for (int64_t p = 0; p < classes_; ++p) out << std::setw(static_cast<int>(cell_width)) << label(p);
   out << "\n";
   for (int64_t t = 0; t < classes_; ++t) {
     out << std::setw(static_cast<int>(label_width)) << label(t);

@@ -1,4 +1,5 @@
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "axon/model.h"
@@ -39,7 +40,14 @@ void EarlyStopping::on_epoch_end(int epoch, const Logs& logs) {
 }
 
 void EarlyStopping::on_train_end(const Logs&) {
-  if (stopped_epoch_ >= 0 && options_.restore_best_weights && !best_weights_.empty()) model().set_weights(best_weights_);
+  if (stopped_epoch_ < 0) return;
+  const bool restore = options_.restore_best_weights && !best_weights_.empty();
+  if (restore) model().set_weights(best_weights_);
+  if (params().verbose > 0) {  // as Keras says it
+    std::printf("Epoch %d: early stopping; best %s %.4f at epoch %d%s\n", stopped_epoch_ + 1, options_.monitor.c_str(), best_, best_epoch_ + 1,
+                restore ? ", its weights restored" : "");
+    std::fflush(stdout);
+  }
 }
 
 }  // namespace axon
