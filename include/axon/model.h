@@ -157,7 +157,6 @@ class Model : public Module {
   static std::string shape_text(const std::vector<Shape>& shapes);
 
  private:
-  struct Batches;
   // The one place a training step happens: zero_grad -> forward -> loss -> backward
   // -> optimizer step -> metrics.
   void train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
