@@ -226,3 +226,80 @@ TEST(Optimizer, AdamStateSlots) {
   expect_close(slots.at("v").to_vector(), v, 1e-12, "v");
   EXPECT_EQ(slots.at("m").shape(), w.shape());
 }
+
+namespace axon {
+namespace {
+
+// A parameter whose gradient after backward() is exactly `grad` (loss = sum(p * grad)).
+void set_gradient(Variable& p, const std::vector<double>& grad) {
+  p.zero_grad();
+  sum(p * Variable(Tensor::from(grad, p.shape()))).backward();
+}
+
+TEST(Optimizers, GradientClippingMatchesTheDefinitions) {
+  auto step_of = [](GradientClipping clipping, std::vector<std::vector<double>> grads) {
+    std::vector<Variable> params;
+    for (const auto& g : grads) params.emplace_back(Tensor::zeros(Shape{static_cast<int64_t>(g.size())}, DType::f64), true);
+    SGD sgd(1.0);
+    sgd.set_clipping(clipping);
+    sgd.set_parameters(params);
+    for (size_t i = 0; i < params.size(); ++i) set_gradient(params[i], grads[i]);
+    sgd.step();
+    std::vector<std::vector<double>> moved;
+    for (const Variable& p : params) moved.push_back(p.value().to_vector());
+    return moved;
+  };
+  using Rows = std::vector<std::vector<double>>;
+  // clipnorm: each gradient to norm <= 1 on its own; [3, 4] has norm 5.
+  const Rows each = step_of({.clipnorm = 1}, {{3, 4}, {0.1, 0}});
+  EXPECT_NEAR(each[0][0], -0.6, 1e-12);
+  EXPECT_NEAR(each[0][1], -0.8, 1e-12);
+  EXPECT_NEAR(each[1][0], -0.1, 1e-12);  // already under the norm: unchanged
+  // global_clipnorm: one scale for all; the global norm of [3, 4] and [12] is 13.
+  const Rows global = step_of({.global_clipnorm = 1}, {{3, 4}, {12}});
+  EXPECT_NEAR(global[0][0], -3.0 / 13, 1e-12);
+  EXPECT_NEAR(global[1][0], -12.0 / 13, 1e-12);
+  // clipvalue: every element to [-2, 2].
+  EXPECT_EQ(step_of({.clipvalue = 2}, {{3, -4, 1}}), (Rows{{-2, 2, -1}}));
+  EXPECT_NE(test_support::error_of([] { SGD().set_clipping({.clipnorm = 1, .global_clipnorm = 1}); }).find("not both"), std::string::npos);
+}
+
+TEST(Optimizers, LearningRateSchedulesFollowTheStep) {
+  const CosineDecay cosine(0.0, 100, 0.1, {.warmup_target = 1.0, .warmup_steps = 10});
+  EXPECT_DOUBLE_EQ(cosine(0), 0.0);
+  EXPECT_DOUBLE_EQ(cosine(5), 0.5);    // half way up the warmup line
+  EXPECT_DOUBLE_EQ(cosine(10), 1.0);   // the peak
+  EXPECT_NEAR(cosine(60), 0.55, 1e-12);  // half way down: 0.9 * 0.5 + 0.1
+  EXPECT_DOUBLE_EQ(cosine(1000), 0.1);   // alpha * peak after decay_steps
+  EXPECT_NEAR(ExponentialDecay(1.0, 10, 0.5)(15), std::pow(0.5, 1.5), 1e-12);
+  EXPECT_DOUBLE_EQ(ExponentialDecay(1.0, 10, 0.5, true)(15), 0.5);  // staircase
+  // SGD on loss = sum(p): each step moves p by -rate; the rate is schedule(steps done).
+  Variable p(Tensor::zeros({1}, DType::f64), true);
+  SGD sgd(PiecewiseConstantDecay({1}, {1.0, 0.5}));
+  sgd.set_parameters({p});
+  for (int step = 0; step < 3; ++step) {
+    set_gradient(p, {1});
+    sgd.step();
+  }
+  EXPECT_DOUBLE_EQ(p.value().item(), -2.5);  // rates 1, 1, then 0.5 after step 1
+  EXPECT_DOUBLE_EQ(sgd.learning_rate(), 0.5);
+  EXPECT_NE(test_support::error_of([&] { sgd.set_learning_rate(0.1); }).find("follows a schedule"), std::string::npos);
+}
+
+TEST(Optimizers, SchedulesAndClippingAreSavedWithTheModel) {
+  Sequential model(Shape{2});
+  model.add(Dense(1));
+  auto adam = std::make_shared<Adam>(CosineDecay(1e-3, 500, 0.0, {.warmup_target = 2e-3, .warmup_steps = 50}));
+  adam->set_clipping({.global_clipnorm = 1.5});
+  model.compile(adam, "mse");
+  const std::string spec = model_to_spec(model);
+  EXPECT_NE(spec.find(R"("type": "cosine_decay")"), std::string::npos) << spec;
+  EXPECT_NE(spec.find(R"("global_clipnorm": 1.5)"), std::string::npos) << spec;
+  const std::shared_ptr<Model> again = model_from_spec(spec);
+  EXPECT_EQ(model_to_spec(*again), spec);
+  EXPECT_DOUBLE_EQ((*again->optimizer().schedule())(25), 1.5e-3);
+  EXPECT_DOUBLE_EQ(again->optimizer().clipping().global_clipnorm, 1.5);
+}
+
+}  // namespace
+}  // namespace axon

@@ -34,7 +34,10 @@ struct Batch;
 struct OptimizerSpec {
   OptimizerSpec(const char* name);
   OptimizerSpec(const std::string& name);
-  OptimizerSpec(std::shared_ptr<Optimizer> optimizer);
+  template <std::derived_from<Optimizer> O>
+  OptimizerSpec(std::shared_ptr<O> configured) : optimizer(std::move(configured)) {
+    if (!optimizer) fail("compile: optimizer is null");
+  }
   template <std::derived_from<Optimizer> O>
   OptimizerSpec(O optimizer) : optimizer(std::make_shared<O>(std::move(optimizer))) {}
   std::shared_ptr<Optimizer> optimizer;

@@ -20,27 +20,31 @@ std::shared_ptr<SGD> SGD::from_config(const ConfigReader& c) {
     const ConfigReader f = c.at("nesterov");
     nesterov = f.value().kind() == Config::Kind::boolean ? f.as_bool() : f.as_number(0, 1) != 0;
   }
-  return std::make_shared<SGD>(c.number_or("learning_rate", 0.01, 0, INFINITY), c.number_or("momentum", 0, 0, 1), nesterov);
+  return with_clipping_from(std::make_shared<SGD>(learning_rate_from(c, 0.01), c.number_or("momentum", 0, 0, 1), nesterov), c);
 }
 
 std::shared_ptr<Adam> Adam::from_config(const ConfigReader& c) {
-  return std::make_shared<Adam>(c.number_or("learning_rate", 0.001, 0, INFINITY), c.number_or("beta_1", 0.9, 0, 1, true),
-                                c.number_or("beta_2", 0.999, 0, 1, true), c.number_or("epsilon", 1e-7, 0, 1));
+  return with_clipping_from(std::make_shared<Adam>(learning_rate_from(c, 0.001), c.number_or("beta_1", 0.9, 0, 1, true),
+                                                   c.number_or("beta_2", 0.999, 0, 1, true), c.number_or("epsilon", 1e-7, 0, 1)),
+                            c);
 }
 
 std::shared_ptr<AdamW> AdamW::from_config(const ConfigReader& c) {
-  return std::make_shared<AdamW>(c.number_or("learning_rate", 0.001, 0, INFINITY), c.number_or("weight_decay", 0.01, 0, 1),
-                                 c.number_or("beta_1", 0.9, 0, 1, true), c.number_or("beta_2", 0.999, 0, 1, true), c.number_or("epsilon", 1e-7, 0, 1));
+  return with_clipping_from(std::make_shared<AdamW>(learning_rate_from(c, 0.001), c.number_or("weight_decay", 0.01, 0, 1), c.number_or("beta_1", 0.9, 0, 1, true),
+                                                    c.number_or("beta_2", 0.999, 0, 1, true), c.number_or("epsilon", 1e-7, 0, 1)),
+                            c);
 }
 
 std::shared_ptr<RMSprop> RMSprop::from_config(const ConfigReader& c) {
-  return std::make_shared<RMSprop>(c.number_or("learning_rate", 0.001, 0, INFINITY), c.number_or("rho", 0.9, 0, 1),
-                                   c.number_or("momentum", 0, 0, 1), c.number_or("epsilon", 1e-7, 0, 1));
+  return with_clipping_from(std::make_shared<RMSprop>(learning_rate_from(c, 0.001), c.number_or("rho", 0.9, 0, 1), c.number_or("momentum", 0, 0, 1),
+                                                      c.number_or("epsilon", 1e-7, 0, 1)),
+                            c);
 }
 
 std::shared_ptr<Adagrad> Adagrad::from_config(const ConfigReader& c) {
-  return std::make_shared<Adagrad>(c.number_or("learning_rate", 0.001, 0, INFINITY), c.number_or("initial_accumulator_value", 0.1, 0, INFINITY),
-                                   c.number_or("epsilon", 1e-7, 0, 1));
+  return with_clipping_from(std::make_shared<Adagrad>(learning_rate_from(c, 0.001), c.number_or("initial_accumulator_value", 0.1, 0, INFINITY),
+                                                      c.number_or("epsilon", 1e-7, 0, 1)),
+                            c);
 }
 
 namespace {
@@ -61,8 +65,8 @@ template <class T> T* as(Tensor& t) { return t.data<T>(); }
 
 }  // namespace
 
-SGD::SGD(double learning_rate, double momentum, bool nesterov)
-    : Optimizer(learning_rate), momentum_(check_hyper("sgd", "momentum", momentum, 0.0, 1.0)), nesterov_(nesterov) {
+SGD::SGD(LearningRate learning_rate, double momentum, bool nesterov)
+    : Optimizer(std::move(learning_rate)), momentum_(check_hyper("sgd", "momentum", momentum, 0.0, 1.0)), nesterov_(nesterov) {
   if (nesterov && momentum == 0.0) fail("sgd: nesterov needs a momentum > 0");
 }
 
@@ -88,14 +92,14 @@ void SGD::update(Tensor& param, const Tensor& grad, std::map<std::string, Tensor
   });
 }
 
-Adam::Adam(double learning_rate, double beta1, double beta2, double epsilon)
-    : Optimizer(learning_rate),
+Adam::Adam(LearningRate learning_rate, double beta1, double beta2, double epsilon)
+    : Optimizer(std::move(learning_rate)),
       beta1_(check_hyper("adam", "beta1", beta1, 0.0, 1.0 - 1e-12)),
       beta2_(check_hyper("adam", "beta2", beta2, 0.0, 1.0 - 1e-12)),
       epsilon_(check_hyper("adam", "epsilon", epsilon, 0.0, 1.0)) {}
 
-AdamW::AdamW(double learning_rate, double weight_decay, double beta1, double beta2, double epsilon)
-    : Adam(learning_rate, beta1, beta2, epsilon) {
+AdamW::AdamW(LearningRate learning_rate, double weight_decay, double beta1, double beta2, double epsilon)
+    : Adam(std::move(learning_rate), beta1, beta2, epsilon) {
   weight_decay_ = check_hyper("adamw", "weight_decay", weight_decay, 0.0, 1.0);
 }
 
@@ -126,8 +130,8 @@ void Adam::update(Tensor& param, const Tensor& grad, std::map<std::string, Tenso
   });
 }
 
-RMSprop::RMSprop(double learning_rate, double rho, double momentum, double epsilon)
-    : Optimizer(learning_rate),
+RMSprop::RMSprop(LearningRate learning_rate, double rho, double momentum, double epsilon)
+    : Optimizer(std::move(learning_rate)),
       rho_(check_hyper("rmsprop", "rho", rho, 0.0, 1.0)),
       momentum_(check_hyper("rmsprop", "momentum", momentum, 0.0, 1.0)),
       epsilon_(check_hyper("rmsprop", "epsilon", epsilon, 0.0, 1.0)) {}
@@ -158,8 +162,8 @@ void RMSprop::update(Tensor& param, const Tensor& grad, std::map<std::string, Te
   });
 }
 
-Adagrad::Adagrad(double learning_rate, double initial_accumulator, double epsilon)
-    : Optimizer(learning_rate),
+Adagrad::Adagrad(LearningRate learning_rate, double initial_accumulator, double epsilon)
+    : Optimizer(std::move(learning_rate)),
       initial_accumulator_(check_hyper("adagrad", "initial_accumulator", initial_accumulator, 0.0, INFINITY)),
       epsilon_(check_hyper("adagrad", "epsilon", epsilon, 0.0, 1.0)) {}
 

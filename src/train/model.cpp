@@ -16,9 +16,6 @@ namespace axon {
 
 OptimizerSpec::OptimizerSpec(const char* name) : optimizer(axon::optimizer(name)) {}
 OptimizerSpec::OptimizerSpec(const std::string& name) : optimizer(axon::optimizer(name)) {}
-OptimizerSpec::OptimizerSpec(std::shared_ptr<Optimizer> optimizer) : optimizer(std::move(optimizer)) {
-  if (!this->optimizer) fail("compile: optimizer is null");
-}
 
 LossSpec::LossSpec(const char* name) : LossSpec(std::string(name)) {}
 LossSpec::LossSpec(const std::string& name, bool from_logits) : name(name), fn(loss(name, from_logits)), from_logits(from_logits) {}
