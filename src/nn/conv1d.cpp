@@ -1,5 +1,6 @@
 #include "axon/conv1d.h"
 
+#include "axon/checked_math.h"
 #include "axon/ops.h"
 #include "kernels/conv.h"
 
@@ -16,13 +17,13 @@ Conv1D::Conv1D(int64_t filters, int64_t kernel_size, const std::string& activati
 }
 
 std::array<int64_t, 3> Conv1D::geometry(int64_t length, const Shape& input_shape) const {
-  const int64_t span = (kernel_size_ - 1) * options_.dilation + 1;
+  const int64_t span = checked_mul(kernel_size_ - 1, options_.dilation, "Conv1D: dilated kernel") + 1;
   int64_t left = 0, right = 0;
   if (options_.padding == "causal") {
     left = span - 1;
   } else if (options_.padding == "same") {
-    const int64_t out = (length + options_.strides - 1) / options_.strides;
-    const int64_t total = std::max<int64_t>((out - 1) * options_.strides + span - length, 0);
+    const int64_t out = length / options_.strides + (length % options_.strides != 0);  // ceil without overflow
+    const int64_t total = std::max<int64_t>(checked_add((out - 1) * options_.strides, span, "Conv1D: padding") - length, 0);
     left = total / 2, right = total - total / 2;
   }
   const kernels::Conv2dGeometry g{1, options_.strides, 0, 0, left, right, 1, options_.dilation};
@@ -37,6 +38,7 @@ void Conv1D::create_weights(const Shape& input_shape) {
   if (input_shape.rank() != 3) fail("Conv1D: input must be (batch, channels, length), got ", input_shape);
   geometry(input_shape[2], input_shape);
   const int64_t channels = input_shape[1];
+  checked_mul(checked_mul(filters_, std::max<int64_t>(channels, 1), "Conv1D: kernel"), kernel_size_, "Conv1D: kernel");  // so fan_in / fan_out below fit too
   Generator seeded(options_.seed.value_or(0));
   Generator& generator = options_.seed ? seeded : global_generator();
   kernel_ = add_weight("kernel", options_.kernel_initializer(Shape{filters_, channels, kernel_size_}, channels * kernel_size_, filters_ * kernel_size_, generator),

@@ -1,5 +1,6 @@
 #include "axon/conv2d.h"
 
+#include "axon/checked_math.h"
 #include "axon/pooling.h"
 #include "kernels/conv.h"
 
@@ -14,8 +15,8 @@ std::array<int64_t, 4> Padding::resolve(int64_t h, int64_t w, std::array<int64_t
   if (mode == "explicit") return pads;
   if (mode == "valid") return {0, 0, 0, 0};
   auto total = [](int64_t size, int64_t k, int64_t s, int64_t d) {
-    const int64_t out = (size + s - 1) / s;
-    return std::max<int64_t>((out - 1) * s + (k - 1) * d + 1 - size, 0);
+    const int64_t out = size / s + (size % s != 0);  // ceil without overflow; the sum below is checked
+    return std::max<int64_t>(checked_add((out - 1) * s, checked_mul(k - 1, d, "padding: dilated kernel"), "padding") - size + 1, 0);
   };
   const int64_t ph = total(h, kernel[0], stride[0], dilation[0]), pw = total(w, kernel[1], stride[1], dilation[1]);
   return {ph / 2, ph - ph / 2, pw / 2, pw - pw / 2};  // the odd pixel goes to the bottom / right
@@ -45,7 +46,8 @@ std::pair<std::array<int64_t, 4>, std::array<int64_t, 2>> Conv2D::geometry(const
 
 void Conv2D::create_weights(const Shape& input_shape) {
   geometry(input_shape);
-  const int64_t channels = input_shape[1], taps = kernel_size_[0] * kernel_size_[1];
+  const int64_t channels = input_shape[1], taps = checked_mul(kernel_size_[0], kernel_size_[1], "Conv2D: kernel size");
+  checked_mul(checked_mul(filters_, std::max<int64_t>(channels, 1), "Conv2D: kernel"), taps, "Conv2D: kernel");  // so fan_in / fan_out below fit too
   Generator seeded(options_.seed.value_or(0));
   Generator& generator = options_.seed ? seeded : global_generator();
   kernel_ = add_weight("kernel", options_.kernel_initializer(Shape{filters_, channels, kernel_size_[0], kernel_size_[1]}, channels * taps, filters_ * taps, generator),
