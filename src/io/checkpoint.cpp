@@ -51,6 +51,8 @@ std::array<uint64_t, 6> split_words(const std::string& text, const std::string& 
     words[i++] = std::stoull(part);
   }
   if (i != words.size()) fail(what, ": malformed generator state '", text, "'");
+  if (words[0] == 0 && words[1] == 0 && words[2] == 0 && words[3] == 0)
+    fail(what, ": generator state '", text, "' is all zero; xoshiro256** would only ever draw 0");
   return words;
 }
 
@@ -113,6 +115,12 @@ int restore_checkpoint(Model& model, const std::string& path) {
       fail(path, ": optimizer state '", t.name, "' has shape ", t.tensor.shape(), ", its parameter ", optimizer.parameters()[i].shape());
     optimizer.state(i)[slot] = t.tensor.clone();
   }
+  // Every parameter has the same slots (an update creates them all): one missing means
+  // a damaged file, which would otherwise resume silently from zeros.
+  for (size_t i = 0; i < names.size(); ++i)
+    for (size_t j = 0; j < names.size(); ++j)
+      for (const auto& [slot, value] : optimizer.state(j))
+        if (!optimizer.state(i).contains(slot)) fail(path, ": optimizer state 'optimizer.", slot, ".", names[i], "' is missing");
   optimizer.set_step_count(step);
   for_each_module(model, "", [&](const std::string& name, Module& module) {
     if (auto* dropout = dynamic_cast<Dropout*>(&module))
