@@ -2,7 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <iostream>
 #include <memory>
 
@@ -10,7 +10,10 @@
 #include "axon/checkpoint.h"
 #include "axon/model_file.h"
 #include "axon/model_spec.h"
+#include "axon/regular_file.h"
 #include "data_source.h"
+#include "output_file.h"
+#include "train_guards.h"
 
 namespace axon::cli {
 
@@ -20,8 +23,10 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// A model file, or a spec (.json) for commands that only need the architecture.
-std::unique_ptr<Sequential> open_model(const std::string& path) { return ends_with(path, ".json") ? load_spec(path) : load_model(path); }
+constexpr uint64_t kMaxSpecBytes = uint64_t{64} << 20;
+
+// A JSON model spec read through the regular-file check (a FIFO would block forever).
+std::string spec_text(const std::string& path) { return read_regular_file(path, "", kMaxSpecBytes); }
 
 bool is_classifier(const Tensor& predictions) { return predictions.rank() == 2 && predictions.dim(1) > 1; }
 
@@ -41,7 +46,7 @@ Tensor as_model_input(const Tensor& x, const Model& model) {
 void add_train(CLI::App& app) {
   struct Options {
     std::string model, data, out, checkpoint;
-    bool resume = false;
+    bool resume = false, allow_nan = false;
     FitOptions fit{.epochs = 10};
   };
   auto options = std::make_shared<Options>();
@@ -58,16 +63,25 @@ void add_train(CLI::App& app) {
   cmd->add_option("--verbose", options->fit.verbose, "0 silent, 1 progress bar, 2 a line per epoch")->check(CLI::Range(0, 2))->capture_default_str();
   cmd->add_option("--checkpoint", options->checkpoint, "Folder for a crash-safe checkpoint written after every epoch");
   cmd->add_flag("--resume", options->resume, "Continue from the checkpoint in --checkpoint if there is one");
+  cmd->add_flag("--allow-nan", options->allow_nan, "Keep training when the loss becomes NaN or infinite, and accept such data");
   cmd->callback([options] {
     if (options->resume && options->checkpoint.empty()) throw CLI::ValidationError("--resume", "needs --checkpoint DIR");
     manual_seed(options->fit.seed);
-    std::unique_ptr<Sequential> model = load_spec(options->model);
+    const std::string spec = spec_text(options->model);
+    auto model = model_from_spec(spec, options->model);
     if (!model->compiled()) fail(options->model, ": the spec has no \"compile\" section (optimizer, loss, metrics)");
     if (!model->built()) fail(options->model, ": the spec needs an input_shape");
+    check_writable(options->out, "--out");  // before training, not after it
     LabeledData data = load_labeled(options->data, "train");
+    if (!options->allow_nan) {
+      check_finite(data.x, "--data " + options->data + ": the inputs");
+      check_finite(data.y, "--data " + options->data + ": the labels");
+    }
     data.x = as_model_input(data.x, *model);
     FitOptions fit = options->fit;
-    fit.augment = load_augmentations(options->model);
+    fit.augment = augmentations_from_spec(spec, options->model);
+    auto stop = std::make_shared<StopOnNonFinite>();
+    if (!options->allow_nan) fit.callbacks.push_back(stop);
     if (!options->checkpoint.empty()) {
       std::filesystem::create_directories(options->checkpoint);
       const std::string path = (std::filesystem::path(options->checkpoint) / "checkpoint.safetensors").string();
@@ -75,9 +89,14 @@ void add_train(CLI::App& app) {
         fit.initial_epoch = restore_checkpoint(*model, path);
         std::fprintf(stderr, "resuming after epoch %d from %s\n", fit.initial_epoch, path.c_str());
       }
-      fit.callbacks.push_back(std::make_shared<ModelCheckpoint>(path));
+      // Checkpoints only of finite weights: a diverged epoch keeps the last good one.
+      fit.callbacks.push_back(std::make_shared<WhileFinite>(std::make_shared<ModelCheckpoint>(path)));
     }
     if (fit.initial_epoch < fit.epochs) model->fit(data.x, data.y, fit);
+    if (stop->diverged())
+      fail(stop->message(), "; ", options->out, " was not written",
+           options->checkpoint.empty() ? "" : " (the checkpoint holds the last epoch with finite weights)",
+           ". Lower the learning rate, or pass --allow-nan to keep going");
     save_model(*model, options->out);
     std::fprintf(stderr, "saved %s\n", options->out.c_str());
   });
@@ -92,7 +111,7 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--data", *data_source, "fashion-mnist[:train|:test], idx:..., csv:..., npy:...")->required();
   cmd->add_option("--batch-size", *batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([=] {
-    std::unique_ptr<Sequential> model = load_model(*model_path);
+    auto model = load_model(*model_path);
     if (!model->compiled()) fail(*model_path, ": the model was saved without compile settings; cannot evaluate a loss");
     LabeledData data = load_labeled(*data_source, "test");
     data.x = as_model_input(data.x, *model);
@@ -120,14 +139,9 @@ void add_predict(CLI::App& app) {
   cmd->add_flag("--proba", options->proba, "Write every output value (class probabilities) instead of the predicted class");
   cmd->add_option("--batch-size", options->batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([options] {
-    std::unique_ptr<Sequential> model = load_model(options->model);
+    auto model = load_model(options->model);
     const Tensor predictions = model->predict(as_model_input(load_inputs(options->input), *model), options->batch_size);
-    std::ofstream file;
-    if (!options->output.empty()) {
-      file.open(options->output);
-      if (!file) fail("--output ", options->output, ": cannot write");
-    }
-    std::ostream& out = options->output.empty() ? std::cout : file;
+    std::ostringstream out;
     const int64_t n = predictions.dim(0), width = n ? predictions.numel() / n : 0;
     const float* p = predictions.data<float>();
     const bool classes = is_classifier(predictions) && !options->proba;
@@ -144,7 +158,11 @@ void add_predict(CLI::App& app) {
       for (int64_t j = 0; j < width; ++j) out << (j ? "," : "") << row[j];
       out << "\n";
     }
-    if (!out) fail("--output: write failed");
+    // Every write checked through flush, fsync and close: a full disk is an error.
+    if (options->output.empty())
+      write_stdout(out.str());
+    else
+      write_output_file(options->output, out.str(), "--output");
   });
 }
 
@@ -153,7 +171,8 @@ void add_summary(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("summary", "Print a model's layers, output shapes and parameter counts");
   cmd->add_option("--model", *model_path, "Model file (.safetensors) or JSON spec")->required()->check(CLI::ExistingFile);
   cmd->callback([model_path] {
-    std::unique_ptr<Sequential> model = open_model(*model_path);
+    // A model file, or a spec (.json): summary only needs the architecture.
+    auto model = ends_with(*model_path, ".json") ? model_from_spec(spec_text(*model_path), *model_path) : load_model(*model_path);
     if (!model->built()) fail(*model_path, ": the spec has no input_shape, so the layers cannot be sized");
     model->summary(std::cout);
   });
