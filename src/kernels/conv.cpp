@@ -310,7 +310,8 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Co
                                       int64_t chunk_images, Conv2dColumns* keep) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_operands(d, x, w, bias);
-  const auto [ph, pw] = pool2d_output_size(d.oh, d.ow, pool.kh, pool.kw, pool.g, "max_pool2d");
+  const std::pair<int64_t, int64_t> pooled_size = pool2d_output_size(d.oh, d.ow, pool.kh, pool.kw, pool.g, "max_pool2d");
+  const int64_t ph = pooled_size.first, pw = pooled_size.second;  // not a structured binding: the lambda below captures them (clang 14)
   const int64_t pooled = ph * pw;
   Conv2dMaxPoolResult result{Tensor::empty({d.n, d.f, ph, pw}, x.dtype()), {}, d.oh, d.ow};
   result.argmax = detail::allocate_offsets(d.n * d.f * pooled);

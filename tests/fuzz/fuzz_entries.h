@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -29,8 +30,17 @@
 namespace axon::fuzz {
 
 // The file readers take a path: the input goes to this process's own temp file.
+// The files are removed when the process exits.
 inline std::string as_file(std::string_view bytes, const char* extension) {
+  struct Remover {
+    std::set<std::string> paths;
+    ~Remover() {
+      for (const std::string& p : paths) ::unlink(p.c_str());
+    }
+  };
+  static Remover remover;
   const std::string path = "/tmp/axon_fuzz_" + std::to_string(::getpid()) + extension;
+  remover.paths.insert(path);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;

@@ -2,9 +2,9 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "axon/axon.h"
 #include "axon/checkpoint.h"
