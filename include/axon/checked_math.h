@@ -2,7 +2,8 @@
 // Size arithmetic that fails instead of overflowing. Sizes from files, specs and the
 // command line can be anything; a product that wraps (undefined behaviour for int64)
 // would allocate too little or loop zero times. Check sizes once, where they are
-// computed, never per element in a hot loop:
+// computed, never per element in a hot loop. The `what` parts are only streamed on
+// failure: pass objects (a Shape, a path), not strings built for the call:
 //   const int64_t taps = checked_mul(kh, kw, "Conv2D: kernel size");
 //   -> "Conv2D: kernel size: 4611686018427387904 * 4611686018427387904 overflows int64"
 #include <cstdint>

@@ -12,7 +12,7 @@ Shape::Shape(std::vector<int64_t> dims) : dims_(std::move(dims)) {
   int64_t total = 1;
   for (int64_t d : dims_) {
     if (d < 0) fail("Shape: negative dimension in ", str());
-    total = checked_mul(total, d, "Shape: ", str(), " has too many elements");
+    total = checked_mul(total, d, "Shape: ", *this, " has too many elements");
   }
 }
 
@@ -20,7 +20,7 @@ int64_t Shape::operator[](int64_t i) const { return dims_[static_cast<size_t>(ax
 
 int64_t Shape::numel() const {
   int64_t total = 1;
-  for (int64_t d : dims_) total = checked_mul(total, d, "Shape: ", str(), " has too many elements");
+  for (int64_t d : dims_) total = checked_mul(total, d, "Shape: ", *this, " has too many elements");
   return total;
 }
 
