@@ -259,5 +259,62 @@ check "infer with two named inputs" 0 $?
 contains "only the output asked for comes back" "$work/out" '"outputs":\[{"data":\[[^]]*\],"datatype":"FP32","name":"value","shape":\[1,1\]}\]'
 kill -TERM "$server"; wait "$server"; check "the functional server exits 0 on SIGTERM" 0 $?
 
+# Hostile files and failed runs (issue 17).
+mkfifo "$work/fifo"
+timeout 10 "$axon" predict --model "$work/fifo" --input "$work/inputs.csv" > "$work/out" 2>&1
+check "a FIFO as --model fails at once" 1 $?
+contains "the FIFO is named" "$work/out" "fifo: not a regular file"
+mkfifo "$work/fifo.csv" "$work/fifo.json"
+timeout 10 "$axon" predict --model "$work/m.safetensors" --input "$work/fifo.csv" > "$work/out" 2>&1
+check "a FIFO as --input fails at once" 1 $?
+timeout 10 "$axon" summary --model "$work/fifo.json" > "$work/out" 2>&1
+check "a FIFO as a spec fails at once" 1 $?
+timeout 10 "$axon" train --model "$work/spec.json" --data "csv:/dev/zero" --out "$work/x.safetensors" > "$work/out" 2>&1
+check "csv:/dev/zero fails at once" 1 $?
+contains "/dev/zero is not a regular file" "$work/out" "read_csv: /dev/zero: not a regular file"
+"$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --batch-size 9223372036854775807 --epochs 1 \
+  --verbose 2 --out "$work/huge_batch.safetensors" > "$work/out" 2>&1
+check "--batch-size 2^63-1 trains" 0 $?
+contains "a huge batch is one step of every row" "$work/out" "Epoch 1/1 - 1 steps"
+
+"$axon" predict --model "$work/m.safetensors" --input "$work/inputs.csv" --output /dev/full > "$work/out" 2>&1
+check "predict --output /dev/full fails" 1 $?
+contains "the write failure is explained" "$work/out" "/dev/full: write failed"
+"$axon" predict --model "$work/m.safetensors" --input "$work/inputs.csv" > /dev/full 2> "$work/out"
+check "predict to a full standard output fails" 1 $?
+
+sed 's/"learning_rate": 0.02/"learning_rate": 1e308/' "$work/spec.json" > "$work/diverge.json"
+train --epochs 2 --checkpoint "$work/nan_ck" --out "$work/good.safetensors" > "$work/out" 2>&1; check "train 2 good epochs" 0 $?
+cp "$work/nan_ck/checkpoint.safetensors" "$work/good_ck.safetensors"
+"$axon" train --model "$work/diverge.json" --data "csv:$work/train.csv?label=label" --verbose 0 --seed 5 --epochs 4 \
+  --checkpoint "$work/nan_ck" --resume --out "$work/nan.safetensors" > "$work/out" 2>&1
+check "a diverged run fails" 1 $?
+contains "the divergence is explained" "$work/out" "training diverged: the loss is"
+[ ! -e "$work/nan.safetensors" ]; check "a diverged run writes no --out" 0 $?
+cmp -s "$work/nan_ck/checkpoint.safetensors" "$work/good_ck.safetensors"; check "the last good checkpoint is kept" 0 $?
+"$axon" train --model "$work/diverge.json" --data "csv:$work/train.csv?label=label" --verbose 0 --epochs 1 --allow-nan \
+  --out "$work/nan.safetensors" > "$work/out" 2>&1
+check "--allow-nan trains on" 0 $?
+ls -a "$work/nan_ck" | grep -q 'tmp-'; check "no temp files are left in the checkpoint folder" 1 $?
+
+"$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --verbose 2 --out "$work/no/such/dir/m.safetensors" > "$work/out" 2>&1
+check "an --out in a missing folder fails" 1 $?
+contains "the --out failure names the folder" "$work/out" "does not exist"
+grep -q "Epoch" "$work/out"; check "it fails before training" 1 $?
+
+python3 - "$work" <<'PY'
+import struct, sys
+def npy(path, values, shape):
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }" % "".join("%d," % d for d in shape)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + struct.pack("<%df" % len(values), *values))
+npy(sys.argv[1] + "/x_nan.npy", [0.5, float("nan")] * 20, (20, 2))
+npy(sys.argv[1] + "/y.npy", [0, 1] * 10, (20,))
+PY
+"$axon" train --model "$work/spec.json" --data "npy:$work/x_nan.npy,$work/y.npy" --out "$work/x.safetensors" > "$work/out" 2>&1
+check "NaN training data fails" 1 $?
+contains "the NaN data is explained" "$work/out" "20 of 40 values are NaN or infinite (the first in row 1)"
+
 echo "$passes passed, $failures failed"
 [ "$failures" = 0 ]

@@ -19,6 +19,9 @@ struct CsvOptions {
   bool header = true;        // the first line names the columns
   std::string label_column;  // its name (with a header) or 0-based index as a string; empty = the last column
   char delimiter = ',';
+  // Limits against hostile files: larger files and longer lines are refused.
+  uint64_t max_bytes = uint64_t{1} << 30;     // 1 GiB
+  size_t max_line_bytes = size_t{1} << 20;   // 1 MiB (a 784-pixel row is about 3 KB)
 };
 
 struct CsvData {
@@ -31,7 +34,9 @@ struct CsvData {
 // file, header included, as a spreadsheet shows them:
 //   "read_csv: data.csv: row 17, column 'age': 'abc' is not a number"
 // Accepts \n and \r\n line endings, a trailing newline, blank lines (skipped), a UTF-8
-// byte-order mark and double-quoted cells.
+// byte-order mark and double-quoted cells. Regular files only (not a pipe or a device),
+// at most options.max_bytes, lines of at most options.max_line_bytes; the file is
+// streamed and each cell parsed as it is read, so memory is about 4 bytes per cell.
 CsvData read_csv(const std::string& path, const CsvOptions& options = {});
 
 // NPY v1/v2/v3, C order, dtypes <f4 <f8 |u1 <i4 <i8 (also |i1 |b1). <f8 gives a float64

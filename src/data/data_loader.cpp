@@ -37,7 +37,7 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, int64_t batch_siz
 
 int64_t DataLoader::num_batches() const {
   const int64_t n = dataset_->size();
-  return drop_last_ ? n / batch_size_ : (n + batch_size_ - 1) / batch_size_;
+  return n / batch_size_ + (!drop_last_ && n % batch_size_ != 0);  // no n + batch_size - 1: it overflows for huge batches
 }
 
 int64_t DataLoader::size() const { return drop_last_ ? num_batches() * batch_size_ : dataset_->size(); }

@@ -1,6 +1,5 @@
 // IDX reader. The format (yann.lecun.com/exdb/mnist): bytes 0 0 <type> <rank>, then
 // `rank` big-endian uint32 dimensions, then the values, big-endian, row-major.
-#include <sys/stat.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -9,7 +8,9 @@
 #include <cstring>
 #include <limits>
 
+#include "axon/checked_math.h"
 #include "axon/readers.h"
+#include "axon/regular_file.h"
 #include "kernels/parallel.h"
 
 namespace axon {
@@ -27,79 +28,84 @@ constexpr IdxType kTypes[] = {{0x08, "ubyte", 1}, {0x09, "byte", 1},  {0x0B, "sh
                               {0x0C, "int", 4},   {0x0D, "float", 4}, {0x0E, "double", 8}};
 
 // Reads a plain or gzip file front to back; gzip is detected by its magic bytes 1f 8b.
+// Gzip is inflated here with zlib's z_stream rather than gzread, which silently
+// ignores bytes after the last gzip member: trailing garbage is refused instead.
+// Several concatenated gzip members (what `cat a.gz b.gz` makes) are one stream.
 class ByteSource {
  public:
-  explicit ByteSource(const std::string& path) : path_(path) {
-    plain_ = std::fopen(path.c_str(), "rb");
-    if (!plain_) fail("read_idx: cannot open ", path, ": ", std::strerror(errno));
+  explicit ByteSource(const std::string& path) : path_(path), file_(path, "read_idx") {
     unsigned char magic[2] = {0, 0};
-    const size_t got = std::fread(magic, 1, 2, plain_);
-    struct stat info {};
-    if (fstat(fileno(plain_), &info) == 0) file_size_ = static_cast<uint64_t>(info.st_size);
+    const size_t got = file_.read(magic, 2);
     if (got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-      std::fclose(plain_);
-      plain_ = nullptr;
-      gz_ = gzopen(path.c_str(), "rb");
-      if (!gz_) fail("read_idx: cannot open ", path, " as gzip: ", std::strerror(errno));
-      gzbuffer(gz_, 256 * 1024);
+      gzip_ = true;
+      if (inflateInit2(&stream_, 15 + 16) != Z_OK) fail("read_idx: ", path, ": cannot start zlib");
+      input_.resize(kChunk);
+      input_[0] = magic[0], input_[1] = magic[1];
+      stream_.next_in = input_.data();
+      stream_.avail_in = 2;
     } else {
-      std::rewind(plain_);
+      pending_.assign(magic, magic + got);
     }
   }
   ~ByteSource() {
-    if (plain_) std::fclose(plain_);
-    if (gz_) gzclose(gz_);
+    if (gzip_) inflateEnd(&stream_);
   }
   ByteSource(const ByteSource&) = delete;
   ByteSource& operator=(const ByteSource&) = delete;
 
-  bool gzip() const { return gz_ != nullptr; }
-  uint64_t file_size() const { return file_size_; }
+  bool gzip() const { return gzip_; }
+  uint64_t file_size() const { return file_.size(); }
 
   // Reads up to n bytes; fewer only at the end of the data. Throws on read errors.
   size_t read(void* buffer, size_t n) {
-    size_t total = 0;
     auto* out = static_cast<unsigned char*>(buffer);
-    while (total < n) {
-      if (plain_) {
-        const size_t got = std::fread(out + total, 1, n - total, plain_);
-        if (got == 0) {
-          if (std::ferror(plain_)) fail("read_idx: error reading ", path_, ": ", std::strerror(errno));
-          break;
-        }
-        total += got;
-      } else {
-        const unsigned want = static_cast<unsigned>(std::min<size_t>(n - total, kChunk));
-        const int got = gzread(gz_, out + total, want);
-        if (got < 0) fail("read_idx: ", path_, ": corrupt gzip data: ", gzip_message());
-        if (got == 0) break;
-        total += static_cast<size_t>(got);
-      }
-    }
+    size_t total = std::min(n, pending_.size());
+    std::copy_n(pending_.begin(), total, out);
+    pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(total));
+    if (!gzip_) return total + file_.read(out + total, n - total);
+    while (total < n && !ended_) total += inflate_some(out + total, n - total);
     return total;
   }
 
   // After a short read of gzip data: why it ended ("" when the stream simply ended).
-  std::string gzip_end_reason() {
-    if (!gz_) return "";
-    int code = 0;
-    gzerror(gz_, &code);
-    return code == Z_OK ? "" : " (gzip: " + gzip_message() + ")";
-  }
+  std::string gzip_end_reason() const { return gzip_ && !stream_complete_ ? " (gzip: unexpected end of file)" : ""; }
 
  private:
-  // zlib's last error, without the "path: " it puts in front.
-  std::string gzip_message() {
-    int code = 0;
-    std::string message = gzerror(gz_, &code);
-    if (message.starts_with(path_ + ": ")) message.erase(0, path_.size() + 2);
-    return message;
+  // Inflates up to n bytes into out, refilling the input as needed.
+  size_t inflate_some(unsigned char* out, size_t n) {
+    if (stream_.avail_in == 0) {
+      stream_.next_in = input_.data();
+      stream_.avail_in = static_cast<uInt>(file_.read(input_.data(), input_.size()));
+      if (stream_.avail_in == 0) {  // end of the file
+        ended_ = true;
+        return 0;
+      }
+    }
+    if (stream_complete_) {  // a member ended and more bytes follow: another member or garbage
+      if (stream_.avail_in >= 1 && stream_.next_in[0] != 0x1f)
+        fail("read_idx: ", path_, ": bad gzip stream (trailing data after the compressed data)");
+      if (stream_.avail_in >= 2 && stream_.next_in[1] != 0x8b)
+        fail("read_idx: ", path_, ": bad gzip stream (trailing data after the compressed data)");
+      inflateReset(&stream_);
+      stream_complete_ = false;
+    }
+    stream_.next_out = out;
+    stream_.avail_out = static_cast<uInt>(std::min<size_t>(n, kChunk));
+    const uInt before = stream_.avail_out;
+    const int code = inflate(&stream_, Z_NO_FLUSH);
+    if (code == Z_STREAM_END) {
+      stream_complete_ = true;
+    } else if (code != Z_OK && code != Z_BUF_ERROR) {
+      fail("read_idx: ", path_, ": corrupt gzip data: ", stream_.msg ? stream_.msg : zError(code));
+    }
+    return before - stream_.avail_out;
   }
 
   std::string path_;
-  FILE* plain_ = nullptr;
-  gzFile gz_ = nullptr;
-  uint64_t file_size_ = 0;
+  RegularFile file_;
+  bool gzip_ = false, ended_ = false, stream_complete_ = false;
+  z_stream stream_{};
+  std::vector<unsigned char> input_, pending_;
 };
 
 uint32_t load_u32_be(const unsigned char* p);
@@ -166,8 +172,8 @@ Tensor read_idx(const std::string& path) {
   int64_t data_bytes = static_cast<int64_t>(type->size);
   for (int i = 0; i < rank; ++i) {
     dims[static_cast<size_t>(i)] = load_u32_be(&dim_bytes[4 * static_cast<size_t>(i)]);
-    if (__builtin_mul_overflow(data_bytes, dims[static_cast<size_t>(i)], &data_bytes))
-      fail("read_idx: ", path, ": the dimensions in the header overflow: ", dims_text(dim_bytes), " of ", type->name);
+    data_bytes = checked_mul(data_bytes, dims[static_cast<size_t>(i)], "read_idx: ", path, ": the dimensions in the header overflow: ",
+                             dims_text(dim_bytes), " of ", type->name);
   }
   const Shape shape(dims);
   const uint64_t expected = header_bytes + static_cast<uint64_t>(data_bytes);

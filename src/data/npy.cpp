@@ -14,7 +14,9 @@
 #include <filesystem>
 #include <string_view>
 
+#include "axon/checked_math.h"
 #include "axon/readers.h"
+#include "axon/regular_file.h"
 
 namespace axon {
 
@@ -133,18 +135,6 @@ class HeaderParser {
   size_t pos_ = 0;
 };
 
-struct File {
-  FILE* f;
-  ~File() {
-    if (f) std::fclose(f);
-  }
-};
-
-void read_exact(FILE* f, void* buffer, size_t n, const std::string& path, const char* what) {
-  if (std::fread(buffer, 1, n, f) != n)
-    fail("read_npy: ", path, ": cannot read the ", what, " (", std::strerror(errno), ")");
-}
-
 template <class In>
 void convert_to_float(const unsigned char* raw, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) {
@@ -157,15 +147,12 @@ void convert_to_float(const unsigned char* raw, float* out, int64_t n) {
 }  // namespace
 
 Tensor read_npy(const std::string& path) {
-  File file{std::fopen(path.c_str(), "rb")};
-  if (!file.f) fail("read_npy: cannot open ", path, ": ", std::strerror(errno));
-  struct stat info {};
-  if (fstat(fileno(file.f), &info) != 0) fail("read_npy: cannot stat ", path, ": ", std::strerror(errno));
-  const uint64_t file_size = static_cast<uint64_t>(info.st_size);
+  RegularFile file(path, "read_npy");  // a FIFO or a device is refused before any read
+  const uint64_t file_size = file.size();
 
   unsigned char prefix[12];
   if (file_size < 10) fail("read_npy: ", path, " is too short for an NPY file (", file_size, " bytes)");
-  read_exact(file.f, prefix, 8, path, "magic");
+  file.read_exact(prefix, 8, "magic");
   if (std::memcmp(prefix, kMagic, kMagicSize) != 0)
     fail("read_npy: ", path, " is not an NPY file (no \\x93NUMPY magic)");
   const int major = prefix[6], minor = prefix[7];
@@ -173,12 +160,12 @@ Tensor read_npy(const std::string& path) {
   uint64_t prefix_size = 10;
   uint32_t header_size = 0;
   if (major == 1) {
-    read_exact(file.f, prefix + 8, 2, path, "header length");
+    file.read_exact(prefix + 8, 2, "header length");
     header_size = uint32_t{prefix[8]} | uint32_t{prefix[9]} << 8;
   } else {
     prefix_size = 12;
     if (file_size < prefix_size) fail("read_npy: ", path, " is too short for an NPY v", major, " header");
-    read_exact(file.f, prefix + 8, 4, path, "header length");
+    file.read_exact(prefix + 8, 4, "header length");
     header_size =
         uint32_t{prefix[8]} | uint32_t{prefix[9]} << 8 | uint32_t{prefix[10]} << 16 | uint32_t{prefix[11]} << 24;
   }
@@ -188,7 +175,7 @@ Tensor read_npy(const std::string& path) {
     fail("read_npy: ", path, " is truncated: the header needs ", prefix_size + header_size, " bytes, the file has ",
          file_size);
   std::string text(header_size, '\0');
-  read_exact(file.f, text.data(), header_size, path, "header");
+  file.read_exact(text.data(), header_size, "header");
   const NpyHeader header = HeaderParser(path, text).parse();
 
   const NpyType* type = nullptr;
@@ -199,8 +186,7 @@ Tensor read_npy(const std::string& path) {
          "' is not supported (supported: <f4 <f8 |u1 <i4 <i8 |i1 |b1, little-endian)");
   if (header.fortran_order) fail("read_npy: ", path, ": Fortran-order arrays are not supported; save with C order");
   int64_t data_bytes = static_cast<int64_t>(type->size);
-  for (int64_t d : header.shape)
-    if (__builtin_mul_overflow(data_bytes, d, &data_bytes)) fail("read_npy: ", path, ": shape in the header overflows");
+  for (int64_t d : header.shape) data_bytes = checked_mul(data_bytes, d, "read_npy: ", path, ": shape in the header overflows");
   const Shape shape(header.shape);
   const uint64_t have = file_size - prefix_size - header_size;
   if (have != static_cast<uint64_t>(data_bytes))
@@ -210,11 +196,11 @@ Tensor read_npy(const std::string& path) {
   const std::string_view descr = header.descr;
   Tensor out = Tensor::empty(shape, descr == "<f8" ? DType::f64 : DType::f32);
   if (descr == "<f4" || descr == "<f8") {
-    read_exact(file.f, out.raw(), static_cast<size_t>(data_bytes), path, "data");
+    file.read_exact(out.raw(), static_cast<size_t>(data_bytes), "data");
     return out;
   }
   std::vector<unsigned char> raw(static_cast<size_t>(data_bytes));
-  read_exact(file.f, raw.data(), raw.size(), path, "data");
+  file.read_exact(raw.data(), raw.size(), "data");
   float* values = out.data<float>();
   const int64_t n = shape.numel();
   if (descr == "|u1")

@@ -104,6 +104,12 @@ int restore_checkpoint(Model& model, const std::string& path) {
       fail(path, ": optimizer state '", t.name, "' has shape ", t.tensor.shape(), ", its parameter ", optimizer.parameters()[i].shape());
     optimizer.state(i)[slot] = t.tensor.clone();
   }
+  // Every parameter has the same slots (an update creates them all): one missing means
+  // a damaged file, which would otherwise resume silently from zeros.
+  for (size_t i = 0; i < names.size(); ++i)
+    for (size_t j = 0; j < names.size(); ++j)
+      for (const auto& [slot, value] : optimizer.state(j))
+        if (!optimizer.state(i).contains(slot)) fail(path, ": optimizer state 'optimizer.", slot, ".", names[i], "' is missing");
   optimizer.set_step_count(step);
   std::map<std::string, std::string> metadata = file.metadata;
   try {

@@ -1,13 +1,10 @@
 #include "axon/model_spec.h"
 
-#include <sys/stat.h>
-
 #include <cmath>
 
-#include <fstream>
-#include <sstream>
 
 #include "axon/metric.h"
+#include "axon/regular_file.h"
 #include "axon/registry.h"
 
 namespace axon {
@@ -88,18 +85,6 @@ Augmentations augmentations_from(const ConfigReader& list) {
   return result;
 }
 
-std::string read_spec_file(const std::string& path, size_t max_bytes) {
-  struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) fail(path, ": cannot open the model spec");
-  if (!S_ISREG(info.st_mode)) fail(path, ": not a regular file");
-  if (static_cast<uint64_t>(info.st_size) > max_bytes) fail(path, ": the spec is ", info.st_size, " bytes; the limit is ", max_bytes);
-  std::ifstream file(path);
-  if (!file) fail(path, ": cannot open the model spec");
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 Config layer_config(const Module& layer) {
@@ -144,7 +129,7 @@ ModelSpec parse_spec(const std::string& json_text, const std::string& source, co
   }
 }
 
-ModelSpec load_spec(const std::string& path, const SpecLimits& limits) { return parse_spec(read_spec_file(path, limits.max_bytes), path, limits); }
+ModelSpec load_spec(const std::string& path, const SpecLimits& limits) { return parse_spec(read_regular_file(path, "", limits.max_bytes), path, limits); }
 
 std::shared_ptr<Model> model_from_spec(const std::string& json_text, const std::string& source) { return parse_spec(json_text, source).model; }
 

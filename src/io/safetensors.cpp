@@ -2,15 +2,13 @@
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "axon/atomic_file.h"
+#include "axon/regular_file.h"
 
 namespace axon {
 
@@ -215,25 +213,18 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
 }
 
 SafetensorsFile load_safetensors(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, ": cannot open: ", std::strerror(errno));
-  std::error_code error;
-  if (!std::filesystem::is_regular_file(path, error)) fail(path, ": not a regular file");
-  in.seekg(0, std::ios::end);
-  const std::streamoff end = in.tellg();
-  if (end < 0) fail(path, ": cannot find its size");
-  const uint64_t file_size = static_cast<uint64_t>(end);
-  in.seekg(0);
+  RegularFile in(path, "");  // a FIFO or a device is refused before any read
+  const uint64_t file_size = in.size();
   char first8[8] = {};
   in.read(first8, std::min<uint64_t>(8, file_size));
   const uint64_t n = header_length(first8, file_size, path);
   std::string text(n, '\0');
-  if (!in.read(text.data(), static_cast<std::streamsize>(n))) fail(path, ": cannot read the header");
+  if (in.read(text.data(), n) != n) fail(path, ": cannot read the header");
   const Header header = parse_header(text, file_size - 8 - n, path);
   SafetensorsFile file{{}, header.metadata};
   for (const Entry& e : header.entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
-    if (e.end > e.begin && !in.read(static_cast<char*>(t.raw()), static_cast<std::streamsize>(e.end - e.begin)))
+    if (e.end > e.begin && in.read(t.raw(), e.end - e.begin) != e.end - e.begin)
       fail(path, ": cannot read the data of tensor '", e.name, "'");
     file.tensors.push_back({e.name, t});
   }

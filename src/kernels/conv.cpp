@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "axon/checked_math.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 #include "kernels/pool.h"
@@ -112,8 +113,12 @@ std::pair<int64_t, int64_t> conv2d_output_size(int64_t h, int64_t w, int64_t kh,
   if (g.stride_h < 1 || g.stride_w < 1) fail(who, ": strides must be >= 1, got (", g.stride_h, ", ", g.stride_w, ")");
   if (g.dilation_h < 1 || g.dilation_w < 1) fail(who, ": dilation must be >= 1, got (", g.dilation_h, ", ", g.dilation_w, ")");
   if (g.pad_top < 0 || g.pad_bottom < 0 || g.pad_left < 0 || g.pad_right < 0) fail(who, ": padding must be >= 0");
-  const int64_t span_h = g.dilation_h * (kh - 1) + 1, span_w = g.dilation_w * (kw - 1) + 1;
-  const int64_t padded_h = h + g.pad_top + g.pad_bottom, padded_w = w + g.pad_left + g.pad_right;
+  if (kh < 1 || kw < 1) fail(who, ": kernel size must be >= 1, got (", kh, ", ", kw, ")");
+  // Sizes can come from a file or the command line: check the geometry once, here.
+  const int64_t span_h = checked_add(checked_mul(g.dilation_h, kh - 1, who, ": dilated kernel height"), 1, who, ": dilated kernel height");
+  const int64_t span_w = checked_add(checked_mul(g.dilation_w, kw - 1, who, ": dilated kernel width"), 1, who, ": dilated kernel width");
+  const int64_t padded_h = checked_add(checked_add(h, g.pad_top, who, ": padded height"), g.pad_bottom, who, ": padded height");
+  const int64_t padded_w = checked_add(checked_add(w, g.pad_left, who, ": padded width"), g.pad_right, who, ": padded width");
   if (kh < 1 || kw < 1 || span_h > padded_h || span_w > padded_w)
     fail(who, ": kernel (", kh, ", ", kw, ") with dilation (", g.dilation_h, ", ", g.dilation_w, ") does not fit the padded input (", padded_h, ", ",
          padded_w, ")");
@@ -305,7 +310,8 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Ge
                                       int64_t chunk_images, Conv2dColumns* keep) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_operands(d, x, w, bias);
-  const auto [ph, pw] = pool2d_output_size(d.oh, d.ow, pool.kh, pool.kw, pool.g, "max_pool2d");
+  const std::pair<int64_t, int64_t> pooled_size = pool2d_output_size(d.oh, d.ow, pool.kh, pool.kw, pool.g, "max_pool2d");
+  const int64_t ph = pooled_size.first, pw = pooled_size.second;  // not a structured binding: the lambda below captures them (clang 14)
   const int64_t pooled = ph * pw;
   Conv2dMaxPoolResult result{Tensor::empty({d.n, d.f, ph, pw}, x.dtype()), {}, d.oh, d.ow};
   result.argmax = detail::allocate_offsets(d.n * d.f * pooled);

@@ -126,7 +126,7 @@ LossFn loss(const std::string& name, bool from_logits) {
   for (const auto& [known, fn] : plain)
     if (name == known) return fn;
   for (const auto& [known, fn] : probabilistic)
-    if (name == known) return [fn, from_logits](const Variable& p, const Tensor& t) { return fn(p, t, from_logits); };
+    if (name == known) return [fn = fn, from_logits](const Variable& p, const Tensor& t) { return fn(p, t, from_logits); };  // fn = fn: clang 14 cannot capture a binding
   std::string allowed;
   for (const auto& entry : plain) allowed += std::string(entry.first) + ", ";
   for (const auto& entry : probabilistic) allowed += std::string(entry.first) + (entry.first == probabilistic[2].first ? "" : ", ");

@@ -1,5 +1,6 @@
 #include "axon/conv1d.h"
 
+#include "axon/checked_math.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 #include "kernels/conv.h"
@@ -52,6 +53,7 @@ void Conv1D::create_weights(const Shape& input_shape) {
   if (input_shape.rank() != 3) fail("Conv1D: input must be (batch, channels, length), got ", input_shape);
   geometry(input_shape[2], input_shape);
   const int64_t channels = input_shape[1];
+  checked_mul(checked_mul(filters_, std::max<int64_t>(channels, 1), "Conv1D: kernel"), kernel_size_, "Conv1D: kernel");  // so fan_in / fan_out below fit too
   auto [kernel, bias] = options_.initial(Shape{filters_, channels, kernel_size_}, Shape{filters_}, channels * kernel_size_, filters_ * kernel_size_);
   kernel_ = add_weight("kernel", std::move(kernel), true, options_.kernel_regularizer);
   if (options_.use_bias) bias_ = add_weight("bias", std::move(bias), true, options_.bias_regularizer);

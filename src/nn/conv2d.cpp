@@ -1,5 +1,6 @@
 #include "axon/conv2d.h"
 
+#include "axon/checked_math.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 #include "kernels/conv.h"
@@ -78,7 +79,8 @@ Shape Conv2D::output_shape_for(const Shape& shape) const {
 
 void Conv2D::create_weights(const Shape& input_shape) {
   geometry_for(input_shape);
-  const int64_t channels = input_shape[1], taps = kernel_size_.h * kernel_size_.w;
+  const int64_t channels = input_shape[1], taps = checked_mul(kernel_size_.h, kernel_size_.w, "Conv2D: kernel size");
+  checked_mul(checked_mul(filters_, std::max<int64_t>(channels, 1), "Conv2D: kernel"), taps, "Conv2D: kernel");  // so fan_in / fan_out below fit too
   auto [kernel, bias] = options_.initial(Shape{filters_, channels, kernel_size_.h, kernel_size_.w}, Shape{filters_}, channels * taps, filters_ * taps);
   kernel_ = add_weight("kernel", std::move(kernel), true, options_.kernel_regularizer);
   if (options_.use_bias) bias_ = add_weight("bias", std::move(bias), true, options_.bias_regularizer);

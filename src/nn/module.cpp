@@ -32,6 +32,8 @@ std::array<uint64_t, 6> words_of(const std::string& text, const std::string& wha
     words[i++] = std::stoull(part);
   }
   if (i != words.size()) fail(what, ": malformed generator state '", text, "'");
+  if (words[0] == 0 && words[1] == 0 && words[2] == 0 && words[3] == 0)
+    fail(what, ": generator state '", text, "' is all zero; xoshiro256** would only ever draw 0");
   return words;
 }
 

@@ -1,9 +1,8 @@
 #include "axon/shape.h"
 
 #include <algorithm>
-#include <limits>
 
-#include "axon/error.h"
+#include "axon/checked_math.h"
 
 namespace axon {
 
@@ -13,9 +12,7 @@ Shape::Shape(std::vector<int64_t> dims) : dims_(std::move(dims)) {
   int64_t total = 1;
   for (int64_t d : dims_) {
     if (d < 0) fail("Shape: negative dimension in ", str());
-    if (d != 0 && total > std::numeric_limits<int64_t>::max() / d)
-      fail("Shape: ", str(), " has too many elements");
-    total *= d;
+    total = checked_mul(total, d, "Shape: ", *this, " has too many elements");
   }
 }
 
@@ -23,7 +20,7 @@ int64_t Shape::operator[](int64_t i) const { return dims_[static_cast<size_t>(ax
 
 int64_t Shape::numel() const {
   int64_t total = 1;
-  for (int64_t d : dims_) total *= d;
+  for (int64_t d : dims_) total = checked_mul(total, d, "Shape: ", *this, " has too many elements");
   return total;
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <ostream>
 
+#include "axon/checked_math.h"
 #include "tensor/allocation_limit.h"
 #include "tensor/block_cache.h"
 
@@ -74,7 +75,7 @@ Tensor Tensor::reshape(const std::vector<int64_t>& dims) const {
     } else if (resolved[i] < 0) {
       fail("reshape: invalid dimension ", resolved[i]);
     } else {
-      known *= resolved[i];
+      known = checked_mul(known, resolved[i], "reshape: target shape");
     }
   }
   if (inferred >= 0) {

@@ -2,15 +2,17 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "axon/axon.h"
 #include "axon/checkpoint.h"
 #include "axon/model_file.h"
 #include "axon/model_spec.h"
 #include "data_source.h"
+#include "output_file.h"
+#include "train_guards.h"
 
 namespace axon::cli {
 
@@ -46,7 +48,7 @@ std::vector<Tensor> as_model_input(std::vector<Tensor> xs, const Model& model) {
 void add_train(CLI::App& app) {
   struct Options {
     std::string model, data, out, checkpoint;
-    bool resume = false;
+    bool resume = false, allow_nan = false;
     FitOptions fit{.epochs = 10};
   };
   auto options = std::make_shared<Options>();
@@ -63,6 +65,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--verbose", options->fit.verbose, "0 silent, 1 progress bar, 2 a line per epoch")->check(CLI::Range(0, 2))->capture_default_str();
   cmd->add_option("--checkpoint", options->checkpoint, "Folder for a crash-safe checkpoint written after every epoch");
   cmd->add_flag("--resume", options->resume, "Continue from the checkpoint in --checkpoint if there is one");
+  cmd->add_flag("--allow-nan", options->allow_nan, "Keep training when the loss becomes NaN or infinite, and accept such data");
   cmd->callback([options] {
     if (options->resume && options->checkpoint.empty()) throw CLI::ValidationError("--resume", "needs --checkpoint DIR");
     manual_seed(options->fit.seed);
@@ -70,10 +73,17 @@ void add_train(CLI::App& app) {
     std::shared_ptr<Model> model = spec.model;
     if (!model->compiled()) fail(options->model, ": the spec has no \"compile\" section (optimizer, loss, metrics)");
     if (!model->built()) fail(options->model, ": the spec needs an input_shape");
+    check_writable(options->out, "--out");  // before training, not after it
     LabeledData data = load_labeled(options->data, "train");
+    if (!options->allow_nan) {
+      for (const Tensor& x : data.x) check_finite(x, "--data " + options->data + ": the inputs");
+      for (const Tensor& y : data.y) check_finite(y, "--data " + options->data + ": the labels");
+    }
     data.x = as_model_input(data.x, *model);
     FitOptions fit = options->fit;
     fit.augment = spec.augment;
+    auto stop = std::make_shared<StopOnNonFinite>();
+    if (!options->allow_nan) fit.callbacks.push_back(stop);
     if (!options->checkpoint.empty()) {
       std::filesystem::create_directories(options->checkpoint);
       const std::string path = (std::filesystem::path(options->checkpoint) / "checkpoint.safetensors").string();
@@ -81,9 +91,14 @@ void add_train(CLI::App& app) {
         fit.initial_epoch = restore_checkpoint(*model, path);
         std::fprintf(stderr, "resuming after epoch %d from %s\n", fit.initial_epoch, path.c_str());
       }
-      fit.callbacks.push_back(std::make_shared<ModelCheckpoint>(path));
+      // Checkpoints only of finite weights: a diverged epoch keeps the last good one.
+      fit.callbacks.push_back(std::make_shared<WhileFinite>(std::make_shared<ModelCheckpoint>(path)));
     }
     if (fit.initial_epoch < fit.epochs) model->fit(data.x, data.y, fit);
+    if (stop->diverged())
+      fail(stop->message(), "; ", options->out, " was not written",
+           options->checkpoint.empty() ? "" : " (the checkpoint holds the last epoch with finite weights)",
+           ". Lower the learning rate, or pass --allow-nan to keep going");
     save_model(*model, options->out);
     std::fprintf(stderr, "saved %s\n", options->out.c_str());
   });
@@ -131,12 +146,7 @@ void add_predict(CLI::App& app) {
     const std::vector<Tensor> outputs = model->predict(as_model_input(load_inputs(options->input), *model), options->batch_size);
     if (outputs.size() != 1) fail("predict: the model has ", outputs.size(), " outputs; the CSV holds one (use axon serve for several)");
     const Tensor& predictions = outputs[0];
-    std::ofstream file;
-    if (!options->output.empty()) {
-      file.open(options->output);
-      if (!file) fail("--output ", options->output, ": cannot write");
-    }
-    std::ostream& out = options->output.empty() ? std::cout : file;
+    std::ostringstream out;
     const int64_t n = predictions.dim(0), width = n ? predictions.numel() / n : 0;
     const float* p = predictions.data<float>();
     const bool classes = is_classifier(predictions) && !options->proba;
@@ -153,7 +163,11 @@ void add_predict(CLI::App& app) {
       for (int64_t j = 0; j < width; ++j) out << (j ? "," : "") << row[j];
       out << "\n";
     }
-    if (!out) fail("--output: write failed");
+    // Every write checked through flush, fsync and close: a full disk is an error.
+    if (options->output.empty())
+      write_stdout(out.str());
+    else
+      write_output_file(options->output, out.str(), "--output");
   });
 }
 
