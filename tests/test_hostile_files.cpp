@@ -15,7 +15,7 @@
 
 #include "error_of.h"
 #include "axon/axon.h"
-#include "axon/atomic_file.h"
+#include "io/atomic_file.h"
 #include "axon/checked_math.h"
 #include "axon/checkpoint.h"
 #include "axon/model_file.h"

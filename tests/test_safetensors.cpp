@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "axon/atomic_file.h"
+#include "io/atomic_file.h"
 #include "axon/axon.h"
 #include "axon/safetensors.h"
 #include "error_of.h"

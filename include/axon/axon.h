@@ -1,7 +1,6 @@
 #pragma once
 // Everything public in axon.
 #include "axon/activations.h"
-#include "axon/atomic_file.h"
 #include "axon/augmentation.h"
 #include "axon/batch_normalization.h"
 #include "axon/callbacks.h"

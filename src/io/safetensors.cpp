@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "axon/atomic_file.h"
+#include "io/atomic_file.h"
 #include "axon/regular_file.h"
 
 namespace axon {
