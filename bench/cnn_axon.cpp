@@ -61,8 +61,9 @@ int main(int argc, char** argv) {
   model.fit(x_train, y_train, {.epochs = epochs, .batch_size = 128, .callbacks = {timer}, .verbose = 0, .seed = seed});
   const double accuracy = model.evaluate(x_test, data.y_test, 1000).at("accuracy");
   const bool profiling = train_images < 60000;
-  const double infer1 = profiling ? 0 : inference_rate(model, x_test, 1, 2000), infer256 = profiling ? 0 : inference_rate(model, x_test, 256, 10000);
+  const double infer1 = profiling ? 0 : inference_rate(model, x_test, 1, 2000),
+               infer256 = profiling ? 0 : inference_rate(model, x_test, 256, 10000);
   bench::print_epochs(*timer);
-  std::printf(" test_accuracy=%.4f infer1_images_per_s=%.0f infer256_images_per_s=%.0f peak_rss_mb=%.0f\n", accuracy, infer1, infer256,
-              bench::peak_rss_mb());
+  std::printf(" test_accuracy=%.4f infer1_images_per_s=%.0f infer256_images_per_s=%.0f peak_rss_mb=%.0f\n", accuracy,
+              infer1, infer256, bench::peak_rss_mb());
 }

@@ -24,12 +24,17 @@ void BM_Conv(benchmark::State& state) {
   Geometry2D same;
   same.pad_top = same.pad_bottom = same.pad_left = same.pad_right = 1;
   for (auto _ : state) {
-    if (pass == kForward) benchmark::DoNotOptimize(axon::kernels::conv2d(x, w, same).raw());
-    else benchmark::DoNotOptimize(axon::kernels::conv2d_backward(dy, x, w, same, pass == kBackwardData, pass == kBackwardWeights, false).dx.defined());
+    if (pass == kForward)
+      benchmark::DoNotOptimize(axon::kernels::conv2d(x, w, same).raw());
+    else
+      benchmark::DoNotOptimize(
+          axon::kernels::conv2d_backward(dy, x, w, same, pass == kBackwardData, pass == kBackwardWeights, false)
+              .dx.defined());
   }
   // Each pass is one (F x C*9) by (C*9 x N*H*W) product's worth of multiply-adds.
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(f * c * 9 * n * hw * hw), benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * static_cast<double>(f * c * 9 * n * hw * hw),
+                         benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
 void BM_GemmPeak(benchmark::State& state) {
@@ -37,7 +42,8 @@ void BM_GemmPeak(benchmark::State& state) {
   axon::Generator gen(2);
   const axon::Tensor a = gen.uniform({1024, 1024}, -1, 1), b = gen.uniform({1024, 1024}, -1, 1);
   for (auto _ : state) benchmark::DoNotOptimize(axon::kernels::matmul(a, false, b, false).raw());
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 1024 * 1024 * 1024, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * 1024 * 1024 * 1024, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
 void Layers(benchmark::internal::Benchmark* b) {

@@ -16,15 +16,15 @@ void BM_Matmul(benchmark::State& state) {
   const axon::Tensor a = gen.uniform(trans_a ? axon::Shape{k, m} : axon::Shape{m, k}, -1, 1);
   const axon::Tensor b = gen.uniform({k, n}, -1, 1);
   for (auto _ : state) benchmark::DoNotOptimize(axon::kernels::matmul(a, trans_a, b, false).raw());
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
 void Shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"m", "k", "n", "transA", "threads"});
   for (int threads : {1, 2}) {
-    b->Args({128, 784, 256, 0, threads});   // forward: x (128, 784) @ W (784, 256)
-    b->Args({784, 128, 256, 1, threads});   // weight gradient: x^T (784, 128) @ g (128, 256)
+    b->Args({128, 784, 256, 0, threads});  // forward: x (128, 784) @ W (784, 256)
+    b->Args({784, 128, 256, 1, threads});  // weight gradient: x^T (784, 128) @ g (128, 256)
     b->Args({1024, 1024, 1024, 0, threads});
   }
 }

@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   model.compile(Adam(1e-3), "sparse_categorical_crossentropy", {"accuracy"});
 
   auto timer = std::make_shared<bench::EpochTimer>();
-  model.fit(data.x_train, data.y_train, {.epochs = epochs, .batch_size = 128, .callbacks = {timer}, .verbose = 0, .seed = seed});
+  model.fit(data.x_train, data.y_train,
+            {.epochs = epochs, .batch_size = 128, .callbacks = {timer}, .verbose = 0, .seed = seed});
   const double accuracy = model.evaluate(data.x_test, data.y_test, 1000).at("accuracy");
   bench::print_epochs(*timer);
   std::printf(" test_accuracy=%.4f peak_rss_mb=%.0f\n", accuracy, bench::peak_rss_mb());

@@ -18,7 +18,13 @@ void BM_PredictOne(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
 
-BENCHMARK(BM_PredictOne)->ArgNames({"batch", "threads"})->Args({1, 1})->Args({1, 2})->Args({64, 1})->Args({64, 2})->UseRealTime();
+BENCHMARK(BM_PredictOne)
+    ->ArgNames({"batch", "threads"})
+    ->Args({1, 1})
+    ->Args({1, 2})
+    ->Args({64, 1})
+    ->Args({64, 2})
+    ->UseRealTime();
 
 }  // namespace
 

@@ -21,7 +21,8 @@ std::vector<double> shifted(const Tensor& x, int64_t i, int64_t dy, int64_t dx) 
   for (int64_t p = 0; p < c; ++p)
     for (int64_t y = 0; y < h; ++y)
       for (int64_t xx = 0; xx < w; ++xx)
-        if (y - dy >= 0 && y - dy < h && xx - dx >= 0 && xx - dx < w) out[static_cast<size_t>((p * h + y) * w + xx)] = x.at({i, p, y - dy, xx - dx});
+        if (y - dy >= 0 && y - dy < h && xx - dx >= 0 && xx - dx < w)
+          out[static_cast<size_t>((p * h + y) * w + xx)] = x.at({i, p, y - dy, xx - dx});
   return out;
 }
 
@@ -30,7 +31,8 @@ std::vector<double> mirrored(const Tensor& x, int64_t i, bool left_right) {
   std::vector<double> out;
   for (int64_t p = 0; p < c; ++p)
     for (int64_t y = 0; y < h; ++y)
-      for (int64_t xx = 0; xx < w; ++xx) out.push_back(left_right ? x.at({i, p, y, w - 1 - xx}) : x.at({i, p, h - 1 - y, xx}));
+      for (int64_t xx = 0; xx < w; ++xx)
+        out.push_back(left_right ? x.at({i, p, y, w - 1 - xx}) : x.at({i, p, h - 1 - y, xx}));
   return out;
 }
 
@@ -45,16 +47,20 @@ TEST(Augmentation, RandomFlipMirrorsAboutHalfTheImages) {
     int flipped = 0;
     for (int64_t i = 0; i < x.dim(0); ++i) {
       const std::vector<double> out = image(y, i);
-      if (out == mirrored(x, i, left_right)) ++flipped;
-      else EXPECT_EQ(out, image(x, i)) << mode << " image " << i;
+      if (out == mirrored(x, i, left_right))
+        ++flipped;
+      else
+        EXPECT_EQ(out, image(x, i)) << mode << " image " << i;
     }
     EXPECT_GT(flipped, 160) << mode;  // Binomial(400, 1/2): 200 +- 10
     EXPECT_LT(flipped, 240) << mode;
   }
-  EXPECT_EQ(error_of([] { RandomFlip("diagonal"); }), "RandomFlip: mode must be \"horizontal\", \"vertical\" or \"horizontal_and_vertical\", got \"diagonal\"");
+  EXPECT_EQ(error_of([] { RandomFlip("diagonal"); }),
+            "RandomFlip: mode must be \"horizontal\", \"vertical\" or \"horizontal_and_vertical\", got \"diagonal\"");
   Tensor flat = Tensor::zeros({2, 784});
   Generator gen(0);
-  EXPECT_EQ(error_of([&] { RandomFlip().apply(flat, gen); }), "RandomFlip: expects images (batch, channels, height, width), got (2, 784)");
+  EXPECT_EQ(error_of([&] { RandomFlip().apply(flat, gen); }),
+            "RandomFlip: expects images (batch, channels, height, width), got (2, 784)");
 }
 
 TEST(Augmentation, RandomTranslationShiftsWithZeroFill) {
@@ -122,13 +128,22 @@ TEST(Augmentation, FitAugmentsTrainingBatchesOnlyAndResumesExactly) {
   const Tensor x_before = x.clone();
   const Augmentations augment{std::make_shared<RandomFlip>(), std::make_shared<RandomTranslation>(1)};
   Sequential whole = small_cnn();
-  const History history = whole.fit(x, y, {.epochs = 3, .batch_size = 16, .validation_split = 0.25, .verbose = 0, .seed = 3, .augment = augment});
+  const History history = whole.fit(
+      x, y, {.epochs = 3, .batch_size = 16, .validation_split = 0.25, .verbose = 0, .seed = 3, .augment = augment});
   EXPECT_TRUE(x.allclose(x_before, 0, 0));  // the caller's data is not touched
   // Validation is not augmented: its loss is what evaluate() gives on the same rows.
   EXPECT_NEAR(history.logs.back().at("val_loss"), whole.evaluate(x.rows(72, 96), y.rows(72, 96), 16).at("loss"), 1e-6);
   Sequential resumed = small_cnn();
-  resumed.fit(x, y, {.epochs = 1, .batch_size = 16, .validation_split = 0.25, .verbose = 0, .seed = 3, .augment = augment});
-  resumed.fit(x, y, {.epochs = 3, .batch_size = 16, .validation_split = 0.25, .verbose = 0, .seed = 3, .initial_epoch = 1, .augment = augment});
+  resumed.fit(x, y,
+              {.epochs = 1, .batch_size = 16, .validation_split = 0.25, .verbose = 0, .seed = 3, .augment = augment});
+  resumed.fit(x, y,
+              {.epochs = 3,
+               .batch_size = 16,
+               .validation_split = 0.25,
+               .verbose = 0,
+               .seed = 3,
+               .initial_epoch = 1,
+               .augment = augment});
   for (size_t i = 0; i < whole.parameters().size(); ++i)
     EXPECT_TRUE(whole.parameters()[i].value().allclose(resumed.parameters()[i].value(), 0, 0)) << i;
   // Without augmentation training differs.
@@ -138,7 +153,9 @@ TEST(Augmentation, FitAugmentsTrainingBatchesOnlyAndResumesExactly) {
   Sequential dense(Shape{4});
   dense.add(Dense(1));
   dense.compile(SGD(0.1), "mse");
-  EXPECT_EQ(error_of([&] { dense.fit(Tensor::zeros({8, 4}), Tensor::zeros({8, 1}), {.verbose = 0, .augment = augment}); }),
+  EXPECT_EQ(error_of([&] {
+              dense.fit(Tensor::zeros({8, 4}), Tensor::zeros({8, 1}), {.verbose = 0, .augment = augment});
+            }),
             "fit: augment: DataLoader: random_flip needs images (channels, height, width) per example, got (4,)");
 }
 
@@ -151,12 +168,17 @@ TEST(Augmentation, SpecAugmentList) {
   EXPECT_EQ(dynamic_cast<const RandomTranslation&>(*list[1]).pixels(), 3);
   EXPECT_NO_THROW(model_from_spec(spec));
   EXPECT_TRUE(parse_spec(R"({"layers": [{"type": "flatten"}]})").augment.empty());
-  EXPECT_EQ(error_of([] { parse_spec(R"({"augment": [{"type": "random_rotation"}]})"); }),
-            "spec: augment[0].type: expected a registered type (random_flip, random_translation), got \"random_rotation\"");
+  EXPECT_EQ(
+      error_of([] { parse_spec(R"({"augment": [{"type": "random_rotation"}]})"); }),
+      "spec: augment[0].type: expected a registered type (random_flip, random_translation), got \"random_rotation\"");
   EXPECT_EQ(error_of([] { parse_spec(R"({"augment": [{"type": "random_translation", "pixels": -2}]})"); }),
             "spec: augment[0].pixels: expected an integer >= 0, got -2");
-  EXPECT_EQ(error_of([] { model_from_spec(R"({"layers": [{"type": "flatten"}], "augment": [{"type": "random_flip", "mode": "up"}]})"); }),
-            "spec: augment[0]: RandomFlip: mode must be \"horizontal\", \"vertical\" or \"horizontal_and_vertical\", got \"up\"");
+  EXPECT_EQ(
+      error_of([] {
+        model_from_spec(R"({"layers": [{"type": "flatten"}], "augment": [{"type": "random_flip", "mode": "up"}]})");
+      }),
+      "spec: augment[0]: RandomFlip: mode must be \"horizontal\", \"vertical\" or \"horizontal_and_vertical\", got "
+      "\"up\"");
 }
 
 }  // namespace

@@ -51,8 +51,8 @@ TEST(Autograd, DestroyingAHundredThousandOpGraphDoesNotOverflowTheStack) {
 TEST(Autograd, DiamondGraphVisitsEachNodeOnce) {
   Variable x = param({2.0}, {});
   Variable a = x * 3.0;
-  Variable b = a + a;        // 6x
-  Variable c = b * a;        // 6x * 3x = 18 x^2 -> 36 x = 72
+  Variable b = a + a;  // 6x
+  Variable c = b * a;  // 6x * 3x = 18 x^2 -> 36 x = 72
   c.backward();
   EXPECT_DOUBLE_EQ(x.grad().item(), 72.0);
 }
@@ -65,9 +65,7 @@ TEST(Autograd, NoGradRecordsNothing) {
     Variable y = sum(x * x);
     EXPECT_FALSE(y.requires_grad());
     EXPECT_THROW(y.backward(), Error);
-    {
-      NoGrad nested;
-    }
+    { NoGrad nested; }
     EXPECT_FALSE(grad_enabled());
   }
   EXPECT_TRUE(grad_enabled());
@@ -112,7 +110,8 @@ TEST(Autograd, OpsNameShapesInErrors) {
   EXPECT_THROW(add(Variable(Tensor::zeros({2, 3})), Variable(Tensor::zeros({3, 2}))), Error);
   EXPECT_THROW(add(Variable(Tensor::zeros({2})), Variable(Tensor::zeros({2}, DType::f64))), Error);
   EXPECT_THROW(linear(a, Variable(Tensor::zeros({10, 5})), Variable()), Error);
-  EXPECT_THROW(linear(Variable(Tensor::zeros({2, 10})), Variable(Tensor::zeros({10, 5})), Variable(Tensor::zeros({4}))), Error);
+  EXPECT_THROW(linear(Variable(Tensor::zeros({2, 10})), Variable(Tensor::zeros({10, 5})), Variable(Tensor::zeros({4}))),
+               Error);
   EXPECT_THROW(sum(a, 2), Error);
   EXPECT_THROW(mean(Variable(Tensor::zeros({0}))), Error);
   EXPECT_THROW(clamp(a, 1, 0), Error);

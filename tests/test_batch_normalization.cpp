@@ -40,8 +40,8 @@ TEST(BatchNormalization, InferenceUsesTheMovingStatistics) {
   const std::vector<NamedParameter> params = bn.named_parameters();
   EXPECT_EQ(params[2].name, "moving_mean");
   EXPECT_FALSE(params[2].trainable);
-  EXPECT_NEAR(params[2].variable.value().at({1}), 7.5, 1e-5);       // 0.5 * 0 + 0.5 * 15
-  EXPECT_NEAR(params[3].variable.value().at({1}), 13.0, 1e-4);      // 0.5 * 1 + 0.5 * 25
+  EXPECT_NEAR(params[2].variable.value().at({1}), 7.5, 1e-5);   // 0.5 * 0 + 0.5 * 15
+  EXPECT_NEAR(params[3].variable.value().at({1}), 13.0, 1e-4);  // 0.5 * 1 + 0.5 * 25
   const Tensor y = bn(Variable(Tensor::from(std::vector<float>{1, 7.5f}, {1, 2}))).value();
   EXPECT_NEAR(y.at({0, 0}), (1 - 1.0) / std::sqrt(1.0 + 1e-3), 1e-5);  // moving mean of channel 0: 1, variance 1
   EXPECT_NEAR(y.at({0, 1}), 0.0, 1e-5);
@@ -63,7 +63,8 @@ TEST(BatchNormalization, TrainsAndItsStatisticsSurviveAModelFile) {
   model.compile(Adam(0.01), "sparse_categorical_crossentropy", {"accuracy"});
   const History h = model.fit(x, y, {.epochs = 15, .batch_size = 32, .verbose = 0});
   EXPECT_GT(h.at("accuracy").back(), 0.9);
-  EXPECT_EQ(model.parameter_count() - model.trainable_parameter_count(), 32);  // moving mean and variance of 16 channels
+  EXPECT_EQ(model.parameter_count() - model.trainable_parameter_count(),
+            32);  // moving mean and variance of 16 channels
   const std::string path = ::testing::TempDir() + "axon_bn.safetensors";
   save_model(model, path);
   const auto loaded = load_model(path);

@@ -34,8 +34,12 @@ TEST(Callbacks, LambdaSeesEveryHookInOrder) {
   std::string trace;
   recorder->train_begin = [&](const Logs&) { trace += "T"; };
   recorder->epoch_begin = [&](int e, const Logs&) { trace += "E" + std::to_string(e); };
-  recorder->batch_end = [&](int64_t b, const Logs& logs) { trace += "b" + std::to_string(b) + (logs.contains("loss") ? "" : "!"); };
-  recorder->epoch_end = [&](int e, const Logs& logs) { trace += "e" + std::to_string(e) + (logs.contains("accuracy") ? "" : "!"); };
+  recorder->batch_end = [&](int64_t b, const Logs& logs) {
+    trace += "b" + std::to_string(b) + (logs.contains("loss") ? "" : "!");
+  };
+  recorder->epoch_end = [&](int e, const Logs& logs) {
+    trace += "e" + std::to_string(e) + (logs.contains("accuracy") ? "" : "!");
+  };
   recorder->train_end = [&](const Logs&) { trace += "t"; };
   model->fit(d.x, d.y, {.epochs = 2, .batch_size = 4, .callbacks = {recorder}, .verbose = 0});
   EXPECT_EQ(trace, "TE0b0b1e0E1b0b1e1t");
@@ -59,7 +63,8 @@ TEST(Callbacks, EarlyStoppingRestoresTheBestWeights) {
   recorder->epoch_end = [&](int, const Logs&) { weights_after.push_back(model->get_weights()); };
   auto stopper = std::make_shared<EarlyStopping>(
       EarlyStopping::Options{.monitor = "loss", .patience = 1, .restore_best_weights = true});
-  const History h = model->fit(d.x, d.y, {.epochs = 30, .batch_size = 6, .callbacks = {recorder, stopper}, .verbose = 0});
+  const History h =
+      model->fit(d.x, d.y, {.epochs = 30, .batch_size = 6, .callbacks = {recorder, stopper}, .verbose = 0});
   ASSERT_GE(stopper->stopped_epoch(), 1);
   const std::vector<Tensor> best = weights_after[static_cast<size_t>(stopper->best_epoch())];
   const std::vector<Tensor> now = model->get_weights();
@@ -67,19 +72,27 @@ TEST(Callbacks, EarlyStoppingRestoresTheBestWeights) {
   EXPECT_THROW(EarlyStopping(EarlyStopping::Options{.patience = -1}), Error);
   // With progress output on, it says when it stopped and that it restored the weights, as Keras.
   auto again = tiny_model(50.0);
-  auto loud = std::make_shared<EarlyStopping>(EarlyStopping::Options{.monitor = "loss", .patience = 1, .restore_best_weights = true});
+  auto loud = std::make_shared<EarlyStopping>(
+      EarlyStopping::Options{.monitor = "loss", .patience = 1, .restore_best_weights = true});
   testing::internal::CaptureStdout();
   again->fit(d.x, d.y, {.epochs = 30, .batch_size = 6, .callbacks = {loud}, .verbose = 2});
   const std::string said = testing::internal::GetCapturedStdout();
-  EXPECT_NE(said.find("Epoch " + std::to_string(loud->stopped_epoch() + 1) + ": early stopping; best loss "), std::string::npos) << said;
-  EXPECT_NE(said.find("at epoch " + std::to_string(loud->best_epoch() + 1) + ", its weights restored"), std::string::npos) << said;
+  EXPECT_NE(said.find("Epoch " + std::to_string(loud->stopped_epoch() + 1) + ": early stopping; best loss "),
+            std::string::npos)
+      << said;
+  EXPECT_NE(said.find("at epoch " + std::to_string(loud->best_epoch() + 1) + ", its weights restored"),
+            std::string::npos)
+      << said;
 }
 
 TEST(Callbacks, EarlyStoppingNamesAMissingMonitor) {
   Data d;
   auto model = tiny_model(0.1);
   auto stopper = std::make_shared<EarlyStopping>();  // val_loss, but no validation data
-  EXPECT_NE(error_of([&] { model->fit(d.x, d.y, {.epochs = 2, .callbacks = {stopper}, .verbose = 0}); }).find("'val_loss' is not in the logs"), std::string::npos);
+  EXPECT_NE(error_of([&] {
+              model->fit(d.x, d.y, {.epochs = 2, .callbacks = {stopper}, .verbose = 0});
+            }).find("'val_loss' is not in the logs"),
+            std::string::npos);
 }
 
 TEST(Callbacks, ReduceLROnPlateauCutsTheRate) {
@@ -88,7 +101,8 @@ TEST(Callbacks, ReduceLROnPlateauCutsTheRate) {
   std::vector<double> rates;
   auto recorder = std::make_shared<LambdaCallback>();
   recorder->epoch_end = [&](int, const Logs&) { rates.push_back(model->optimizer().learning_rate()); };
-  auto reducer = std::make_shared<ReduceLROnPlateau>(ReduceLROnPlateau::Options{.monitor = "loss", .factor = 0.5, .patience = 2});
+  auto reducer =
+      std::make_shared<ReduceLROnPlateau>(ReduceLROnPlateau::Options{.monitor = "loss", .factor = 0.5, .patience = 2});
   model->fit(d.x, d.y, {.epochs = 7, .batch_size = 6, .callbacks = {reducer, recorder}, .verbose = 0});
   // Epoch 0 sets the best; the rate halves after every 2 epochs without improvement.
   EXPECT_EQ(rates, (std::vector<double>{1e-12, 1e-12, 5e-13, 5e-13, 2.5e-13, 2.5e-13, 1.25e-13}));
@@ -162,8 +176,12 @@ TEST(Callbacks, TerminateOnNaNStopsAtTheFirstBadBatch) {
   int batches = 0;
   auto counter = std::make_shared<LambdaCallback>();
   counter->batch_end = [&](int64_t, const Logs&) { ++batches; };
-  const History h = model->fit(d.x, d.y, {.epochs = 5, .batch_size = 2, .shuffle = false,
-                                         .callbacks = {std::make_shared<TerminateOnNaN>(), counter}, .verbose = 0});
+  const History h = model->fit(d.x, d.y,
+                               {.epochs = 5,
+                                .batch_size = 2,
+                                .shuffle = false,
+                                .callbacks = {std::make_shared<TerminateOnNaN>(), counter},
+                                .verbose = 0});
   EXPECT_EQ(batches, 1);
   ASSERT_EQ(h.logs.size(), 1u);
   EXPECT_TRUE(std::isnan(h.at("loss")[0]));

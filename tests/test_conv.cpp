@@ -14,7 +14,6 @@ namespace {
 
 using test_support::error_of;
 
-
 TEST(Conv, Im2colGemmMatchesTheDefinition) {
   Generator gen(21);
   for (int trial = 0; trial < 120; ++trial) {
@@ -27,9 +26,11 @@ TEST(Conv, Im2colGemmMatchesTheDefinition) {
     g.pad_bottom = static_cast<int64_t>(gen.below(3));
     g.pad_left = static_cast<int64_t>(gen.below(3));
     g.pad_right = static_cast<int64_t>(gen.below(3));
-    const int64_t n = 1 + static_cast<int64_t>(gen.below(3)), c = 1 + static_cast<int64_t>(gen.below(4)), f = 1 + static_cast<int64_t>(gen.below(5));
+    const int64_t n = 1 + static_cast<int64_t>(gen.below(3)), c = 1 + static_cast<int64_t>(gen.below(4)),
+                  f = 1 + static_cast<int64_t>(gen.below(5));
     const int64_t kh = 1 + static_cast<int64_t>(gen.below(3)), kw = 1 + static_cast<int64_t>(gen.below(3));
-    const int64_t h = kh * g.dilation_h + static_cast<int64_t>(gen.below(7)), w = kw * g.dilation_w + static_cast<int64_t>(gen.below(7));
+    const int64_t h = kh * g.dilation_h + static_cast<int64_t>(gen.below(7)),
+                  w = kw * g.dilation_w + static_cast<int64_t>(gen.below(7));
     if (trial % 4 == 0) {  // stride 1, output as wide as the input ("same"): the block-copy path
       g.stride_h = g.stride_w = 1;
       const int64_t span_w = g.dilation_w * (kw - 1);
@@ -40,23 +41,28 @@ TEST(Conv, Im2colGemmMatchesTheDefinition) {
     const double tol = dtype == DType::f64 ? 1e-12 : 1e-5;
     const Tensor x = gen.uniform({n, c, h, w}, -1, 1, dtype), k = gen.uniform({f, c, kh, kw}, -1, 1, dtype);
     const Tensor bias = gen.uniform({f}, -1, 1, dtype);
-    const int64_t chunk = static_cast<int64_t>(gen.below(3));  // 0: from the cache budget; 1, 2: several GEMMs per batch
+    const int64_t chunk =
+        static_cast<int64_t>(gen.below(3));  // 0: from the cache budget; 1, 2: several GEMMs per batch
     const bool relu = trial % 3 == 1;
     const Tensor y = kernels::conv2d(x, k, g, bias, relu, chunk);
     Tensor expected = kernels::binary(kernels::Binary::add, kernels::conv2d_naive(x, k, g), bias.reshape({1, f, 1, 1}));
     if (relu) expected = kernels::unary(kernels::Unary::relu, expected);
     ASSERT_TRUE(y.allclose(expected, tol, tol)) << "trial " << trial;
     const Tensor dy = gen.uniform(y.shape(), -1, 1, dtype);
-    const kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, x, k, g, true, true, true, relu ? y : Tensor(), chunk);
+    const kernels::Conv2dGrads grads =
+        kernels::conv2d_backward(dy, x, k, g, true, true, true, relu ? y : Tensor(), chunk);
     // The same with the forward pass's column matrices kept for the weight gradient.
     kernels::Conv2dColumns kept;
     EXPECT_TRUE(kernels::conv2d(x, k, g, bias, relu, chunk, &kept).allclose(y, 0, 0)) << "trial " << trial;
-    const kernels::Conv2dGrads from_kept = kernels::conv2d_backward(dy, x, k, g, false, true, false, relu ? y : Tensor(), 0, &kept);
+    const kernels::Conv2dGrads from_kept =
+        kernels::conv2d_backward(dy, x, k, g, false, true, false, relu ? y : Tensor(), 0, &kept);
     EXPECT_TRUE(from_kept.dw.allclose(grads.dw, tol, tol)) << "trial " << trial;
     // through the relu: dL/d(pre-activation) = dy where y > 0
     const Tensor dpre = relu ? kernels::unary_backward(kernels::Unary::relu, expected, expected, dy) : dy;
-    EXPECT_TRUE(grads.dx.allclose(kernels::conv2d_backward_input_naive(dpre, k, x.shape(), g), tol, tol)) << "trial " << trial;
-    EXPECT_TRUE(grads.dw.allclose(kernels::conv2d_backward_weight_naive(dpre, x, k.shape(), g), tol, tol)) << "trial " << trial;
+    EXPECT_TRUE(grads.dx.allclose(kernels::conv2d_backward_input_naive(dpre, k, x.shape(), g), tol, tol))
+        << "trial " << trial;
+    EXPECT_TRUE(grads.dw.allclose(kernels::conv2d_backward_weight_naive(dpre, x, k.shape(), g), tol, tol))
+        << "trial " << trial;
     EXPECT_TRUE(grads.db.allclose(kernels::sum_to(dpre, {1, f, 1, 1}).reshape({f}), tol, tol)) << "trial " << trial;
   }
 }
@@ -76,11 +82,13 @@ TEST(Conv, FusedMaxPoolMatchesTheKernelsInSequence) {
       pool.g.stride_h = 1 + static_cast<int64_t>(gen.below(2));
       pool.g.stride_w = 1 + static_cast<int64_t>(gen.below(2));
     }
-    const int64_t n = 1 + static_cast<int64_t>(gen.below(4)), c = 1 + static_cast<int64_t>(gen.below(3)), f = 1 + static_cast<int64_t>(gen.below(4));
+    const int64_t n = 1 + static_cast<int64_t>(gen.below(4)), c = 1 + static_cast<int64_t>(gen.below(3)),
+                  f = 1 + static_cast<int64_t>(gen.below(4));
     const int64_t h = 5 + static_cast<int64_t>(gen.below(5)), w = 5 + static_cast<int64_t>(gen.below(5));
     const DType dtype = trial % 3 ? DType::f64 : DType::f32;
     const double tol = dtype == DType::f64 ? 1e-12 : 1e-5;
-    const Tensor x = gen.uniform({n, c, h, w}, -1, 1, dtype), k = gen.uniform({f, c, 3, 3}, -1, 1, dtype), bias = gen.uniform({f}, -1, 1, dtype);
+    const Tensor x = gen.uniform({n, c, h, w}, -1, 1, dtype), k = gen.uniform({f, c, 3, 3}, -1, 1, dtype),
+                 bias = gen.uniform({f}, -1, 1, dtype);
     const bool relu = trial % 4 < 2;
     const int64_t chunk = static_cast<int64_t>(gen.below(3));
     kernels::Conv2dColumns kept;
@@ -88,11 +96,14 @@ TEST(Conv, FusedMaxPoolMatchesTheKernelsInSequence) {
     const Tensor conv = kernels::conv2d(x, k, g, bias, relu);
     const kernels::MaxPoolResult pooled = kernels::max_pool2d(conv, pool.kh, pool.kw, pool.g);
     ASSERT_TRUE(fused.y.allclose(pooled.y, tol, tol)) << "trial " << trial;
-    ASSERT_EQ(std::vector<int32_t>(fused.argmax.get(), fused.argmax.get() + fused.y.numel()), pooled.argmax_vector()) << "trial " << trial;
+    ASSERT_EQ(std::vector<int32_t>(fused.argmax.get(), fused.argmax.get() + fused.y.numel()), pooled.argmax_vector())
+        << "trial " << trial;
     const Tensor dy = gen.uniform(fused.y.shape(), -1, 1, dtype);
-    const kernels::Conv2dGrads a = kernels::conv2d_max_pool2d_backward(dy, fused, x, k, g, relu, true, true, true, chunk, &kept);
-    const kernels::Conv2dGrads b = kernels::conv2d_backward(kernels::max_pool2d_backward(dy, pooled.argmax.get(), conv.shape()), x, k, g, true, true, true,
-                                                            relu ? conv : Tensor());
+    const kernels::Conv2dGrads a =
+        kernels::conv2d_max_pool2d_backward(dy, fused, x, k, g, relu, true, true, true, chunk, &kept);
+    const kernels::Conv2dGrads b =
+        kernels::conv2d_backward(kernels::max_pool2d_backward(dy, pooled.argmax.get(), conv.shape()), x, k, g, true,
+                                 true, true, relu ? conv : Tensor());
     EXPECT_TRUE(a.dx.allclose(b.dx, tol, tol)) << "trial " << trial;
     EXPECT_TRUE(a.dw.allclose(b.dw, tol, tol)) << "trial " << trial;
     EXPECT_TRUE(a.db.allclose(b.db, tol, tol)) << "trial " << trial;
@@ -122,7 +133,10 @@ TEST(Conv, BadGeometryIsAnError) {
   EXPECT_THROW(kernels::conv2d(x, Tensor::zeros({4, 3, 7, 3}), {}), Error);  // kernel taller than the input
   EXPECT_THROW(kernels::conv2d(x, Tensor::zeros({4, 2, 3, 3}), {}), Error);  // channels differ
   EXPECT_THROW(kernels::conv2d(Tensor::zeros({3, 5, 5}), k, {}), Error);     // rank 3
-  EXPECT_EQ(error_of([&] { kernels::conv2d(x, Tensor::zeros({4, 3, 6, 6}), {}); }), "conv2d: kernel (6, 6) with dilation (1, 1) does not fit the padded input (5, 5)");
+  EXPECT_EQ(error_of([&] {
+              kernels::conv2d(x, Tensor::zeros({4, 3, 6, 6}), {});
+            }),
+            "conv2d: kernel (6, 6) with dilation (1, 1) does not fit the padded input (5, 5)");
 }
 
 TEST(Pool, HandWorkedValues) {
@@ -177,16 +191,19 @@ TEST(Pool, KernelsMatchTheDefinition) {
     // Distinct values, so the argmax is unique; a few exact ties test "first maximum wins".
     Tensor x = gen.uniform({n, c, h, w}, -1, 1, dtype);
     if (trial % 5 == 0) x = Tensor::zeros({n, c, h, w}, dtype);
-    const kernels::MaxPoolResult max = kernels::max_pool2d(x, wh, ww, g), reference = kernels::max_pool2d_naive(x, wh, ww, g);
+    const kernels::MaxPoolResult max = kernels::max_pool2d(x, wh, ww, g),
+                                 reference = kernels::max_pool2d_naive(x, wh, ww, g);
     ASSERT_TRUE(max.y.allclose(reference.y, 0, 0)) << "trial " << trial;
     ASSERT_EQ(max.argmax_vector(), reference.argmax_vector()) << "trial " << trial;
     const Tensor dy = gen.uniform(max.y.shape(), -1, 1, dtype);
     const double tol = dtype == DType::f64 ? 1e-12 : 1e-5;
-    EXPECT_TRUE(kernels::max_pool2d_backward(dy, max.argmax.get(), x.shape()).allclose(kernels::max_pool2d_backward_naive(dy, max.argmax.get(), x.shape()), tol, tol))
+    EXPECT_TRUE(kernels::max_pool2d_backward(dy, max.argmax.get(), x.shape())
+                    .allclose(kernels::max_pool2d_backward_naive(dy, max.argmax.get(), x.shape()), tol, tol))
         << "trial " << trial;
     const Tensor avg = kernels::avg_pool2d(x, wh, ww, g);
     EXPECT_TRUE(avg.allclose(kernels::avg_pool2d_naive(x, wh, ww, g), tol, tol)) << "trial " << trial;
-    EXPECT_TRUE(kernels::avg_pool2d_backward(dy, x.shape(), wh, ww, g).allclose(kernels::avg_pool2d_backward_naive(dy, x.shape(), wh, ww, g), tol, tol))
+    EXPECT_TRUE(kernels::avg_pool2d_backward(dy, x.shape(), wh, ww, g)
+                    .allclose(kernels::avg_pool2d_backward_naive(dy, x.shape(), wh, ww, g), tol, tol))
         << "trial " << trial;
   }
 }
@@ -196,11 +213,13 @@ TEST(Pool, LargeBatchTakesTheParallelPaths) {
   Geometry2D two;
   two.stride_h = two.stride_w = 2;
   const Tensor x = gen.uniform({16, 32, 28, 28}, -1, 1);
-  const kernels::MaxPoolResult max = kernels::max_pool2d(x, 2, 2, two), reference = kernels::max_pool2d_naive(x, 2, 2, two);
+  const kernels::MaxPoolResult max = kernels::max_pool2d(x, 2, 2, two),
+                               reference = kernels::max_pool2d_naive(x, 2, 2, two);
   EXPECT_TRUE(max.y.allclose(reference.y, 0, 0));
   EXPECT_EQ(max.argmax_vector(), reference.argmax_vector());
   const Tensor dy = gen.uniform(max.y.shape(), -1, 1);
-  EXPECT_TRUE(kernels::max_pool2d_backward(dy, max.argmax.get(), x.shape()).allclose(kernels::max_pool2d_backward_naive(dy, max.argmax.get(), x.shape()), 0, 0));
+  EXPECT_TRUE(kernels::max_pool2d_backward(dy, max.argmax.get(), x.shape())
+                  .allclose(kernels::max_pool2d_backward_naive(dy, max.argmax.get(), x.shape()), 0, 0));
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ namespace {
 using test_support::error_of;
 
 // The gradients of sum(y * probe) with respect to each parameter of `model`.
-std::vector<Tensor> gradients(Module& model, const std::function<Variable(const Variable&)>& run, const Tensor& x, const Tensor& probe) {
+std::vector<Tensor> gradients(Module& model, const std::function<Variable(const Variable&)>& run, const Tensor& x,
+                              const Tensor& probe) {
   for (Variable& p : model.parameters()) p.zero_grad();
   const Variable y = run(Variable(x));
   sum(mul(y, Variable(probe))).backward();
@@ -38,9 +39,11 @@ TEST(ConvLayers, FusedConvPoolEqualsTheLayersOneByOne) {
       const Tensor y_fused = fused(Variable(x)).value(), y_plain = one_by_one(Variable(x)).value();
       EXPECT_EQ(y_fused.shape(), (Shape{5, same ? 64 : 36}));
       EXPECT_TRUE(y_fused.allclose(y_plain, 1e-6, 1e-6)) << activation << same;
-      const std::vector<Tensor> g_fused = gradients(model, fused, x, probe), g_plain = gradients(model, one_by_one, x, probe);
+      const std::vector<Tensor> g_fused = gradients(model, fused, x, probe),
+                                g_plain = gradients(model, one_by_one, x, probe);
       ASSERT_EQ(g_fused.size(), 2u);
-      for (size_t i = 0; i < g_fused.size(); ++i) EXPECT_TRUE(g_fused[i].allclose(g_plain[i], 1e-5, 1e-5)) << activation << same << i;
+      for (size_t i = 0; i < g_fused.size(); ++i)
+        EXPECT_TRUE(g_fused[i].allclose(g_plain[i], 1e-5, 1e-5)) << activation << same << i;
       EXPECT_EQ(model.layer(0).output_shape(), (Shape{4, same ? 9 : 7, same ? 8 : 6}));  // noted by the fused path too
       EXPECT_EQ(model.layer(1).output_shape(), (Shape{4, same ? 4 : 3, same ? 4 : 3}));
     }
@@ -74,26 +77,48 @@ TEST(ConvLayers, BadInputNamesTheLayerAndTheShapes) {
     add(model);
     model.build(input);
   };
-  EXPECT_EQ(error_of([&] { build([](Sequential& m) { m.add(Conv2D(4, {3, 3})); }, Shape{28, 28}); }),
+  EXPECT_EQ(error_of([&] {
+              build([](Sequential& m) { m.add(Conv2D(4, {3, 3})); }, Shape{28, 28});
+            }),
             "Conv2D: input must be (batch, channels, height, width), got (1, 28, 28)");
-  EXPECT_EQ(error_of([&] { build([](Sequential& m) { m.add(Conv2D(4, {7, 7})); }, Shape{1, 5, 5}); }),
+  EXPECT_EQ(error_of([&] {
+              build([](Sequential& m) { m.add(Conv2D(4, {7, 7})); }, Shape{1, 5, 5});
+            }),
             "Conv2D: kernel (7, 7) with dilation (1, 1) does not fit the padded input (5, 5) (input (1, 1, 5, 5))");
-  EXPECT_EQ(error_of([&] { build([](Sequential& m) { m.add(MaxPool2D({4, 4})); }, Shape{1, 3, 3}); }),
+  EXPECT_EQ(error_of([&] {
+              build([](Sequential& m) { m.add(MaxPool2D({4, 4})); }, Shape{1, 3, 3});
+            }),
             "MaxPool2D: pool window (4, 4) does not fit the padded input (3, 3) (input (1, 1, 3, 3))");
-  EXPECT_EQ(error_of([&] { build([](Sequential& m) { m.add(Conv2D(4, {3, 3}, "relu")); m.add(MaxPool2D({2, 2})); }, Shape{1, 3, 3}); }),
+  EXPECT_EQ(error_of([&] {
+              build(
+                  [](Sequential& m) {
+                    m.add(Conv2D(4, {3, 3}, "relu"));
+                    m.add(MaxPool2D({2, 2}));
+                  },
+                  Shape{1, 3, 3});
+            }),
             "MaxPool2D: pool window (2, 2) does not fit the padded input (1, 1) (input (1, 4, 1, 1))");
-  EXPECT_EQ(error_of([] { Conv2D(4, {3, 3}, "relu", {.strides = {0, 1}}); }), "Conv2D: strides must be >= 1, got (0, 1)");
-  EXPECT_EQ(error_of([] { MaxPool2D({2, 2}, std::array<int64_t, 2>{-1, 2}); }), "MaxPool2D: strides must be >= 1, got (-1, 2)");
+  EXPECT_EQ(error_of([] {
+              Conv2D(4, {3, 3}, "relu", {.strides = {0, 1}});
+            }),
+            "Conv2D: strides must be >= 1, got (0, 1)");
+  EXPECT_EQ(error_of([] {
+              MaxPool2D({2, 2}, std::array<int64_t, 2>{-1, 2});
+            }),
+            "MaxPool2D: strides must be >= 1, got (-1, 2)");
   // A built layer given images of another channel count.
   Sequential model(Shape{3, 8, 8});
   model.add(Conv2D(2, {3, 3}));
   model.build(Shape{3, 8, 8});
-  EXPECT_EQ(error_of([&] { model.predict(Tensor::zeros({1, 1, 8, 8})); }),
+  EXPECT_EQ(error_of([&] {
+              model.predict(Tensor::zeros({1, 1, 8, 8}));
+            }),
             "Conv2D: input (1, 1, 8, 8) has 1 channels; this layer was built for 3");
 }
 
 // y[n, f, t] = b[f] + sum_{c, j} w[f, c, j] x[n, c, t*s - left + j*d], zero outside.
-Tensor conv1d_by_definition(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t dilation, int64_t left, int64_t length) {
+Tensor conv1d_by_definition(const Tensor& x, const Tensor& w, const Tensor& b, int64_t stride, int64_t dilation,
+                            int64_t left, int64_t length) {
   const int64_t n = x.dim(0), c = x.dim(1), l = x.dim(2), f = w.dim(0), k = w.dim(2);
   std::vector<double> y;
   for (int64_t i = 0; i < n; ++i)
@@ -116,15 +141,17 @@ TEST(ConvLayers, Conv1DMatchesTheDefinition) {
     int64_t stride, dilation, length, left;  // expected output length and left padding
   };
   // L = 11, k = 3
-  for (const Case& t : {Case{"valid", 1, 1, 9, 0}, Case{"same", 1, 1, 11, 1}, Case{"same", 2, 1, 6, 1}, Case{"causal", 1, 2, 11, 4},
-                        Case{"valid", 3, 2, 3, 0}}) {
-    Conv1D layer(4, 3, "linear", {.strides = t.stride, .padding = t.padding, .dilation = t.dilation}, {.bias_initializer = Initializer::Kind::glorot_uniform});
+  for (const Case& t : {Case{"valid", 1, 1, 9, 0}, Case{"same", 1, 1, 11, 1}, Case{"same", 2, 1, 6, 1},
+                        Case{"causal", 1, 2, 11, 4}, Case{"valid", 3, 2, 3, 0}}) {
+    Conv1D layer(4, 3, "linear", {.strides = t.stride, .padding = t.padding, .dilation = t.dilation},
+                 {.bias_initializer = Initializer::Kind::glorot_uniform});
     Generator gen(8);
     const Tensor x = gen.uniform({2, 3, 11}, -1, 1);
     const Tensor y = layer(Variable(x)).value();
     const auto params = layer.named_parameters();
     ASSERT_EQ(params[0].variable.shape(), (Shape{4, 3, 3}));
-    const Tensor expected = conv1d_by_definition(x, params[0].variable.value(), params[1].variable.value(), t.stride, t.dilation, t.left, t.length);
+    const Tensor expected = conv1d_by_definition(x, params[0].variable.value(), params[1].variable.value(), t.stride,
+                                                 t.dilation, t.left, t.length);
     EXPECT_EQ(y.shape(), expected.shape()) << t.padding << t.stride;
     EXPECT_TRUE(y.allclose(expected, 1e-5, 1e-5)) << t.padding << t.stride;
   }
@@ -136,10 +163,16 @@ TEST(ConvLayers, Conv1DMatchesTheDefinition) {
   x.data<float>()[7] += 1.0f;
   const Tensor after = causal(Variable(x)).value();
   for (int64_t t = 0; t < 7; ++t) EXPECT_EQ(before.at({0, 0, t}), after.at({0, 0, t}));
-  EXPECT_EQ(error_of([] { Conv1D(2, 3, "linear", {.padding = "full"}); }), "padding: expected \"valid\", \"same\", \"causal\" or {top, bottom, left, right}, got \"full\"");
-  EXPECT_EQ(error_of([] { Conv1D(2, 9)(Variable(Tensor::zeros({1, 1, 5}))); }),
+  EXPECT_EQ(error_of([] { Conv1D(2, 3, "linear", {.padding = "full"}); }),
+            "padding: expected \"valid\", \"same\", \"causal\" or {top, bottom, left, right}, got \"full\"");
+  EXPECT_EQ(error_of([] {
+              Conv1D(2, 9)(Variable(Tensor::zeros({1, 1, 5})));
+            }),
             "Conv1D: kernel (1, 9) with dilation (1, 1) does not fit the padded input (1, 5) (input (1, 1, 5))");
-  EXPECT_EQ(error_of([] { Conv1D(2, 3)(Variable(Tensor::zeros({1, 5}))); }), "Conv1D: input must be (batch, channels, length), got (1, 5)");
+  EXPECT_EQ(error_of([] {
+              Conv1D(2, 3)(Variable(Tensor::zeros({1, 5})));
+            }),
+            "Conv1D: input must be (batch, channels, length), got (1, 5)");
 }
 
 // A target a small causal conv can learn: the mean of each sequence's first channel.

@@ -29,7 +29,9 @@ class ScaleShift : public Module {
   }
   std::string type_name() const override { return "ScaleShift"; }
   Config config() const override { return Config::object().set("power", power_); }
-  static std::shared_ptr<ScaleShift> from_config(const ConfigReader& c) { return std::make_shared<ScaleShift>(c.number_or("power", 1.0, 1e-6, 100)); }
+  static std::shared_ptr<ScaleShift> from_config(const ConfigReader& c) {
+    return std::make_shared<ScaleShift>(c.number_or("power", 1.0, 1e-6, 100));
+  }
 
  protected:
   void create_weights(const Shape& input_shape) override {
@@ -75,8 +77,10 @@ TEST(CustomLayer, TrainsInASequentialSavesLoadsAndPredictsTheSame) {
   InferenceServer server({.port = 0});
   server.add_model("custom", loaded);
   httplib::Client client("127.0.0.1", server.start());
-  const auto response = client.Post("/v2/models/custom/infer", R"({"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP32", "data": [0, 1, -1]}]})",
-                                    "application/json");
+  const auto response =
+      client.Post("/v2/models/custom/infer",
+                  R"({"inputs": [{"name": "input", "shape": [1, 3], "datatype": "FP32", "data": [0, 1, -1]}]})",
+                  "application/json");
   ASSERT_EQ(response->status, 200) << response->body;
   const auto data = nlohmann::json::parse(response->body)["outputs"][0]["data"];
   const Tensor expected = model.predict(Tensor::from(std::vector<float>{0, 1, -1}, {1, 3}));
@@ -102,7 +106,8 @@ TEST(CustomLayer, WorksInAFunctionalModelAndItsSettingsRoundTrip) {
 
 TEST(CustomLayer, UnregisteredTypesFailNamingThem) {
   const std::string spec = R"({"input_shape": [3], "layers": [{"type": "scale_shift_v2"}]})";
-  EXPECT_NE(error_of([&] { model_from_spec(spec); }).find("layers[0].type: expected a registered type ("), std::string::npos);
+  EXPECT_NE(error_of([&] { model_from_spec(spec); }).find("layers[0].type: expected a registered type ("),
+            std::string::npos);
   EXPECT_NE(error_of([&] { model_from_spec(spec); }).find("got \"scale_shift_v2\""), std::string::npos);
   // A layer that never registered cannot be described in a model file; its weights can.
   struct Unregistered : Module {
@@ -112,7 +117,8 @@ TEST(CustomLayer, UnregisteredTypesFailNamingThem) {
   Sequential model(Shape{3});
   model.add(Unregistered());
   model.compile("sgd", "mse");
-  EXPECT_NE(error_of([&] { save_model(model, ::testing::TempDir() + "never.safetensors"); }).find("is not registered"), std::string::npos);
+  EXPECT_NE(error_of([&] { save_model(model, ::testing::TempDir() + "never.safetensors"); }).find("is not registered"),
+            std::string::npos);
   EXPECT_NO_THROW(save_weights(model, ::testing::TempDir() + "weights_only.safetensors"));
 }
 

@@ -12,12 +12,12 @@
 #include <numeric>
 #include <set>
 
-#include "error_of.h"
 #include "axon/data_loader.h"
 #include "axon/dataset.h"
 #include "axon/packaged_datasets.h"
 #include "axon/preprocessing.h"
 #include "axon/splits.h"
+#include "error_of.h"
 
 namespace axon {
 namespace {

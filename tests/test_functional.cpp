@@ -58,7 +58,7 @@ TEST(Functional, SharedLayerHasOneSetOfWeightsAndTheGraphIsNamed) {
   EXPECT_NE(summary.find("Connected to"), std::string::npos) << summary;
   EXPECT_NE(summary.find("a (InputLayer)"), std::string::npos) << summary;
   EXPECT_NE(summary.find("dense@1 (Dense)"), std::string::npos) << summary;  // the shared layer's second call
-  EXPECT_NE(summary.find("dense, dense@1"), std::string::npos) << summary;    // what the first Add reads
+  EXPECT_NE(summary.find("dense, dense@1"), std::string::npos) << summary;   // what the first Add reads
   EXPECT_NE(summary.find("add_1, b"), std::string::npos) << summary;         // the concatenation
   // The shared layer computes the same function on both inputs.
   const Tensor x = Generator(1).uniform({2, 6}, -1, 1);
@@ -75,7 +75,8 @@ TEST(Functional, TrainsSavesLoadsPredictsAndServes) {
                  std::vector<std::vector<MetricSpec>>{{"accuracy"}, {}});
   const TwoHeadedData train = two_headed_data(512, 1), test = two_headed_data(128, 2);
   const Logs before = model->evaluate({test.a, test.b}, {test.label, test.value});
-  const History history = model->fit({train.a, train.b}, {train.label, train.value}, {.epochs = 25, .batch_size = 32, .validation_split = 0.1, .verbose = 0});
+  const History history = model->fit({train.a, train.b}, {train.label, train.value},
+                                     {.epochs = 25, .batch_size = 32, .validation_split = 0.1, .verbose = 0});
   const Logs after = model->evaluate({test.a, test.b}, {test.label, test.value});
   EXPECT_NEAR(after.at("loss"), after.at("dense_3_loss") + after.at("dense_4_loss"), 1e-5);
   EXPECT_LT(after.at("dense_4_loss"), before.at("dense_4_loss") / 10) << after.str();
@@ -100,16 +101,20 @@ TEST(Functional, TrainsSavesLoadsPredictsAndServes) {
   const auto metadata = json::parse(client.Get("/v2/models/heads")->body);
   EXPECT_EQ(metadata["inputs"][1]["name"], "b");
   EXPECT_EQ(metadata["outputs"][1]["shape"], json::parse("[-1, 1]"));
-  const std::vector<float> a(test.a.data<float>(), test.a.data<float>() + 12), b(test.b.data<float>(), test.b.data<float>() + 12);
-  const json request = {{"inputs", {{{"name", "b"}, {"shape", {2, 6}}, {"datatype", "FP32"}, {"data", b}},
-                                    {{"name", "a"}, {"shape", {2, 6}}, {"datatype", "FP32"}, {"data", a}}}}};
+  const std::vector<float> a(test.a.data<float>(), test.a.data<float>() + 12),
+      b(test.b.data<float>(), test.b.data<float>() + 12);
+  const json request = {{"inputs",
+                         {{{"name", "b"}, {"shape", {2, 6}}, {"datatype", "FP32"}, {"data", b}},
+                          {{"name", "a"}, {"shape", {2, 6}}, {"datatype", "FP32"}, {"data", a}}}}};
   const auto response = client.Post("/v2/models/heads/infer", request.dump(), "application/json");
   ASSERT_EQ(response->status, 200) << response->body;
   const json outputs = json::parse(response->body)["outputs"];
   ASSERT_EQ(outputs.size(), 2u);
   EXPECT_EQ(outputs[0]["name"], "dense_3");
-  for (int64_t i = 0; i < 2; ++i) EXPECT_FLOAT_EQ(outputs[1]["data"][static_cast<size_t>(i)].get<float>(), expected[1].data<float>()[i]);
-  const auto missing = client.Post("/v2/models/heads/infer", json{{"inputs", {request["inputs"][0]}}}.dump(), "application/json");
+  for (int64_t i = 0; i < 2; ++i)
+    EXPECT_FLOAT_EQ(outputs[1]["data"][static_cast<size_t>(i)].get<float>(), expected[1].data<float>()[i]);
+  const auto missing =
+      client.Post("/v2/models/heads/infer", json{{"inputs", {request["inputs"][0]}}}.dump(), "application/json");
   EXPECT_EQ(missing->status, 400);
   EXPECT_NE(missing->body.find("the model's 2 inputs (\\\"a\\\", \\\"b\\\")"), std::string::npos) << missing->body;
   server.shutdown();
@@ -124,7 +129,8 @@ TEST(Functional, AResidualBlockTrains) {
   model.compile(Adam(1e-2), "mse");
   const Tensor inputs = Generator(2).uniform({256, 4}, -1, 1);
   Tensor targets = inputs.clone();
-  for (int64_t i = 0; i < targets.numel(); ++i) targets.data<float>()[i] += 0.3f * std::sin(3 * inputs.data<float>()[i]);
+  for (int64_t i = 0; i < targets.numel(); ++i)
+    targets.data<float>()[i] += 0.3f * std::sin(3 * inputs.data<float>()[i]);
   const double before = model.evaluate(inputs, targets).at("loss");
   model.fit(inputs, targets, {.epochs = 40, .batch_size = 32, .verbose = 0});
   EXPECT_LT(model.evaluate(inputs, targets).at("loss"), before / 5);
@@ -149,7 +155,8 @@ TEST(Functional, ConvolutionAndPoolingInAGraphAreFusedAndAgreeWithTheLayers) {
 TEST(Functional, GraphErrorsAreClear) {
   const SymbolicTensor a = Input(Shape{3}, "a"), b = Input(Shape{3}, "b");
   const SymbolicTensor sum = Add()({a, b});
-  EXPECT_EQ(error_of([&] { Functional({a}, {sum}); }), "Functional: the outputs depend on input 'b', which is not among the model's inputs");
+  EXPECT_EQ(error_of([&] { Functional({a}, {sum}); }),
+            "Functional: the outputs depend on input 'b', which is not among the model's inputs");
   EXPECT_EQ(error_of([&] { Add()({a, Input(Shape{4})}); }), "Add: inputs must have one shape, got (1, 3) and (1, 4)");
   EXPECT_EQ(error_of([&] { Subtract()({a, b, a}); }), "Subtract: takes exactly two inputs, got 3");
   EXPECT_EQ(error_of([&] { Functional({a, a}, {sum}); }), "Functional: an input is given twice");
@@ -158,10 +165,18 @@ TEST(Functional, GraphErrorsAreClear) {
   const SymbolicTensors two = Add()({a, b});
   EXPECT_EQ(two.size(), 1u);
   Functional model({a, b}, {Dense(2)(sum)});
-  EXPECT_EQ(error_of([&] { model.predict(Tensor::zeros({1, 3})); }), "predict: the model takes 2 inputs, got 1 tensors");
-  EXPECT_EQ(error_of([&] { model.predict({Tensor::zeros({1, 3}), Tensor::zeros({1, 4})}); }), "model: input 'b' must be (batch, 3), got (1, 4)");
+  EXPECT_EQ(error_of([&] {
+              model.predict(Tensor::zeros({1, 3}));
+            }),
+            "predict: the model takes 2 inputs, got 1 tensors");
+  EXPECT_EQ(error_of([&] {
+              model.predict({Tensor::zeros({1, 3}), Tensor::zeros({1, 4})});
+            }),
+            "model: input 'b' must be (batch, 3), got (1, 4)");
   model.compile("sgd", "mse");
-  EXPECT_EQ(error_of([&] { model.compile("sgd", std::vector<LossSpec>{"mse", "mse"}); }),
+  EXPECT_EQ(error_of([&] {
+              model.compile("sgd", std::vector<LossSpec>{"mse", "mse"});
+            }),
             "compile: give one loss for every output or one per output; the model has 1 outputs, got 2 losses");
 }
 
@@ -182,8 +197,10 @@ TEST(Functional, SpecDescribesTheGraph) {
   };
   EXPECT_EQ(bad(R"("inputs": ["x", "hidden@1"])", R"("inputs": ["x", "hidden@2"])"),
             "spec: nodes[2].inputs[1]: expected the name of an input or of an earlier node's output, got \"hidden@2\"");
-  EXPECT_EQ(bad(R"({"layer": "skip")", R"({"layer": "skipped")"), "spec: nodes[2].layer: expected the name of a layer in \"layers\", got \"skipped\"");
-  EXPECT_EQ(bad(R"("shape": [4])", R"("shape": [5])"), "spec: nodes[1]: Dense: input (1, 4) has 4 features; this layer was built for 5");
+  EXPECT_EQ(bad(R"({"layer": "skip")", R"({"layer": "skipped")"),
+            "spec: nodes[2].layer: expected the name of a layer in \"layers\", got \"skipped\"");
+  EXPECT_EQ(bad(R"("shape": [4])", R"("shape": [5])"),
+            "spec: nodes[1]: Dense: input (1, 4) has 4 features; this layer was built for 5");
 }
 
 }  // namespace

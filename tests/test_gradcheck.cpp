@@ -16,7 +16,6 @@ namespace {
 constexpr Geometry2D kPadOne{.pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1};
 constexpr Geometry2D kHalving{.stride_h = 2, .stride_w = 2};
 
-
 enum class Domain { any, positive, away_from_zero };
 
 struct GradCase {
@@ -43,9 +42,17 @@ const std::vector<GradCase>& table() {
       {"mul", "mul", {{3, 4}, {3, 4}}, [](const V& v) { return v[0] * v[1]; }},
       {"mul/broadcast", "mul", {{2, 3, 4}, {3, 1}}, [](const V& v) { return mul(v[0], v[1]); }},
       {"div", "div", {{3, 4}, {3, 4}}, [](const V& v) { return v[0] / v[1]; }, {Domain::any, Domain::positive}},
-      {"div/broadcast", "div", {{4}, {3, 1}}, [](const V& v) { return div(v[0], v[1]); }, {Domain::any, Domain::positive}},
+      {"div/broadcast",
+       "div",
+       {{4}, {3, 1}},
+       [](const V& v) { return div(v[0], v[1]); },
+       {Domain::any, Domain::positive}},
       {"pow", "pow", {{3, 4}, {3, 4}}, [](const V& v) { return pow(v[0], v[1]); }, {Domain::positive, Domain::any}},
-      {"pow/broadcast", "pow", {{2, 3}, {3}}, [](const V& v) { return pow(v[0], v[1]); }, {Domain::positive, Domain::any}},
+      {"pow/broadcast",
+       "pow",
+       {{2, 3}, {3}},
+       [](const V& v) { return pow(v[0], v[1]); },
+       {Domain::positive, Domain::any}},
       {"pow_scalar", "pow_scalar", {{3, 4}}, [](const V& v) { return pow(v[0], 2.5); }, {Domain::positive}},
       {"neg", "neg", {{3, 4}}, [](const V& v) { return -v[0]; }},
       {"exp", "exp", {{3, 4}}, [](const V& v) { return exp(v[0]); }},
@@ -55,7 +62,11 @@ const std::vector<GradCase>& table() {
       {"square", "square", {{3, 4}}, [](const V& v) { return square(v[0]); }},
       {"clamp", "clamp", {{4, 5}}, [](const V& v) { return clamp(v[0], -0.45, 0.55); }},
       {"relu", "relu", {{3, 4}}, [](const V& v) { return relu(v[0]); }, {Domain::away_from_zero}},
-      {"leaky_relu", "leaky_relu", {{3, 4}}, [](const V& v) { return leaky_relu(v[0], 0.1); }, {Domain::away_from_zero}},
+      {"leaky_relu",
+       "leaky_relu",
+       {{3, 4}},
+       [](const V& v) { return leaky_relu(v[0], 0.1); },
+       {Domain::away_from_zero}},
       {"elu", "elu", {{3, 4}}, [](const V& v) { return elu(v[0], 1.3); }, {Domain::away_from_zero}},
       {"gelu", "gelu", {{3, 4}}, [](const V& v) { return gelu(v[0]); }},
       {"silu", "silu", {{3, 4}}, [](const V& v) { return silu(v[0]); }},
@@ -74,36 +85,108 @@ const std::vector<GradCase>& table() {
       {"softmax/axis 0", "softmax_axis", {{3, 2, 4}}, [](const V& v) { return softmax(v[0], 0); }},
       {"log_softmax", "log_softmax", {{3, 5}}, [](const V& v) { return log_softmax(v[0]); }},
       {"log_softmax/axis 1", "log_softmax", {{2, 3, 4}}, [](const V& v) { return log_softmax(v[0], 1); }},
-      {"softmax_cross_entropy", "softmax_cross_entropy", {{3, 4}}, [](const V& v) { return softmax_cross_entropy(v[0], labels3()); }},
-      {"reshape", "reshape", {{3, 4}}, [](const V& v) { return reshape(v[0], {2, -1}); }},
+      {"softmax_cross_entropy",
+       "softmax_cross_entropy",
+       {{3, 4}},
+       [](const V& v) { return softmax_cross_entropy(v[0], labels3()); }},
+      {"reshape",
+       "reshape",
+       {{3, 4}},
+       [](const V& v) {
+         return reshape(v[0], {2, -1});
+       }},
       {"reshape/flatten", "reshape", {{2, 3, 2}}, [](const V& v) { return flatten(v[0]); }},
       {"transpose", "transpose", {{3, 4}}, [](const V& v) { return transpose(v[0]); }},
       {"transpose/3d", "transpose", {{2, 3, 4}}, [](const V& v) { return transpose(v[0], 0, 2); }},
-      {"concat", "concat", {{2, 3}, {2, 1}, {2, 2}}, [](const V& v) { return concat({v[0], v[1], v[2]}, 1); }},
-      {"concat/axis 0", "concat", {{1, 3}, {2, 3}}, [](const V& v) { return concat({v[0], v[1]}, 0); }},
-      {"slice", "slice", {{4, 5}}, [](const V& v) { return slice(v[0], 1, 1, 4); }},
-      {"index_select", "index_select", {{4, 3}}, [](const V& v) { return index_select(v[0], 0, {3, 0, 3, 1}); }},
-      {"index_select/axis 1", "index_select", {{2, 4}}, [](const V& v) { return index_select(v[0], 1, {2, 2}); }},
-      {"conv2d", "conv2d", {{2, 3, 5, 4}, {4, 3, 3, 2}, {4}}, [](const V& v) { return conv2d(v[0], v[1], v[2]); }},
-      {"conv2d/stride pad dilation", "conv2d", {{1, 2, 6, 7}, {3, 2, 2, 3}},
-       [](const V& v) { return conv2d(v[0], v[1], Variable(), {.stride_h = 2, .stride_w = 1, .pad_top = 1, .pad_bottom = 0, .pad_left = 2, .pad_right = 1, .dilation_h = 2, .dilation_w = 1}); }},
-      {"batch_norm", "batch_norm", {{4, 3, 2, 3}, {3}, {3}}, [](const V& v) { return batch_norm(v[0], v[1], v[2], Tensor(), Tensor(), 1e-3); }},
-      {"batch_norm/2-D no beta", "batch_norm", {{6, 2}, {2}}, [](const V& v) { return batch_norm(v[0], v[1], Variable(), Tensor(), Tensor(), 1e-3); }},
-      {"batch_norm/moving statistics", "batch_norm", {{3, 2, 4}, {2}, {2}},
+      {"concat",
+       "concat",
+       {{2, 3}, {2, 1}, {2, 2}},
        [](const V& v) {
-         const Tensor mean = Tensor::from(std::vector<double>{0.5, -1}, {2}), variance = Tensor::from(std::vector<double>{2, 0.25}, {2});
+         return concat({v[0], v[1], v[2]}, 1);
+       }},
+      {"concat/axis 0",
+       "concat",
+       {{1, 3}, {2, 3}},
+       [](const V& v) {
+         return concat({v[0], v[1]}, 0);
+       }},
+      {"slice", "slice", {{4, 5}}, [](const V& v) { return slice(v[0], 1, 1, 4); }},
+      {"index_select",
+       "index_select",
+       {{4, 3}},
+       [](const V& v) {
+         return index_select(v[0], 0, {3, 0, 3, 1});
+       }},
+      {"index_select/axis 1",
+       "index_select",
+       {{2, 4}},
+       [](const V& v) {
+         return index_select(v[0], 1, {2, 2});
+       }},
+      {"conv2d", "conv2d", {{2, 3, 5, 4}, {4, 3, 3, 2}, {4}}, [](const V& v) { return conv2d(v[0], v[1], v[2]); }},
+      {"conv2d/stride pad dilation",
+       "conv2d",
+       {{1, 2, 6, 7}, {3, 2, 2, 3}},
+       [](const V& v) {
+         return conv2d(v[0], v[1], Variable(),
+                       {.stride_h = 2,
+                        .stride_w = 1,
+                        .pad_top = 1,
+                        .pad_bottom = 0,
+                        .pad_left = 2,
+                        .pad_right = 1,
+                        .dilation_h = 2,
+                        .dilation_w = 1});
+       }},
+      {"batch_norm",
+       "batch_norm",
+       {{4, 3, 2, 3}, {3}, {3}},
+       [](const V& v) { return batch_norm(v[0], v[1], v[2], Tensor(), Tensor(), 1e-3); }},
+      {"batch_norm/2-D no beta",
+       "batch_norm",
+       {{6, 2}, {2}},
+       [](const V& v) { return batch_norm(v[0], v[1], Variable(), Tensor(), Tensor(), 1e-3); }},
+      {"batch_norm/moving statistics",
+       "batch_norm",
+       {{3, 2, 4}, {2}, {2}},
+       [](const V& v) {
+         const Tensor mean = Tensor::from(std::vector<double>{0.5, -1}, {2}),
+                      variance = Tensor::from(std::vector<double>{2, 0.25}, {2});
          return batch_norm(v[0], v[1], v[2], mean, variance, 1e-3);
        }},
-      {"conv2d_max_pool2d", "conv2d_max_pool2d", {{2, 2, 6, 5}, {3, 2, 3, 3}, {3}},
+      {"conv2d_max_pool2d",
+       "conv2d_max_pool2d",
+       {{2, 2, 6, 5}, {3, 2, 3, 3}, {3}},
        [](const V& v) { return conv2d_max_pool2d(v[0], v[1], v[2], kPadOne, true, 2, kHalving); }},
-      {"conv2d_max_pool2d/overlap pad", "conv2d_max_pool2d", {{1, 2, 7, 6}, {2, 2, 2, 3}},
-       [](const V& v) { return conv2d_max_pool2d(v[0], v[1], Variable(), {.stride_h = 1, .stride_w = 2}, false, {3, 2},
-                                                   {.stride_h = 2, .stride_w = 1, .pad_top = 1, .pad_bottom = 1, .pad_left = 0, .pad_right = 1}); }},
-      {"conv2d/relu", "conv2d", {{2, 2, 5, 5}, {3, 2, 3, 3}, {3}}, [](const V& v) { return conv2d(v[0], v[1], v[2], kPadOne, true); }},
+      {"conv2d_max_pool2d/overlap pad",
+       "conv2d_max_pool2d",
+       {{1, 2, 7, 6}, {2, 2, 2, 3}},
+       [](const V& v) {
+         return conv2d_max_pool2d(
+             v[0], v[1], Variable(), {.stride_h = 1, .stride_w = 2}, false, {3, 2},
+             {.stride_h = 2, .stride_w = 1, .pad_top = 1, .pad_bottom = 1, .pad_left = 0, .pad_right = 1});
+       }},
+      {"conv2d/relu",
+       "conv2d",
+       {{2, 2, 5, 5}, {3, 2, 3, 3}, {3}},
+       [](const V& v) { return conv2d(v[0], v[1], v[2], kPadOne, true); }},
       {"max_pool2d", "max_pool2d", {{2, 2, 4, 5}}, [](const V& v) { return max_pool2d(v[0], 2, kHalving); }},
-      {"max_pool2d/overlap pad", "max_pool2d", {{1, 2, 5, 5}}, [](const V& v) { return max_pool2d(v[0], 3, {.stride_h = 2, .stride_w = 2, .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1}); }},
+      {"max_pool2d/overlap pad",
+       "max_pool2d",
+       {{1, 2, 5, 5}},
+       [](const V& v) {
+         return max_pool2d(
+             v[0], 3, {.stride_h = 2, .stride_w = 2, .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1});
+       }},
       {"avg_pool2d", "avg_pool2d", {{2, 2, 4, 4}}, [](const V& v) { return avg_pool2d(v[0], 2, kHalving); }},
-      {"avg_pool2d/pad", "avg_pool2d", {{1, 1, 5, 4}}, [](const V& v) { return avg_pool2d(v[0], {3, 2}, {.stride_h = 2, .stride_w = 1, .pad_top = 1, .pad_bottom = 1, .pad_left = 0, .pad_right = 1}); }},
+      {"avg_pool2d/pad",
+       "avg_pool2d",
+       {{1, 1, 5, 4}},
+       [](const V& v) {
+         return avg_pool2d(
+             v[0], {3, 2},
+             {.stride_h = 2, .stride_w = 1, .pad_top = 1, .pad_bottom = 1, .pad_left = 0, .pad_right = 1});
+       }},
   };
   return cases;
 }
@@ -174,7 +257,8 @@ INSTANTIATE_TEST_SUITE_P(Ops, GradCheck, ::testing::ValuesIn(table()), [](const 
 TEST(GradCheckTable, CoversEveryRegisteredOp) {
   std::set<std::string> covered;
   for (const GradCase& c : table()) covered.insert(c.op);
-  for (const char* op : registered_ops()) EXPECT_TRUE(covered.contains(op)) << "op '" << op << "' has no gradient-check entry";
+  for (const char* op : registered_ops())
+    EXPECT_TRUE(covered.contains(op)) << "op '" << op << "' has no gradient-check entry";
 }
 
 TEST(GradCheckTable, LabelsAreUnique) {

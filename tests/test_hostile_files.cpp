@@ -13,15 +13,15 @@
 #include <fstream>
 #include <functional>
 
-#include "error_of.h"
 #include "axon/axon.h"
-#include "io/atomic_file.h"
 #include "axon/checked_math.h"
 #include "axon/checkpoint.h"
 #include "axon/model_file.h"
 #include "axon/readers.h"
 #include "axon/regular_file.h"
 #include "axon/safetensors.h"
+#include "error_of.h"
+#include "io/atomic_file.h"
 #include "kernels/conv.h"
 
 namespace axon {
@@ -34,8 +34,8 @@ constexpr int64_t kHuge = int64_t{1} << 62;
 // A fresh empty folder for one test.
 std::string temp_folder() {
   const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  const std::filesystem::path folder = std::filesystem::path(testing::TempDir()) /
-                                       ("axon_hostile_" + std::to_string(::getpid())) / info->name();
+  const std::filesystem::path folder =
+      std::filesystem::path(testing::TempDir()) / ("axon_hostile_" + std::to_string(::getpid())) / info->name();
   std::filesystem::remove_all(folder);
   std::filesystem::create_directories(folder);
   return folder.string();
@@ -72,7 +72,8 @@ std::string in_child_within(int seconds, const std::function<void()>& f, const s
   char buffer[512];
   const ssize_t got = ::read(pipe_fds[0], buffer, sizeof buffer);
   ::close(pipe_fds[0]);
-  if (WIFSIGNALED(status)) return WTERMSIG(status) == SIGALRM ? "hung (killed after the time limit)" : "killed by a signal";
+  if (WIFSIGNALED(status))
+    return WTERMSIG(status) == SIGALRM ? "hung (killed after the time limit)" : "killed by a signal";
   return std::string(buffer, got > 0 ? static_cast<size_t>(got) : 0);
 }
 
@@ -83,7 +84,8 @@ TEST(CheckedMath, FailsNamingWhatOverflowed) {
   EXPECT_EQ(checked_add(int64_t{3}, int64_t{4}, "x"), 7);
   EXPECT_EQ(error_of([] { checked_mul(kHuge, int64_t{4}, "Conv2D: kernel size"); }),
             "Conv2D: kernel size: 4611686018427387904 * 4 overflows int64");
-  EXPECT_NE(error_of([] { checked_add(INT64_MAX, int64_t{1}, "padded height"); }).find("padded height"), std::string::npos);
+  EXPECT_NE(error_of([] { checked_add(INT64_MAX, int64_t{1}, "padded height"); }).find("padded height"),
+            std::string::npos);
 }
 
 TEST(Overflow, Conv2DWithAHugeKernelFailsWhenBuilt) {
@@ -94,9 +96,11 @@ TEST(Overflow, Conv2DWithAHugeKernelFailsWhenBuilt) {
 
 TEST(Overflow, ConvGeometryWithHugeDilationOrPaddingFails) {
   const Geometry2D dilated{1, 1, 0, 0, 0, 0, kHuge, 1};
-  EXPECT_NE(error_of([&] { kernels::conv2d_output_size(5, 5, 3, 3, dilated, "conv2d"); }).find("overflows int64"), std::string::npos);
+  EXPECT_NE(error_of([&] { kernels::conv2d_output_size(5, 5, 3, 3, dilated, "conv2d"); }).find("overflows int64"),
+            std::string::npos);
   const Geometry2D padded{1, 1, INT64_MAX, INT64_MAX, 0, 0, 1, 1};
-  EXPECT_NE(error_of([&] { kernels::conv2d_output_size(5, 5, 3, 3, padded, "conv2d"); }).find("padded height"), std::string::npos);
+  EXPECT_NE(error_of([&] { kernels::conv2d_output_size(5, 5, 3, 3, padded, "conv2d"); }).find("padded height"),
+            std::string::npos);
 }
 
 TEST(Overflow, Conv1DWithAHugeKernelFails) {
@@ -131,12 +135,24 @@ class Fifo : public testing::Test {
 
 TEST_F(Fifo, EveryReaderRefusesIt) {
   const std::string p = path;
-  EXPECT_EQ(in_child_within(5, [&] { load_safetensors(p); }, "not a regular file"), "");
-  EXPECT_EQ(in_child_within(5, [&] { load_model(p); }, "not a regular file"), "");
-  EXPECT_EQ(in_child_within(5, [&] { read_idx(p); }, "not a regular file"), "");
-  EXPECT_EQ(in_child_within(5, [&] { read_csv(p); }, "not a regular file"), "");
-  EXPECT_EQ(in_child_within(5, [&] { read_npy(p); }, "not a regular file"), "");
-  EXPECT_EQ(in_child_within(5, [&] { read_regular_file(p, "spec", 1 << 20); }, "spec: " + p + ": not a regular file (a pipe)"), "");
+  EXPECT_EQ(in_child_within(
+                5, [&] { load_safetensors(p); }, "not a regular file"),
+            "");
+  EXPECT_EQ(in_child_within(
+                5, [&] { load_model(p); }, "not a regular file"),
+            "");
+  EXPECT_EQ(in_child_within(
+                5, [&] { read_idx(p); }, "not a regular file"),
+            "");
+  EXPECT_EQ(in_child_within(
+                5, [&] { read_csv(p); }, "not a regular file"),
+            "");
+  EXPECT_EQ(in_child_within(
+                5, [&] { read_npy(p); }, "not a regular file"),
+            "");
+  EXPECT_EQ(in_child_within(
+                5, [&] { read_regular_file(p, "spec", 1 << 20); }, "spec: " + p + ": not a regular file (a pipe)"),
+            "");
 }
 
 TEST(RegularFile, RefusesFoldersDevicesAndFilesOverTheLimit) {
@@ -145,19 +161,23 @@ TEST(RegularFile, RefusesFoldersDevicesAndFilesOverTheLimit) {
   EXPECT_NE(error_of([] { RegularFile f("/dev/null", "who"); }).find("not a regular file"), std::string::npos);
   const std::string path = write_file(folder + "/ten", "0123456789");
   EXPECT_EQ(read_regular_file(path, "who", 10), "0123456789");
-  EXPECT_EQ(error_of([&] { read_regular_file(path, "who", 9); }), "who: " + path + ": 10 bytes is over the limit of 9 bytes");
+  EXPECT_EQ(error_of([&] { read_regular_file(path, "who", 9); }),
+            "who: " + path + ": 10 bytes is over the limit of 9 bytes");
 }
 
 // --- 5: read_csv is bounded: regular files only, a size limit, a line limit ---
 
 TEST(CsvLimits, DevZeroIsRefusedAtOnce) {
-  EXPECT_EQ(in_child_within(5, [] { read_csv("/dev/zero"); }, "read_csv: /dev/zero: not a regular file"), "");
+  EXPECT_EQ(in_child_within(
+                5, [] { read_csv("/dev/zero"); }, "read_csv: /dev/zero: not a regular file"),
+            "");
 }
 
 TEST(CsvLimits, LongLinesAndLargeFilesAreRefused) {
   const std::string folder = temp_folder();
   const std::string wide = write_file(folder + "/wide.csv", "a,b\n" + std::string(3 << 20, '1') + ",2\n");
-  EXPECT_NE(error_of([&] { read_csv(wide); }).find("row 2 is longer than the limit of 1048576 bytes"), std::string::npos);
+  EXPECT_NE(error_of([&] { read_csv(wide); }).find("row 2 is longer than the limit of 1048576 bytes"),
+            std::string::npos);
   const std::string small = write_file(folder + "/small.csv", "a,b\n1,2\n3,4\n");
   EXPECT_NE(error_of([&] { read_csv(small, {.max_bytes = 8}); }).find("over the limit of 8 bytes"), std::string::npos);
   const CsvData data = read_csv(small, {.max_line_bytes = 3});  // exactly at the limit is fine
@@ -181,9 +201,9 @@ TEST(CsvLimits, ManyCellsAreParsedWhileStreaming) {
 TEST(AtomicFile, RemovesOnlyItsOwnStaleTempFiles) {
   const std::string folder = temp_folder();
   const std::vector<std::string> ours = {".checkpoint.safetensors.tmp-AbC123", ".checkpoint.safetensors.tmp-zzzzzz"};
-  const std::vector<std::string> others = {".other.safetensors.tmp-AbC123", ".checkpoint.safetensors.tmp-AbC12",
+  const std::vector<std::string> others = {".other.safetensors.tmp-AbC123",       ".checkpoint.safetensors.tmp-AbC12",
                                            ".checkpoint.safetensors.tmp-AbC1234", "checkpoint.safetensors.tmp-AbC123",
-                                           ".checkpoint.safetensors.tmp-AbC.23", ".checkpoint.safetensors.bak"};
+                                           ".checkpoint.safetensors.tmp-AbC.23",  ".checkpoint.safetensors.bak"};
   for (const std::string& name : ours) write_file(folder + "/" + name, "stale");
   for (const std::string& name : others) write_file(folder + "/" + name, "keep");
   write_file_atomically(folder + "/checkpoint.safetensors", "new");
@@ -245,12 +265,14 @@ TEST(CheckpointDamage, MissingOptimizerSlotIsNamed) {
     std::erase_if(file.tensors, [](const NamedTensor& t) { return t.name == "optimizer.v.layers.2.bias"; });
   });
   auto model = small_model();
-  EXPECT_EQ(error_of([&] { restore_checkpoint(*model, path); }), path + ": optimizer state 'optimizer.v.layers.2.bias' is missing");
+  EXPECT_EQ(error_of([&] { restore_checkpoint(*model, path); }),
+            path + ": optimizer state 'optimizer.v.layers.2.bias' is missing");
 }
 
 TEST(CheckpointDamage, AllZeroGeneratorStateIsRefused) {
   const std::string folder = temp_folder();
-  const std::string path = edited_checkpoint(folder, [](SafetensorsFile& file) { file.metadata.at("axon.state.layers.1.generator") = "0,0,0,0,0,0"; });
+  const std::string path = edited_checkpoint(
+      folder, [](SafetensorsFile& file) { file.metadata.at("axon.state.layers.1.generator") = "0,0,0,0,0,0"; });
   auto model = small_model();
   EXPECT_NE(error_of([&] { restore_checkpoint(*model, path); }).find("all zero"), std::string::npos);
   // An intact one restores.

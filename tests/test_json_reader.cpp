@@ -20,15 +20,37 @@ std::string check(const std::string& text, int depth = 64) {
 }
 
 TEST(JsonReader, AcceptsValidDocuments) {
-  for (const char* ok : {"0", "-0", "1.5", "-12.25e-3", "1E+2", "\"\"", "\"a\\\\b\\\"c\\/\\n\\u00e9\"", "true", "false", "null", "[]", "{}",
-                         " [1, [2, [3]], {\"a\": {\"b\": []}}] ", "{\"k\": \"v\", \"n\": -1}"})
+  for (const char* ok : {"0", "-0", "1.5", "-12.25e-3", "1E+2", "\"\"", "\"a\\\\b\\\"c\\/\\n\\u00e9\"", "true", "false",
+                         "null", "[]", "{}", " [1, [2, [3]], {\"a\": {\"b\": []}}] ", "{\"k\": \"v\", \"n\": -1}"})
     EXPECT_EQ(check(ok), "") << ok;
 }
 
 TEST(JsonReader, RefusesWhatJsonForbids) {
-  for (const char* bad : {"", "[1,]", "[,1]", "{\"a\":1,}", "{a:1}", "01", "+1", ".5", "1.", "1e", "-", "0x10", "nan", "Infinity", "tru",
-                          "\"unterminated", "\"bad \\q escape\"", "\"\\ud800\"", "\"\\udc00\"", "\"\x01\"", "[1] 2", "{\"a\" 1}", "[1 2]",
-                          "{\"a\":}", "'single'"})
+  for (const char* bad : {"",
+                          "[1,]",
+                          "[,1]",
+                          "{\"a\":1,}",
+                          "{a:1}",
+                          "01",
+                          "+1",
+                          ".5",
+                          "1.",
+                          "1e",
+                          "-",
+                          "0x10",
+                          "nan",
+                          "Infinity",
+                          "tru",
+                          "\"unterminated",
+                          "\"bad \\q escape\"",
+                          "\"\\ud800\"",
+                          "\"\\udc00\"",
+                          "\"\x01\"",
+                          "[1] 2",
+                          "{\"a\" 1}",
+                          "[1 2]",
+                          "{\"a\":}",
+                          "'single'"})
     EXPECT_NE(check(bad), "") << bad;
 }
 
@@ -45,9 +67,12 @@ TEST(JsonReader, ReadsStringsNumbersAndNestedNumberLists) {
   size_t count = 0;
   int64_t n = 0;
   reader.object([&](const std::string& key) {
-    if (key == "id") id = reader.string();
-    else if (key == "data") count = reader.numbers(values, "data");
-    else n = reader.integer();
+    if (key == "id")
+      id = reader.string();
+    else if (key == "data")
+      count = reader.numbers(values, "data");
+    else
+      n = reader.integer();
   });
   reader.finish();
   EXPECT_EQ(id, "caf\xc3\xa9 \xf0\x9f\x98\x80");

@@ -54,7 +54,10 @@ TEST(Kernels, MatmulHandlesZeroSizes) {
 }
 
 TEST(Kernels, MatmulRejectsMismatchedShapes) {
-  EXPECT_EQ(error_of([&] { matmul(Tensor::zeros({32, 784}), false, Tensor::zeros({100, 10}), false); }), "matmul: (32, 784) x (100, 10): inner dimensions differ");
+  EXPECT_EQ(error_of([&] {
+              matmul(Tensor::zeros({32, 784}), false, Tensor::zeros({100, 10}), false);
+            }),
+            "matmul: (32, 784) x (100, 10): inner dimensions differ");
   EXPECT_THROW(matmul(Tensor::zeros({3}), false, Tensor::zeros({3, 1}), false), Error);
   EXPECT_THROW(matmul(Tensor::zeros({2, 3}), false, Tensor::zeros({3, 1}, DType::f64), false), Error);
 }
@@ -100,7 +103,10 @@ TEST(Kernels, BinaryLargeInputsTakeTheParallelPathAndAgree) {
 }
 
 TEST(Kernels, BinaryRejectsIncompatibleShapes) {
-  EXPECT_EQ(error_of([&] { binary(Binary::add, Tensor::zeros({3, 4}), Tensor::zeros({3})); }), "add: shapes (3, 4) and (3,) cannot be broadcast together");
+  EXPECT_EQ(error_of([&] {
+              binary(Binary::add, Tensor::zeros({3, 4}), Tensor::zeros({3}));
+            }),
+            "add: shapes (3, 4) and (3,) cannot be broadcast together");
 }
 
 TEST(Kernels, UnaryMatchesStdFunctions) {
@@ -109,7 +115,8 @@ TEST(Kernels, UnaryMatchesStdFunctions) {
   const std::vector<double> v = x.to_vector();
   auto check = [&](Unary op, auto reference, UnaryArgs args = {}) {
     const std::vector<double> y = unary(op, x, args).to_vector();
-    for (size_t i = 0; i < v.size(); i += 97) EXPECT_NEAR(y[i], reference(v[i]), 1e-12) << static_cast<int>(op) << " at " << v[i];
+    for (size_t i = 0; i < v.size(); i += 97)
+      EXPECT_NEAR(y[i], reference(v[i]), 1e-12) << static_cast<int>(op) << " at " << v[i];
   };
   check(Unary::exp, [](double t) { return std::exp(t); });
   check(Unary::tanh, [](double t) { return std::tanh(t); });
@@ -140,13 +147,15 @@ TEST(Kernels, SumAxisMatchesNaive) {
     const int64_t axis = static_cast<int64_t>(gen.below(static_cast<uint64_t>(shape.rank())));
     const Tensor x = gen.uniform(shape, -1, 1);
     const bool keepdim = gen.below(2);
-    EXPECT_TRUE(sum_axis(x, axis, keepdim).allclose(sum_axis_naive(x, axis, keepdim), 1e-5, 1e-5)) << shape << " axis " << axis;
+    EXPECT_TRUE(sum_axis(x, axis, keepdim).allclose(sum_axis_naive(x, axis, keepdim), 1e-5, 1e-5))
+        << shape << " axis " << axis;
   }
   // Large: the parallel paths over rows and over columns.
   for (const Shape& shape : {Shape{1000, 200}, Shape{3, 40000}, Shape{40000, 3}})
     for (int64_t axis : {0, 1}) {
       const Tensor x = gen.uniform(shape, -1, 1, DType::f64);
-      EXPECT_TRUE(sum_axis(x, axis, false).allclose(sum_axis_naive(x, axis, false), 1e-12, 1e-12)) << shape << " axis " << axis;
+      EXPECT_TRUE(sum_axis(x, axis, false).allclose(sum_axis_naive(x, axis, false), 1e-12, 1e-12))
+          << shape << " axis " << axis;
     }
 }
 

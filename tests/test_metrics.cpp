@@ -140,10 +140,11 @@ TEST(Metrics, AUCIsExactWithTies) {
 }
 
 TEST(Metrics, RegressionErrors) {
-  RegressionMetric mse(RegressionMetric::Kind::mse), mae(RegressionMetric::Kind::mae), rmse(RegressionMetric::Kind::rmse);
+  RegressionMetric mse(RegressionMetric::Kind::mse), mae(RegressionMetric::Kind::mae),
+      rmse(RegressionMetric::Kind::rmse);
   for (Metric* m : std::initializer_list<Metric*>{&mse, &mae, &rmse}) {
     m->update(t({1, 2}, {2, 1}), t({1, 3}, {2}));  // errors 0, -1
-    m->update(t({3}, {1, 1}), t({5}, {1, 1}));      // error -2
+    m->update(t({3}, {1, 1}), t({5}, {1, 1}));     // error -2
   }
   EXPECT_DOUBLE_EQ(mse.result(), 5.0 / 3);
   EXPECT_DOUBLE_EQ(mae.result(), 1.0);
@@ -157,14 +158,18 @@ TEST(Metrics, FactoryNamesAndErrors) {
                            "precision_micro", "auc", "mse", "mae", "rmse"})
     EXPECT_EQ(metric(name)->name(), name);
   EXPECT_EQ(metric("mean_squared_error")->name(), "mse");
-  EXPECT_NE(error_of([&] { metric("acuracy"); }).find("unknown metric 'acuracy'; expected one of: accuracy"), std::string::npos);
+  EXPECT_NE(error_of([&] { metric("acuracy"); }).find("unknown metric 'acuracy'; expected one of: accuracy"),
+            std::string::npos);
 }
 
 TEST(Metrics, BadInputNamesTheProblem) {
   Accuracy accuracy;
-  EXPECT_EQ(error_of([&] { accuracy.update(t({0.1f, 0.9f, 0.8f, 0.2f}, {2, 2}), t({1, 2}, {2})); }), "accuracy: label 2 at row 1 is not a class index in [0, 2)");
-  EXPECT_THROW(accuracy.update(t({0.1f, 0.9f}, {1, 2}), t({1, 0}, {2})), Error);   // batch sizes differ
-  EXPECT_THROW(accuracy.update(t({0.1f, 0.9f}, {1, 2}), t({0.5f}, {1})), Error);   // not an integer
+  EXPECT_EQ(error_of([&] {
+              accuracy.update(t({0.1f, 0.9f, 0.8f, 0.2f}, {2, 2}), t({1, 2}, {2}));
+            }),
+            "accuracy: label 2 at row 1 is not a class index in [0, 2)");
+  EXPECT_THROW(accuracy.update(t({0.1f, 0.9f}, {1, 2}), t({1, 0}, {2})), Error);  // batch sizes differ
+  EXPECT_THROW(accuracy.update(t({0.1f, 0.9f}, {1, 2}), t({0.5f}, {1})), Error);  // not an integer
 }
 
 }  // namespace

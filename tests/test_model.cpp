@@ -41,7 +41,8 @@ TEST(Model, SequentialLearnsBlobs) {
   const Blobs train = blobs(600, 1), test = blobs(300, 2);
   auto model = small_classifier();
   model->compile(Adam(0.01), "sparse_categorical_crossentropy", {"accuracy"});
-  const History history = model->fit(train.x, train.y, {.epochs = 8, .batch_size = 32, .validation_split = 0.2, .verbose = 0});
+  const History history =
+      model->fit(train.x, train.y, {.epochs = 8, .batch_size = 32, .validation_split = 0.2, .verbose = 0});
   ASSERT_EQ(history.logs.size(), 8u);
   EXPECT_LT(history.at("loss").back(), history.at("loss").front() * 0.5);
   EXPECT_TRUE(history.logs.back().contains("val_accuracy"));
@@ -104,7 +105,12 @@ TEST(Model, ValidationSplitTakesTheLastRows) {
     auto model = small_classifier(2);
     model->compile(SGD(0.1), "sparse_categorical_crossentropy", {"accuracy"});
     FitOptions options{.epochs = 1, .batch_size = 10, .shuffle = false, .verbose = 0};
-    const History h = split ? model->fit(data.x, data.y, [&] { auto o = options; o.validation_split = 0.3; return o; }())
+    const History h = split ? model->fit(data.x, data.y,
+                                         [&] {
+                                           auto o = options;
+                                           o.validation_split = 0.3;
+                                           return o;
+                                         }())
                             : model->fit(data.x.rows(0, 70), data.y.rows(0, 70), [&] {
                                 auto o = options;
                                 o.validation_data = std::pair{data.x.rows(70, 100), data.y.rows(70, 100)};
@@ -177,8 +183,10 @@ TEST(Model, DropoutIsInvertedSeededAndOffInInference) {
   const Tensor y = dropout(x).value();
   int64_t zeros = 0;
   for (double v : y.to_vector()) {
-    if (v == 0) ++zeros;
-    else EXPECT_NEAR(v, 1 / 0.75, 1e-6);
+    if (v == 0)
+      ++zeros;
+    else
+      EXPECT_NEAR(v, 1 / 0.75, 1e-6);
   }
   EXPECT_NEAR(static_cast<double>(zeros) / 20000.0, 0.25, 0.02);
   Dropout same(0.25, 123);
@@ -201,7 +209,8 @@ TEST(Model, SummaryListsLayersShapesAndCounts) {
   EXPECT_NE(text.find("(None, 256)"), std::string::npos) << text;
   EXPECT_NE(text.find("200,960"), std::string::npos) << text;
   EXPECT_NE(text.find("dropout (Dropout)"), std::string::npos) << text;
-  EXPECT_NE(text.find("dense_2 (Dense)"), std::string::npos) << text;  // Keras's names; parameters stay "layers.3.kernel"
+  EXPECT_NE(text.find("dense_2 (Dense)"), std::string::npos)
+      << text;  // Keras's names; parameters stay "layers.3.kernel"
   EXPECT_NE(text.find("Total params: 235,146"), std::string::npos) << text;
   EXPECT_NE(text.find("Non-trainable params: 0"), std::string::npos) << text;
   Sequential unbuilt;
@@ -214,20 +223,32 @@ TEST(Model, BadInputGetsClearErrors) {
   auto model = small_classifier();
   EXPECT_NE(error_of([&] { model->fit(data.x, data.y); }).find("not compiled"), std::string::npos);
   model->compile("adam", "sparse_categorical_crossentropy", {"accuracy"});
-  EXPECT_EQ(error_of([&] { model->fit(data.x, data.y.rows(0, 29), {.verbose = 0}); }), "fit: x has 30 examples but y has 29");
-  EXPECT_NE(error_of([&] { model->fit(data.x, data.y, {.validation_split = 1.5, .verbose = 0}); }).find("validation_split"), std::string::npos);
-  EXPECT_NE(error_of([&] { model->fit(data.x.rows(0, 0), data.y.rows(0, 0), {.verbose = 0}); }).find("no examples"), std::string::npos);
-  EXPECT_NE(error_of([&] { model->fit(data.x, data.y, {.batch_size = 0, .verbose = 0}); }).find("batch_size"), std::string::npos);
+  EXPECT_EQ(error_of([&] { model->fit(data.x, data.y.rows(0, 29), {.verbose = 0}); }),
+            "fit: x has 30 examples but y has 29");
+  EXPECT_NE(
+      error_of([&] { model->fit(data.x, data.y, {.validation_split = 1.5, .verbose = 0}); }).find("validation_split"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] { model->fit(data.x.rows(0, 0), data.y.rows(0, 0), {.verbose = 0}); }).find("no examples"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] { model->fit(data.x, data.y, {.batch_size = 0, .verbose = 0}); }).find("batch_size"),
+            std::string::npos);
   Tensor bad_labels = data.y.clone();
   bad_labels.data<float>()[4] = 3;
-  EXPECT_NE(error_of([&] { model->fit(data.x, bad_labels, {.shuffle = false, .verbose = 0}); }).find("batch 0: softmax_cross_entropy: label 3 at row 4"), std::string::npos);
-  EXPECT_NE(error_of([&] { model->fit(Tensor::ones({30, 5}), data.y, {.verbose = 0}); }).find("features"), std::string::npos);
+  EXPECT_NE(error_of([&] {
+              model->fit(data.x, bad_labels, {.shuffle = false, .verbose = 0});
+            }).find("batch 0: softmax_cross_entropy: label 3 at row 4"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              model->fit(Tensor::ones({30, 5}), data.y, {.verbose = 0});
+            }).find("features"),
+            std::string::npos);
 
   manual_seed(1);
   Sequential binary(Shape{2});
   binary.add(Dense(1, "sigmoid"));
   binary.compile("adam", "sparse_categorical_crossentropy");
-  EXPECT_NE(error_of([&] { binary.fit(data.x, data.y, {.verbose = 0}); }).find("binary_crossentropy"), std::string::npos);
+  EXPECT_NE(error_of([&] { binary.fit(data.x, data.y, {.verbose = 0}); }).find("binary_crossentropy"),
+            std::string::npos);
   EXPECT_THROW(model->compile("adamm", "mse"), Error);
   EXPECT_THROW(model->compile("adam", "msee"), Error);
   EXPECT_THROW(model->compile("adam", "mse", {"accuracy", "accuracy"}), Error);
@@ -248,8 +269,8 @@ TEST(CrossValidation, StratifiedFoldsGiveLogsMeanAndStd) {
     model->compile(Adam(0.02), "sparse_categorical_crossentropy", {"accuracy"});
     return model;
   };
-  const CrossValidationResult result =
-      cross_validate(make, data.x, data.y, {.folds = 3, .seed = 4, .fit = {.epochs = 5, .batch_size = 16, .verbose = 0}});
+  const CrossValidationResult result = cross_validate(
+      make, data.x, data.y, {.folds = 3, .seed = 4, .fit = {.epochs = 5, .batch_size = 16, .verbose = 0}});
   EXPECT_EQ(models_made, 3);
   ASSERT_EQ(result.folds.size(), 3u);
   double sum = 0, squares = 0;
@@ -278,10 +299,12 @@ TEST(Model, TargetsThatCannotSuitTheLossFailBeforeTraining) {
   model.compile("sgd", "sparse_categorical_crossentropy");
   const Tensor x = Tensor::zeros({100, 4}), one_hot = Tensor::zeros({100, 10});
   EXPECT_EQ(test_support::error_of([&] { model.fit(x, one_hot, {.verbose = 0}); }),
-            "sparse_categorical_crossentropy expects class indices of shape (n,) or (n, 1); got (100, 10) - use categorical_crossentropy for one-hot labels");
+            "sparse_categorical_crossentropy expects class indices of shape (n,) or (n, 1); got (100, 10) - use "
+            "categorical_crossentropy for one-hot labels");
   model.compile("sgd", "categorical_crossentropy");
   EXPECT_EQ(test_support::error_of([&] { model.fit(x, Tensor::zeros({100}), {.verbose = 0}); }),
-            "categorical_crossentropy expects one-hot targets of shape (n, 10); got (100,) - use sparse_categorical_crossentropy for class indices");
+            "categorical_crossentropy expects one-hot targets of shape (n, 10); got (100,) - use "
+            "sparse_categorical_crossentropy for class indices");
   model.compile("sgd", "sparse_categorical_crossentropy");
   EXPECT_NO_THROW(model.fit(x, Tensor::zeros({100, 1}), {.verbose = 0}));  // class indices as a column are fine
 }

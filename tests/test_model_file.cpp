@@ -29,7 +29,8 @@ struct Data {
 Data data(int64_t n) {
   Generator gen(5);
   Data d{gen.uniform({n, 6}, -1, 1), Tensor::empty({n})};
-  for (int64_t i = 0; i < n; ++i) d.y.data<float>()[i] = d.x.data<float>()[i * 6] > 0 ? 1.0f : (d.x.data<float>()[i * 6 + 1] > 0 ? 2.0f : 0.0f);
+  for (int64_t i = 0; i < n; ++i)
+    d.y.data<float>()[i] = d.x.data<float>()[i * 6] > 0 ? 1.0f : (d.x.data<float>()[i * 6 + 1] > 0 ? 2.0f : 0.0f);
   return d;
 }
 
@@ -86,7 +87,10 @@ TEST(ModelFile, WeightsFilesWorkForAnyModelAndCheckNames) {
   EXPECT_NE(error_of([&] { load_model(path); }).find("weights only"), std::string::npos);
   Tiny wider;
   wider.build(Shape{4});
-  EXPECT_NE(error_of([&] { load_weights(wider, path); }).find("tensor 'layers.0.kernel' has shape (3, 2), the model expects (4, 2)"), std::string::npos);
+  EXPECT_NE(error_of([&] {
+              load_weights(wider, path);
+            }).find("tensor 'layers.0.kernel' has shape (3, 2), the model expects (4, 2)"),
+            std::string::npos);
   Tiny unbuilt;
   EXPECT_THROW(load_weights(unbuilt, path), Error);
   EXPECT_THROW(load_model(temp("does-not-exist.safetensors")), Error);
@@ -121,13 +125,18 @@ TEST(Checkpoint, BestOnlyAndEpochPaths) {
   auto model = make_model(4);
   const std::string pattern = temp("ckpt-{epoch}.safetensors");
   for (int e = 1; e <= 3; ++e) std::filesystem::remove(temp("ckpt-" + std::to_string(e) + ".safetensors"));
-  const History h = model->fit(d.x, d.y, {.epochs = 3, .callbacks = {std::make_shared<ModelCheckpoint>(pattern, ModelCheckpoint::Options{.monitor = "loss", .save_best_only = true})}, .verbose = 0});
+  const History h = model->fit(d.x, d.y,
+                               {.epochs = 3,
+                                .callbacks = {std::make_shared<ModelCheckpoint>(
+                                    pattern, ModelCheckpoint::Options{.monitor = "loss", .save_best_only = true})},
+                                .verbose = 0});
   // A file exists exactly for the epochs whose loss beat every earlier one.
   double best = INFINITY;
   int last_saved = 0;
   for (int e = 1; e <= 3; ++e) {
     const double loss = h.at("loss")[static_cast<size_t>(e - 1)];
-    EXPECT_EQ(std::filesystem::exists(temp("ckpt-" + std::to_string(e) + ".safetensors")), loss < best) << "epoch " << e;
+    EXPECT_EQ(std::filesystem::exists(temp("ckpt-" + std::to_string(e) + ".safetensors")), loss < best)
+        << "epoch " << e;
     if (loss < best) last_saved = e;
     best = std::min(best, loss);
   }
@@ -145,7 +154,11 @@ TEST(Checkpoint, BestOnlyAndEpochPaths) {
   EXPECT_THROW(restore_checkpoint(sgd, temp("ckpt-3.safetensors")), Error);
   // An unwritable checkpoint path is an error, not a silent skip.
   auto third = make_model(4);
-  EXPECT_THROW(third->fit(d.x, d.y, {.epochs = 1, .callbacks = {std::make_shared<ModelCheckpoint>("/nonexistent-dir/c.safetensors")}, .verbose = 0}), Error);
+  EXPECT_THROW(third->fit(d.x, d.y,
+                          {.epochs = 1,
+                           .callbacks = {std::make_shared<ModelCheckpoint>("/nonexistent-dir/c.safetensors")},
+                           .verbose = 0}),
+               Error);
 }
 
 TEST(Checkpoint, SurvivesSigkillAtAnyMoment) {
@@ -176,33 +189,38 @@ TEST(Checkpoint, SurvivesSigkillAtAnyMoment) {
     const int epoch = std::stoi(file.metadata.at("axon.checkpoint.epoch"));
     for (const NamedTensor& t : file.tensors) {
       if (t.name.rfind("optimizer.", 0) == 0) continue;
-      for (double v : t.tensor.to_vector()) ASSERT_EQ(v, epoch) << "round " << round << ": a mix of two checkpoints in " << t.name;
+      for (double v : t.tensor.to_vector())
+        ASSERT_EQ(v, epoch) << "round " << round << ": a mix of two checkpoints in " << t.name;
     }
   }
   for (const auto& entry : std::filesystem::directory_iterator(::testing::TempDir()))
-    if (entry.path().filename().string().rfind(".axon_killed.safetensors.tmp-", 0) == 0) std::filesystem::remove(entry.path());
+    if (entry.path().filename().string().rfind(".axon_killed.safetensors.tmp-", 0) == 0)
+      std::filesystem::remove(entry.path());
 }
-
 
 // Issue 17, defect 1: a spec nested a few hundred thousand levels deep (in a spec or
 // in the axon.model string of a small model file) overflowed the stack. It is refused
 // while parsing, before anything deep is built.
 TEST(ModelFile, DeeplyNestedSpecsFailClearly) {
-  const std::string deep = R"({"input_shape": [2], "layers": )" + std::string(300000, '[') + std::string(300000, ']') + "}";
+  const std::string deep =
+      R"({"input_shape": [2], "layers": )" + std::string(300000, '[') + std::string(300000, ']') + "}";
   EXPECT_NE(error_of([&] { model_from_spec(deep); }).find("JSON nested deeper than 64 levels"), std::string::npos);
   const std::string path = temp("deep.safetensors");
   save_safetensors(path, {}, {{"axon.format_version", "1"}, {"axon.model", deep}});
-  EXPECT_NE(error_of([&] { load_model(path); }).find("(axon.model): JSON nested deeper than 64 levels"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_model(path); }).find("(axon.model): JSON nested deeper than 64 levels"),
+            std::string::npos);
 }
 
 // Issue 17, defect 2: an 808-byte file declaring a Dense of a million units took 7 s
 // and 3.1 GB before failing. Building stops at the first allocation the file cannot fill.
 TEST(ModelFile, ATinyFileCannotForceAHugeAllocation) {
   const std::string path = temp("huge.safetensors");
-  save_safetensors(path, {}, {{"axon.format_version", "1"},
-                              {"axon.model", R"({"input_shape": [784], "layers": [{"type": "dense", "units": 1000000}]})"}});
+  save_safetensors(path, {},
+                   {{"axon.format_version", "1"},
+                    {"axon.model", R"({"input_shape": [784], "layers": [{"type": "dense", "units": 1000000}]})"}});
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_NE(error_of([&] { load_model(path); }).find("needs more memory than its weights could fill"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_model(path); }).find("needs more memory than its weights could fill"),
+            std::string::npos);
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0.5);
 }
 

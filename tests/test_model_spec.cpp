@@ -25,7 +25,9 @@ std::string spec_error(const std::string& spec) {
 std::string with_layer(const std::string& layer) { return R"({"input_shape": [4], "layers": [)" + layer + "]}"; }
 
 // The Sequential a spec describes.
-std::shared_ptr<Sequential> sequential_from(const std::string& spec) { return std::dynamic_pointer_cast<Sequential>(model_from_spec(spec)); }
+std::shared_ptr<Sequential> sequential_from(const std::string& spec) {
+  return std::dynamic_pointer_cast<Sequential>(model_from_spec(spec));
+}
 
 TEST(ModelSpec, DesignExampleBuildsAndCompiles) {
   auto model = sequential_from(kDesignExample);
@@ -41,12 +43,16 @@ TEST(ModelSpec, DesignExampleBuildsAndCompiles) {
 
 TEST(ModelSpec, EverySettingRoundTrips) {
   Sequential model(Shape{6});
-  model.add(Dense(5, "gelu", {.use_bias = false, .kernel_initializer = Initializer::from_name("he_normal"),
-                             .kernel_regularizer = L1L2(0.01, 0.02), .seed = 7}));
+  model.add(Dense(5, "gelu",
+                  {.use_bias = false,
+                   .kernel_initializer = Initializer::from_name("he_normal"),
+                   .kernel_regularizer = L1L2(0.01, 0.02),
+                   .seed = 7}));
   model.add(Dropout(0.3, 11));
   model.add(Activation("tanh"));
   model.add(Dense(3, "linear", {.bias_initializer = Initializer::constant(0.5), .bias_regularizer = L2(0.1)}));
-  model.compile(AdamW(0.002, 0.05, 0.8, 0.99, 1e-6), LossSpec("categorical_crossentropy", true), {"accuracy", "f1_macro"});
+  model.compile(AdamW(0.002, 0.05, 0.8, 0.99, 1e-6), LossSpec("categorical_crossentropy", true),
+                {"accuracy", "f1_macro"});
   const std::string spec = model_to_spec(model);
   const auto rebuilt = model_from_spec(spec);
   EXPECT_EQ(model_to_spec(*rebuilt), spec);
@@ -61,7 +67,8 @@ TEST(ModelSpec, EverySettingRoundTrips) {
                                 R"({"type": "rmsprop", "rho": 0.8, "momentum": 0.1, "epsilon": 1e-6})",
                                 R"({"type": "adagrad", "initial_accumulator_value": 0.2})", R"("adam")"}) {
     const auto m = model_from_spec(std::string(R"({"input_shape": [2], "layers": [{"type": "dense", "units": 1}],
-                                   "compile": {"optimizer": )") + optimizer + R"(, "loss": "mse"}})");
+                                   "compile": {"optimizer": )") +
+                                   optimizer + R"(, "loss": "mse"}})");
     EXPECT_EQ(model_to_spec(*model_from_spec(model_to_spec(*m))), model_to_spec(*m)) << optimizer;
   }
 }
@@ -82,24 +89,29 @@ TEST(ModelSpec, ConvolutionalLayersRoundTrip) {
   EXPECT_EQ(model->layer(6).output_shape(), (Shape{6}));
   const std::string spec = model_to_spec(*model);
   EXPECT_EQ(model_to_spec(*model_from_spec(spec)), spec);
-  EXPECT_EQ(spec_error(R"({"input_shape": [1, 4, 4], "layers": [{"type": "conv2d", "filters": 2, "kernel_size": 5}]})"),
-            "spec: Conv2D: kernel (5, 5) with dilation (1, 1) does not fit the padded input (4, 4) (input (1, 1, 4, 4))");
+  EXPECT_EQ(
+      spec_error(R"({"input_shape": [1, 4, 4], "layers": [{"type": "conv2d", "filters": 2, "kernel_size": 5}]})"),
+      "spec: Conv2D: kernel (5, 5) with dilation (1, 1) does not fit the padded input (4, 4) (input (1, 1, 4, 4))");
 }
 
 TEST(ModelSpec, ErrorsNameTheField) {
   EXPECT_EQ(spec_error(with_layer(R"({"type": "dense", "units": 3}, {"type": "dropout", "rate": 1.5})")),
             "spec: layers[1].rate: expected a number in [0, 1), got 1.5");
   EXPECT_EQ(spec_error(with_layer(R"({"type": "dense"})")), "spec: layers[0].units: missing");
-  EXPECT_EQ(spec_error(with_layer(R"({"type": "dense", "units": 0})")), "spec: layers[0].units: expected an integer >= 1, got 0");
+  EXPECT_EQ(spec_error(with_layer(R"({"type": "dense", "units": 0})")),
+            "spec: layers[0].units: expected an integer >= 1, got 0");
   EXPECT_EQ(spec_error(with_layer(R"({"type": "dense", "units": "ten"})")),
             "spec: layers[0].units: expected an integer >= 1, got \"ten\"");
   EXPECT_EQ(spec_error(with_layer(R"({"type": "conv9d"})")),
-            "spec: layers[0].type: expected a registered type (activation, add, average, average_pool2d, batch_normalization, concatenate, conv1d, "
-            "conv2d, dense, dropout, flatten, functional, global_average_pool2d, max_pool2d, multiply, reshape, sequential, subtract), got \"conv9d\"");
+            "spec: layers[0].type: expected a registered type (activation, add, average, average_pool2d, "
+            "batch_normalization, concatenate, conv1d, "
+            "conv2d, dense, dropout, flatten, functional, global_average_pool2d, max_pool2d, multiply, reshape, "
+            "sequential, subtract), got \"conv9d\"");
   const std::string unknown = spec_error(with_layer(R"({"type": "dense", "units": 2, "unit": 3})"));
   EXPECT_NE(unknown.find("layers[0].unit: unknown field; expected one of: "), std::string::npos) << unknown;
   EXPECT_NE(unknown.find(", units, use_bias"), std::string::npos) << unknown;
-  EXPECT_NE(spec_error(with_layer(R"({"type": "dense", "units": 2, "activation": "relu6"})")).find("layers[0]: unknown activation 'relu6'"),
+  EXPECT_NE(spec_error(with_layer(R"({"type": "dense", "units": 2, "activation": "relu6"})"))
+                .find("layers[0]: unknown activation 'relu6'"),
             std::string::npos);
   EXPECT_NE(spec_error(with_layer(R"({"type": "dense", "units": 2, "kernel_initializer": "xavier"})"))
                 .find("layers[0].kernel_initializer: unknown initializer 'xavier'"),
@@ -113,11 +125,13 @@ TEST(ModelSpec, ErrorsNameTheField) {
   EXPECT_NE(spec_error("{\"layers\": [").find("spec: not valid JSON"), std::string::npos);
   EXPECT_NE(spec_error("[1, 2]").find("expected an object"), std::string::npos);
   const std::string compile = R"({"input_shape": [2], "layers": [{"type": "dense", "units": 1}], "compile": )";
-  EXPECT_EQ(spec_error(compile + R"({"optimizer": {"type": "adamax"}, "loss": "mse"}})"),
-            "spec: compile.optimizer.type: expected a registered type (adagrad, adam, adamw, rmsprop, sgd), got \"adamax\"");
+  EXPECT_EQ(
+      spec_error(compile + R"({"optimizer": {"type": "adamax"}, "loss": "mse"}})"),
+      "spec: compile.optimizer.type: expected a registered type (adagrad, adam, adamw, rmsprop, sgd), got \"adamax\"");
   EXPECT_EQ(spec_error(compile + R"({"optimizer": {"type": "adam", "beta_1": 1.0}, "loss": "mse"}})"),
             "spec: compile.optimizer.beta_1: expected a number in [0, 1), got 1.0");
-  EXPECT_NE(spec_error(compile + R"({"optimizer": "adam", "loss": "msq"}})").find("compile.loss: unknown loss 'msq'"), std::string::npos);
+  EXPECT_NE(spec_error(compile + R"({"optimizer": "adam", "loss": "msq"}})").find("compile.loss: unknown loss 'msq'"),
+            std::string::npos);
   EXPECT_NE(spec_error(compile + R"({"optimizer": "adam", "loss": "mse", "metrics": ["acc", "recal"]}})")
                 .find("compile.metrics[1]: unknown metric 'recal'"),
             std::string::npos);
@@ -130,7 +144,8 @@ TEST(ModelSpec, LoadsFromAFileAndNamesIt) {
   std::fputs(kDesignExample, f);
   std::fclose(f);
   EXPECT_EQ(load_spec(path).model->children().size(), 3u);
-  EXPECT_NE(error_of([&] { load_spec(path + ".missing"); }).find("axon_spec.json.missing: cannot open"), std::string::npos);
+  EXPECT_NE(error_of([&] { load_spec(path + ".missing"); }).find("axon_spec.json.missing: cannot open"),
+            std::string::npos);
 }
 
 }  // namespace

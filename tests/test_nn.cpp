@@ -27,9 +27,12 @@ TEST(Initializers, VarianceMatchesKerasFormulas) {
   const struct {
     const char* name;
     double variance;
-  } cases[] = {{"glorot_uniform", 2.0 / (fan_in + fan_out)}, {"glorot_normal", 2.0 / (fan_in + fan_out)},
-               {"he_uniform", 2.0 / fan_in},                 {"he_normal", 2.0 / fan_in},
-               {"lecun_uniform", 1.0 / fan_in},              {"lecun_normal", 1.0 / fan_in}};
+  } cases[] = {{"glorot_uniform", 2.0 / (fan_in + fan_out)},
+               {"glorot_normal", 2.0 / (fan_in + fan_out)},
+               {"he_uniform", 2.0 / fan_in},
+               {"he_normal", 2.0 / fan_in},
+               {"lecun_uniform", 1.0 / fan_in},
+               {"lecun_normal", 1.0 / fan_in}};
   for (const auto& c : cases) {
     const Tensor w = Initializer::from_name(c.name)(shape, fan_in, fan_out, gen);
     const auto [mean, variance] = mean_and_variance(w);
@@ -51,12 +54,16 @@ TEST(Initializers, ConstantsAndErrors) {
   EXPECT_EQ(Initializer::from_name("zeros")({3}, 1, 1, gen).to_vector(), (std::vector<double>{0, 0, 0}));
   EXPECT_EQ(Initializer::from_name("ones")({2}, 1, 1, gen).to_vector(), (std::vector<double>{1, 1}));
   EXPECT_EQ(Initializer::constant(0.25)({2}, 1, 1, gen).to_vector(), (std::vector<double>{0.25, 0.25}));
-  EXPECT_NE(error_of([&] { Initializer::from_name("xavier"); }).find("unknown initializer 'xavier'; expected one of: glorot_uniform"), std::string::npos);
+  EXPECT_NE(error_of([&] {
+              Initializer::from_name("xavier");
+            }).find("unknown initializer 'xavier'; expected one of: glorot_uniform"),
+            std::string::npos);
 }
 
 TEST(Initializers, SameSeedSameWeights) {
   Generator a(10), b(10);
-  EXPECT_TRUE(Initializer::from_name("he_normal")({20, 30}, 20, 30, a).allclose(Initializer::from_name("he_normal")({20, 30}, 20, 30, b), 0, 0));
+  EXPECT_TRUE(Initializer::from_name("he_normal")({20, 30}, 20, 30, a)
+                  .allclose(Initializer::from_name("he_normal")({20, 30}, 20, 30, b), 0, 0));
 }
 
 TEST(Activations, ByNameAndErrors) {
@@ -65,7 +72,8 @@ TEST(Activations, ByNameAndErrors) {
   EXPECT_EQ(activation("linear")(x).value().to_vector(), x.value().to_vector());
   EXPECT_NEAR(activation("softmax")(x).value().at({0, 1}), 1 / (1 + std::exp(-2.5)), 1e-6);
   EXPECT_EQ(Activation("tanh").name(), "tanh");
-  EXPECT_NE(error_of([&] { activation("relu6"); }).find("unknown activation 'relu6'; expected one of: linear, relu"), std::string::npos);
+  EXPECT_NE(error_of([&] { activation("relu6"); }).find("unknown activation 'relu6'; expected one of: linear, relu"),
+            std::string::npos);
   EXPECT_THROW(Dense(4, "sigmoud"), Error);
 }
 
@@ -87,7 +95,8 @@ TEST(Dense, BuildsOnFirstInputAndNamesItsParameters) {
 }
 
 TEST(Dense, ComputesActivationOfXWPlusB) {
-  Dense layer(2, "sigmoid", {.kernel_initializer = Initializer::constant(0.5), .bias_initializer = Initializer::constant(-1)});
+  Dense layer(2, "sigmoid",
+              {.kernel_initializer = Initializer::constant(0.5), .bias_initializer = Initializer::constant(-1)});
   const Variable y = layer(Variable(Tensor::from(std::vector<float>{1, 2, 3, 0, 0, 0}, {2, 3})));
   const double expected = 1 / (1 + std::exp(-(0.5 * 6 - 1)));
   EXPECT_NEAR(y.value().at({0, 0}), expected, 1e-6);
@@ -118,7 +127,10 @@ TEST(Dense, RejectsBadSettingsAndInputs) {
   EXPECT_THROW(Dense(0), Error);
   Dense layer(3);
   layer(Variable(Tensor::ones({2, 4})));
-  EXPECT_EQ(error_of([&] { layer(Variable(Tensor::ones({2, 5}))); }), "Dense: input (2, 5) has 5 features; this layer was built for 4");
+  EXPECT_EQ(error_of([&] {
+              layer(Variable(Tensor::ones({2, 5})));
+            }),
+            "Dense: input (2, 5) has 5 features; this layer was built for 4");
   Dense fresh(3);
   EXPECT_THROW(fresh(Variable(Tensor::scalar(1))), Error);
   EXPECT_THROW(fresh(Variable()), Error);

@@ -239,7 +239,8 @@ void set_gradient(Variable& p, const std::vector<double>& grad) {
 TEST(Optimizers, GradientClippingMatchesTheDefinitions) {
   auto step_of = [](GradientClipping clipping, std::vector<std::vector<double>> grads) {
     std::vector<Variable> params;
-    for (const auto& g : grads) params.emplace_back(Tensor::zeros(Shape{static_cast<int64_t>(g.size())}, DType::f64), true);
+    for (const auto& g : grads)
+      params.emplace_back(Tensor::zeros(Shape{static_cast<int64_t>(g.size())}, DType::f64), true);
     SGD sgd(1.0);
     sgd.set_clipping(clipping);
     sgd.set_parameters(params);
@@ -261,14 +262,15 @@ TEST(Optimizers, GradientClippingMatchesTheDefinitions) {
   EXPECT_NEAR(global[1][0], -12.0 / 13, 1e-12);
   // clipvalue: every element to [-2, 2].
   EXPECT_EQ(step_of({.clipvalue = 2}, {{3, -4, 1}}), (Rows{{-2, 2, -1}}));
-  EXPECT_NE(test_support::error_of([] { SGD().set_clipping({.clipnorm = 1, .global_clipnorm = 1}); }).find("not both"), std::string::npos);
+  EXPECT_NE(test_support::error_of([] { SGD().set_clipping({.clipnorm = 1, .global_clipnorm = 1}); }).find("not both"),
+            std::string::npos);
 }
 
 TEST(Optimizers, LearningRateSchedulesFollowTheStep) {
   const CosineDecay cosine(0.0, 100, 0.1, {.warmup_target = 1.0, .warmup_steps = 10});
   EXPECT_DOUBLE_EQ(cosine(0), 0.0);
-  EXPECT_DOUBLE_EQ(cosine(5), 0.5);    // half way up the warmup line
-  EXPECT_DOUBLE_EQ(cosine(10), 1.0);   // the peak
+  EXPECT_DOUBLE_EQ(cosine(5), 0.5);      // half way up the warmup line
+  EXPECT_DOUBLE_EQ(cosine(10), 1.0);     // the peak
   EXPECT_NEAR(cosine(60), 0.55, 1e-12);  // half way down: 0.9 * 0.5 + 0.1
   EXPECT_DOUBLE_EQ(cosine(1000), 0.1);   // alpha * peak after decay_steps
   EXPECT_NEAR(ExponentialDecay(1.0, 10, 0.5)(15), std::pow(0.5, 1.5), 1e-12);

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "error_of.h"
 #include "axon/readers.h"
+#include "error_of.h"
 
 namespace axon {
 namespace {

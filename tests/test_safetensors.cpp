@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "io/atomic_file.h"
 #include "axon/axon.h"
 #include "axon/safetensors.h"
 #include "error_of.h"
+#include "io/atomic_file.h"
 
 namespace axon {
 namespace {
@@ -30,7 +30,9 @@ std::string file_of(std::string header, const std::string& data) {
   return u64(header.size()) + header + data;
 }
 
-std::string floats(std::vector<float> values) { return std::string(reinterpret_cast<const char*>(values.data()), values.size() * 4); }
+std::string floats(std::vector<float> values) {
+  return std::string(reinterpret_cast<const char*>(values.data()), values.size() * 4);
+}
 
 // {"a":{"a":...{}...}} nested `depth` deep.
 std::string deep_objects(size_t depth) {
@@ -44,8 +46,10 @@ std::string parse_error(const std::string& bytes) {
 }
 
 TEST(Safetensors, ExactBytesOfATinyFile) {
-  const std::string bytes = serialize_safetensors({{"a", Tensor::from(std::vector<float>{1.5f, -2}, {2})}}, {{"axon.format_version", "1"}});
-  const std::string header = R"({"__metadata__":{"axon.format_version":"1"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  const std::string bytes =
+      serialize_safetensors({{"a", Tensor::from(std::vector<float>{1.5f, -2}, {2})}}, {{"axon.format_version", "1"}});
+  const std::string header =
+      R"({"__metadata__":{"axon.format_version":"1"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   EXPECT_EQ(bytes, file_of(header, floats({1.5f, -2})));
   EXPECT_EQ((bytes.size() - 8) % 8, 0u);
 }
@@ -65,7 +69,9 @@ TEST(Safetensors, RoundTripIsBitExact) {
     const Tensor& loaded = file.at(t.name);
     EXPECT_EQ(loaded.shape(), t.tensor.shape()) << t.name;
     EXPECT_EQ(loaded.dtype(), t.tensor.dtype()) << t.name;
-    EXPECT_EQ(std::memcmp(loaded.raw(), t.tensor.raw(), static_cast<size_t>(t.tensor.numel()) * dtype_size(t.tensor.dtype())), 0);
+    EXPECT_EQ(
+        std::memcmp(loaded.raw(), t.tensor.raw(), static_cast<size_t>(t.tensor.numel()) * dtype_size(t.tensor.dtype())),
+        0);
   }
   EXPECT_EQ(file.metadata.at("json"), "{\"a\": [1, 2]}");
   EXPECT_THROW(file.at("missing"), Error);
@@ -89,10 +95,12 @@ TEST(Safetensors, AnIndependentPythonReaderAgrees) {
   // The checker can fail: a wrong expectation, a gap in the data, a duplicate name.
   EXPECT_NE(check(path, "b=1"), 0);
   const std::string bad = ::testing::TempDir() + "axon_python_bad.safetensors";
-  std::ofstream(bad, std::ios::binary) << file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", floats({1, 2}));
+  std::ofstream(bad, std::ios::binary) << file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                                                  floats({1, 2}));
   EXPECT_NE(check(bad, ""), 0);
-  std::ofstream(bad, std::ios::binary | std::ios::trunc)
-      << file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", floats({1, 2}));
+  std::ofstream(bad, std::ios::binary | std::ios::trunc) << file_of(
+      R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+      floats({1, 2}));
   EXPECT_NE(check(bad, ""), 0);
   std::filesystem::remove(bad);
 }
@@ -117,25 +125,35 @@ TEST(Safetensors, CorruptFilesGiveClearErrors) {
       {file_of(R"({"a":5})", ""), "exactly dtype, shape and data_offsets"},
       {file_of(R"({"a":{"shape":[2],"data_offsets":[0,8]}})", data), "exactly dtype, shape and data_offsets"},
       {file_of(R"({"a":{"dtype":"Q7","shape":[2],"data_offsets":[0,8]}})", data), "unknown dtype 'Q7'"},
-      {file_of(R"({"a":{"dtype":"I8","shape":[8],"data_offsets":[0,8]}})", data), "dtype 'I8' of tensor 'a' is not supported"},
+      {file_of(R"({"a":{"dtype":"I8","shape":[8],"data_offsets":[0,8]}})", data),
+       "dtype 'I8' of tensor 'a' is not supported"},
       {file_of(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data), "non-negative integer"},
       {file_of(R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", data), "non-negative integer"},
       {file_of(R"({"a":{"dtype":"F32","shape":2,"data_offsets":[0,8]}})", data), "is not a list"},
       {file_of(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8,16]}})", data), "must be [begin, end]"},
       {file_of(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", data), "do not hold 8 bytes"},
-      {file_of(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"extra":1}})", data), "exactly dtype, shape and data_offsets"},
-      {file_of(R"({"a":{"dtype":"F32","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,8]}})", data), "too large"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"extra":1}})", data),
+       "exactly dtype, shape and data_offsets"},
+      {file_of(R"({"a":{"dtype":"F32","shape":[4611686018427387904,4611686018427387904],"data_offsets":[0,8]}})", data),
+       "too large"},
       {file_of(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data), "do not hold 12 bytes"},
-      {file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", data),
+      {file_of(
+           R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
+           data),
        "a gap or an overlap"},
       {file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", data), "a gap or an overlap"},
       {file_of(good_header, data + "xx"), "data section has 10"},
       {file_of(good_header, data.substr(0, 6)), "data section has 6"},
-      {file_of(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", data),
+      {file_of(
+           R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+           data),
        "the key 'a' twice"},
-      {file_of(R"({"__metadata__":{"k":1},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "value of 'k' is not a string"},
-      {file_of(R"({"__metadata__":["k"],"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "must be an object of strings"},
-      {file_of(R"({"__metadata__":{"k":"1","k":"2"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "the key 'k' twice"},
+      {file_of(R"({"__metadata__":{"k":1},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data),
+       "value of 'k' is not a string"},
+      {file_of(R"({"__metadata__":["k"],"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data),
+       "must be an object of strings"},
+      {file_of(R"({"__metadata__":{"k":"1","k":"2"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data),
+       "the key 'k' twice"},
       {file_of(R"({"":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", data), "empty name"},
   };
   // The same checks answer both readers: from memory, and from a file on disk (which
@@ -163,16 +181,27 @@ TEST(Safetensors, WriterRejectsWhatTheFormatCannotHold) {
   const Tensor x = Tensor::zeros({1});
   EXPECT_NE(error_of([&] { serialize_safetensors({{"x", x}, {"x", x}}); }).find("'x' given twice"), std::string::npos);
   EXPECT_NE(error_of([&] { serialize_safetensors({{"", x}}); }).find("invalid tensor name"), std::string::npos);
-  EXPECT_NE(error_of([&] { serialize_safetensors({{"__metadata__", x}}); }).find("invalid tensor name"), std::string::npos);
+  EXPECT_NE(error_of([&] {
+              serialize_safetensors({{"__metadata__", x}});
+            }).find("invalid tensor name"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { serialize_safetensors({{"x", Tensor()}}); }).find("undefined"), std::string::npos);
-  EXPECT_NE(error_of([&] { serialize_safetensors({{"x\xff", x}}); }).find("tensor name is not valid UTF-8"), std::string::npos);
-  EXPECT_NE(error_of([&] { serialize_safetensors({{"x", x}}, {{"k", "\xc3"}}); }).find("value of 'k' is not valid UTF-8"), std::string::npos);
+  EXPECT_NE(error_of([&] {
+              serialize_safetensors({{"x\xff", x}});
+            }).find("tensor name is not valid UTF-8"),
+            std::string::npos);
+  EXPECT_NE(error_of([&] {
+              serialize_safetensors({{"x", x}}, {{"k", "\xc3"}});
+            }).find("value of 'k' is not valid UTF-8"),
+            std::string::npos);
 }
 
 TEST(Safetensors, ZeroSizeTensorsKeepTheirOrder) {
   // Zero-size tensors share an offset; the file order is the data order, ties in header order.
-  const std::vector<NamedTensor> tensors = {{"z2", Tensor::zeros({0})}, {"z1", Tensor::zeros({3, 0}, DType::f64)},
-                                            {"a", Tensor::ones({1})}, {"z0", Tensor::zeros({0, 0})}};
+  const std::vector<NamedTensor> tensors = {{"z2", Tensor::zeros({0})},
+                                            {"z1", Tensor::zeros({3, 0}, DType::f64)},
+                                            {"a", Tensor::ones({1})},
+                                            {"z0", Tensor::zeros({0, 0})}};
   const SafetensorsFile file = parse_safetensors(serialize_safetensors(tensors), "f");
   ASSERT_EQ(file.tensors.size(), 4u);
   for (size_t i = 0; i < tensors.size(); ++i) {
@@ -181,15 +210,18 @@ TEST(Safetensors, ZeroSizeTensorsKeepTheirOrder) {
     EXPECT_EQ(file.tensors[i].tensor.dtype(), tensors[i].tensor.dtype());
   }
   // Data order, not header order, for tensors with data.
-  const std::string header = R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  const std::string header =
+      R"({"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
   const SafetensorsFile swapped = parse_safetensors(file_of(header, floats({1, 2})), "f");
   EXPECT_EQ(swapped.tensors[0].name, "a");
   EXPECT_EQ(swapped.at("b").item(), 2);
 }
 
 TEST(Safetensors, MutatedFilesNeverCrash) {
-  const std::string good = serialize_safetensors({{"w", Tensor::ones({2, 3})}, {"b", Tensor::zeros({3}, DType::f64)}}, {{"m", "x"}});
-  for (size_t length = 0; length < good.size(); ++length) EXPECT_THROW(parse_safetensors(good.substr(0, length), "f"), Error);
+  const std::string good =
+      serialize_safetensors({{"w", Tensor::ones({2, 3})}, {"b", Tensor::zeros({3}, DType::f64)}}, {{"m", "x"}});
+  for (size_t length = 0; length < good.size(); ++length)
+    EXPECT_THROW(parse_safetensors(good.substr(0, length), "f"), Error);
   Generator gen(3);
   int parsed = 0;
   for (int trial = 0; trial < 2000; ++trial) {
@@ -199,8 +231,7 @@ TEST(Safetensors, MutatedFilesNeverCrash) {
     try {
       parse_safetensors(bytes, "f");
       ++parsed;
-    } catch (const Error&) {
-    }
+    } catch (const Error&) {}
   }
   EXPECT_GT(parsed, 0);  // flips inside the data section still parse
 }
@@ -230,11 +261,14 @@ TEST(AtomicFile, FullDiskIsAnErrorAndKeepsTheOldFile) {
   // A real full disk: a 64 KiB tmpfs (needs root, as CI and the dev machines run).
   const std::filesystem::path folder = std::filesystem::path(::testing::TempDir()) / "axon_full_disk";
   std::filesystem::create_directories(folder);
-  if (getuid() != 0 || std::system(("mount -t tmpfs -o size=64k tmpfs " + folder.string() + " 2>/dev/null").c_str()) != 0)
+  if (getuid() != 0 ||
+      std::system(("mount -t tmpfs -o size=64k tmpfs " + folder.string() + " 2>/dev/null").c_str()) != 0)
     GTEST_SKIP() << "cannot mount a small tmpfs here";
   const std::string path = (folder / "model.safetensors").string();
   save_safetensors(path, {{"small", Tensor::ones({100})}});
-  const std::string full = test_support::error_of([&] { save_safetensors(path, {{"big", Tensor::ones({100000})}}); });  // 400 KB into 64 KiB
+  const std::string full = test_support::error_of([&] {
+    save_safetensors(path, {{"big", Tensor::ones({100000})}});
+  });  // 400 KB into 64 KiB
   EXPECT_NE(full.find("No space left on device"), std::string::npos) << full;
   EXPECT_EQ(load_safetensors(path).at("small").numel(), 100);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(folder), {}), 1);  // no temporary left

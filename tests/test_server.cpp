@@ -1,7 +1,7 @@
 // The inference server over real HTTP on loopback: every endpoint and error code,
 // hostile bodies, concurrency with dynamic batching, full queues and graceful shutdown.
-#include <gtest/gtest.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -50,7 +50,9 @@ std::string infer_body(const std::vector<std::vector<float>>& rows, const std::s
   return body.dump();
 }
 
-httplib::Result post(httplib::Client& c, const std::string& path, const std::string& body) { return c.Post(path, body, "application/json"); }
+httplib::Result post(httplib::Client& c, const std::string& path, const std::string& body) {
+  return c.Post(path, body, "application/json");
+}
 
 TEST(Server, HealthMetadataAndReadiness) {
   Served s;
@@ -72,7 +74,8 @@ TEST(Server, HealthMetadataAndReadiness) {
 TEST(Server, WrongMethodsGet405WithTheAllowedOne) {
   Served s;
   auto c = s.client();
-  for (const char* path : {"/v2", "/v2/health/live", "/v2/health/ready", "/v2/models/half", "/v2/models/half/ready", "/v1/models/half", "/metrics"}) {
+  for (const char* path : {"/v2", "/v2/health/live", "/v2/health/ready", "/v2/models/half", "/v2/models/half/ready",
+                           "/v1/models/half", "/metrics"}) {
     const auto res = post(c, path, "{}");
     EXPECT_EQ(res->status, 405) << path;
     EXPECT_EQ(res->get_header_value("Allow"), "GET") << path;
@@ -94,11 +97,13 @@ TEST(Server, MetricsArePrometheusText) {
   const auto res = c.Get("/metrics");
   ASSERT_EQ(res->status, 200);
   EXPECT_NE(res->get_header_value("Content-Type").find("text/plain"), std::string::npos);
-  for (const char* line : {"axon_requests_total{model=\"half\",code=\"200\"} 1", "axon_requests_total{model=\"half\",code=\"400\"} 1",
-                           "axon_request_errors_total{model=\"half\",code=\"400\"} 1", "axon_request_errors_total{model=\"unknown\",code=\"404\"} 1",
-                           "# TYPE axon_request_duration_seconds histogram", "axon_request_duration_seconds_bucket{model=\"half\",le=\"+Inf\"} 2",
-                           "axon_request_duration_seconds_count{model=\"half\"} 2", "axon_request_duration_seconds_sum{model=\"half\"} ",
-                           "axon_batch_size_bucket{model=\"half\",le=\"1\"} 1", "axon_batch_size_count{model=\"half\"} 1"})
+  for (const char* line :
+       {"axon_requests_total{model=\"half\",code=\"200\"} 1", "axon_requests_total{model=\"half\",code=\"400\"} 1",
+        "axon_request_errors_total{model=\"half\",code=\"400\"} 1",
+        "axon_request_errors_total{model=\"unknown\",code=\"404\"} 1", "# TYPE axon_request_duration_seconds histogram",
+        "axon_request_duration_seconds_bucket{model=\"half\",le=\"+Inf\"} 2",
+        "axon_request_duration_seconds_count{model=\"half\"} 2", "axon_request_duration_seconds_sum{model=\"half\"} ",
+        "axon_batch_size_bucket{model=\"half\",le=\"1\"} 1", "axon_batch_size_count{model=\"half\"} 1"})
     EXPECT_NE(res->body.find(line), std::string::npos) << line << "\n" << res->body;
   EXPECT_EQ(res->body.find("axon_request_errors_total{model=\"half\",code=\"200\"}"), std::string::npos);
 }
@@ -114,11 +119,13 @@ TEST(Server, InferBothProtocolsWithKnownAnswers) {
   EXPECT_EQ(answer["outputs"][0]["shape"], json({2, 3}));
   EXPECT_EQ(answer["outputs"][0]["data"], json({1.5, 1.5, 1.5, 4.0, 4.0, 4.0}));
   // Flat data and an explicit output selection.
-  res = post(c, "/v2/models/half/infer",
-             R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[2,2]}],"outputs":[{"name":"output"}]})");
+  res = post(
+      c, "/v2/models/half/infer",
+      R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[2,2]}],"outputs":[{"name":"output"}]})");
   EXPECT_EQ(json::parse(res->body)["outputs"][0]["data"], json({2.0, 2.0, 2.0}));
   // Integer datatypes are converted to FP32.
-  res = post(c, "/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"UINT8","data":[[6,2]]}]})");
+  res = post(c, "/v2/models/half/infer",
+             R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"UINT8","data":[[6,2]]}]})");
   EXPECT_EQ(json::parse(res->body)["outputs"][0]["data"], json({4.0, 4.0, 4.0}));
   res = post(c, "/v1/models/half:predict", R"({"instances": [[1, 1], [0, 4]]})");
   ASSERT_EQ(res->status, 200) << res->body;
@@ -138,13 +145,16 @@ TEST(Server, BadRequestsGetClearStatuses) {
     std::string message;
   } cases[] = {
       {"/v2/models/half/infer", "{not json", 400, "malformed JSON"},
-      {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"BYTES","data":[1,2]}]})", 400, "datatype \"BYTES\""},
+      {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"BYTES","data":[1,2]}]})", 400,
+       "datatype \"BYTES\""},
       {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,3],"datatype":"FP32","data":[1,2,3]}]})", 400,
        "input \"input\": shape [1, 3] does not match the model's [-1, 2]"},
       {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[2,2],"datatype":"FP32","data":[1,2,3]}]})", 400,
        "\"data\" holds 3 values; shape [2, 2] needs 4"},
-      {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[1,"x"]}]})", 400, "only numbers"},
-      {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[1,2]}],"outputs":[{"name":"probs"}]})",
+      {"/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[1,"x"]}]})", 400,
+       "only numbers"},
+      {"/v2/models/half/infer",
+       R"({"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[1,2]}],"outputs":[{"name":"probs"}]})",
        400, "unknown output"},
       {"/v2/models/half/infer", R"({"inputs":[]})", 400, "\"inputs\" must hold the model's 1 input (\"input\"), got 0"},
       {"/v1/models/half:predict", R"({"instances":[[1,2,3]]})", 400, "instance 0 holds 3 values; the model takes 2"},
@@ -164,7 +174,9 @@ TEST(Server, BadRequestsGetClearStatuses) {
   EXPECT_EQ(c.Get("/v2/models/half/infer")->status, 405);
   // 128 bytes under and over the body limit.
   const std::string base = infer_body({{1, 2}});
-  auto padded = [&](size_t size) { return base.substr(0, base.size() - 1) + R"(,"pad":")" + std::string(size - base.size() - 9, 'x') + "\"}"; };
+  auto padded = [&](size_t size) {
+    return base.substr(0, base.size() - 1) + R"(,"pad":")" + std::string(size - base.size() - 9, 'x') + "\"}";
+  };
   EXPECT_EQ(post(c, "/v2/models/half/infer", padded(4096 - 128))->status, 200);
   const auto over = post(c, "/v2/models/half/infer", padded(4096 + 128));
   EXPECT_EQ(over->status, 413);
@@ -209,7 +221,8 @@ TEST(Server, HostileBodiesDoNotHurtIt) {
   EXPECT_EQ(big["shape"], json({500000, 3}));
   EXPECT_EQ(big["data"][1499999], 1.0);
   // A shape that claims 10^12 values is refused before anything is allocated.
-  res = post(c, "/v2/models/half/infer", R"({"inputs":[{"name":"input","shape":[500000000000,2],"datatype":"FP32","data":[1,2]}]})");
+  res = post(c, "/v2/models/half/infer",
+             R"({"inputs":[{"name":"input","shape":[500000000000,2],"datatype":"FP32","data":[1,2]}]})");
   EXPECT_EQ(res->status, 400);
   EXPECT_EQ(post(c, "/v2/models/half/infer", infer_body({{1, 1}}))->status, 200);  // still serving
 }
@@ -221,7 +234,9 @@ TEST(Server, InvalidUtf8IsAnsweredAndLeaksNothing) {
   const auto unknown = post(c, "/v2/models/%FF/infer", "{}");
   EXPECT_EQ(unknown->status, 404);
   EXPECT_TRUE(json::parse(unknown->body).contains("error"));
-  const auto echoed = post(c, "/v2/models/half/infer", R"({"id":")" + std::string("\xff") + R"(","inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[1,1]}]})");
+  const auto echoed = post(c, "/v2/models/half/infer",
+                           R"({"id":")" + std::string("\xff") +
+                               R"(","inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[1,1]}]})");
   EXPECT_EQ(echoed->status, 200);
   EXPECT_EQ(json::parse(echoed->body)["id"], "\xEF\xBF\xBD");  // U+FFFD
   // No request is still counted in flight: shutdown does not wait for one.
@@ -248,7 +263,9 @@ int raw_request(int port, const std::string& head, const std::function<bool(int)
 
 TEST(Server, AMillionChunksAreReadWithinTheBodyLimit) {
   Served s({.max_body_bytes = 1 << 20});
-  const std::string head = "POST /v2/models/half/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string head =
+      "POST /v2/models/half/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n";
   // 1,000,000 one-byte chunks of spaces (valid JSON whitespace, 5 MB on the wire) would
   // exceed the 1 MiB body limit: httplib stops reading at the limit and answers 400
   // (413 is only for a declared Content-Length); memory stays bounded, the server lives on.
@@ -288,7 +305,8 @@ TEST(Server, ConcurrentClientsAllGetTheirOwnAnswersInBatches) {
         const auto res = post(c, "/v2/models/half/infer", infer_body({{a, b}}));
         if (!res || res->status != 200 || json::parse(res->body)["outputs"][0]["data"][0] != 0.5 * (a + b)) {
           ++wrong;
-          ADD_FAILURE() << (res ? std::to_string(res->status) + " " + res->body : "transport error " + httplib::to_string(res.error()));
+          ADD_FAILURE() << (res ? std::to_string(res->status) + " " + res->body
+                                : "transport error " + httplib::to_string(res.error()));
         }
       }
     });
@@ -382,7 +400,8 @@ TEST(Server, CurlSpeaksToIt) {
   Served s({.max_body_bytes = 4096});
   const std::string base = "http://127.0.0.1:" + std::to_string(s.port);
   EXPECT_EQ(curl("-w '%{http_code}' " + base + "/v2/health/ready"), R"({"ready":true}200)");
-  const std::string answer = curl("-H 'Content-Type: application/json' -d '" + infer_body({{1, 3}}, "c1") + "' " + base + "/v2/models/half/infer");
+  const std::string answer = curl("-H 'Content-Type: application/json' -d '" + infer_body({{1, 3}}, "c1") + "' " +
+                                  base + "/v2/models/half/infer");
   EXPECT_EQ(json::parse(answer)["outputs"][0]["data"], json({2.0, 2.0, 2.0})) << answer;
   EXPECT_EQ(json::parse(answer)["id"], "c1");
   EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' -X DELETE " + base + "/v2/models/half/infer"), "405");
@@ -396,14 +415,17 @@ TEST(Server, CurlSpeaksToIt) {
     std::fwrite(body.data(), 1, body.size(), f);
     std::fclose(f);
   }
-  EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @" + big + " " + base + "/v2/models/half/infer"), "413");
+  EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @" + big + " " +
+                 base + "/v2/models/half/infer"),
+            "413");
   std::remove(big.c_str());
 }
 
 TEST(Server, ConfigurationErrors) {
   EXPECT_THROW(InferenceServer({.max_batch = 0}), Error);
   InferenceServer server({.port = 0});
-  for (const char* name : {"bad/name", "", "a b", "q\"uote", "x:predict"}) EXPECT_THROW(server.add_model(name, halving_model(), Shape{2}), Error) << name;
+  for (const char* name : {"bad/name", "", "a b", "q\"uote", "x:predict"})
+    EXPECT_THROW(server.add_model(name, halving_model(), Shape{2}), Error) << name;
   server.add_model("good-name_1.0", halving_model(), Shape{2});
   EXPECT_THROW(server.add_model("good-name_1.0", halving_model(), Shape{2}), Error);  // twice
   auto built = halving_model();

@@ -32,7 +32,10 @@ TEST(Shape, Broadcasting) {
   EXPECT_EQ(broadcast_shapes({3, 1, 5}, {4, 1}, "op"), (Shape{3, 4, 5}));
   EXPECT_EQ(broadcast_shapes({}, {2, 3}, "op"), (Shape{2, 3}));
   EXPECT_EQ(broadcast_shapes({0, 1}, {1, 4}, "op"), (Shape{0, 4}));
-  EXPECT_EQ(error_of([&] { broadcast_shapes({2, 3}, {4, 3}, "mul"); }), "mul: shapes (2, 3) and (4, 3) cannot be broadcast together");
+  EXPECT_EQ(error_of([&] {
+              broadcast_shapes({2, 3}, {4, 3}, "mul");
+            }),
+            "mul: shapes (2, 3) and (4, 3) cannot be broadcast together");
 }
 
 TEST(Tensor, FactoriesAndAccess) {

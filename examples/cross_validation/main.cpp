@@ -19,7 +19,8 @@ int main() {
   };
   manual_seed(5);
   const CrossValidationResult result =
-      cross_validate(make_model, x, y, {.folds = 5, .stratified = true, .seed = 5, .fit = {.epochs = 5, .batch_size = 64, .verbose = 0}});
+      cross_validate(make_model, x, y,
+                     {.folds = 5, .stratified = true, .seed = 5, .fit = {.epochs = 5, .batch_size = 64, .verbose = 0}});
   for (size_t i = 0; i < result.folds.size(); ++i) std::printf("fold %zu: %s\n", i + 1, result.folds[i].str().c_str());
   std::printf("accuracy: %.4f +- %.4f\n", result.mean.at("accuracy"), result.std.at("accuracy"));
 }

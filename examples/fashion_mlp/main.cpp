@@ -13,7 +13,8 @@ using namespace axon;
 int main(int argc, char** argv) {
   const int epochs = argc > 1 ? std::atoi(argv[1]) : 10;
   const auto data = datasets::fashion_mnist();
-  std::printf("Fashion-MNIST: train %s, test %s\n", data.x_train.shape().str().c_str(), data.x_test.shape().str().c_str());
+  std::printf("Fashion-MNIST: train %s, test %s\n", data.x_train.shape().str().c_str(),
+              data.x_test.shape().str().c_str());
 
   manual_seed(42);
   Sequential model(Shape{784});

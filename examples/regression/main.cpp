@@ -24,8 +24,7 @@ int main() {
   model.add(Dense(64, "tanh"));
   model.add(Dense(1));
   model.compile(Adam(3e-3), "mse", {"mae"});
-  model.fit(split.x_train, split.y_train,
-            {.epochs = 60, .batch_size = 32, .validation_split = 0.1, .verbose = 0});
+  model.fit(split.x_train, split.y_train, {.epochs = 60, .batch_size = 32, .validation_split = 0.1, .verbose = 0});
   const Logs test = model.evaluate(split.x_test, split.y_test);
   std::printf("test %s (noise alone gives MAE ~0.040)\n", test.str().c_str());
   return test.at("mae") < 0.1 ? 0 : 1;

@@ -23,7 +23,7 @@ int main() {
   manual_seed(0);
   Generator gen(0);
   const Tensor x = gen.uniform({100, 10}, 0, 1);  // random inputs
-  Tensor y = Tensor::empty({100});                 // integer labels in [0, 10)
+  Tensor y = Tensor::empty({100});                // integer labels in [0, 10)
   for (int64_t i = 0; i < 100; ++i) y.data<float>()[i] = static_cast<float>(gen.below(10));
 
   MLP model(10, 10);
@@ -32,7 +32,11 @@ int main() {
   model.summary(std::cout);
 
   const Tensor predictions = model.predict(x);
-  std::printf("predictions: %s, first row sums to %.4f\n", predictions.shape().str().c_str(),
-              [&] { double s = 0; for (int64_t j = 0; j < 10; ++j) s += predictions.at({0, j}); return s; }());
-  std::printf("loss %.4f -> %.4f over %zu epochs\n", history.at("loss").front(), history.at("loss").back(), history.logs.size());
+  std::printf("predictions: %s, first row sums to %.4f\n", predictions.shape().str().c_str(), [&] {
+    double s = 0;
+    for (int64_t j = 0; j < 10; ++j) s += predictions.at({0, j});
+    return s;
+  }());
+  std::printf("loss %.4f -> %.4f over %zu epochs\n", history.at("loss").front(), history.at("loss").back(),
+              history.logs.size());
 }

@@ -153,12 +153,24 @@ class LambdaCallback : public Callback {
   std::function<void(int, const Logs&)> epoch_begin, epoch_end;
   std::function<void(int64_t, const Logs&)> batch_begin, batch_end;
 
-  void on_train_begin(const Logs& logs) override { if (train_begin) train_begin(logs); }
-  void on_train_end(const Logs& logs) override { if (train_end) train_end(logs); }
-  void on_epoch_begin(int epoch, const Logs& logs) override { if (epoch_begin) epoch_begin(epoch, logs); }
-  void on_epoch_end(int epoch, const Logs& logs) override { if (epoch_end) epoch_end(epoch, logs); }
-  void on_batch_begin(int64_t batch, const Logs& logs) override { if (batch_begin) batch_begin(batch, logs); }
-  void on_batch_end(int64_t batch, const Logs& logs) override { if (batch_end) batch_end(batch, logs); }
+  void on_train_begin(const Logs& logs) override {
+    if (train_begin) train_begin(logs);
+  }
+  void on_train_end(const Logs& logs) override {
+    if (train_end) train_end(logs);
+  }
+  void on_epoch_begin(int epoch, const Logs& logs) override {
+    if (epoch_begin) epoch_begin(epoch, logs);
+  }
+  void on_epoch_end(int epoch, const Logs& logs) override {
+    if (epoch_end) epoch_end(epoch, logs);
+  }
+  void on_batch_begin(int64_t batch, const Logs& logs) override {
+    if (batch_begin) batch_begin(batch, logs);
+  }
+  void on_batch_end(int64_t batch, const Logs& logs) override {
+    if (batch_end) batch_end(batch, logs);
+  }
 };
 
 // Keras's progress display. On a terminal (verbose 1): a live bar per epoch with step

@@ -84,7 +84,7 @@ class ConfigReader {
 
   const Config& value() const { return value_; }
   const std::string& path() const { return path_; }
-  bool has(std::string_view key) const;  // present and not null (marks it read)
+  bool has(std::string_view key) const;         // present and not null (marks it read)
   ConfigReader at(std::string_view key) const;  // required
   ConfigReader element(size_t i) const;
   size_t size() const;  // elements of a list (fails unless a list)

@@ -16,7 +16,8 @@ namespace axon {
 
 class Conv1D : public Module {
  public:
-  Conv1D(int64_t filters, int64_t kernel_size, const std::string& activation = "linear", Window window = {}, WeightOptions options = {});
+  Conv1D(int64_t filters, int64_t kernel_size, const std::string& activation = "linear", Window window = {},
+         WeightOptions options = {});
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "Conv1D"; }

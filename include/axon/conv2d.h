@@ -13,7 +13,8 @@ namespace axon {
 
 class Conv2D : public Module {
  public:
-  Conv2D(int64_t filters, Size2 kernel_size, const std::string& activation = "linear", Window window = {}, WeightOptions options = {});
+  Conv2D(int64_t filters, Size2 kernel_size, const std::string& activation = "linear", Window window = {},
+         WeightOptions options = {});
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "Conv2D"; }

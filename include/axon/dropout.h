@@ -19,7 +19,9 @@ class Dropout : public Module {
   std::string type_name() const override { return "Dropout"; }
   Config config() const override;
   static std::shared_ptr<Dropout> from_config(const ConfigReader& config);
-  void state(StateArchive& archive) override { archive.generator("generator", generator_); }  // checkpoints replay the masks
+  void state(StateArchive& archive) override {
+    archive.generator("generator", generator_);
+  }  // checkpoints replay the masks
   double rate() const { return rate_; }
   const std::optional<uint64_t>& seed() const { return seed_; }
 

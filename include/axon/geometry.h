@@ -24,9 +24,9 @@ struct Size2 {
 
 struct Padding {
   Padding(const char* mode) : Padding(std::string(mode)) {}
-  Padding(const std::string& mode);  // "valid", "same" or "causal"
+  Padding(const std::string& mode);               // "valid", "same" or "causal"
   Padding(std::array<int64_t, 4> explicit_pads);  // {top, bottom, left, right}, each >= 0
-  std::string mode = "valid";  // or "explicit"
+  std::string mode = "valid";                     // or "explicit"
   std::array<int64_t, 4> pads = {0, 0, 0, 0};
   bool operator==(const Padding&) const = default;
 };

@@ -12,7 +12,15 @@ namespace axon {
 class Initializer {
  public:
   enum class Kind {
-    glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_uniform, lecun_normal, zeros, ones, constant
+    glorot_uniform,
+    glorot_normal,
+    he_uniform,
+    he_normal,
+    lecun_uniform,
+    lecun_normal,
+    zeros,
+    ones,
+    constant
   };
 
   Initializer(Kind kind = Kind::glorot_uniform, double value = 0.0) : kind_(kind), value_(value) {}

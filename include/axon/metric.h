@@ -97,13 +97,16 @@ class ClassificationMetric : public Metric {
 };
 
 struct Precision : ClassificationMetric {
-  explicit Precision(Averaging average = Averaging::automatic, int64_t classes = 0) : ClassificationMetric(Score::precision, average, classes) {}
+  explicit Precision(Averaging average = Averaging::automatic, int64_t classes = 0)
+      : ClassificationMetric(Score::precision, average, classes) {}
 };
 struct Recall : ClassificationMetric {
-  explicit Recall(Averaging average = Averaging::automatic, int64_t classes = 0) : ClassificationMetric(Score::recall, average, classes) {}
+  explicit Recall(Averaging average = Averaging::automatic, int64_t classes = 0)
+      : ClassificationMetric(Score::recall, average, classes) {}
 };
 struct F1Score : ClassificationMetric {
-  explicit F1Score(Averaging average = Averaging::automatic, int64_t classes = 0) : ClassificationMetric(Score::f1, average, classes) {}
+  explicit F1Score(Averaging average = Averaging::automatic, int64_t classes = 0)
+      : ClassificationMetric(Score::f1, average, classes) {}
 };
 
 // Per-class precision, recall, F1 and support, then accuracy, macro and weighted

@@ -66,8 +66,8 @@ struct FitOptions {
   std::optional<std::pair<Tensor, Tensor>> validation_data;  // overrides validation_split
   bool shuffle = true;
   std::vector<std::shared_ptr<Callback>> callbacks;
-  int verbose = 1;  // 0 silent; 1 progress bar (one line per epoch when not a terminal); 2 one line per epoch
-  uint64_t seed = 0;  // shuffling order
+  int verbose = 1;        // 0 silent; 1 progress bar (one line per epoch when not a terminal); 2 one line per epoch
+  uint64_t seed = 0;      // shuffling order
   int initial_epoch = 0;  // epochs before this count as done (resuming)
   Augmentations augment;  // applied to training batches only (see augmentation.h); draws seeded by `seed`
 };
@@ -102,8 +102,8 @@ class Model : public Module {
                std::vector<double> loss_weights = {});
   // The same with a metric list per output: std::vector<std::vector<MetricSpec>>{{"accuracy"}, {}}
   // computes the accuracy of the first output only.
-  void compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<std::vector<MetricSpec>> metrics_per_output,
-               std::vector<double> loss_weights = {});
+  void compile(OptimizerSpec optimizer, std::vector<LossSpec> losses,
+               std::vector<std::vector<MetricSpec>> metrics_per_output, std::vector<double> loss_weights = {});
   bool compiled() const { return optimizer_ != nullptr; }
 
   // x: (n, ...) float32; y: targets for the loss ((n,) class indices, (n, k) ...).
@@ -140,8 +140,8 @@ class Model : public Module {
   // Registers a layer as "layers.<n>" and returns a reference that lives as long as
   // the model.
   template <class Layer>
-    requires std::derived_from<std::decay_t<Layer>, Module>
-  std::decay_t<Layer>& add(Layer&& layer) {
+  requires std::derived_from<std::decay_t<Layer>, Module> std::decay_t<Layer>
+  &add(Layer&& layer) {
     auto owned = std::make_shared<std::decay_t<Layer>>(std::forward<Layer>(layer));
     add_layer(owned);
     return *owned;
@@ -167,7 +167,8 @@ class Model : public Module {
   std::vector<Variable> run(const std::vector<Tensor>& x);
   // The weighted sum of the output losses (and the penalties); each output's loss is
   // added to its running mean.
-  Variable compute_loss(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y, bool with_regularization, double rows);
+  Variable compute_loss(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y, bool with_regularization,
+                        double rows);
   void update_metrics(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y);
   void reset_metrics();
   Logs current_logs(const std::string& prefix = "") const;

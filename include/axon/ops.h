@@ -64,7 +64,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
 
 // Shape and layout.
 Variable reshape(const Variable& x, const std::vector<int64_t>& dims);  // one dim may be -1
-Variable flatten(const Variable& x);  // (batch, ...) -> (batch, product of the rest)
+Variable flatten(const Variable& x);                                    // (batch, ...) -> (batch, product of the rest)
 Variable transpose(const Variable& x, int64_t dim0 = -2, int64_t dim1 = -1);
 Variable concat(const std::vector<Variable>& parts, int64_t axis = 0);
 Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end);
@@ -73,7 +73,8 @@ Variable index_select(const Variable& x, int64_t axis, const std::vector<int64_t
 // Images, NCHW. g: the window's strides, padding and dilation, resolved (see geometry.h).
 // x: (N, C, H, W), weight: (F, C, KH, KW), bias: (F,) or undefined -> (N, F, OH, OW).
 // relu: max(y, 0), fused: one pass over y instead of three, and y is the only thing kept.
-Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Geometry2D& g = {}, bool relu = false);
+Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Geometry2D& g = {},
+                bool relu = false);
 // Pooling windows of `window` (dilation is ignored); average pooling does not count padding.
 Variable max_pool2d(const Variable& x, Size2 window, const Geometry2D& g);
 Variable avg_pool2d(const Variable& x, Size2 window, const Geometry2D& g);
@@ -84,13 +85,13 @@ Variable avg_pool2d(const Variable& x, Size2 window, const Geometry2D& g);
 struct BatchStatistics {
   Tensor mean, variance;
 };
-Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& mean, const Tensor& variance, double epsilon,
-                    BatchStatistics* batch = nullptr);
+Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& mean,
+                    const Tensor& variance, double epsilon, BatchStatistics* batch = nullptr);
 
 // max_pool2d(conv2d(x, weight, bias, conv, relu), pool_window, pool) in one op that never
 // holds the convolution's full output: the fusion planner runs Conv2D + MaxPool2D through it.
-Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Variable& bias, const Geometry2D& conv, bool relu, Size2 pool_window,
-                           const Geometry2D& pool);
+Variable conv2d_max_pool2d(const Variable& x, const Variable& weight, const Variable& bias, const Geometry2D& conv,
+                           bool relu, Size2 pool_window, const Geometry2D& pool);
 
 // Fused, numerically stable mean cross-entropy of softmax(logits) against class
 // indices. logits: (batch, classes); labels: (batch,) holding integers in [0, classes).

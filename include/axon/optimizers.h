@@ -90,7 +90,8 @@ class Optimizer {
 
 template <class O>
 std::shared_ptr<O> Optimizer::with_clipping_from(std::shared_ptr<O> optimizer, const ConfigReader& c) {
-  optimizer->set_clipping({c.number_or("clipnorm", 0, 0, INFINITY), c.number_or("global_clipnorm", 0, 0, INFINITY), c.number_or("clipvalue", 0, 0, INFINITY)});
+  optimizer->set_clipping({c.number_or("clipnorm", 0, 0, INFINITY), c.number_or("global_clipnorm", 0, 0, INFINITY),
+                           c.number_or("clipvalue", 0, 0, INFINITY)});
   return optimizer;
 }
 
@@ -131,8 +132,8 @@ class Adam : public Optimizer {
 
 class AdamW : public Adam {
  public:
-  explicit AdamW(LearningRate learning_rate = 0.001, double weight_decay = 0.01, double beta1 = 0.9, double beta2 = 0.999,
-                 double epsilon = 1e-7);
+  explicit AdamW(LearningRate learning_rate = 0.001, double weight_decay = 0.01, double beta1 = 0.9,
+                 double beta2 = 0.999, double epsilon = 1e-7);
   std::string name() const override { return "adamw"; }
   static std::shared_ptr<AdamW> from_config(const ConfigReader& config);
 };

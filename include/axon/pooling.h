@@ -35,12 +35,14 @@ class Pool2D : public Module {
 };
 
 struct MaxPool2D : Pool2D {
-  explicit MaxPool2D(Size2 pool_size = 2, std::optional<std::array<int64_t, 2>> strides = std::nullopt, Padding padding = "valid")
+  explicit MaxPool2D(Size2 pool_size = 2, std::optional<std::array<int64_t, 2>> strides = std::nullopt,
+                     Padding padding = "valid")
       : Pool2D(Kind::max, pool_size, strides, std::move(padding)) {}
   static std::shared_ptr<MaxPool2D> from_config(const ConfigReader& config) { return read<MaxPool2D>(config); }
 };
 struct AveragePool2D : Pool2D {
-  explicit AveragePool2D(Size2 pool_size = 2, std::optional<std::array<int64_t, 2>> strides = std::nullopt, Padding padding = "valid")
+  explicit AveragePool2D(Size2 pool_size = 2, std::optional<std::array<int64_t, 2>> strides = std::nullopt,
+                         Padding padding = "valid")
       : Pool2D(Kind::average, pool_size, strides, std::move(padding)) {}
   static std::shared_ptr<AveragePool2D> from_config(const ConfigReader& config) { return read<AveragePool2D>(config); }
 };

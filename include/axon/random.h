@@ -15,11 +15,11 @@ class Generator {
   explicit Generator(uint64_t seed = 0x5eed);
 
   uint64_t next_u64();
-  double uniform();                       // in [0, 1), 53 random bits
-  double uniform(double low, double high);  // in [low, high)
+  double uniform();                                       // in [0, 1), 53 random bits
+  double uniform(double low, double high);                // in [low, high)
   double normal(double mean = 0.0, double stddev = 1.0);  // Box-Muller
-  uint64_t below(uint64_t n);             // uniform integer in [0, n), unbiased
-  std::vector<int64_t> permutation(int64_t n);  // Fisher-Yates shuffle of 0..n-1
+  uint64_t below(uint64_t n);                             // uniform integer in [0, n), unbiased
+  std::vector<int64_t> permutation(int64_t n);            // Fisher-Yates shuffle of 0..n-1
 
   Tensor uniform(const Shape& shape, double low, double high, DType dtype = DType::f32);
   Tensor normal(const Shape& shape, double mean, double stddev, DType dtype = DType::f32);

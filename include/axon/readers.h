@@ -20,8 +20,8 @@ struct CsvOptions {
   std::string label_column;  // its name (with a header) or 0-based index as a string; empty = the last column
   char delimiter = ',';
   // Limits against hostile files: larger files and longer lines are refused.
-  uint64_t max_bytes = uint64_t{1} << 30;     // 1 GiB
-  size_t max_line_bytes = size_t{1} << 20;   // 1 MiB (a 784-pixel row is about 3 KB)
+  uint64_t max_bytes = uint64_t{1} << 30;   // 1 GiB
+  size_t max_line_bytes = size_t{1} << 20;  // 1 MiB (a 784-pixel row is about 3 KB)
 };
 
 struct CsvData {

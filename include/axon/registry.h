@@ -38,7 +38,8 @@ class Registry {
     else
       factory = [](const ConfigReader& c) -> std::shared_ptr<Base> {
         auto made = std::make_shared<T>();
-        if constexpr (requires(T& t) { t.build_from_config(c); }) made->build_from_config(c);  // a subclassed Model: its input shape
+        if constexpr (requires(T & t) { t.build_from_config(c); })
+          made->build_from_config(c);  // a subclassed Model: its input shape
         return made;
       };
     add(name, std::type_index(typeid(T)), std::move(factory));
@@ -90,7 +91,7 @@ std::string Registry<Base>::demangled(const std::type_info& type) {
 #define AXON_REGISTER_CONCAT_(a, b) a##b
 #define AXON_REGISTER_CONCAT(a, b) AXON_REGISTER_CONCAT_(a, b)
 // Registers Type (derived from Base) under `name`, from the Type's own .cpp.
-#define AXON_REGISTER(Base, name, Type)                                                     \
+#define AXON_REGISTER(Base, name, Type)                                                    \
   [[maybe_unused]] static const bool AXON_REGISTER_CONCAT(axon_registered_, __COUNTER__) = \
       ::axon::Registry<Base>::instance().template add<Type>(name)
 

@@ -20,15 +20,16 @@ struct NamedTensor {
 };
 
 struct SafetensorsFile {
-  std::vector<NamedTensor> tensors;              // in data order
-  std::map<std::string, std::string> metadata;   // "__metadata__"
+  std::vector<NamedTensor> tensors;                 // in data order
+  std::map<std::string, std::string> metadata;      // "__metadata__"
   const Tensor& at(const std::string& name) const;  // throws naming the missing tensor
 };
 
 // The bytes of a file holding `tensors` (in this order) and `metadata`. The header
 // lists "__metadata__" first, then the tensors in order, padded with spaces to a
 // multiple of 8 bytes.
-std::string serialize_safetensors(const std::vector<NamedTensor>& tensors, const std::map<std::string, std::string>& metadata = {});
+std::string serialize_safetensors(const std::vector<NamedTensor>& tensors,
+                                  const std::map<std::string, std::string>& metadata = {});
 void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});  // atomically
 

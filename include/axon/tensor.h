@@ -17,9 +17,16 @@ enum class DType : uint8_t { f32, f64 };
 size_t dtype_size(DType dtype);
 const char* dtype_name(DType dtype);  // "float32", "float64"
 
-template <class T> constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return DType::f32; }
-template <> constexpr DType dtype_of<double>() { return DType::f64; }
+template <class T>
+constexpr DType dtype_of();
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::f32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::f64;
+}
 
 // Calls f(T{}) with T = float or double according to dtype.
 template <class F>
@@ -49,8 +56,10 @@ class Tensor {
   DType dtype() const { return dtype_; }
 
   // Typed access to the elements; throws if T does not match dtype().
-  template <class T> T* data();
-  template <class T> const T* data() const;
+  template <class T>
+  T* data();
+  template <class T>
+  const T* data() const;
   void* raw() { return static_cast<std::byte*>(storage_.get()) + offset_bytes(); }
   const void* raw() const { return static_cast<const std::byte*>(storage_.get()) + offset_bytes(); }
 
@@ -64,9 +73,9 @@ class Tensor {
   void fill(double value);
   void copy_from(const Tensor& source);  // same shape required; dtypes may differ
 
-  double item() const;                       // the single element of a 1-element tensor
+  double item() const;                                 // the single element of a 1-element tensor
   double at(const std::vector<int64_t>& index) const;  // one element, as double
-  std::vector<double> to_vector() const;     // all elements, as double
+  std::vector<double> to_vector() const;               // all elements, as double
 
   // True when both hold the same shape and the same values within tolerance
   // (|a - b| <= atol + rtol * |b|, as numpy.allclose).
@@ -86,13 +95,15 @@ std::ostream& operator<<(std::ostream& out, const Tensor& tensor);
 
 template <class T>
 T* Tensor::data() {
-  if (dtype_of<T>() != dtype_) fail("Tensor::data: tensor is ", dtype_name(dtype_), ", not ", dtype_name(dtype_of<T>()));
+  if (dtype_of<T>() != dtype_)
+    fail("Tensor::data: tensor is ", dtype_name(dtype_), ", not ", dtype_name(dtype_of<T>()));
   return static_cast<T*>(raw());
 }
 
 template <class T>
 const T* Tensor::data() const {
-  if (dtype_of<T>() != dtype_) fail("Tensor::data: tensor is ", dtype_name(dtype_), ", not ", dtype_name(dtype_of<T>()));
+  if (dtype_of<T>() != dtype_)
+    fail("Tensor::data: tensor is ", dtype_name(dtype_), ", not ", dtype_name(dtype_of<T>()));
   return static_cast<const T*>(raw());
 }
 

@@ -30,7 +30,7 @@ class Variable {
 
   bool defined() const { return node_ != nullptr; }
   const Tensor& value() const;
-  Tensor& value();  // for in-place parameter updates by optimizers
+  Tensor& value();             // for in-place parameter updates by optimizers
   const Tensor& grad() const;  // undefined until a backward pass reaches this Variable
   bool requires_grad() const;
   void set_requires_grad(bool requires_grad);

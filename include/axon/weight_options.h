@@ -21,7 +21,8 @@ struct WeightOptions {
 
   // The initial kernel and (with use_bias) bias, drawn in that order from a generator
   // seeded by `seed`, or from global_generator().
-  std::pair<Tensor, Tensor> initial(const Shape& kernel_shape, const Shape& bias_shape, int64_t fan_in, int64_t fan_out) const;
+  std::pair<Tensor, Tensor> initial(const Shape& kernel_shape, const Shape& bias_shape, int64_t fan_in,
+                                    int64_t fan_out) const;
 
   // Written into (and read from) the layer's own config, beside its other settings.
   void write(Config& config) const;

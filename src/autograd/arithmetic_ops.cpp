@@ -29,10 +29,11 @@ Variable add(const Variable& a, const Variable& b) {
 
 Variable sub(const Variable& a, const Variable& b) {
   const Shape sa = a.shape(), sb = b.shape();
-  return Variable::make("sub", binary(Binary::sub, a.value(), b.value()), {a, b},
-                        [sa, sb](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
-                          return {sum_to(g, sa), needs[1] ? sum_to(kernels::unary(kernels::Unary::neg, g), sb) : Tensor()};
-                        });
+  return Variable::make(
+      "sub", binary(Binary::sub, a.value(), b.value()), {a, b},
+      [sa, sb](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
+        return {sum_to(g, sa), needs[1] ? sum_to(kernels::unary(kernels::Unary::neg, g), sb) : Tensor()};
+      });
 }
 
 Variable mul(const Variable& a, const Variable& b) {
@@ -48,12 +49,14 @@ Variable mul(const Variable& a, const Variable& b) {
 Variable div(const Variable& a, const Variable& b) {
   const Tensor va = a.value(), vb = b.value();
   const Tensor y = over(va, vb);
-  return Variable::make("div", y, {a, b}, [y, va, vb](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
-    Tensor ga, gb;
-    if (needs[0]) ga = sum_to(over(g, vb), va.shape());
-    if (needs[1]) gb = sum_to(kernels::unary(kernels::Unary::neg, over(times(g, y), vb)), vb.shape());
-    return {ga, gb};
-  });
+  return Variable::make("div", y, {a, b},
+                        [y, va, vb](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
+                          Tensor ga, gb;
+                          if (needs[0]) ga = sum_to(over(g, vb), va.shape());
+                          if (needs[1])
+                            gb = sum_to(kernels::unary(kernels::Unary::neg, over(times(g, y), vb)), vb.shape());
+                          return {ga, gb};
+                        });
 }
 
 // d(a^b)/da = b * a^(b-1), d(a^b)/db = a^b * log(a)
@@ -68,7 +71,8 @@ Variable pow(const Variable& base, const Variable& exponent) {
                             const Tensor power = binary(Binary::pow, va, binary(Binary::sub, vb, one));
                             ga = sum_to(times(g, times(vb, power)), va.shape());
                           }
-                          if (needs[1]) gb = sum_to(times(g, times(y, kernels::unary(kernels::Unary::log, va))), vb.shape());
+                          if (needs[1])
+                            gb = sum_to(times(g, times(y, kernels::unary(kernels::Unary::log, va))), vb.shape());
                           return {ga, gb};
                         });
 }

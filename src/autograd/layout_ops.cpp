@@ -6,9 +6,9 @@ namespace axon {
 
 Variable reshape(const Variable& x, const std::vector<int64_t>& dims) {
   const Shape shape = x.shape();
-  return Variable::make("reshape", x.value().reshape(dims), {x}, [shape](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
-    return {g.reshape(shape.dims())};
-  });
+  return Variable::make(
+      "reshape", x.value().reshape(dims), {x},
+      [shape](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> { return {g.reshape(shape.dims())}; });
 }
 
 Variable flatten(const Variable& x) {
@@ -33,15 +33,16 @@ Variable concat(const std::vector<Variable>& parts, int64_t axis) {
   const Tensor y = kernels::concat(values, axis);
   axis = y.shape().axis(axis, "concat");
   for (const Tensor& value : values) sizes.push_back(value.dim(axis));
-  return Variable::make("concat", y, parts, [sizes, axis](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
-    std::vector<Tensor> grads(sizes.size());
-    int64_t start = 0;
-    for (size_t i = 0; i < sizes.size(); ++i) {
-      if (needs[i]) grads[i] = kernels::slice(g, axis, start, start + sizes[i]);
-      start += sizes[i];
-    }
-    return grads;
-  });
+  return Variable::make("concat", y, parts,
+                        [sizes, axis](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
+                          std::vector<Tensor> grads(sizes.size());
+                          int64_t start = 0;
+                          for (size_t i = 0; i < sizes.size(); ++i) {
+                            if (needs[i]) grads[i] = kernels::slice(g, axis, start, start + sizes[i]);
+                            start += sizes[i];
+                          }
+                          return grads;
+                        });
 }
 
 Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end) {

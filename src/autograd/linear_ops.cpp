@@ -10,11 +10,11 @@ using kernels::matmul;
 // y = a @ b;  da = g @ b^T,  db = a^T @ g
 Variable matmul(const Variable& a, const Variable& b) {
   const Tensor va = a.value(), vb = b.value();
-  return Variable::make("matmul", matmul(va, false, vb, false, "matmul"), {a, b},
-                        [va, vb](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
-                          return {needs[0] ? matmul(g, false, vb, true) : Tensor(),
-                                  needs[1] ? matmul(va, true, g, false) : Tensor()};
-                        });
+  return Variable::make(
+      "matmul", matmul(va, false, vb, false, "matmul"), {a, b},
+      [va, vb](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
+        return {needs[0] ? matmul(g, false, vb, true) : Tensor(), needs[1] ? matmul(va, true, g, false) : Tensor()};
+      });
 }
 
 // x: (..., in) viewed as x2: (rows, in); weight: (in, out); bias: (out,).
@@ -24,8 +24,10 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   if (x.rank() < 1) fail("linear: input must have rank >= 1, got ", x.shape());
   const int64_t in = weight.dim(0), out = weight.dim(1);
   if (x.dim(-1) != in) fail("linear: input ", x.shape(), " x weight ", weight.shape(), ": inner dimensions differ");
-  if (bias.defined() && bias.shape() != Shape{out}) fail("linear: bias ", bias.shape(), " does not match weight ", weight.shape());
-  if (x.dtype() != weight.dtype()) fail("linear: dtypes differ (", dtype_name(x.dtype()), " x ", dtype_name(weight.dtype()), ")");
+  if (bias.defined() && bias.shape() != Shape{out})
+    fail("linear: bias ", bias.shape(), " does not match weight ", weight.shape());
+  if (x.dtype() != weight.dtype())
+    fail("linear: dtypes differ (", dtype_name(x.dtype()), " x ", dtype_name(weight.dtype()), ")");
 
   const Tensor x2 = x.value().reshape({-1, in}), w = weight.value();
   const int64_t rows = x2.dim(0);
@@ -40,7 +42,9 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
       for (int64_t r = 0; r < rows; ++r) std::copy(pb, pb + out, py + r * out);
     }
     if (in == 0 && !bias.defined()) std::fill(py, py + rows * out, T(0));
-    if (in > 0) kernels::gemm<T>(false, false, rows, out, in, T(1), x2.data<T>(), in, w.data<T>(), out, bias.defined() ? T(1) : T(0), py, out);
+    if (in > 0)
+      kernels::gemm<T>(false, false, rows, out, in, T(1), x2.data<T>(), in, w.data<T>(), out,
+                       bias.defined() ? T(1) : T(0), py, out);
   });
 
   const Shape x_shape = x.shape();

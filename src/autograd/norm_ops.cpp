@@ -4,8 +4,8 @@
 
 namespace axon {
 
-Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& mean, const Tensor& variance, double epsilon,
-                    BatchStatistics* batch) {
+Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& mean,
+                    const Tensor& variance, double epsilon, BatchStatistics* batch) {
   if (mean.defined() != variance.defined()) fail("batch_norm: give both mean and variance, or neither");
   auto forward = std::make_shared<kernels::BatchNormForward>(
       kernels::batch_norm(x.value(), gamma.value(), beta.defined() ? beta.value() : Tensor(), mean, variance, epsilon));
@@ -14,13 +14,14 @@ Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& be
   const Tensor vx = x.value(), vgamma = gamma.value();
   std::vector<Variable> inputs{x, gamma};
   if (beta.defined()) inputs.push_back(beta);
-  return Variable::make("batch_norm", forward->y, inputs,
-                        [forward, vx, vgamma, batch_statistics](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
-                          kernels::BatchNormGrads g = kernels::batch_norm_backward(dy, vx, vgamma, *forward, batch_statistics);
-                          std::vector<Tensor> grads{std::move(g.dx), std::move(g.dgamma)};
-                          if (needs.size() > 2) grads.push_back(std::move(g.dbeta));
-                          return grads;
-                        });
+  return Variable::make(
+      "batch_norm", forward->y, inputs,
+      [forward, vx, vgamma, batch_statistics](const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
+        kernels::BatchNormGrads g = kernels::batch_norm_backward(dy, vx, vgamma, *forward, batch_statistics);
+        std::vector<Tensor> grads{std::move(g.dx), std::move(g.dgamma)};
+        if (needs.size() > 2) grads.push_back(std::move(g.dbeta));
+        return grads;
+      });
 }
 
 }  // namespace axon

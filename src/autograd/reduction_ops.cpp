@@ -28,18 +28,20 @@ Variable sum_axis_op(const char* name, const Variable& x, int64_t axis, bool kee
   Tensor y = kernels::sum_axis(x.value(), axis, keepdim);
   const double factor = average ? 1.0 / static_cast<double>(n) : 1.0;
   if (average) y = kernels::scale(y, factor);
-  return Variable::make(name, y, {x}, [shape, axis, keepdim, factor](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
-    return {spread(g, shape, axis, keepdim, factor)};
-  });
+  return Variable::make(
+      name, y, {x}, [shape, axis, keepdim, factor](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+        return {spread(g, shape, axis, keepdim, factor)};
+      });
 }
 
 }  // namespace
 
 Variable sum(const Variable& x) {
   const Shape shape = x.shape();
-  return Variable::make("sum", kernels::sum_all(x.value()), {x}, [shape](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
-    return {kernels::broadcast_to(g, shape)};
-  });
+  return Variable::make("sum", kernels::sum_all(x.value()), {x},
+                        [shape](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+                          return {kernels::broadcast_to(g, shape)};
+                        });
 }
 
 Variable mean(const Variable& x) {
@@ -53,6 +55,8 @@ Variable mean(const Variable& x) {
 }
 
 Variable sum(const Variable& x, int64_t axis, bool keepdim) { return sum_axis_op("sum_axis", x, axis, keepdim, false); }
-Variable mean(const Variable& x, int64_t axis, bool keepdim) { return sum_axis_op("mean_axis", x, axis, keepdim, true); }
+Variable mean(const Variable& x, int64_t axis, bool keepdim) {
+  return sum_axis_op("mean_axis", x, axis, keepdim, true);
+}
 
 }  // namespace axon

@@ -15,9 +15,10 @@ namespace {
 Variable unary_op(const char* name, Unary op, const Variable& x, UnaryArgs args = {}) {
   const Tensor vx = x.value();
   const Tensor y = kernels::unary(op, vx, args);
-  return Variable::make(name, y, {x}, [op, vx, y, args](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
-    return {kernels::unary_backward(op, vx, y, g, args)};
-  });
+  return Variable::make(name, y, {x},
+                        [op, vx, y, args](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+                          return {kernels::unary_backward(op, vx, y, g, args)};
+                        });
 }
 
 }  // namespace

@@ -76,11 +76,26 @@ std::vector<Node*> reverse_topological_order(Node* root) {
 }  // namespace
 
 const std::vector<const char*>& registered_ops() {
-  static const std::vector<const char*> ops = {
-      "add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "abs", "square", "pow_scalar", "clamp",
-      "relu", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh", "sum", "sum_axis", "mean", "mean_axis",
-      "matmul", "linear", "softmax", "softmax_axis", "log_softmax", "softmax_cross_entropy", "reshape", "transpose", "concat",
-      "slice", "index_select", "batch_norm", "conv2d", "conv2d_max_pool2d", "max_pool2d", "avg_pool2d"};
+  static const std::vector<const char*> ops = {"add",          "sub",
+                                               "mul",          "div",
+                                               "pow",          "neg",
+                                               "exp",          "log",
+                                               "sqrt",         "abs",
+                                               "square",       "pow_scalar",
+                                               "clamp",        "relu",
+                                               "leaky_relu",   "elu",
+                                               "gelu",         "silu",
+                                               "sigmoid",      "tanh",
+                                               "sum",          "sum_axis",
+                                               "mean",         "mean_axis",
+                                               "matmul",       "linear",
+                                               "softmax",      "softmax_axis",
+                                               "log_softmax",  "softmax_cross_entropy",
+                                               "reshape",      "transpose",
+                                               "concat",       "slice",
+                                               "index_select", "batch_norm",
+                                               "conv2d",       "conv2d_max_pool2d",
+                                               "max_pool2d",   "avg_pool2d"};
   return ops;
 }
 
@@ -131,7 +146,8 @@ const Tensor& Variable::grad() const {
 bool Variable::requires_grad() const { return node_ && node_->requires_grad; }
 void Variable::set_requires_grad(bool requires_grad) {
   require(node_, "set_requires_grad");
-  if (std::strcmp(node_->op, "leaf") != 0) fail("set_requires_grad: only leaf Variables can change it (this one is from '", node_->op, "')");
+  if (std::strcmp(node_->op, "leaf") != 0)
+    fail("set_requires_grad: only leaf Variables can change it (this one is from '", node_->op, "')");
   node_->requires_grad = requires_grad;
 }
 const char* Variable::op() const {
@@ -151,7 +167,8 @@ size_t Variable::input_count() const {
 
 Variable Variable::input(size_t i) const {
   require(node_, "input");
-  if (i >= node_->inputs.size()) fail("Variable::input: '", node_->op, "' has ", node_->inputs.size(), " inputs, asked for input ", i);
+  if (i >= node_->inputs.size())
+    fail("Variable::input: '", node_->op, "' has ", node_->inputs.size(), " inputs, asked for input ", i);
   Variable result;
   result.node_ = node_->inputs[i];
   return result;
@@ -173,8 +190,7 @@ void Variable::backward(const Tensor& grad_output) {
   accumulate(*node_, grad_output);
   for (Node* node : order) {
     if (!node->backward && std::strcmp(node->op, "leaf") == 0) continue;  // a leaf: its gradient stays
-    if (!node->backward)
-      fail("backward: the graph through '", node->op, "' was already used by an earlier backward()");
+    if (!node->backward) fail("backward: the graph through '", node->op, "' was already used by an earlier backward()");
     if (node->grad.defined()) {
       std::vector<bool> needs;
       for (const auto& input : node->inputs) needs.push_back(input->requires_grad);

@@ -37,7 +37,8 @@ RandomFlip::RandomFlip(const std::string& mode)
 void RandomFlip::apply(Tensor& images, Generator& generator) const {
   check_images(images, "RandomFlip");
   const int64_t n = images.dim(0), c = images.dim(1), h = images.dim(2), w = images.dim(3);
-  std::vector<uint8_t> flip_x(static_cast<size_t>(n)), flip_y(static_cast<size_t>(n));  // drawn in order: the result does not depend on threads
+  std::vector<uint8_t> flip_x(static_cast<size_t>(n)),
+      flip_y(static_cast<size_t>(n));  // drawn in order: the result does not depend on threads
   for (int64_t i = 0; i < n; ++i) {
     flip_x[static_cast<size_t>(i)] = horizontal_ && generator.below(2);
     flip_y[static_cast<size_t>(i)] = vertical_ && generator.below(2);
@@ -50,7 +51,8 @@ void RandomFlip::apply(Tensor& images, Generator& generator) const {
         if (flip_x[static_cast<size_t>(i)])
           for (int64_t y = 0; y < h; ++y) std::reverse(plane + y * w, plane + (y + 1) * w);
         if (flip_y[static_cast<size_t>(i)])
-          for (int64_t y = 0; y < h / 2; ++y) std::swap_ranges(plane + y * w, plane + (y + 1) * w, plane + (h - 1 - y) * w);
+          for (int64_t y = 0; y < h / 2; ++y)
+            std::swap_ranges(plane + y * w, plane + (y + 1) * w, plane + (h - 1 - y) * w);
       }
   });
 }
@@ -75,7 +77,8 @@ void RandomTranslation::apply(Tensor& images, Generator& generator) const {
       // out[y][x] = in[y - dy][x - dx], zero where that falls outside
       const int64_t dy = shift_y[static_cast<size_t>(i)], dx = shift_x[static_cast<size_t>(i)];
       if (dy == 0 && dx == 0) continue;
-      const int64_t x0 = std::clamp<int64_t>(dx, 0, w), x1 = std::clamp<int64_t>(w + dx, 0, w);  // columns that receive pixels
+      const int64_t x0 = std::clamp<int64_t>(dx, 0, w),
+                    x1 = std::clamp<int64_t>(w + dx, 0, w);  // columns that receive pixels
       for (int64_t p = 0; p < c; ++p) {
         float* plane = data + (i * c + p) * h * w;
         std::copy(plane, plane + h * w, source.begin());

@@ -37,7 +37,8 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, int64_t batch_siz
 
 int64_t DataLoader::num_batches() const {
   const int64_t n = dataset_->size();
-  return n / batch_size_ + (!drop_last_ && n % batch_size_ != 0);  // no n + batch_size - 1: it overflows for huge batches
+  return n / batch_size_ +
+         (!drop_last_ && n % batch_size_ != 0);  // no n + batch_size - 1: it overflows for huge batches
 }
 
 int64_t DataLoader::size() const { return drop_last_ ? num_batches() * batch_size_ : dataset_->size(); }
@@ -63,7 +64,8 @@ Batch DataLoader::batch(int64_t b) {
   Batch batch{x_buffer_.rows(0, end - begin), y_buffer_.rows(0, end - begin)};
   dataset_->gather(batch_indices_, batch.x, batch.y);
   if (!augmentations_.empty()) {
-    Generator generator(augmentation_seed_ ^ (static_cast<uint64_t>(epoch_) * 0x9E3779B97F4A7C15ull) ^ (static_cast<uint64_t>(b) * 0xC2B2AE3D27D4EB4Full));
+    Generator generator(augmentation_seed_ ^ (static_cast<uint64_t>(epoch_) * 0x9E3779B97F4A7C15ull) ^
+                        (static_cast<uint64_t>(b) * 0xC2B2AE3D27D4EB4Full));
     for (const auto& augmentation : augmentations_) augmentation->apply(batch.x, generator);
   }
   return batch;
@@ -73,7 +75,8 @@ void DataLoader::set_augmentations(Augmentations augmentations, uint64_t seed) {
   for (const auto& augmentation : augmentations) {
     if (!augmentation) fail("DataLoader: an augmentation is null");
     if (dataset_->x_shape().rank() != 3)
-      fail("DataLoader: ", augmentation->name(), " needs images (channels, height, width) per example, got ", dataset_->x_shape());
+      fail("DataLoader: ", augmentation->name(), " needs images (channels, height, width) per example, got ",
+           dataset_->x_shape());
   }
   augmentations_ = std::move(augmentations);
   augmentation_seed_ = seed;

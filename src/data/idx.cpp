@@ -172,8 +172,8 @@ Tensor read_idx(const std::string& path) {
   int64_t data_bytes = static_cast<int64_t>(type->size);
   for (int i = 0; i < rank; ++i) {
     dims[static_cast<size_t>(i)] = load_u32_be(&dim_bytes[4 * static_cast<size_t>(i)]);
-    data_bytes = checked_mul(data_bytes, dims[static_cast<size_t>(i)], "read_idx: ", path, ": the dimensions in the header overflow: ",
-                             dims_text(dim_bytes), " of ", type->name);
+    data_bytes = checked_mul(data_bytes, dims[static_cast<size_t>(i)], "read_idx: ", path,
+                             ": the dimensions in the header overflow: ", dims_text(dim_bytes), " of ", type->name);
   }
   const Shape shape(dims);
   const uint64_t expected = header_bytes + static_cast<uint64_t>(data_bytes);
@@ -223,11 +223,21 @@ Tensor read_idx(const std::string& path) {
         case 0x08:
           for (int64_t i = 0; i < n; ++i) to[i] = chunk[static_cast<size_t>(i)];
           break;
-        case 0x09: convert<int8_t>(chunk.data(), to, n); break;
-        case 0x0B: convert<int16_t>(chunk.data(), to, n); break;
-        case 0x0C: convert<int32_t>(chunk.data(), to, n); break;
-        case 0x0D: convert<float>(chunk.data(), to, n); break;
-        default: convert<double>(chunk.data(), to, n); break;
+        case 0x09:
+          convert<int8_t>(chunk.data(), to, n);
+          break;
+        case 0x0B:
+          convert<int16_t>(chunk.data(), to, n);
+          break;
+        case 0x0C:
+          convert<int32_t>(chunk.data(), to, n);
+          break;
+        case 0x0D:
+          convert<float>(chunk.data(), to, n);
+          break;
+        default:
+          convert<double>(chunk.data(), to, n);
+          break;
       }
     }
   });

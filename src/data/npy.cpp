@@ -186,7 +186,8 @@ Tensor read_npy(const std::string& path) {
          "' is not supported (supported: <f4 <f8 |u1 <i4 <i8 |i1 |b1, little-endian)");
   if (header.fortran_order) fail("read_npy: ", path, ": Fortran-order arrays are not supported; save with C order");
   int64_t data_bytes = static_cast<int64_t>(type->size);
-  for (int64_t d : header.shape) data_bytes = checked_mul(data_bytes, d, "read_npy: ", path, ": shape in the header overflows");
+  for (int64_t d : header.shape)
+    data_bytes = checked_mul(data_bytes, d, "read_npy: ", path, ": shape in the header overflows");
   const Shape shape(header.shape);
   const uint64_t have = file_size - prefix_size - header_size;
   if (have != static_cast<uint64_t>(data_bytes))

@@ -39,7 +39,8 @@ void remove_stale_temp_files(const std::string& folder, const std::string& name)
   for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
     const std::string file = entry.path().filename().string();
     if (file.size() != prefix.size() + 6 || file.compare(0, prefix.size(), prefix) != 0) continue;
-    if (!std::all_of(file.end() - 6, file.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); })) continue;
+    if (!std::all_of(file.end() - 6, file.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); }))
+      continue;
     struct stat info {};
     if (::lstat(entry.path().c_str(), &info) != 0 || !S_ISREG(info.st_mode) || info.st_uid != ::geteuid()) continue;
     ::unlink(entry.path().c_str());
@@ -72,7 +73,8 @@ void write_file_atomically(const std::string& path, const std::function<void(std
     const int closed = std::fclose(file), error = errno;
     file = nullptr;
     if (closed != 0) fail_errno(path, "cannot close", error);
-    if (std::rename(temp.c_str(), path.c_str()) != 0) fail_errno(path, "cannot rename the temporary file over it", errno);
+    if (std::rename(temp.c_str(), path.c_str()) != 0)
+      fail_errno(path, "cannot rename the temporary file over it", errno);
   } catch (...) {
     if (file) std::fclose(file);
     ::unlink(temp.c_str());

@@ -1,8 +1,8 @@
 #include "axon/checkpoint.h"
 
 #include <functional>
-#include <set>
 #include <limits>
+#include <set>
 #include <sstream>
 
 #include "axon/model_file.h"
@@ -40,7 +40,8 @@ std::vector<std::string> optimizer_parameter_names(const Model& model) {
   for (const NamedParameter& p : model.named_parameters())
     if (p.trainable) names.push_back(p.name);
   if (names.size() != model.optimizer().parameters().size())
-    fail("checkpoint: the optimizer tracks ", model.optimizer().parameters().size(), " parameters, the model has ", names.size());
+    fail("checkpoint: the optimizer tracks ", model.optimizer().parameters().size(), " parameters, the model has ",
+         names.size());
   return names;
 }
 
@@ -65,7 +66,8 @@ void save_checkpoint(const Model& model, const std::string& path, int epochs_don
   Optimizer& optimizer = model.optimizer();
   const std::vector<std::string> names = optimizer_parameter_names(model);
   for (size_t i = 0; i < names.size(); ++i)
-    for (const auto& [slot, value] : optimizer.state(i)) tensors.push_back({"optimizer." + slot + "." + names[i], value});
+    for (const auto& [slot, value] : optimizer.state(i))
+      tensors.push_back({"optimizer." + slot + "." + names[i], value});
   std::map<std::string, std::string> metadata = {{"axon.format_version", io::kFormatVersion},
                                                  {"axon.checkpoint.epoch", std::to_string(epochs_done)},
                                                  {"axon.checkpoint.step", std::to_string(optimizer.step_count())},
@@ -86,7 +88,8 @@ int restore_checkpoint(Model& model, const std::string& path) {
   const int64_t step = metadata_integer(file, "axon.checkpoint.step", path);
   Optimizer& optimizer = model.optimizer();
   if (metadata_at(file, "axon.checkpoint.optimizer", path) != optimizer.name())
-    fail(path, ": saved with optimizer '", metadata_at(file, "axon.checkpoint.optimizer", path), "', the model uses '", optimizer.name(), "'");
+    fail(path, ": saved with optimizer '", metadata_at(file, "axon.checkpoint.optimizer", path), "', the model uses '",
+         optimizer.name(), "'");
   io::restore_parameters(model, file, path);
 
   // Optimizer slots: "optimizer.<slot>.<parameter name>".
@@ -101,7 +104,8 @@ int restore_checkpoint(Model& model, const std::string& path) {
     if (it == names.end()) fail(path, ": optimizer state '", t.name, "' names no parameter of the model");
     const size_t i = static_cast<size_t>(it - names.begin());
     if (t.tensor.shape() != optimizer.parameters()[i].shape())
-      fail(path, ": optimizer state '", t.name, "' has shape ", t.tensor.shape(), ", its parameter ", optimizer.parameters()[i].shape());
+      fail(path, ": optimizer state '", t.name, "' has shape ", t.tensor.shape(), ", its parameter ",
+           optimizer.parameters()[i].shape());
     optimizer.state(i)[slot] = t.tensor.clone();
   }
   // Every parameter has the same slots (an update creates them all): one missing means
@@ -109,7 +113,8 @@ int restore_checkpoint(Model& model, const std::string& path) {
   for (size_t i = 0; i < names.size(); ++i)
     for (size_t j = 0; j < names.size(); ++j)
       for (const auto& [slot, value] : optimizer.state(j))
-        if (!optimizer.state(i).contains(slot)) fail(path, ": optimizer state 'optimizer.", slot, ".", names[i], "' is missing");
+        if (!optimizer.state(i).contains(slot))
+          fail(path, ": optimizer state 'optimizer.", slot, ".", names[i], "' is missing");
   optimizer.set_step_count(step);
   std::map<std::string, std::string> metadata = file.metadata;
   try {

@@ -14,24 +14,36 @@ using json = nlohmann::ordered_json;
 
 const char* kind_name(Config::Kind kind) {
   switch (kind) {
-    case Config::Kind::null: return "null";
-    case Config::Kind::boolean: return "a boolean";
-    case Config::Kind::integer: return "an integer";
-    case Config::Kind::number: return "a number";
-    case Config::Kind::string: return "a string";
-    case Config::Kind::list: return "a list";
-    case Config::Kind::object: return "an object";
+    case Config::Kind::null:
+      return "null";
+    case Config::Kind::boolean:
+      return "a boolean";
+    case Config::Kind::integer:
+      return "an integer";
+    case Config::Kind::number:
+      return "a number";
+    case Config::Kind::string:
+      return "a string";
+    case Config::Kind::list:
+      return "a list";
+    case Config::Kind::object:
+      return "an object";
   }
   return "?";
 }
 
 json to_json(const Config& c) {
   switch (c.kind()) {
-    case Config::Kind::null: return nullptr;
-    case Config::Kind::boolean: return c.as_bool();
-    case Config::Kind::integer: return c.as_integer();
-    case Config::Kind::number: return c.as_number();
-    case Config::Kind::string: return c.as_string();
+    case Config::Kind::null:
+      return nullptr;
+    case Config::Kind::boolean:
+      return c.as_bool();
+    case Config::Kind::integer:
+      return c.as_integer();
+    case Config::Kind::number:
+      return c.as_number();
+    case Config::Kind::string:
+      return c.as_string();
     case Config::Kind::list: {
       json out = json::array();
       for (const Config& item : c.items()) out.push_back(to_json(item));
@@ -57,7 +69,8 @@ class Builder : public nlohmann::json_sax<json> {
   bool boolean(bool value) override { return put(Config(value)); }
   bool number_integer(number_integer_t value) override { return put(Config(static_cast<int64_t>(value))); }
   bool number_unsigned(number_unsigned_t value) override {
-    if (value <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return put(Config(static_cast<int64_t>(value)));
+    if (value <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+      return put(Config(static_cast<int64_t>(value)));
     return put(Config(static_cast<double>(value)));
   }
   bool number_float(number_float_t value, const string_t&) override { return put(Config(static_cast<double>(value))); }
@@ -96,7 +109,8 @@ class Builder : public nlohmann::json_sax<json> {
     return true;
   }
   bool open(Config container) {
-    if (static_cast<int>(stack_.size()) >= max_depth_) fail(source_, ": JSON nested deeper than ", max_depth_, " levels");
+    if (static_cast<int>(stack_.size()) >= max_depth_)
+      fail(source_, ": JSON nested deeper than ", max_depth_, " levels");
     stack_.push_back(place(std::move(container)));
     return true;
   }
@@ -114,7 +128,8 @@ class Builder : public nlohmann::json_sax<json> {
 }  // namespace
 
 Config::Config(uint64_t value) : kind_(Kind::integer), integer_(static_cast<int64_t>(value)) {
-  if (value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) fail("Config: integer ", value, " does not fit in 64 signed bits");
+  if (value > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    fail("Config: integer ", value, " does not fit in 64 signed bits");
 }
 
 Config::Config(const std::vector<int64_t>& values) : kind_(Kind::list) {
@@ -168,7 +183,9 @@ const std::vector<Config>& Config::items() const {
   return items_;
 }
 
-size_t Config::size() const { return kind_ == Kind::list ? items_.size() : kind_ == Kind::object ? entries_.size() : 0; }
+size_t Config::size() const {
+  return kind_ == Kind::list ? items_.size() : kind_ == Kind::object ? entries_.size() : 0;
+}
 
 bool Config::as_bool() const {
   if (kind_ != Kind::boolean) fail("Config: expected a boolean, got ", kind_name(kind_));
@@ -191,7 +208,9 @@ const std::string& Config::as_string() const {
   return string_;
 }
 
-std::string Config::dump(int indent) const { return to_json(*this).dump(indent, ' ', false, json::error_handler_t::replace); }
+std::string Config::dump(int indent) const {
+  return to_json(*this).dump(indent, ' ', false, json::error_handler_t::replace);
+}
 
 Config Config::parse(std::string_view json_text, const std::string& source, int max_depth) {
   Builder builder(source, max_depth);
@@ -201,7 +220,8 @@ Config Config::parse(std::string_view json_text, const std::string& source, int 
 
 bool Config::operator==(const Config& other) const {
   if (is_number() && other.is_number()) return as_number() == other.as_number();
-  return kind_ == other.kind_ && integer_ == other.integer_ && string_ == other.string_ && items_ == other.items_ && entries_ == other.entries_;
+  return kind_ == other.kind_ && integer_ == other.integer_ && string_ == other.string_ && items_ == other.items_ &&
+         entries_ == other.entries_;
 }
 
 // --- ConfigReader ---
@@ -209,7 +229,9 @@ bool Config::operator==(const Config& other) const {
 ConfigReader::ConfigReader(const Config& value, std::string path)
     : value_(value), path_(std::move(path)), read_(std::make_shared<std::set<std::string, std::less<>>>()) {}
 
-std::string ConfigReader::child_path(std::string_view key) const { return path_.empty() ? std::string(key) : path_ + "." + std::string(key); }
+std::string ConfigReader::child_path(std::string_view key) const {
+  return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+}
 
 void ConfigReader::bad(const std::string& expected) const {
   std::string got = value_.dump();
@@ -237,7 +259,9 @@ ConfigReader ConfigReader::at(std::string_view key) const {
   return {*v, child_path(key)};
 }
 
-ConfigReader ConfigReader::element(size_t i) const { return {value_.items().at(i), path_ + "[" + std::to_string(i) + "]"}; }
+ConfigReader ConfigReader::element(size_t i) const {
+  return {value_.items().at(i), path_ + "[" + std::to_string(i) + "]"};
+}
 
 size_t ConfigReader::size() const {
   if (value_.kind() != Config::Kind::list) bad("a list");
@@ -278,7 +302,9 @@ double ConfigReader::number(std::string_view key, double low, double high, bool 
 double ConfigReader::number_or(std::string_view key, double fallback, double low, double high, bool high_open) const {
   return has(key) ? number(key, low, high, high_open) : fallback;
 }
-bool ConfigReader::boolean_or(std::string_view key, bool fallback) const { return has(key) ? at(key).as_bool() : fallback; }
+bool ConfigReader::boolean_or(std::string_view key, bool fallback) const {
+  return has(key) ? at(key).as_bool() : fallback;
+}
 std::string ConfigReader::string(std::string_view key) const { return at(key).as_string(); }
 std::string ConfigReader::string_or(std::string_view key, const std::string& fallback) const {
   return has(key) ? string(key) : fallback;
@@ -301,7 +327,8 @@ std::array<int64_t, 2> ConfigReader::pair(std::string_view key, int64_t low) con
     const int64_t n = f.as_integer(low);
     return {n, n};
   }
-  if (f.value().kind() != Config::Kind::list || f.size() != 2) f.bad("an integer or a list of two integers >= " + std::to_string(low));
+  if (f.value().kind() != Config::Kind::list || f.size() != 2)
+    f.bad("an integer or a list of two integers >= " + std::to_string(low));
   return {f.element(0).as_integer(low), f.element(1).as_integer(low)};
 }
 

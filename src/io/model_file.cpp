@@ -42,22 +42,25 @@ void check_format_version(const SafetensorsFile& file, const std::string& path) 
 
 void save_model(const Model& model, const std::string& path) {
   if (!model.built()) fail("save_model: the model has no weights yet; build or fit it first");
-  save_safetensors(path, io::parameters_of(model), {{"axon.format_version", io::kFormatVersion}, {"axon.model", model_to_spec(model)}});
+  save_safetensors(path, io::parameters_of(model),
+                   {{"axon.format_version", io::kFormatVersion}, {"axon.model", model_to_spec(model)}});
 }
 
 std::shared_ptr<Model> load_model(const std::string& path) {
   const SafetensorsFile file = load_safetensors(path);
   io::check_format_version(file, path);
   const auto spec = file.metadata.find("axon.model");
-  if (spec == file.metadata.end()) fail(path, ": holds weights only (no axon.model spec in its metadata); use load_weights");
+  if (spec == file.metadata.end())
+    fail(path, ": holds weights only (no axon.model spec in its metadata); use load_weights");
   std::shared_ptr<Model> model;
   {
     // Building the model allocates its weights: a spec that declares far more than the
     // file holds fails here, before the memory is taken (and filled with random numbers).
     int64_t stored = 0;
     for (const NamedTensor& t : file.tensors) stored += t.tensor.numel();
-    const detail::AllocationLimit limit(2 * stored * static_cast<int64_t>(sizeof(float)) + (int64_t{64} << 20),
-                                path + ": the model it describes needs more memory than its weights could fill");
+    const detail::AllocationLimit limit(
+        2 * stored * static_cast<int64_t>(sizeof(float)) + (int64_t{64} << 20),
+        path + ": the model it describes needs more memory than its weights could fill");
     model = parse_spec(spec->second, path + " (axon.model)").model;
   }
   if (!model->built()) fail(path, ": the stored spec has no input_shape");

@@ -2,10 +2,9 @@
 
 #include <cmath>
 
-
 #include "axon/metric.h"
-#include "axon/regular_file.h"
 #include "axon/registry.h"
+#include "axon/regular_file.h"
 
 namespace axon {
 
@@ -17,7 +16,9 @@ size_t count_layers(const Config& c) {
   if (c.kind() == Config::Kind::list)
     for (const Config& item : c.items()) n += count_layers(item);
   if (c.kind() == Config::Kind::object)
-    for (const auto& [key, value] : c.entries()) n += ((key == "layers" || key == "nodes") && value.kind() == Config::Kind::list ? value.size() : 0) + count_layers(value);
+    for (const auto& [key, value] : c.entries())
+      n += ((key == "layers" || key == "nodes") && value.kind() == Config::Kind::list ? value.size() : 0) +
+           count_layers(value);
   return n;
 }
 
@@ -66,15 +67,18 @@ void compile_from(const ConfigReader& f, Model& model) {
   std::vector<MetricSpec> shared;
   if (f.has("metrics")) {
     const ConfigReader list = f.at("metrics");
-    if (list.value().kind() == Config::Kind::list && list.size() > 0 && list.element(0).value().kind() == Config::Kind::list)
+    if (list.value().kind() == Config::Kind::list && list.size() > 0 &&
+        list.element(0).value().kind() == Config::Kind::list)
       for (size_t k = 0; k < list.size(); ++k) per_output.push_back(metric_list(list.element(k)));
     else
       shared = metric_list(list);
   }
   f.reject_unknown();
   f.named([&] {
-    if (per_output.empty()) model.compile(optimizer, losses, shared, weights);
-    else model.compile(optimizer, losses, per_output, weights);
+    if (per_output.empty())
+      model.compile(optimizer, losses, shared, weights);
+    else
+      model.compile(optimizer, losses, per_output, weights);
   });
 }
 
@@ -104,7 +108,8 @@ std::shared_ptr<Module> layer_from_config(const ConfigReader& config) {
 }
 
 ModelSpec parse_spec(const std::string& json_text, const std::string& source, const SpecLimits& limits) {
-  if (json_text.size() > limits.max_bytes) fail(source, ": the spec is ", json_text.size(), " bytes; the limit is ", limits.max_bytes);
+  if (json_text.size() > limits.max_bytes)
+    fail(source, ": the spec is ", json_text.size(), " bytes; the limit is ", limits.max_bytes);
   const Config spec = Config::parse(json_text, source, limits.max_depth);
   try {
     const ConfigReader root(spec, "");
@@ -129,9 +134,13 @@ ModelSpec parse_spec(const std::string& json_text, const std::string& source, co
   }
 }
 
-ModelSpec load_spec(const std::string& path, const SpecLimits& limits) { return parse_spec(read_regular_file(path, "", limits.max_bytes), path, limits); }
+ModelSpec load_spec(const std::string& path, const SpecLimits& limits) {
+  return parse_spec(read_regular_file(path, "", limits.max_bytes), path, limits);
+}
 
-std::shared_ptr<Model> model_from_spec(const std::string& json_text, const std::string& source) { return parse_spec(json_text, source).model; }
+std::shared_ptr<Model> model_from_spec(const std::string& json_text, const std::string& source) {
+  return parse_spec(json_text, source).model;
+}
 
 std::string model_to_spec(const Model& model) {
   Config spec = layer_config(model);
@@ -142,7 +151,8 @@ std::string model_to_spec(const Model& model) {
       return out;
     };
     Config metrics = Config::list();
-    if (model.output_metrics().size() == 1) metrics = names(model.metrics());
+    if (model.output_metrics().size() == 1)
+      metrics = names(model.metrics());
     else
       for (const auto& list : model.output_metrics()) metrics.push(names(list));
     Config compile = Config::object().set("optimizer", [&] {

@@ -24,7 +24,10 @@ RegularFile::RegularFile(const std::string& path, const std::string& who, uint64
   }
   if (!S_ISREG(info.st_mode)) {
     ::close(fd_);
-    fail(name_, ": not a regular file", S_ISDIR(info.st_mode) ? " (a folder)" : S_ISFIFO(info.st_mode) ? " (a pipe)" : "");
+    fail(name_, ": not a regular file",
+         S_ISDIR(info.st_mode)    ? " (a folder)"
+         : S_ISFIFO(info.st_mode) ? " (a pipe)"
+                                  : "");
   }
   size_ = static_cast<uint64_t>(info.st_size);
   if (size_ > max_bytes) {

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "io/atomic_file.h"
 #include "axon/regular_file.h"
+#include "io/atomic_file.h"
 
 namespace axon {
 
@@ -47,9 +47,10 @@ void check_utf8(const std::string& text, const char* what) {
 DType axon_dtype(const std::string& dtype, const std::string& name, const std::string& source) {
   if (dtype == "F32") return DType::f32;
   if (dtype == "F64") return DType::f64;
-  static const std::set<std::string> known = {"F16", "BF16", "F8_E4M3", "F8_E5M2", "I8", "I16", "I32", "I64",
-                                              "U8",  "U16",  "U32",     "U64",     "BOOL"};
-  if (known.contains(dtype)) fail(source, ": dtype '", dtype, "' of tensor '", name, "' is not supported (F32 and F64 are)");
+  static const std::set<std::string> known = {"F16", "BF16", "F8_E4M3", "F8_E5M2", "I8",  "I16", "I32",
+                                              "I64", "U8",   "U16",     "U32",     "U64", "BOOL"};
+  if (known.contains(dtype))
+    fail(source, ": dtype '", dtype, "' of tensor '", name, "' is not supported (F32 and F64 are)");
   fail(source, ": tensor '", name, "' has unknown dtype '", dtype, "'");
 }
 
@@ -106,7 +107,8 @@ Header parse_header(std::string_view text, uint64_t data_size, const std::string
       continue;
     }
     if (name.empty()) fail(source, ": a tensor has an empty name");
-    if (!value.is_object() || value.size() != 3 || !value.contains("dtype") || !value.contains("shape") || !value.contains("data_offsets"))
+    if (!value.is_object() || value.size() != 3 || !value.contains("dtype") || !value.contains("shape") ||
+        !value.contains("data_offsets"))
       fail(source, ": tensor '", name, "' must have exactly dtype, shape and data_offsets");
     if (!value["dtype"].is_string()) fail(source, ": dtype of tensor '", name, "' is not a string");
     const DType dtype = axon_dtype(value["dtype"].get<std::string>(), name, source);
@@ -121,23 +123,28 @@ Header parse_header(std::string_view text, uint64_t data_size, const std::string
       dims.push_back(static_cast<int64_t>(dim));
     }
     const json& offsets = value["data_offsets"];
-    if (!offsets.is_array() || offsets.size() != 2) fail(source, ": data_offsets of tensor '", name, "' must be [begin, end]");
+    if (!offsets.is_array() || offsets.size() != 2)
+      fail(source, ": data_offsets of tensor '", name, "' must be [begin, end]");
     const uint64_t begin = to_u64(offsets[0], "data_offsets of '" + name + "'", source);
     const uint64_t end = to_u64(offsets[1], "data_offsets of '" + name + "'", source);
     if (end < begin || end - begin != bytes)
-      fail(source, ": data_offsets [", begin, ", ", end, "] of tensor '", name, "' do not hold ", bytes, " bytes of shape ", shape.dump());
+      fail(source, ": data_offsets [", begin, ", ", end, "] of tensor '", name, "' do not hold ", bytes,
+           " bytes of shape ", shape.dump());
     result.entries.push_back({name, dtype, Shape(dims), begin, end});
   }
   // Data order; zero-size tensors that share an offset keep their header order.
-  std::stable_sort(result.entries.begin(), result.entries.end(),
-                   [](const Entry& a, const Entry& b) { return a.begin < b.begin || (a.begin == b.begin && a.end < b.end); });
+  std::stable_sort(result.entries.begin(), result.entries.end(), [](const Entry& a, const Entry& b) {
+    return a.begin < b.begin || (a.begin == b.begin && a.end < b.end);
+  });
   uint64_t expected = 0;
   for (const Entry& e : result.entries) {
     if (e.begin != expected)
-      fail(source, ": tensor '", e.name, "' starts at byte ", e.begin, " of the data, expected ", expected, " (a gap or an overlap)");
+      fail(source, ": tensor '", e.name, "' starts at byte ", e.begin, " of the data, expected ", expected,
+           " (a gap or an overlap)");
     expected = e.end;
   }
-  if (expected != data_size) fail(source, ": the tensors cover ", expected, " bytes but the data section has ", data_size);
+  if (expected != data_size)
+    fail(source, ": the tensors cover ", expected, " bytes but the data section has ", data_size);
   return result;
 }
 
@@ -164,7 +171,8 @@ const Tensor& SafetensorsFile::at(const std::string& name) const {
   fail("safetensors: no tensor named '", name, "'");
 }
 
-std::string serialize_safetensors(const std::vector<NamedTensor>& tensors, const std::map<std::string, std::string>& metadata) {
+std::string serialize_safetensors(const std::vector<NamedTensor>& tensors,
+                                  const std::map<std::string, std::string>& metadata) {
   json header = json::object();
   for (const auto& [key, value] : metadata) {
     check_utf8(key, "a metadata key");
@@ -179,7 +187,9 @@ std::string serialize_safetensors(const std::vector<NamedTensor>& tensors, const
     check_utf8(t.name, "a tensor name");
     if (!t.tensor.defined()) fail("safetensors: tensor '", t.name, "' is undefined");
     const uint64_t bytes = static_cast<uint64_t>(t.tensor.numel()) * dtype_size(t.tensor.dtype());
-    header[t.name] = {{"dtype", safetensors_dtype(t.tensor.dtype())}, {"shape", t.tensor.shape().dims()}, {"data_offsets", {offset, offset + bytes}}};
+    header[t.name] = {{"dtype", safetensors_dtype(t.tensor.dtype())},
+                      {"shape", t.tensor.shape().dims()},
+                      {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
   std::string text = header.dump();
@@ -190,11 +200,13 @@ std::string serialize_safetensors(const std::vector<NamedTensor>& tensors, const
   out += text;
   out.reserve(out.size() + offset);
   for (const NamedTensor& t : tensors)
-    out.append(static_cast<const char*>(t.tensor.raw()), static_cast<size_t>(t.tensor.numel()) * dtype_size(t.tensor.dtype()));
+    out.append(static_cast<const char*>(t.tensor.raw()),
+               static_cast<size_t>(t.tensor.numel()) * dtype_size(t.tensor.dtype()));
   return out;
 }
 
-void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors, const std::map<std::string, std::string>& metadata) {
+void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
   const std::string bytes = serialize_safetensors(tensors, metadata);
   write_file_atomically(path, bytes);
 }

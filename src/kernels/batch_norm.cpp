@@ -50,15 +50,17 @@ std::pair<double, double> run_sums(int64_t n, F&& terms) {
 
 }  // namespace
 
-BatchNormForward batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean, const Tensor& variance, double epsilon) {
+BatchNormForward batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean,
+                            const Tensor& variance, double epsilon) {
   const Layout l = layout_of(x, gamma);
   const bool batch_statistics = !mean.defined();
   for (const Tensor* t : {&beta, &mean, &variance})
     if (t->defined() && (t->shape() != Shape{l.channels} || t->dtype() != x.dtype()))
-      fail("batch_norm: a per-channel tensor ", t->shape(), " does not match the ", l.channels, " channels of ", x.shape());
+      fail("batch_norm: a per-channel tensor ", t->shape(), " does not match the ", l.channels, " channels of ",
+           x.shape());
   if (batch_statistics && l.per_channel() < 1) fail("batch_norm: no values to take statistics of in ", x.shape());
-  BatchNormForward out{Tensor::empty(x.shape(), x.dtype()), Tensor::empty({l.channels}, x.dtype()), Tensor::empty({l.channels}, x.dtype()),
-                       Tensor::empty({l.channels}, x.dtype())};
+  BatchNormForward out{Tensor::empty(x.shape(), x.dtype()), Tensor::empty({l.channels}, x.dtype()),
+                       Tensor::empty({l.channels}, x.dtype()), Tensor::empty({l.channels}, x.dtype())};
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* px = x.data<T>();
@@ -97,10 +99,13 @@ BatchNormForward batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& 
   return out;
 }
 
-BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma, const BatchNormForward& forward, bool batch_statistics) {
+BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                                   const BatchNormForward& forward, bool batch_statistics) {
   const Layout l = layout_of(x, gamma);
-  if (dy.shape() != x.shape() || dy.dtype() != x.dtype()) fail("batch_norm backward: gradient ", dy.shape(), " does not match the input ", x.shape());
-  BatchNormGrads grads{Tensor::empty(x.shape(), x.dtype()), Tensor::empty({l.channels}, x.dtype()), Tensor::empty({l.channels}, x.dtype())};
+  if (dy.shape() != x.shape() || dy.dtype() != x.dtype())
+    fail("batch_norm backward: gradient ", dy.shape(), " does not match the input ", x.shape());
+  BatchNormGrads grads{Tensor::empty(x.shape(), x.dtype()), Tensor::empty({l.channels}, x.dtype()),
+                       Tensor::empty({l.channels}, x.dtype())};
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T *px = x.data<T>(), *pg = dy.data<T>();
@@ -111,7 +116,9 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
         double sum_dy = 0, sum_dy_centred = 0;  // sum(dy * xhat) = inv_std * sum(dy * (x - mean))
         const T mean_t = static_cast<T>(m);
         for_each_run(l, c, [&](int64_t at) {
-          const auto [s1, s2] = run_sums<T>(l.inner, [&](int64_t i) { return std::pair<T, T>{pg[at + i], pg[at + i] * (px[at + i] - mean_t)}; });
+          const auto [s1, s2] = run_sums<T>(l.inner, [&](int64_t i) {
+            return std::pair<T, T>{pg[at + i], pg[at + i] * (px[at + i] - mean_t)};
+          });
           sum_dy += s1, sum_dy_centred += s2;
         });
         const double sum_dy_xhat = sum_dy_centred * inv_std;
@@ -129,7 +136,8 @@ BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tens
         const T mean_dy = static_cast<T>(sum_dy / count), mean_dy_xhat = static_cast<T>(sum_dy_xhat / count);
         const T mu = static_cast<T>(m), istd = static_cast<T>(inv_std);
         for_each_run(l, c, [&](int64_t at) {
-          for (int64_t i = 0; i < l.inner; ++i) pdx[at + i] = scale * (pg[at + i] - mean_dy - (px[at + i] - mu) * istd * mean_dy_xhat);
+          for (int64_t i = 0; i < l.inner; ++i)
+            pdx[at + i] = scale * (pg[at + i] - mean_dy - (px[at + i] - mu) * istd * mean_dy_xhat);
         });
       }
     });

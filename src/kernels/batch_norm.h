@@ -12,7 +12,8 @@ struct BatchNormForward {
 };
 // Training (batch statistics, biased variance) when `mean`/`variance` are undefined;
 // otherwise normalises with them. gamma, beta, mean, variance: (C,), x's dtype.
-BatchNormForward batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean, const Tensor& variance, double epsilon);
+BatchNormForward batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& mean,
+                            const Tensor& variance, double epsilon);
 
 struct BatchNormGrads {
   Tensor dx, dgamma, dbeta;
@@ -20,6 +21,7 @@ struct BatchNormGrads {
 // With batch statistics the mean and variance depend on x, which dx accounts for:
 //   dx = gamma * inv_std / M * (M * dy - sum(dy) - xhat * sum(dy * xhat)),  M values per channel;
 // with fixed statistics, dx = gamma * inv_std * dy.
-BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma, const BatchNormForward& forward, bool batch_statistics);
+BatchNormGrads batch_norm_backward(const Tensor& dy, const Tensor& x, const Tensor& gamma,
+                                   const BatchNormForward& forward, bool batch_statistics);
 
 }  // namespace axon::kernels

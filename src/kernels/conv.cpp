@@ -25,12 +25,14 @@ Dims dims_of(const Shape& x, const Shape& w, const Geometry2D& g) {
   return {x[0], x[1], x[2], x[3], w[0], w[2], w[3], oh, ow};
 }
 
-constexpr int64_t kChunkBytes = int64_t{2} << 20;  // per chunk buffer: about the 2 MiB L2 (measured best of 0.5 to 4 MiB)
+constexpr int64_t kChunkBytes = int64_t{2}
+                                << 20;  // per chunk buffer: about the 2 MiB L2 (measured best of 0.5 to 4 MiB)
 
 int64_t images_per_chunk(const Dims& d, int64_t requested, size_t element_size) {
   if (requested > 0) return std::min(requested, std::max<int64_t>(d.n, 1));
   // the larger of the chunk's column matrix (rows, width) and its GEMM output (F, width)
-  const int64_t per_image = std::max<int64_t>(std::max(d.rows(), d.f) * d.oh * d.ow * static_cast<int64_t>(element_size), 1);
+  const int64_t per_image =
+      std::max<int64_t>(std::max(d.rows(), d.f) * d.oh * d.ow * static_cast<int64_t>(element_size), 1);
   return std::clamp<int64_t>(kChunkBytes / per_image, 1, std::max<int64_t>(d.n, 1));
 }
 
@@ -59,8 +61,10 @@ void im2col(const Dims& d, const Geometry2D& g, int64_t count, T* images, T* col
             // columns that wrap around to a neighbouring input row are zeroed first in
             // col2im (cols is its scratch) and last in im2col.
             const int64_t y_shift = i * g.dilation_h - g.pad_top, shift = y_shift * d.w + x_shift;
-            const int64_t oy0 = std::clamp<int64_t>(-y_shift, 0, d.oh), oy1 = std::clamp<int64_t>(d.h - y_shift, oy0, d.oh);
-            const int64_t lo = std::clamp<int64_t>(-shift, oy0 * d.ow, oy1 * d.ow), hi = std::clamp<int64_t>(d.h * d.w - shift, lo, oy1 * d.ow);
+            const int64_t oy0 = std::clamp<int64_t>(-y_shift, 0, d.oh),
+                          oy1 = std::clamp<int64_t>(d.h - y_shift, oy0, d.oh);
+            const int64_t lo = std::clamp<int64_t>(-shift, oy0 * d.ow, oy1 * d.ow),
+                          hi = std::clamp<int64_t>(d.h * d.w - shift, lo, oy1 * d.ow);
             auto zero_wrapped = [&] {
               for (int64_t oy = oy0; oy < oy1 && (ox0 > 0 || ox1 < d.ow); ++oy) {
                 std::fill(row + oy * d.ow, row + oy * d.ow + ox0, T(0));
@@ -104,24 +108,32 @@ void im2col(const Dims& d, const Geometry2D& g, int64_t count, T* images, T* col
 }
 
 void check_dy(const Tensor& dy, const Dims& d) {
-  if (dy.shape() != Shape{d.n, d.f, d.oh, d.ow}) fail("conv2d backward: gradient ", dy.shape(), " does not match output (", d.n, ", ", d.f, ", ", d.oh, ", ", d.ow, ")");
+  if (dy.shape() != Shape{d.n, d.f, d.oh, d.ow})
+    fail("conv2d backward: gradient ", dy.shape(), " does not match output (", d.n, ", ", d.f, ", ", d.oh, ", ", d.ow,
+         ")");
 }
 
 }  // namespace
 
-std::pair<int64_t, int64_t> conv2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g, const char* who) {
+std::pair<int64_t, int64_t> conv2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g,
+                                               const char* who) {
   if (g.stride_h < 1 || g.stride_w < 1) fail(who, ": strides must be >= 1, got (", g.stride_h, ", ", g.stride_w, ")");
-  if (g.dilation_h < 1 || g.dilation_w < 1) fail(who, ": dilation must be >= 1, got (", g.dilation_h, ", ", g.dilation_w, ")");
+  if (g.dilation_h < 1 || g.dilation_w < 1)
+    fail(who, ": dilation must be >= 1, got (", g.dilation_h, ", ", g.dilation_w, ")");
   if (g.pad_top < 0 || g.pad_bottom < 0 || g.pad_left < 0 || g.pad_right < 0) fail(who, ": padding must be >= 0");
   if (kh < 1 || kw < 1) fail(who, ": kernel size must be >= 1, got (", kh, ", ", kw, ")");
   // Sizes can come from a file or the command line: check the geometry once, here.
-  const int64_t span_h = checked_add(checked_mul(g.dilation_h, kh - 1, who, ": dilated kernel height"), 1, who, ": dilated kernel height");
-  const int64_t span_w = checked_add(checked_mul(g.dilation_w, kw - 1, who, ": dilated kernel width"), 1, who, ": dilated kernel width");
-  const int64_t padded_h = checked_add(checked_add(h, g.pad_top, who, ": padded height"), g.pad_bottom, who, ": padded height");
-  const int64_t padded_w = checked_add(checked_add(w, g.pad_left, who, ": padded width"), g.pad_right, who, ": padded width");
+  const int64_t span_h =
+      checked_add(checked_mul(g.dilation_h, kh - 1, who, ": dilated kernel height"), 1, who, ": dilated kernel height");
+  const int64_t span_w =
+      checked_add(checked_mul(g.dilation_w, kw - 1, who, ": dilated kernel width"), 1, who, ": dilated kernel width");
+  const int64_t padded_h =
+      checked_add(checked_add(h, g.pad_top, who, ": padded height"), g.pad_bottom, who, ": padded height");
+  const int64_t padded_w =
+      checked_add(checked_add(w, g.pad_left, who, ": padded width"), g.pad_right, who, ": padded width");
   if (kh < 1 || kw < 1 || span_h > padded_h || span_w > padded_w)
-    fail(who, ": kernel (", kh, ", ", kw, ") with dilation (", g.dilation_h, ", ", g.dilation_w, ") does not fit the padded input (", padded_h, ", ",
-         padded_w, ")");
+    fail(who, ": kernel (", kh, ", ", kw, ") with dilation (", g.dilation_h, ", ", g.dilation_w,
+         ") does not fit the padded input (", padded_h, ", ", padded_w, ")");
   return {(padded_h - span_h) / g.stride_h + 1, (padded_w - span_w) / g.stride_w + 1};
 }
 
@@ -141,7 +153,8 @@ constexpr int64_t kColumnBlock = 64;
 
 // dw (f, k) (+)= major (f, width) * cols (k, width)^T
 template <class T>
-void small_depth_weight_gradient(int64_t f, int64_t k, int64_t width, const T* major, const T* cols, bool accumulate, T* dw) {
+void small_depth_weight_gradient(int64_t f, int64_t k, int64_t width, const T* major, const T* cols, bool accumulate,
+                                 T* dw) {
   parallel_for(f, k * width, [&](int64_t f0, int64_t f1) {
     for (int64_t i = f0; i < f1; ++i)
       for (int64_t r = 0; r < k; ++r) {
@@ -163,7 +176,8 @@ void small_depth_weight_gradient(int64_t f, int64_t k, int64_t width, const T* m
 // parallel over the chunk's (image, filter) planes, finish(n, f, plane) with image n's
 // filter-f output plane (OH*OW values in scratch memory, free to change in place).
 template <class T, class Finish>
-void forward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w, int64_t chunk_images, Conv2dColumns* keep, Finish&& finish) {
+void forward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w, int64_t chunk_images,
+                    Conv2dColumns* keep, Finish&& finish) {
   const int64_t plane = d.oh * d.ow, chunk = images_per_chunk(d, chunk_images, sizeof(T));
   T* kept = nullptr;
   if (keep) {
@@ -178,7 +192,8 @@ void forward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w, 
     im2col<T, false>(d, g, count, const_cast<T*>(x) + n0 * d.c * d.h * d.w, c);
     gemm<T>(false, false, d.f, width, d.rows(), T(1), w, d.rows(), c, width, T(0), out.data<T>(), width);
     parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
-      for (int64_t u = u0; u < u1; ++u) finish(n0 + u / d.f, u % d.f, out.data<T>() + (u % d.f) * width + (u / d.f) * plane);
+      for (int64_t u = u0; u < u1; ++u)
+        finish(n0 + u / d.f, u % d.f, out.data<T>() + (u % d.f) * width + (u / d.f) * plane);
     });
   }
 }
@@ -210,14 +225,15 @@ T sum_of(const T* values, int64_t n) {
 // (F, count*OH*OW) matrix; then the bias gradient (row sums), dw += that * cols^T and
 // dx = col2im(w^T * that).
 template <class T, class Gather>
-void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w, int64_t chunk_images, const Conv2dColumns* kept,
-                     Conv2dGrads& grads, Gather&& gather) {
+void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w, int64_t chunk_images,
+                     const Conv2dColumns* kept, Conv2dGrads& grads, Gather&& gather) {
   const int64_t plane = d.oh * d.ow;
   int64_t chunk = images_per_chunk(d, chunk_images, sizeof(T));
   const bool want_dx = grads.dx.defined(), want_dw = grads.dw.defined(), want_db = grads.db.defined();
   const T* cached = nullptr;
   if (kept && kept->values.defined() && want_dw) {
-    if (kept->values.shape() != Shape{d.rows(), d.n * plane} || kept->values.dtype() != dtype_of<T>() || kept->chunk < 1)
+    if (kept->values.shape() != Shape{d.rows(), d.n * plane} || kept->values.dtype() != dtype_of<T>() ||
+        kept->chunk < 1)
       fail("conv2d backward: kept columns ", kept->values.shape(), " do not belong to this convolution");
     cached = kept->values.data<T>();
     chunk = kept->chunk;  // the forward pass's chunks: the kept matrices are laid out by them
@@ -243,7 +259,8 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
       if (d.rows() <= kSmallDepth)
         small_depth_weight_gradient(d.f, d.rows(), width, major, c, n0 > 0, grads.dw.data<T>());
       else
-        gemm<T>(false, true, d.f, d.rows(), width, T(1), major, width, c, width, n0 == 0 ? T(0) : T(1), grads.dw.data<T>(), d.rows());
+        gemm<T>(false, true, d.f, d.rows(), width, T(1), major, width, c, width, n0 == 0 ? T(0) : T(1),
+                grads.dw.data<T>(), d.rows());
     }
     if (want_dx) {
       gemm<T>(true, false, d.rows(), width, d.f, T(1), w, d.rows(), major, width, T(0), cols.data<T>(), width);
@@ -263,7 +280,8 @@ Conv2dGrads allocate_grads(const Dims& d, const Tensor& x, const Tensor& w, bool
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias, bool relu, int64_t chunk_images, Conv2dColumns* keep) {
+Tensor conv2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias, bool relu,
+              int64_t chunk_images, Conv2dColumns* keep) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_operands(d, x, w, bias);
   Tensor y = Tensor::empty({d.n, d.f, d.oh, d.ow}, x.dtype());
@@ -279,8 +297,9 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tenso
   return y;
 }
 
-Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Geometry2D& g, bool want_dx, bool want_dw, bool want_db,
-                            const Tensor& relu_output, int64_t chunk_images, const Conv2dColumns* kept) {
+Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Geometry2D& g, bool want_dx,
+                            bool want_dw, bool want_db, const Tensor& relu_output, int64_t chunk_images,
+                            const Conv2dColumns* kept) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_dy(dy, d);
   if (relu_output.defined() && (relu_output.shape() != dy.shape() || relu_output.dtype() != dy.dtype()))
@@ -306,12 +325,14 @@ Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, 
   return grads;
 }
 
-Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias, bool relu, const Pool2dWindow& pool,
-                                      int64_t chunk_images, Conv2dColumns* keep) {
+Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias,
+                                      bool relu, const Pool2dWindow& pool, int64_t chunk_images, Conv2dColumns* keep) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   check_operands(d, x, w, bias);
-  const std::pair<int64_t, int64_t> pooled_size = pool2d_output_size(d.oh, d.ow, pool.kh, pool.kw, pool.g, "max_pool2d");
-  const int64_t ph = pooled_size.first, pw = pooled_size.second;  // not a structured binding: the lambda below captures them (clang 14)
+  const std::pair<int64_t, int64_t> pooled_size =
+      pool2d_output_size(d.oh, d.ow, pool.kh, pool.kw, pool.g, "max_pool2d");
+  const int64_t ph = pooled_size.first,
+                pw = pooled_size.second;  // not a structured binding: the lambda below captures them (clang 14)
   const int64_t pooled = ph * pw;
   Conv2dMaxPoolResult result{Tensor::empty({d.n, d.f, ph, pw}, x.dtype()), {}, d.oh, d.ow};
   result.argmax = detail::allocate_offsets(d.n * d.f * pooled);
@@ -322,14 +343,16 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Ge
     forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, keep, [&](int64_t n, int64_t f, T* conv) {
       const int64_t at = (n * d.f + f) * pooled;
       bias_relu(conv, plane, b ? b[f] : T(0), relu);
-      max_pool_plane(conv, d.oh, d.ow, pool.kh, pool.kw, pool.g, ph, pw, result.y.template data<T>() + at, result.argmax.get() + at);
+      max_pool_plane(conv, d.oh, d.ow, pool.kh, pool.kw, pool.g, ph, pw, result.y.template data<T>() + at,
+                     result.argmax.get() + at);
     });
   });
   return result;
 }
 
-Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x, const Tensor& w, const Geometry2D& g,
-                                       bool relu, bool want_dx, bool want_dw, bool want_db, int64_t chunk_images, const Conv2dColumns* kept) {
+Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x,
+                                       const Tensor& w, const Geometry2D& g, bool relu, bool want_dx, bool want_dw,
+                                       bool want_db, int64_t chunk_images, const Conv2dColumns* kept) {
   const Dims d = dims_of(x.shape(), w.shape(), g);
   if (dy.shape() != forward.y.shape() || dy.dtype() != x.dtype() || forward.conv_h != d.oh || forward.conv_w != d.ow)
     fail("conv2d_max_pool2d backward: gradient ", dy.shape(), " does not match the output ", forward.y.shape());
@@ -364,9 +387,11 @@ void for_each_tap(const Dims& d, const Geometry2D& g, Visit&& visit) {
           for (int64_t c = 0; c < d.c; ++c)
             for (int64_t i = 0; i < d.kh; ++i)
               for (int64_t j = 0; j < d.kw; ++j) {
-                const int64_t y = oy * g.stride_h - g.pad_top + i * g.dilation_h, x = ox * g.stride_w - g.pad_left + j * g.dilation_w;
+                const int64_t y = oy * g.stride_h - g.pad_top + i * g.dilation_h,
+                              x = ox * g.stride_w - g.pad_left + j * g.dilation_w;
                 if (y < 0 || y >= d.h || x < 0 || x >= d.w) continue;
-                visit(((n * d.f + f) * d.oh + oy) * d.ow + ox, ((n * d.c + c) * d.h + y) * d.w + x, ((f * d.c + c) * d.kh + i) * d.kw + j);
+                visit(((n * d.f + f) * d.oh + oy) * d.ow + ox, ((n * d.c + c) * d.h + y) * d.w + x,
+                      ((f * d.c + c) * d.kh + i) * d.kw + j);
               }
 }
 
@@ -377,7 +402,8 @@ Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Geometry2D& g) {
   Tensor y = Tensor::zeros({d.n, d.f, d.oh, d.ow}, x.dtype());
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    for_each_tap<T>(d, g, [&](int64_t yo, int64_t xi, int64_t wi) { y.data<T>()[yo] += x.data<T>()[xi] * w.data<T>()[wi]; });
+    for_each_tap<T>(d, g,
+                    [&](int64_t yo, int64_t xi, int64_t wi) { y.data<T>()[yo] += x.data<T>()[xi] * w.data<T>()[wi]; });
   });
   return y;
 }
@@ -387,7 +413,8 @@ Tensor conv2d_backward_input_naive(const Tensor& dy, const Tensor& w, const Shap
   Tensor dx = Tensor::zeros(x_shape, dy.dtype());
   dispatch(dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    for_each_tap<T>(d, g, [&](int64_t yo, int64_t xi, int64_t wi) { dx.data<T>()[xi] += dy.data<T>()[yo] * w.data<T>()[wi]; });
+    for_each_tap<T>(
+        d, g, [&](int64_t yo, int64_t xi, int64_t wi) { dx.data<T>()[xi] += dy.data<T>()[yo] * w.data<T>()[wi]; });
   });
   return dx;
 }
@@ -397,7 +424,8 @@ Tensor conv2d_backward_weight_naive(const Tensor& dy, const Tensor& x, const Sha
   Tensor dw = Tensor::zeros(w_shape, dy.dtype());
   dispatch(dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    for_each_tap<T>(d, g, [&](int64_t yo, int64_t xi, int64_t wi) { dw.data<T>()[wi] += dy.data<T>()[yo] * x.data<T>()[xi]; });
+    for_each_tap<T>(
+        d, g, [&](int64_t yo, int64_t xi, int64_t wi) { dw.data<T>()[wi] += dy.data<T>()[yo] * x.data<T>()[xi]; });
   });
   return dw;
 }

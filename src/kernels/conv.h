@@ -27,8 +27,8 @@ struct Conv2dColumns {
 // output out as NCHW. bias: (F,) or undefined. chunk_images: images per GEMM; 0 picks it
 // from the cache budget (tests force small chunks).
 // keep: where to keep the column matrices for conv2d_backward, or null.
-Tensor conv2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias = {}, bool relu = false, int64_t chunk_images = 0,
-              Conv2dColumns* keep = nullptr);
+Tensor conv2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias = {}, bool relu = false,
+              int64_t chunk_images = 0, Conv2dColumns* keep = nullptr);
 Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Geometry2D& g);
 
 // The gradients of y = conv2d(x, w) + b from dL/dy, each computed only when asked for,
@@ -37,8 +37,9 @@ Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Geometry2D& g);
 struct Conv2dGrads {
   Tensor dx, dw, db;  // (N, C, H, W), (F, C, KH, KW), (F,)
 };
-Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Geometry2D& g, bool want_dx, bool want_dw, bool want_db,
-                            const Tensor& relu_output = {}, int64_t chunk_images = 0, const Conv2dColumns* kept = nullptr);
+Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Geometry2D& g, bool want_dx,
+                            bool want_dw, bool want_db, const Tensor& relu_output = {}, int64_t chunk_images = 0,
+                            const Conv2dColumns* kept = nullptr);
 // A max pooling applied to each output plane of a convolution.
 struct Pool2dWindow {
   int64_t kh = 2, kw = 2;
@@ -52,11 +53,12 @@ struct Conv2dMaxPoolResult {
   std::shared_ptr<int32_t> argmax;  // per element of y: the offset of its max in the (OH, OW) convolution plane
   int64_t conv_h = 0, conv_w = 0;   // OH, OW
 };
-Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias, bool relu, const Pool2dWindow& pool,
-                                      int64_t chunk_images = 0, Conv2dColumns* keep = nullptr);
-Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x, const Tensor& w, const Geometry2D& g,
-                                       bool relu, bool want_dx, bool want_dw, bool want_db, int64_t chunk_images = 0,
-                                       const Conv2dColumns* kept = nullptr);
+Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias,
+                                      bool relu, const Pool2dWindow& pool, int64_t chunk_images = 0,
+                                      Conv2dColumns* keep = nullptr);
+Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x,
+                                       const Tensor& w, const Geometry2D& g, bool relu, bool want_dx, bool want_dw,
+                                       bool want_db, int64_t chunk_images = 0, const Conv2dColumns* kept = nullptr);
 
 // dL/dx from dL/dy (same geometry); x_shape is x's shape.
 Tensor conv2d_backward_input_naive(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Geometry2D& g);

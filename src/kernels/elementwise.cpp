@@ -13,108 +13,211 @@ namespace {
 // The unary table: each rule holds its forward value f(x) and its derivative rule
 // df(x, y, g) = g * dy/dx, side by side.
 struct Neg {
-  template <class T> static T f(T x, const UnaryArgs&) { return -x; }
-  template <class T> static T df(T, T, T g, const UnaryArgs&) { return -g; }
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return -x;
+  }
+  template <class T>
+  static T df(T, T, T g, const UnaryArgs&) {
+    return -g;
+  }
 };
 struct Exp {
-  template <class T> static T f(T x, const UnaryArgs&) { return std::exp(x); }
-  template <class T> static T df(T, T y, T g, const UnaryArgs&) { return g * y; }
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return std::exp(x);
+  }
+  template <class T>
+  static T df(T, T y, T g, const UnaryArgs&) {
+    return g * y;
+  }
 };
 struct Log {
-  template <class T> static T f(T x, const UnaryArgs&) { return std::log(x); }
-  template <class T> static T df(T x, T, T g, const UnaryArgs&) { return g / x; }
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return std::log(x);
+  }
+  template <class T>
+  static T df(T x, T, T g, const UnaryArgs&) {
+    return g / x;
+  }
 };
 struct Sqrt {
-  template <class T> static T f(T x, const UnaryArgs&) { return std::sqrt(x); }
-  template <class T> static T df(T, T y, T g, const UnaryArgs&) { return g / (T(2) * y); }
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return std::sqrt(x);
+  }
+  template <class T>
+  static T df(T, T y, T g, const UnaryArgs&) {
+    return g / (T(2) * y);
+  }
 };
 struct Abs {
-  template <class T> static T f(T x, const UnaryArgs&) { return std::abs(x); }
-  template <class T> static T df(T x, T, T g, const UnaryArgs&) { return x > 0 ? g : (x < 0 ? -g : T(0)); }
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return std::abs(x);
+  }
+  template <class T>
+  static T df(T x, T, T g, const UnaryArgs&) {
+    return x > 0 ? g : (x < 0 ? -g : T(0));
+  }
 };
 struct Square {
-  template <class T> static T f(T x, const UnaryArgs&) { return x * x; }
-  template <class T> static T df(T x, T, T g, const UnaryArgs&) { return T(2) * x * g; }
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return x * x;
+  }
+  template <class T>
+  static T df(T x, T, T g, const UnaryArgs&) {
+    return T(2) * x * g;
+  }
 };
 struct Relu {
-  template <class T> static T f(T x, const UnaryArgs&) { return x > 0 ? x : T(0); }
-  template <class T> static T df(T x, T, T g, const UnaryArgs&) { return x > 0 ? g : T(0); }
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return x > 0 ? x : T(0);
+  }
+  template <class T>
+  static T df(T x, T, T g, const UnaryArgs&) {
+    return x > 0 ? g : T(0);
+  }
 };
 struct LeakyRelu {
-  template <class T> static T f(T x, const UnaryArgs& p) { return x > 0 ? x : static_cast<T>(p.a) * x; }
-  template <class T> static T df(T x, T, T g, const UnaryArgs& p) { return x > 0 ? g : static_cast<T>(p.a) * g; }
+  template <class T>
+  static T f(T x, const UnaryArgs& p) {
+    return x > 0 ? x : static_cast<T>(p.a) * x;
+  }
+  template <class T>
+  static T df(T x, T, T g, const UnaryArgs& p) {
+    return x > 0 ? g : static_cast<T>(p.a) * g;
+  }
 };
 struct Elu {
-  template <class T> static T f(T x, const UnaryArgs& p) { return x > 0 ? x : static_cast<T>(p.a) * std::expm1(x); }
-  template <class T> static T df(T x, T y, T g, const UnaryArgs& p) { return x > 0 ? g : g * (y + static_cast<T>(p.a)); }
+  template <class T>
+  static T f(T x, const UnaryArgs& p) {
+    return x > 0 ? x : static_cast<T>(p.a) * std::expm1(x);
+  }
+  template <class T>
+  static T df(T x, T y, T g, const UnaryArgs& p) {
+    return x > 0 ? g : g * (y + static_cast<T>(p.a));
+  }
 };
 struct Gelu {  // exact form: x * Phi(x)
-  template <class T> static T f(T x, const UnaryArgs&) { return T(0.5) * x * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2))); }
-  template <class T> static T df(T x, T, T g, const UnaryArgs&) {
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return T(0.5) * x * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2)));
+  }
+  template <class T>
+  static T df(T x, T, T g, const UnaryArgs&) {
     const T cdf = T(0.5) * (T(1) + std::erf(x * T(std::numbers::sqrt2 / 2)));
     const T pdf = std::exp(T(-0.5) * x * x) * T(0.5 * std::numbers::inv_sqrtpi * std::numbers::sqrt2);
     return g * (cdf + x * pdf);
   }
 };
-template <class T> T stable_sigmoid(T x) {
+template <class T>
+T stable_sigmoid(T x) {
   if (x >= 0) return T(1) / (T(1) + std::exp(-x));
   const T e = std::exp(x);
   return e / (T(1) + e);
 }
 struct Silu {  // x * sigmoid(x)
-  template <class T> static T f(T x, const UnaryArgs&) { return x * stable_sigmoid(x); }
-  template <class T> static T df(T x, T, T g, const UnaryArgs&) {
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return x * stable_sigmoid(x);
+  }
+  template <class T>
+  static T df(T x, T, T g, const UnaryArgs&) {
     const T s = stable_sigmoid(x);
     return g * s * (T(1) + x * (T(1) - s));
   }
 };
 struct Sigmoid {
-  template <class T> static T f(T x, const UnaryArgs&) { return stable_sigmoid(x); }
-  template <class T> static T df(T, T y, T g, const UnaryArgs&) { return g * y * (T(1) - y); }
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return stable_sigmoid(x);
+  }
+  template <class T>
+  static T df(T, T y, T g, const UnaryArgs&) {
+    return g * y * (T(1) - y);
+  }
 };
 struct Tanh {
-  template <class T> static T f(T x, const UnaryArgs&) { return std::tanh(x); }
-  template <class T> static T df(T, T y, T g, const UnaryArgs&) { return g * (T(1) - y * y); }
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return std::tanh(x);
+  }
+  template <class T>
+  static T df(T, T y, T g, const UnaryArgs&) {
+    return g * (T(1) - y * y);
+  }
 };
 struct Clamp {  // gradient passes where low <= x <= high, as torch.clamp
-  template <class T> static T f(T x, const UnaryArgs& p) {
+  template <class T>
+  static T f(T x, const UnaryArgs& p) {
     return x < static_cast<T>(p.a) ? static_cast<T>(p.a) : (x > static_cast<T>(p.b) ? static_cast<T>(p.b) : x);
   }
-  template <class T> static T df(T x, T, T g, const UnaryArgs& p) {
+  template <class T>
+  static T df(T x, T, T g, const UnaryArgs& p) {
     return (x >= static_cast<T>(p.a) && x <= static_cast<T>(p.b)) ? g : T(0);
   }
 };
 struct PowScalar {
-  template <class T> static T f(T x, const UnaryArgs& p) { return std::pow(x, static_cast<T>(p.a)); }
-  template <class T> static T df(T x, T, T g, const UnaryArgs& p) {
+  template <class T>
+  static T f(T x, const UnaryArgs& p) {
+    return std::pow(x, static_cast<T>(p.a));
+  }
+  template <class T>
+  static T df(T x, T, T g, const UnaryArgs& p) {
     const T e = static_cast<T>(p.a);
     return e == T(0) ? T(0) : g * e * std::pow(x, e - T(1));
   }
 };
 struct Sign {  // not differentiable: gradient zero, as torch.sign
-  template <class T> static T f(T x, const UnaryArgs&) { return x > 0 ? T(1) : (x < 0 ? T(-1) : T(0)); }
-  template <class T> static T df(T, T, T, const UnaryArgs&) { return T(0); }
+  template <class T>
+  static T f(T x, const UnaryArgs&) {
+    return x > 0 ? T(1) : (x < 0 ? T(-1) : T(0));
+  }
+  template <class T>
+  static T df(T, T, T, const UnaryArgs&) {
+    return T(0);
+  }
 };
 
 template <class F>
 decltype(auto) with_rule(Unary op, F&& f) {
   switch (op) {
-    case Unary::neg: return f(Neg{});
-    case Unary::exp: return f(Exp{});
-    case Unary::log: return f(Log{});
-    case Unary::sqrt: return f(Sqrt{});
-    case Unary::abs: return f(Abs{});
-    case Unary::square: return f(Square{});
-    case Unary::relu: return f(Relu{});
-    case Unary::leaky_relu: return f(LeakyRelu{});
-    case Unary::elu: return f(Elu{});
-    case Unary::gelu: return f(Gelu{});
-    case Unary::silu: return f(Silu{});
-    case Unary::sigmoid: return f(Sigmoid{});
-    case Unary::tanh: return f(Tanh{});
-    case Unary::clamp: return f(Clamp{});
-    case Unary::pow_scalar: return f(PowScalar{});
-    case Unary::sign: return f(Sign{});
+    case Unary::neg:
+      return f(Neg{});
+    case Unary::exp:
+      return f(Exp{});
+    case Unary::log:
+      return f(Log{});
+    case Unary::sqrt:
+      return f(Sqrt{});
+    case Unary::abs:
+      return f(Abs{});
+    case Unary::square:
+      return f(Square{});
+    case Unary::relu:
+      return f(Relu{});
+    case Unary::leaky_relu:
+      return f(LeakyRelu{});
+    case Unary::elu:
+      return f(Elu{});
+    case Unary::gelu:
+      return f(Gelu{});
+    case Unary::silu:
+      return f(Silu{});
+    case Unary::sigmoid:
+      return f(Sigmoid{});
+    case Unary::tanh:
+      return f(Tanh{});
+    case Unary::clamp:
+      return f(Clamp{});
+    case Unary::pow_scalar:
+      return f(PowScalar{});
+    case Unary::sign:
+      return f(Sign{});
   }
   fail("unary: unknown op");
 }
@@ -125,13 +228,19 @@ void check_same(const char* op, const Tensor& a, const Tensor& b) {
 }
 
 // The binary table.
-template <class T> T apply_binary(Binary op, T a, T b) {
+template <class T>
+T apply_binary(Binary op, T a, T b) {
   switch (op) {
-    case Binary::add: return a + b;
-    case Binary::sub: return a - b;
-    case Binary::mul: return a * b;
-    case Binary::div: return a / b;
-    case Binary::pow: return std::pow(a, b);
+    case Binary::add:
+      return a + b;
+    case Binary::sub:
+      return a - b;
+    case Binary::mul:
+      return a * b;
+    case Binary::div:
+      return a / b;
+    case Binary::pow:
+      return std::pow(a, b);
   }
   return T(0);
 }
@@ -257,11 +366,16 @@ Tensor binary(Binary op, const Tensor& a, const Tensor& b) {
       const T *pa = a.data<T>(), *pb = b.data<T>();
       T* po = out.data<T>();
       switch (op) {  // one instantiation per op so each loop vectorises
-        case Binary::add: return binary_same_shape<Binary::add>(pa, pb, po, out.numel());
-        case Binary::sub: return binary_same_shape<Binary::sub>(pa, pb, po, out.numel());
-        case Binary::mul: return binary_same_shape<Binary::mul>(pa, pb, po, out.numel());
-        case Binary::div: return binary_same_shape<Binary::div>(pa, pb, po, out.numel());
-        case Binary::pow: return binary_same_shape<Binary::pow>(pa, pb, po, out.numel());
+        case Binary::add:
+          return binary_same_shape<Binary::add>(pa, pb, po, out.numel());
+        case Binary::sub:
+          return binary_same_shape<Binary::sub>(pa, pb, po, out.numel());
+        case Binary::mul:
+          return binary_same_shape<Binary::mul>(pa, pb, po, out.numel());
+        case Binary::div:
+          return binary_same_shape<Binary::div>(pa, pb, po, out.numel());
+        case Binary::pow:
+          return binary_same_shape<Binary::pow>(pa, pb, po, out.numel());
       }
     }
     binary_broadcast<T>(op, a, b, out);

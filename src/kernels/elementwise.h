@@ -6,7 +6,22 @@
 namespace axon::kernels {
 
 enum class Unary {
-  neg, exp, log, sqrt, abs, square, relu, leaky_relu, elu, gelu, silu, sigmoid, tanh, clamp, pow_scalar, sign,
+  neg,
+  exp,
+  log,
+  sqrt,
+  abs,
+  square,
+  relu,
+  leaky_relu,
+  elu,
+  gelu,
+  silu,
+  sigmoid,
+  tanh,
+  clamp,
+  pow_scalar,
+  sign,
 };
 // Extra arguments of the parametrised ops: leaky_relu (a = slope), elu (a = alpha),
 // clamp (a = low, b = high), pow_scalar (a = exponent).

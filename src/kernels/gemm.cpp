@@ -7,8 +7,8 @@
 namespace axon::kernels {
 
 template <>
-void gemm<float>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-                 int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+void gemm<float>(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                 const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
   num_threads();  // applies AXON_NUM_THREADS to OpenBLAS before its first call
   cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
@@ -45,15 +45,16 @@ void gemm_naive(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T a
 
 template void gemm_naive<float>(bool, bool, int64_t, int64_t, int64_t, float, const float*, int64_t, const float*,
                                 int64_t, float, float*, int64_t);
-template void gemm_naive<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t,
-                                 const double*, int64_t, double, double*, int64_t);
+template void gemm_naive<double>(bool, bool, int64_t, int64_t, int64_t, double, const double*, int64_t, const double*,
+                                 int64_t, double, double*, int64_t);
 
 Tensor matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const char* op) {
   if (a.rank() != 2 || b.rank() != 2) fail(op, ": expects 2-D operands, got ", a.shape(), " x ", b.shape());
   if (a.dtype() != b.dtype()) fail(op, ": dtypes differ (", dtype_name(a.dtype()), " x ", dtype_name(b.dtype()), ")");
   const int64_t m = trans_a ? a.dim(1) : a.dim(0), k = trans_a ? a.dim(0) : a.dim(1);
   const int64_t kb = trans_b ? b.dim(1) : b.dim(0), n = trans_b ? b.dim(0) : b.dim(1);
-  if (k != kb) fail(op, ": ", a.shape(), trans_a ? "^T" : "", " x ", b.shape(), trans_b ? "^T" : "", ": inner dimensions differ");
+  if (k != kb)
+    fail(op, ": ", a.shape(), trans_a ? "^T" : "", " x ", b.shape(), trans_b ? "^T" : "", ": inner dimensions differ");
   if (k == 0) return Tensor::zeros(Shape{m, n}, a.dtype());
   Tensor c = Tensor::empty(Shape{m, n}, a.dtype());
   dispatch(a.dtype(), [&](auto zero) {

@@ -123,7 +123,8 @@ Tensor index_select(const Tensor& x, int64_t axis, const std::vector<int64_t>& i
   axis = x.shape().axis(axis, "index_select");
   const int64_t size = x.dim(axis);
   for (int64_t i : indices)
-    if (i < 0 || i >= size) fail("index_select: index ", i, " is out of range for axis ", axis, " of shape ", x.shape());
+    if (i < 0 || i >= size)
+      fail("index_select: index ", i, " is out of range for axis ", axis, " of shape ", x.shape());
   std::vector<int64_t> dims = x.shape().dims();
   dims[static_cast<size_t>(axis)] = static_cast<int64_t>(indices.size());
   Tensor y = Tensor::empty(Shape(dims), x.dtype());

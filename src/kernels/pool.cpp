@@ -40,12 +40,14 @@ void for_each_window(const PoolDims& d, int64_t kh, int64_t kw, const Geometry2D
 }
 
 bool is_halving(int64_t kh, int64_t kw, const Geometry2D& g) {
-  return kh == 2 && kw == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0;
+  return kh == 2 && kw == 2 && g.stride_h == 2 && g.stride_w == 2 && g.pad_top == 0 && g.pad_left == 0 &&
+         g.pad_bottom == 0 && g.pad_right == 0;
 }
 
 }  // namespace
 
-std::pair<int64_t, int64_t> pool2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g, const char* who) {
+std::pair<int64_t, int64_t> pool2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g,
+                                               const char* who) {
   if (g.pad_top >= kh || g.pad_bottom >= kh || g.pad_left >= kw || g.pad_right >= kw)
     fail(who, ": padding must be smaller than the window (", kh, ", ", kw, ") so no window is all padding");
   if (h * w > std::numeric_limits<int32_t>::max()) fail(who, ": an input plane of ", h, " x ", w, " is too large");
@@ -56,7 +58,8 @@ std::pair<int64_t, int64_t> pool2d_output_size(int64_t h, int64_t w, int64_t kh,
 }
 
 template <class T>
-void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g, int64_t oh, int64_t ow, T* out, int32_t* argmax) {
+void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g, int64_t oh,
+                    int64_t ow, T* out, int32_t* argmax) {
   if (is_halving(kh, kw, g)) {  // 2x2, stride 2: branch-free, as the comparisons are data-dependent coin flips
     const auto width = static_cast<int32_t>(w);
     for (int64_t oy = 0; oy < oh; ++oy) {
@@ -91,12 +94,15 @@ void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, c
     }
   }
 }
-template void max_pool_plane<float>(const float*, int64_t, int64_t, int64_t, int64_t, const Geometry2D&, int64_t, int64_t, float*, int32_t*);
-template void max_pool_plane<double>(const double*, int64_t, int64_t, int64_t, int64_t, const Geometry2D&, int64_t, int64_t, double*, int32_t*);
+template void max_pool_plane<float>(const float*, int64_t, int64_t, int64_t, int64_t, const Geometry2D&, int64_t,
+                                    int64_t, float*, int32_t*);
+template void max_pool_plane<double>(const double*, int64_t, int64_t, int64_t, int64_t, const Geometry2D&, int64_t,
+                                     int64_t, double*, int32_t*);
 
 MaxPoolResult max_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Geometry2D& g) {
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "max_pool2d");
-  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, x.dtype()), detail::allocate_offsets(d.planes() * d.oh * d.ow)};
+  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, x.dtype()),
+                       detail::allocate_offsets(d.planes() * d.oh * d.ow)};
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* px = x.data<T>();
@@ -104,7 +110,8 @@ MaxPoolResult max_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Geometry
     int32_t* argmax = result.argmax.get();
     parallel_for(d.planes(), d.h * d.w, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p)
-        max_pool_plane(px + p * d.h * d.w, d.h, d.w, kh, kw, g, d.oh, d.ow, py + p * d.oh * d.ow, argmax + p * d.oh * d.ow);
+        max_pool_plane(px + p * d.h * d.w, d.h, d.w, kh, kw, g, d.oh, d.ow, py + p * d.oh * d.ow,
+                       argmax + p * d.oh * d.ow);
     });
   });
   return result;
@@ -150,7 +157,8 @@ Tensor avg_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Geometry2D& g) 
 
 Tensor avg_pool2d_backward(const Tensor& dy, const Shape& x_shape, int64_t kh, int64_t kw, const Geometry2D& g) {
   const PoolDims d = pool_dims(x_shape, kh, kw, g, "avg_pool2d");
-  if (dy.shape() != Shape{d.n, d.c, d.oh, d.ow}) fail("avg_pool2d backward: gradient ", dy.shape(), " does not match the output");
+  if (dy.shape() != Shape{d.n, d.c, d.oh, d.ow})
+    fail("avg_pool2d backward: gradient ", dy.shape(), " does not match the output");
   Tensor dx = Tensor::zeros(x_shape, dy.dtype());
   dispatch(dy.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -177,7 +185,8 @@ void for_each_tap(const PoolDims& d, int64_t kh, int64_t kw, const Geometry2D& g
         for (int64_t i = 0; i < kh; ++i)
           for (int64_t j = 0; j < kw; ++j) {
             const int64_t y = oy * g.stride_h - g.pad_top + i, x = ox * g.stride_w - g.pad_left + j;
-            if (y >= 0 && y < d.h && x >= 0 && x < d.w) visit((plane * d.oh + oy) * d.ow + ox, plane * d.h * d.w, y * d.w + x);
+            if (y >= 0 && y < d.h && x >= 0 && x < d.w)
+              visit((plane * d.oh + oy) * d.ow + ox, plane * d.h * d.w, y * d.w + x);
           }
 }
 
@@ -198,7 +207,8 @@ MaxPoolResult max_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Ge
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "max_pool2d");
   const int64_t outputs = d.planes() * d.oh * d.ow;
   MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, DType::f64), detail::allocate_offsets(outputs)};
-  std::vector<double> values = x.to_vector(), best(static_cast<size_t>(outputs), -std::numeric_limits<double>::infinity());
+  std::vector<double> values = x.to_vector(),
+                      best(static_cast<size_t>(outputs), -std::numeric_limits<double>::infinity());
   std::vector<bool> seen(static_cast<size_t>(outputs), false);
   for_each_tap(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t offset) {
     const auto o = static_cast<size_t>(out);
@@ -216,7 +226,8 @@ Tensor max_pool2d_backward_naive(const Tensor& dy, const int32_t* argmax, const 
   std::vector<double> dx(static_cast<size_t>(x_shape.numel()), 0.0);
   const std::vector<double> g = dy.to_vector();
   const int64_t out_plane = dy.dim(2) * dy.dim(3), in_plane = x_shape[2] * x_shape[3];
-  for (int64_t i = 0; i < dy.numel(); ++i) dx[static_cast<size_t>(i / out_plane * in_plane + argmax[i])] += g[static_cast<size_t>(i)];
+  for (int64_t i = 0; i < dy.numel(); ++i)
+    dx[static_cast<size_t>(i / out_plane * in_plane + argmax[i])] += g[static_cast<size_t>(i)];
   return Tensor::from(dx, x_shape).to(dy.dtype());
 }
 
@@ -225,7 +236,8 @@ Tensor avg_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Geometry2
   const std::vector<double> values = x.to_vector();
   std::vector<double> y(static_cast<size_t>(d.planes() * d.oh * d.ow), 0.0);
   for_each_tap(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t offset) {
-    y[static_cast<size_t>(out)] += values[static_cast<size_t>(base + offset)] / static_cast<double>(window_size(d, kh, kw, g, out));
+    y[static_cast<size_t>(out)] +=
+        values[static_cast<size_t>(base + offset)] / static_cast<double>(window_size(d, kh, kw, g, out));
   });
   return Tensor::from(y, {d.n, d.c, d.oh, d.ow}).to(x.dtype());
 }
@@ -235,7 +247,8 @@ Tensor avg_pool2d_backward_naive(const Tensor& dy, const Shape& x_shape, int64_t
   const std::vector<double> grads = dy.to_vector();
   std::vector<double> dx(static_cast<size_t>(x_shape.numel()), 0.0);
   for_each_tap(d, kh, kw, g, [&](int64_t out, int64_t base, int64_t offset) {
-    dx[static_cast<size_t>(base + offset)] += grads[static_cast<size_t>(out)] / static_cast<double>(window_size(d, kh, kw, g, out));
+    dx[static_cast<size_t>(base + offset)] +=
+        grads[static_cast<size_t>(out)] / static_cast<double>(window_size(d, kh, kw, g, out));
   });
   return Tensor::from(dx, x_shape).to(dy.dtype());
 }

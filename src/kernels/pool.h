@@ -10,18 +10,20 @@
 namespace axon::kernels {
 
 struct MaxPoolResult {
-  Tensor y;                        // (N, C, OH, OW)
-  std::shared_ptr<int32_t> argmax; // y.numel() entries: where each max came from, as the offset inside its input plane
+  Tensor y;                         // (N, C, OH, OW)
+  std::shared_ptr<int32_t> argmax;  // y.numel() entries: where each max came from, as the offset inside its input plane
   std::vector<int32_t> argmax_vector() const { return {argmax.get(), argmax.get() + y.numel()}; }
 };
 
 MaxPoolResult max_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Geometry2D& g);
 // Output (OH, OW) of pooling an (H, W) plane; throws naming `who` for a window that does
 // not fit or padding as large as the window.
-std::pair<int64_t, int64_t> pool2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g, const char* who);
+std::pair<int64_t, int64_t> pool2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g,
+                                               const char* who);
 // Max pooling of one (H, W) plane into `oh` x `ow` values and their in-plane offsets.
 template <class T>
-void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g, int64_t oh, int64_t ow, T* out, int32_t* argmax);
+void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g, int64_t oh,
+                    int64_t ow, T* out, int32_t* argmax);
 Tensor max_pool2d_backward(const Tensor& dy, const int32_t* argmax, const Shape& x_shape);
 // References: one window at a time, the first maximum in row-major order wins.
 MaxPoolResult max_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Geometry2D& g);

@@ -19,17 +19,22 @@ AxisView view_around(const Shape& shape, int64_t axis) {
   AxisView v;
   for (int64_t d = 0; d < shape.rank(); ++d) {
     const int64_t size = shape.dims()[static_cast<size_t>(d)];
-    if (d < axis) v.outer *= size;
-    else if (d == axis) v.n = size;
-    else v.inner *= size;
+    if (d < axis)
+      v.outer *= size;
+    else if (d == axis)
+      v.n = size;
+    else
+      v.inner *= size;
   }
   return v;
 }
 
 Shape reduced_shape(const Shape& shape, int64_t axis, bool keepdim) {
   std::vector<int64_t> dims = shape.dims();
-  if (keepdim) dims[static_cast<size_t>(axis)] = 1;
-  else dims.erase(dims.begin() + axis);
+  if (keepdim)
+    dims[static_cast<size_t>(axis)] = 1;
+  else
+    dims.erase(dims.begin() + axis);
   return Shape(dims);
 }
 
@@ -250,7 +255,11 @@ Tensor softmax_naive(const Tensor& x, int64_t axis) {
   return binary_naive(Binary::div, e, sum_axis_naive(e, axis, true));
 }
 
-Tensor softmax_backward(const Tensor& y, const Tensor& g, int64_t axis) { return softmax_backward_impl(y, g, axis, false); }
-Tensor log_softmax_backward(const Tensor& y, const Tensor& g, int64_t axis) { return softmax_backward_impl(y, g, axis, true); }
+Tensor softmax_backward(const Tensor& y, const Tensor& g, int64_t axis) {
+  return softmax_backward_impl(y, g, axis, false);
+}
+Tensor log_softmax_backward(const Tensor& y, const Tensor& g, int64_t axis) {
+  return softmax_backward_impl(y, g, axis, true);
+}
 
 }  // namespace axon::kernels

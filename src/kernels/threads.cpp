@@ -20,8 +20,7 @@ int default_threads() {
       size_t used = 0;
       const int n = std::stoi(env, &used);
       if (used == std::string(env).size() && n >= 1) return n;
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
     fail("AXON_NUM_THREADS: expected a positive integer, got '", env, "'");
   }
   const unsigned cores = std::thread::hardware_concurrency();

@@ -33,7 +33,8 @@ Variable one_hot_labels(const char* loss, const Variable& prediction, const Tens
   if (prediction.rank() != 2) fail(loss, ": prediction must be (batch, classes), got ", prediction.shape());
   const int64_t batch = prediction.dim(0), classes = prediction.dim(1);
   if (labels.shape() != Shape{batch} && labels.shape() != Shape{batch, 1})
-    fail(loss, ": labels ", labels.shape(), " do not match prediction ", prediction.shape(), " (expected (", batch, ",))");
+    fail(loss, ": labels ", labels.shape(), " do not match prediction ", prediction.shape(), " (expected (", batch,
+         ",))");
   Tensor one_hot = Tensor::zeros(prediction.shape(), prediction.dtype());
   const std::vector<double> values = labels.to_vector();
   dispatch(one_hot.dtype(), [&](auto zero) {
@@ -78,7 +79,8 @@ Variable logits_of(const Variable& probabilities, const char* op) {
 
 Variable binary_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
   if (!from_logits)
-    if (const Variable logits = logits_of(prediction, "sigmoid"); logits.defined()) return binary_crossentropy(logits, target, true);
+    if (const Variable logits = logits_of(prediction, "sigmoid"); logits.defined())
+      return binary_crossentropy(logits, target, true);
   const Variable t = target_like("binary_crossentropy", prediction, target);
   check_probability_target("binary_crossentropy", t.value());
   if (from_logits)  // max(x, 0) - x t + log(1 + exp(-|x|)): no overflow for any x
@@ -89,8 +91,10 @@ Variable binary_crossentropy(const Variable& prediction, const Tensor& target, b
 
 Variable categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
   if (!from_logits)
-    if (const Variable logits = logits_of(prediction, "softmax"); logits.defined()) return categorical_crossentropy(logits, target, true);
-  if (prediction.rank() != 2) fail("categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
+    if (const Variable logits = logits_of(prediction, "softmax"); logits.defined())
+      return categorical_crossentropy(logits, target, true);
+  if (prediction.rank() != 2)
+    fail("categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
   const Variable t = target_like("categorical_crossentropy", prediction, target);
   check_probability_target("categorical_crossentropy", t.value());
   const Variable log_p = from_logits ? log_softmax(prediction, -1)
@@ -103,9 +107,11 @@ Variable sparse_categorical_crossentropy(const Variable& prediction, const Tenso
     fail("sparse_categorical_crossentropy: the prediction ", prediction.shape(),
          " has one unit; it needs one unit per class (for a single sigmoid output use binary_crossentropy)");
   if (!from_logits)
-    if (const Variable logits = logits_of(prediction, "softmax"); logits.defined()) return sparse_categorical_crossentropy(logits, target, true);
+    if (const Variable logits = logits_of(prediction, "softmax"); logits.defined())
+      return sparse_categorical_crossentropy(logits, target, true);
   if (from_logits) {
-    if (prediction.rank() != 2) fail("sparse_categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
+    if (prediction.rank() != 2)
+      fail("sparse_categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
     return softmax_cross_entropy(prediction, target.rank() == 2 ? target.reshape({-1}) : target);
   }
   const Variable one_hot = one_hot_labels("sparse_categorical_crossentropy", prediction, target);
@@ -116,8 +122,10 @@ LossFn loss(const std::string& name, bool from_logits) {
   using Plain = Variable (*)(const Variable&, const Tensor&);
   using WithLogits = Variable (*)(const Variable&, const Tensor&, bool);
   const std::pair<const char*, Plain> plain[] = {
-      {"mse", mean_squared_error}, {"mean_squared_error", mean_squared_error},
-      {"mae", mean_absolute_error}, {"mean_absolute_error", mean_absolute_error},
+      {"mse", mean_squared_error},
+      {"mean_squared_error", mean_squared_error},
+      {"mae", mean_absolute_error},
+      {"mean_absolute_error", mean_absolute_error},
       {"huber", [](const Variable& p, const Tensor& t) { return huber(p, t); }}};
   const std::pair<const char*, WithLogits> probabilistic[] = {
       {"binary_crossentropy", binary_crossentropy},
@@ -126,10 +134,14 @@ LossFn loss(const std::string& name, bool from_logits) {
   for (const auto& [known, fn] : plain)
     if (name == known) return fn;
   for (const auto& [known, fn] : probabilistic)
-    if (name == known) return [fn = fn, from_logits](const Variable& p, const Tensor& t) { return fn(p, t, from_logits); };  // fn = fn: clang 14 cannot capture a binding
+    if (name == known)
+      return [fn = fn, from_logits](const Variable& p, const Tensor& t) {
+        return fn(p, t, from_logits);
+      };  // fn = fn: clang 14 cannot capture a binding
   std::string allowed;
   for (const auto& entry : plain) allowed += std::string(entry.first) + ", ";
-  for (const auto& entry : probabilistic) allowed += std::string(entry.first) + (entry.first == probabilistic[2].first ? "" : ", ");
+  for (const auto& entry : probabilistic)
+    allowed += std::string(entry.first) + (entry.first == probabilistic[2].first ? "" : ", ");
   fail("unknown loss '", name, "'; expected one of: ", allowed);
 }
 

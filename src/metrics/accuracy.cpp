@@ -18,8 +18,10 @@ TopKCategoricalAccuracy::TopKCategoricalAccuracy(int64_t k) : k_(k) {
 }
 
 void TopKCategoricalAccuracy::update(const Tensor& y_pred, const Tensor& y_true) {
-  const metrics::ClassPairs pairs = metrics::to_classes("top_k_categorical_accuracy", y_pred, y_true, ClassKind::automatic, 0.5);
-  if (pairs.classes < 2 || y_pred.rank() != 2) fail("top_k_categorical_accuracy: needs (batch, classes) scores, got ", y_pred.shape());
+  const metrics::ClassPairs pairs =
+      metrics::to_classes("top_k_categorical_accuracy", y_pred, y_true, ClassKind::automatic, 0.5);
+  if (pairs.classes < 2 || y_pred.rank() != 2)
+    fail("top_k_categorical_accuracy: needs (batch, classes) scores, got ", y_pred.shape());
   const std::vector<double> scores = y_pred.to_vector();
   const int64_t classes = pairs.classes;
   for (size_t i = 0; i < pairs.truth.size(); ++i) {

@@ -6,8 +6,10 @@
 namespace axon {
 
 void AUC::update(const Tensor& y_pred, const Tensor& y_true) {
-  if (!y_pred.defined() || !y_true.defined() || y_pred.rank() < 1 || y_pred.numel() != y_pred.dim(0) || y_true.numel() != y_pred.numel())
-    fail("auc: needs (batch,) or (batch, 1) scores and as many 0/1 targets, got ", y_pred.shape(), " and ", y_true.shape());
+  if (!y_pred.defined() || !y_true.defined() || y_pred.rank() < 1 || y_pred.numel() != y_pred.dim(0) ||
+      y_true.numel() != y_pred.numel())
+    fail("auc: needs (batch,) or (batch, 1) scores and as many 0/1 targets, got ", y_pred.shape(), " and ",
+         y_true.shape());
   const std::vector<double> scores = y_pred.to_vector(), labels = y_true.to_vector();
   for (size_t i = 0; i < scores.size(); ++i) {
     if (labels[i] != 0.0 && labels[i] != 1.0) fail("auc: target ", labels[i], " at row ", i, " is not 0 or 1");

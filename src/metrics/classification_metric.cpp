@@ -27,11 +27,15 @@ ClassScores scores_of(const ConfusionMatrix& m, int64_t c) {
 }
 
 double pick(const ClassScores& s, ClassificationMetric::Score score) {
-  return score == ClassificationMetric::Score::precision ? s.precision : score == ClassificationMetric::Score::recall ? s.recall : s.f1;
+  return score == ClassificationMetric::Score::precision ? s.precision
+         : score == ClassificationMetric::Score::recall  ? s.recall
+                                                         : s.f1;
 }
 
 const char* score_name(ClassificationMetric::Score score) {
-  return score == ClassificationMetric::Score::precision ? "precision" : score == ClassificationMetric::Score::recall ? "recall" : "f1";
+  return score == ClassificationMetric::Score::precision ? "precision"
+         : score == ClassificationMetric::Score::recall  ? "recall"
+                                                         : "f1";
 }
 
 }  // namespace
@@ -48,7 +52,8 @@ void ClassificationMetric::update(const Tensor& y_pred, const Tensor& y_true) {
     matrix_ = std::make_unique<ConfusionMatrix>(columns == 1 ? 2 : columns);
   }
   if (average_ == Averaging::binary && matrix_->classes() != 2)
-    fail(name_, ": binary averaging needs 2 classes, the predictions have ", matrix_->classes(), "; use macro, micro or weighted");
+    fail(name_, ": binary averaging needs 2 classes, the predictions have ", matrix_->classes(),
+         "; use macro, micro or weighted");
   matrix_->update(y_pred, y_true);
 }
 
@@ -78,7 +83,9 @@ void ClassificationMetric::reset() {
 
 std::string classification_report(const ConfusionMatrix& m, const std::vector<std::string>& class_names) {
   size_t width = 12;
-  auto label = [&](int64_t c) { return c < static_cast<int64_t>(class_names.size()) ? class_names[static_cast<size_t>(c)] : std::to_string(c); };
+  auto label = [&](int64_t c) {
+    return c < static_cast<int64_t>(class_names.size()) ? class_names[static_cast<size_t>(c)] : std::to_string(c);
+  };
   for (int64_t c = 0; c < m.classes(); ++c) width = std::max(width, label(c).size());
   const int w = static_cast<int>(width);
   std::string out;
@@ -90,8 +97,8 @@ std::string classification_report(const ConfusionMatrix& m, const std::vector<st
   const double total = static_cast<double>(m.total());
   for (int64_t c = 0; c < m.classes(); ++c) {
     const ClassScores s = scores_of(m, c);
-    std::snprintf(line, sizeof line, "%*s %10.4f %10.4f %10.4f %10lld\n", w, label(c).c_str(), s.precision, s.recall, s.f1,
-                  static_cast<long long>(s.support));
+    std::snprintf(line, sizeof line, "%*s %10.4f %10.4f %10.4f %10lld\n", w, label(c).c_str(), s.precision, s.recall,
+                  s.f1, static_cast<long long>(s.support));
     out += line;
     const double values[3] = {s.precision, s.recall, s.f1};
     for (int k = 0; k < 3; ++k) {
@@ -100,14 +107,14 @@ std::string classification_report(const ConfusionMatrix& m, const std::vector<st
     }
     correct += m.count(c, c);
   }
-  std::snprintf(line, sizeof line, "\n%*s %10s %10s %10.4f %10lld\n", w, "accuracy", "", "", ratio(static_cast<double>(correct), total),
-                static_cast<long long>(m.total()));
+  std::snprintf(line, sizeof line, "\n%*s %10s %10s %10.4f %10lld\n", w, "accuracy", "", "",
+                ratio(static_cast<double>(correct), total), static_cast<long long>(m.total()));
   out += line;
   std::snprintf(line, sizeof line, "%*s %10.4f %10.4f %10.4f %10lld\n", w, "macro avg", macro[0], macro[1], macro[2],
                 static_cast<long long>(m.total()));
   out += line;
-  std::snprintf(line, sizeof line, "%*s %10.4f %10.4f %10.4f %10lld\n", w, "weighted avg", weighted[0], weighted[1], weighted[2],
-                static_cast<long long>(m.total()));
+  std::snprintf(line, sizeof line, "%*s %10.4f %10.4f %10.4f %10lld\n", w, "weighted avg", weighted[0], weighted[1],
+                weighted[2], static_cast<long long>(m.total()));
   return out + line;
 }
 

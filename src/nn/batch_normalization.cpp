@@ -10,7 +10,8 @@ namespace axon {
 AXON_REGISTER(Module, "batch_normalization", BatchNormalization);
 
 std::shared_ptr<BatchNormalization> BatchNormalization::from_config(const ConfigReader& c) {
-  return std::make_shared<BatchNormalization>(c.number_or("momentum", 0.99, 0, 1, true), c.number_or("epsilon", 1e-3, 1e-12, 1));
+  return std::make_shared<BatchNormalization>(c.number_or("momentum", 0.99, 0, 1, true),
+                                              c.number_or("epsilon", 1e-3, 1e-12, 1));
 }
 
 BatchNormalization::BatchNormalization(double momentum, double epsilon) : momentum_(momentum), epsilon_(epsilon) {
@@ -30,16 +31,19 @@ void BatchNormalization::create_weights(const Shape& input_shape) {
 Variable BatchNormalization::forward(const Variable& x) {
   const int64_t channels = gamma_.dim(0);
   if (x.rank() < 2 || x.dim(1) != channels)
-    fail("BatchNormalization: input ", x.shape(), " does not have the ", channels, " channels on axis 1 it was built for");
+    fail("BatchNormalization: input ", x.shape(), " does not have the ", channels,
+         " channels on axis 1 it was built for");
   if (!training()) return batch_norm(x, gamma_, beta_, moving_mean_.value(), moving_variance_.value(), epsilon_);
-  if (x.numel() / channels < 2) fail("BatchNormalization: training needs more than one value per channel, got ", x.shape());
+  if (x.numel() / channels < 2)
+    fail("BatchNormalization: training needs more than one value per channel, got ", x.shape());
   BatchStatistics batch;
   const Variable y = batch_norm(x, gamma_, beta_, Tensor(), Tensor(), epsilon_, &batch);
   // moving = momentum * moving + (1 - momentum) * batch
   for (auto [moving, value] : {std::pair{moving_mean_, batch.mean}, std::pair{moving_variance_, batch.variance}}) {
     float* m = moving.value().data<float>();
     const Tensor b = value.to(DType::f32);
-    for (int64_t c = 0; c < channels; ++c) m[c] = static_cast<float>(momentum_ * m[c] + (1 - momentum_) * b.data<float>()[c]);
+    for (int64_t c = 0; c < channels; ++c)
+      m[c] = static_cast<float>(momentum_ * m[c] + (1 - momentum_) * b.data<float>()[c]);
   }
   return y;
 }

@@ -9,9 +9,14 @@ namespace axon {
 
 AXON_REGISTER(Module, "conv1d", Conv1D);
 
-Conv1D::Conv1D(int64_t filters, int64_t kernel_size, const std::string& activation_name, Window window, WeightOptions options)
-    : filters_(filters), kernel_size_(kernel_size), activation_name_(activation_name), activation_(activation(activation_name)),
-      window_(std::move(window)), options_(std::move(options)) {
+Conv1D::Conv1D(int64_t filters, int64_t kernel_size, const std::string& activation_name, Window window,
+               WeightOptions options)
+    : filters_(filters),
+      kernel_size_(kernel_size),
+      activation_name_(activation_name),
+      activation_(activation(activation_name)),
+      window_(std::move(window)),
+      options_(std::move(options)) {
   if (filters < 1) fail("Conv1D: filters must be >= 1, got ", filters);
   if (kernel_size < 1) fail("Conv1D: kernel_size must be >= 1, got ", kernel_size);
   window_.check("Conv1D");
@@ -34,10 +39,11 @@ Config Conv1D::config() const {
 
 std::shared_ptr<Conv1D> Conv1D::from_config(const ConfigReader& c) {
   const Window window{.strides = c.integer_or("strides", 1, 1),
-                      .padding = c.has("padding") ? c.at("padding").named([&] { return Padding(c.string("padding")); }) : Padding("valid"),
+                      .padding = c.has("padding") ? c.at("padding").named([&] { return Padding(c.string("padding")); })
+                                                  : Padding("valid"),
                       .dilation = c.integer_or("dilation", 1, 1)};
-  return std::make_shared<Conv1D>(c.integer("filters", 1), c.integer("kernel_size", 1), c.string_or("activation", "linear"), window,
-                                  WeightOptions::read(c));
+  return std::make_shared<Conv1D>(c.integer("filters", 1), c.integer("kernel_size", 1),
+                                  c.string_or("activation", "linear"), window, WeightOptions::read(c));
 }
 
 std::pair<Geometry2D, int64_t> Conv1D::geometry(int64_t length, const Shape& input_shape) const {
@@ -53,19 +59,23 @@ void Conv1D::create_weights(const Shape& input_shape) {
   if (input_shape.rank() != 3) fail("Conv1D: input must be (batch, channels, length), got ", input_shape);
   geometry(input_shape[2], input_shape);
   const int64_t channels = input_shape[1];
-  checked_mul(checked_mul(filters_, std::max<int64_t>(channels, 1), "Conv1D: kernel"), kernel_size_, "Conv1D: kernel");  // so fan_in / fan_out below fit too
-  auto [kernel, bias] = options_.initial(Shape{filters_, channels, kernel_size_}, Shape{filters_}, channels * kernel_size_, filters_ * kernel_size_);
+  checked_mul(checked_mul(filters_, std::max<int64_t>(channels, 1), "Conv1D: kernel"), kernel_size_,
+              "Conv1D: kernel");  // so fan_in / fan_out below fit too
+  auto [kernel, bias] = options_.initial(Shape{filters_, channels, kernel_size_}, Shape{filters_},
+                                         channels * kernel_size_, filters_ * kernel_size_);
   kernel_ = add_weight("kernel", std::move(kernel), true, options_.kernel_regularizer);
   if (options_.use_bias) bias_ = add_weight("bias", std::move(bias), true, options_.bias_regularizer);
 }
 
 Variable Conv1D::forward(const Variable& x) {
   if (x.rank() != 3) fail("Conv1D: input must be (batch, channels, length), got ", x.shape());
-  if (x.dim(1) != kernel_.dim(1)) fail("Conv1D: input ", x.shape(), " has ", x.dim(1), " channels; this layer was built for ", kernel_.dim(1));
+  if (x.dim(1) != kernel_.dim(1))
+    fail("Conv1D: input ", x.shape(), " has ", x.dim(1), " channels; this layer was built for ", kernel_.dim(1));
   const auto [g, length] = geometry(x.dim(2), x.shape());
   const bool relu = activation_name_ == "relu";  // fused into the convolution
   // (N, C, L) as (N, C, 1, L) images, the kernel as (F, C, 1, k)
-  const Variable y = conv2d(reshape(x, {x.dim(0), x.dim(1), 1, x.dim(2)}), reshape(kernel_, {filters_, kernel_.dim(1), 1, kernel_size_}), bias_, g, relu);
+  const Variable y = conv2d(reshape(x, {x.dim(0), x.dim(1), 1, x.dim(2)}),
+                            reshape(kernel_, {filters_, kernel_.dim(1), 1, kernel_size_}), bias_, g, relu);
   const Variable out = reshape(y, {x.dim(0), filters_, length});
   return relu ? out : activation_(out);
 }

@@ -15,8 +15,10 @@ Config pair_config(Size2 s) { return Config::list({Config(s.h), Config(s.w)}); }
 
 Padding padding_from(const ConfigReader& f) {
   if (f.value().kind() == Config::Kind::string) return f.named([&] { return Padding(f.as_string()); });
-  if (f.value().kind() != Config::Kind::list || f.size() != 4) f.bad("\"valid\", \"same\", \"causal\" or [top, bottom, left, right]");
-  return Padding(std::array<int64_t, 4>{f.element(0).as_integer(0), f.element(1).as_integer(0), f.element(2).as_integer(0), f.element(3).as_integer(0)});
+  if (f.value().kind() != Config::Kind::list || f.size() != 4)
+    f.bad("\"valid\", \"same\", \"causal\" or [top, bottom, left, right]");
+  return Padding(std::array<int64_t, 4>{f.element(0).as_integer(0), f.element(1).as_integer(0),
+                                        f.element(2).as_integer(0), f.element(3).as_integer(0)});
 }
 
 Size2 size_of(std::array<int64_t, 2> a) { return {a[0], a[1]}; }
@@ -25,8 +27,9 @@ Size2 size_of(std::array<int64_t, 2> a) { return {a[0], a[1]}; }
 
 void write_window(Config& config, const Window& window, bool with_dilation) {
   config.set("strides", pair_config(window.strides));
-  config.set("padding", window.padding.mode == "explicit" ? Config(std::vector<int64_t>(window.padding.pads.begin(), window.padding.pads.end()))
-                                                            : Config(window.padding.mode));
+  config.set("padding", window.padding.mode == "explicit"
+                            ? Config(std::vector<int64_t>(window.padding.pads.begin(), window.padding.pads.end()))
+                            : Config(window.padding.mode));
   if (with_dilation) config.set("dilation", pair_config(window.dilation));
 }
 
@@ -38,11 +41,17 @@ Window read_window(const ConfigReader& c, Window defaults) {
   return w;
 }
 
-Conv2D::Conv2D(int64_t filters, Size2 kernel_size, const std::string& activation_name, Window window, WeightOptions options)
-    : filters_(filters), kernel_size_(kernel_size), activation_name_(activation_name), activation_(activation(activation_name)),
-      window_(std::move(window)), options_(std::move(options)) {
+Conv2D::Conv2D(int64_t filters, Size2 kernel_size, const std::string& activation_name, Window window,
+               WeightOptions options)
+    : filters_(filters),
+      kernel_size_(kernel_size),
+      activation_name_(activation_name),
+      activation_(activation(activation_name)),
+      window_(std::move(window)),
+      options_(std::move(options)) {
   if (filters < 1) fail("Conv2D: filters must be >= 1, got ", filters);
-  if (kernel_size.h < 1 || kernel_size.w < 1) fail("Conv2D: kernel_size must be >= 1, got (", kernel_size.h, ", ", kernel_size.w, ")");
+  if (kernel_size.h < 1 || kernel_size.w < 1)
+    fail("Conv2D: kernel_size must be >= 1, got (", kernel_size.h, ", ", kernel_size.w, ")");
   window_.check("Conv2D");
 }
 
@@ -55,8 +64,8 @@ Config Conv2D::config() const {
 }
 
 std::shared_ptr<Conv2D> Conv2D::from_config(const ConfigReader& c) {
-  return std::make_shared<Conv2D>(c.integer("filters", 1), size_of(c.pair("kernel_size", 1)), c.string_or("activation", "linear"), read_window(c),
-                                  WeightOptions::read(c));
+  return std::make_shared<Conv2D>(c.integer("filters", 1), size_of(c.pair("kernel_size", 1)),
+                                  c.string_or("activation", "linear"), read_window(c), WeightOptions::read(c));
 }
 
 Geometry2D Conv2D::geometry_for(const Shape& shape) const {
@@ -73,15 +82,18 @@ Geometry2D Conv2D::geometry_for(const Shape& shape) const {
 }
 
 Shape Conv2D::output_shape_for(const Shape& shape) const {
-  const auto [oh, ow] = kernels::conv2d_output_size(shape[2], shape[3], kernel_size_.h, kernel_size_.w, geometry_for(shape), "Conv2D");
+  const auto [oh, ow] =
+      kernels::conv2d_output_size(shape[2], shape[3], kernel_size_.h, kernel_size_.w, geometry_for(shape), "Conv2D");
   return Shape{shape[0], filters_, oh, ow};
 }
 
 void Conv2D::create_weights(const Shape& input_shape) {
   geometry_for(input_shape);
   const int64_t channels = input_shape[1], taps = checked_mul(kernel_size_.h, kernel_size_.w, "Conv2D: kernel size");
-  checked_mul(checked_mul(filters_, std::max<int64_t>(channels, 1), "Conv2D: kernel"), taps, "Conv2D: kernel");  // so fan_in / fan_out below fit too
-  auto [kernel, bias] = options_.initial(Shape{filters_, channels, kernel_size_.h, kernel_size_.w}, Shape{filters_}, channels * taps, filters_ * taps);
+  checked_mul(checked_mul(filters_, std::max<int64_t>(channels, 1), "Conv2D: kernel"), taps,
+              "Conv2D: kernel");  // so fan_in / fan_out below fit too
+  auto [kernel, bias] = options_.initial(Shape{filters_, channels, kernel_size_.h, kernel_size_.w}, Shape{filters_},
+                                         channels * taps, filters_ * taps);
   kernel_ = add_weight("kernel", std::move(kernel), true, options_.kernel_regularizer);
   if (options_.use_bias) bias_ = add_weight("bias", std::move(bias), true, options_.bias_regularizer);
 }

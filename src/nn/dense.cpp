@@ -8,7 +8,10 @@ namespace axon {
 AXON_REGISTER(Module, "dense", Dense);
 
 Dense::Dense(int64_t units, const std::string& activation_name, WeightOptions options)
-    : units_(units), activation_name_(activation_name), activation_(activation(activation_name)), options_(std::move(options)) {
+    : units_(units),
+      activation_name_(activation_name),
+      activation_(activation(activation_name)),
+      options_(std::move(options)) {
   if (units < 1) fail("Dense: units must be >= 1, got ", units);
 }
 

@@ -15,7 +15,8 @@ std::optional<FusedCall> fuse(Module& producer, Module& consumer) {
   return [conv, pool, relu](const Variable& x) {
     const Geometry2D g = conv->geometry_for(x.shape());
     const Shape conv_shape = conv->output_shape_for(x.shape());
-    return conv2d_max_pool2d(x, conv->kernel(), conv->bias(), g, relu, pool->pool_size(), pool->geometry_for(conv_shape));
+    return conv2d_max_pool2d(x, conv->kernel(), conv->bias(), g, relu, pool->pool_size(),
+                             pool->geometry_for(conv_shape));
   };
 }
 

@@ -7,12 +7,15 @@ namespace axon {
 
 namespace {
 
-const std::pair<const char*, Initializer::Kind> kNames[] = {
-    {"glorot_uniform", Initializer::Kind::glorot_uniform}, {"glorot_normal", Initializer::Kind::glorot_normal},
-    {"he_uniform", Initializer::Kind::he_uniform},         {"he_normal", Initializer::Kind::he_normal},
-    {"lecun_uniform", Initializer::Kind::lecun_uniform},   {"lecun_normal", Initializer::Kind::lecun_normal},
-    {"zeros", Initializer::Kind::zeros},                   {"ones", Initializer::Kind::ones},
-    {"constant", Initializer::Kind::constant}};
+const std::pair<const char*, Initializer::Kind> kNames[] = {{"glorot_uniform", Initializer::Kind::glorot_uniform},
+                                                            {"glorot_normal", Initializer::Kind::glorot_normal},
+                                                            {"he_uniform", Initializer::Kind::he_uniform},
+                                                            {"he_normal", Initializer::Kind::he_normal},
+                                                            {"lecun_uniform", Initializer::Kind::lecun_uniform},
+                                                            {"lecun_normal", Initializer::Kind::lecun_normal},
+                                                            {"zeros", Initializer::Kind::zeros},
+                                                            {"ones", Initializer::Kind::ones},
+                                                            {"constant", Initializer::Kind::constant}};
 
 // Keras's truncated normal: draws beyond 2 stddev are redrawn; the stddev is divided by
 // 0.8796..., the stddev of a unit normal truncated at +-2, so the variance comes out right.
@@ -50,18 +53,28 @@ std::string Initializer::name() const {
 Tensor Initializer::operator()(const Shape& shape, int64_t fan_in, int64_t fan_out, Generator& generator,
                                DType dtype) const {
   const double in = static_cast<double>(std::max<int64_t>(fan_in, 1));
-  const double average = (static_cast<double>(std::max<int64_t>(fan_in, 1)) + static_cast<double>(std::max<int64_t>(fan_out, 1))) / 2.0;
+  const double average =
+      (static_cast<double>(std::max<int64_t>(fan_in, 1)) + static_cast<double>(std::max<int64_t>(fan_out, 1))) / 2.0;
   switch (kind_) {
     // Variance scaling: variance = scale / n; uniform on [-limit, limit] has variance limit^2 / 3.
-    case Kind::glorot_uniform: return generator.uniform(shape, -std::sqrt(3.0 / average), std::sqrt(3.0 / average), dtype);
-    case Kind::glorot_normal: return truncated_normal(shape, std::sqrt(1.0 / average), generator, dtype);
-    case Kind::he_uniform: return generator.uniform(shape, -std::sqrt(6.0 / in), std::sqrt(6.0 / in), dtype);
-    case Kind::he_normal: return truncated_normal(shape, std::sqrt(2.0 / in), generator, dtype);
-    case Kind::lecun_uniform: return generator.uniform(shape, -std::sqrt(3.0 / in), std::sqrt(3.0 / in), dtype);
-    case Kind::lecun_normal: return truncated_normal(shape, std::sqrt(1.0 / in), generator, dtype);
-    case Kind::zeros: return Tensor::zeros(shape, dtype);
-    case Kind::ones: return Tensor::ones(shape, dtype);
-    case Kind::constant: return Tensor::full(shape, value_, dtype);
+    case Kind::glorot_uniform:
+      return generator.uniform(shape, -std::sqrt(3.0 / average), std::sqrt(3.0 / average), dtype);
+    case Kind::glorot_normal:
+      return truncated_normal(shape, std::sqrt(1.0 / average), generator, dtype);
+    case Kind::he_uniform:
+      return generator.uniform(shape, -std::sqrt(6.0 / in), std::sqrt(6.0 / in), dtype);
+    case Kind::he_normal:
+      return truncated_normal(shape, std::sqrt(2.0 / in), generator, dtype);
+    case Kind::lecun_uniform:
+      return generator.uniform(shape, -std::sqrt(3.0 / in), std::sqrt(3.0 / in), dtype);
+    case Kind::lecun_normal:
+      return truncated_normal(shape, std::sqrt(1.0 / in), generator, dtype);
+    case Kind::zeros:
+      return Tensor::zeros(shape, dtype);
+    case Kind::ones:
+      return Tensor::ones(shape, dtype);
+    case Kind::constant:
+      return Tensor::full(shape, value_, dtype);
   }
   fail("Initializer: unknown kind");
 }
@@ -78,7 +91,8 @@ Config Initializer::config() const {
 Initializer Initializer::from_config(const ConfigReader& c) {
   if (c.value().kind() == Config::Kind::string) return c.named([&] { return from_name(c.as_string()); });
   const std::string type = c.string("type");
-  Initializer result = type == "constant" ? constant(c.number("value", -INFINITY, INFINITY)) : c.named([&] { return from_name(type); });
+  Initializer result =
+      type == "constant" ? constant(c.number("value", -INFINITY, INFINITY)) : c.named([&] { return from_name(type); });
   c.reject_unknown();
   return result;
 }

@@ -15,10 +15,14 @@ AXON_REGISTER(Module, "concatenate", Concatenate);
 
 std::string Merge::type_name() const {
   switch (op_) {
-    case Op::add: return "Add";
-    case Op::subtract: return "Subtract";
-    case Op::multiply: return "Multiply";
-    case Op::average: return "Average";
+    case Op::add:
+      return "Add";
+    case Op::subtract:
+      return "Subtract";
+    case Op::multiply:
+      return "Multiply";
+    case Op::average:
+      return "Average";
   }
   return "Merge";
 }
@@ -43,7 +47,8 @@ std::vector<Variable> Merge::forward_many(const std::vector<Variable>& inputs) {
 }
 
 std::shared_ptr<Concatenate> Concatenate::from_config(const ConfigReader& c) {
-  return std::make_shared<Concatenate>(c.has("axis") ? c.at("axis").as_integer(std::numeric_limits<int64_t>::min() / 2) : -1);
+  return std::make_shared<Concatenate>(c.has("axis") ? c.at("axis").as_integer(std::numeric_limits<int64_t>::min() / 2)
+                                                     : -1);
 }
 
 void Concatenate::create_weights_many(const std::vector<Shape>& shapes) {

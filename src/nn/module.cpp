@@ -27,7 +27,8 @@ std::array<uint64_t, 6> words_of(const std::string& text, const std::string& wha
   std::string part;
   size_t i = 0;
   while (std::getline(in, part, ',')) {
-    if (i >= words.size() || part.empty() || part.size() > 20 || part.find_first_not_of("0123456789") != std::string::npos)
+    if (i >= words.size() || part.empty() || part.size() > 20 ||
+        part.find_first_not_of("0123456789") != std::string::npos)
       fail(what, ": malformed generator state '", text, "'");
     words[i++] = std::stoull(part);
   }
@@ -86,8 +87,8 @@ Variable Module::operator()(const Variable& x) {
   if (!x.defined()) fail(type_name(), ": input is undefined");
   if (!built_) build_for({x.shape()});
   Variable y = forward(x);
-  if (output_shapes_.size() != 1 || !std::equal(y.shape().dims().begin() + 1, y.shape().dims().end(), output_shapes_[0].dims().begin(),
-                                                 output_shapes_[0].dims().end()))
+  if (output_shapes_.size() != 1 || !std::equal(y.shape().dims().begin() + 1, y.shape().dims().end(),
+                                                output_shapes_[0].dims().begin(), output_shapes_[0].dims().end()))
     note_outputs({y});
   return y;
 }
@@ -146,8 +147,8 @@ const Shape& Module::output_shape() const {
 std::shared_ptr<Module> Module::owned_for_graph(bool allow_copy) {
   if (std::shared_ptr<Module> self = weak_from_this().lock()) return self;
   if (!allow_copy)
-    fail(type_name(), ": a layer called on symbolic tensors must be owned by a std::shared_ptr (std::make_shared<", type_name(),
-         ">(...)) so the model can hold it, or be a temporary");
+    fail(type_name(), ": a layer called on symbolic tensors must be owned by a std::shared_ptr (std::make_shared<",
+         type_name(), ">(...)) so the model can hold it, or be a temporary");
   if (built_) fail(type_name(), ": a built temporary layer cannot join a graph; make it with std::make_shared");
   Config config = this->config();
   config.set("type", Registry<Module>::instance().name_of(*this));
@@ -157,10 +158,18 @@ std::shared_ptr<Module> Module::owned_for_graph(bool allow_copy) {
   return copy;
 }
 
-SymbolicTensor Module::operator()(const SymbolicTensor& x) & { return detail::call_symbolic(owned_for_graph(false), {x}); }
-SymbolicTensor Module::operator()(const SymbolicTensor& x) && { return detail::call_symbolic(owned_for_graph(true), {x}); }
-SymbolicTensors Module::operator()(const std::vector<SymbolicTensor>& inputs) & { return detail::call_symbolic(owned_for_graph(false), inputs); }
-SymbolicTensors Module::operator()(const std::vector<SymbolicTensor>& inputs) && { return detail::call_symbolic(owned_for_graph(true), inputs); }
+SymbolicTensor Module::operator()(const SymbolicTensor& x) & {
+  return detail::call_symbolic(owned_for_graph(false), {x});
+}
+SymbolicTensor Module::operator()(const SymbolicTensor& x) && {
+  return detail::call_symbolic(owned_for_graph(true), {x});
+}
+SymbolicTensors Module::operator()(const std::vector<SymbolicTensor>& inputs) & {
+  return detail::call_symbolic(owned_for_graph(false), inputs);
+}
+SymbolicTensors Module::operator()(const std::vector<SymbolicTensor>& inputs) && {
+  return detail::call_symbolic(owned_for_graph(true), inputs);
+}
 
 std::vector<NamedParameter> Module::named_parameters() const {
   std::vector<NamedParameter> all = parameters_;

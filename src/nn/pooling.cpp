@@ -11,8 +11,11 @@ AXON_REGISTER(Module, "average_pool2d", AveragePool2D);
 AXON_REGISTER(Module, "global_average_pool2d", GlobalAveragePool2D);
 
 Pool2D::Pool2D(Kind kind, Size2 pool_size, std::optional<std::array<int64_t, 2>> strides, Padding padding)
-    : kind_(kind), pool_size_(pool_size), window_{.strides = strides ? Size2((*strides)[0], (*strides)[1]) : pool_size, .padding = std::move(padding)} {
-  if (pool_size_.h < 1 || pool_size_.w < 1) fail(type_name(), ": pool_size must be >= 1, got (", pool_size_.h, ", ", pool_size_.w, ")");
+    : kind_(kind),
+      pool_size_(pool_size),
+      window_{.strides = strides ? Size2((*strides)[0], (*strides)[1]) : pool_size, .padding = std::move(padding)} {
+  if (pool_size_.h < 1 || pool_size_.w < 1)
+    fail(type_name(), ": pool_size must be >= 1, got (", pool_size_.h, ", ", pool_size_.w, ")");
   window_.check(type_name());
 }
 

@@ -22,8 +22,10 @@ Reshape::Reshape(std::vector<int64_t> target_shape) : target_(std::move(target_s
   if (target_.empty()) fail("Reshape: target shape is empty");
   int64_t inferred = 0;
   for (int64_t d : target_) {
-    if (d == -1) ++inferred;
-    else if (d < 1) fail("Reshape: dimensions must be >= 1 or one -1, got ", d);
+    if (d == -1)
+      ++inferred;
+    else if (d < 1)
+      fail("Reshape: dimensions must be >= 1 or one -1, got ", d);
   }
   if (inferred > 1) fail("Reshape: at most one -1 in the target shape");
 }

@@ -2,7 +2,8 @@
 
 namespace axon {
 
-std::pair<Tensor, Tensor> WeightOptions::initial(const Shape& kernel_shape, const Shape& bias_shape, int64_t fan_in, int64_t fan_out) const {
+std::pair<Tensor, Tensor> WeightOptions::initial(const Shape& kernel_shape, const Shape& bias_shape, int64_t fan_in,
+                                                 int64_t fan_out) const {
   Generator seeded(seed.value_or(0));
   Generator& generator = seed ? seeded : global_generator();
   Tensor kernel = kernel_initializer(kernel_shape, fan_in, fan_out, generator);

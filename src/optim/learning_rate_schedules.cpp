@@ -21,7 +21,10 @@ double checked_rate(const char* who, double rate) {
 }  // namespace
 
 ExponentialDecay::ExponentialDecay(double initial, int64_t decay_steps, double decay_rate, bool staircase)
-    : initial_(checked_rate("ExponentialDecay", initial)), rate_(decay_rate), decay_steps_(decay_steps), staircase_(staircase) {
+    : initial_(checked_rate("ExponentialDecay", initial)),
+      rate_(decay_rate),
+      decay_steps_(decay_steps),
+      staircase_(staircase) {
   if (decay_steps < 1 || !(decay_rate > 0) || !std::isfinite(decay_rate))
     fail("ExponentialDecay: need decay_steps >= 1 and a finite decay_rate > 0, got ", decay_steps, " and ", decay_rate);
 }
@@ -33,7 +36,11 @@ double ExponentialDecay::operator()(int64_t step) const {
 }
 
 Config ExponentialDecay::config() const {
-  return Config::object().set("initial_learning_rate", initial_).set("decay_steps", decay_steps_).set("decay_rate", rate_).set("staircase", staircase_);
+  return Config::object()
+      .set("initial_learning_rate", initial_)
+      .set("decay_steps", decay_steps_)
+      .set("decay_rate", rate_)
+      .set("staircase", staircase_);
 }
 
 std::shared_ptr<ExponentialDecay> ExponentialDecay::from_config(const ConfigReader& c) {
@@ -43,7 +50,8 @@ std::shared_ptr<ExponentialDecay> ExponentialDecay::from_config(const ConfigRead
 
 CosineDecay::CosineDecay(double initial, int64_t decay_steps, double alpha, Warmup warmup)
     : initial_(checked_rate("CosineDecay", initial)), alpha_(alpha), decay_steps_(decay_steps), warmup_(warmup) {
-  if (decay_steps < 1 || !(alpha >= 0 && alpha <= 1)) fail("CosineDecay: need decay_steps >= 1 and alpha in [0, 1], got ", decay_steps, " and ", alpha);
+  if (decay_steps < 1 || !(alpha >= 0 && alpha <= 1))
+    fail("CosineDecay: need decay_steps >= 1 and alpha in [0, 1], got ", decay_steps, " and ", alpha);
   if (warmup.warmup_steps < 0) fail("CosineDecay: warmup_steps must be >= 0, got ", warmup.warmup_steps);
   if (warmup.warmup_target) checked_rate("CosineDecay", *warmup.warmup_target);
 }
@@ -58,7 +66,8 @@ double CosineDecay::operator()(int64_t step) const {
 }
 
 Config CosineDecay::config() const {
-  Config c = Config::object().set("initial_learning_rate", initial_).set("decay_steps", decay_steps_).set("alpha", alpha_);
+  Config c =
+      Config::object().set("initial_learning_rate", initial_).set("decay_steps", decay_steps_).set("alpha", alpha_);
   if (warmup_.warmup_target) c.set("warmup_target", *warmup_.warmup_target).set("warmup_steps", warmup_.warmup_steps);
   return c;
 }
@@ -67,13 +76,15 @@ std::shared_ptr<CosineDecay> CosineDecay::from_config(const ConfigReader& c) {
   Warmup warmup;
   if (c.has("warmup_target")) warmup.warmup_target = c.number("warmup_target", 0, INFINITY);
   warmup.warmup_steps = c.integer_or("warmup_steps", 0, 0);
-  return std::make_shared<CosineDecay>(c.number("initial_learning_rate", 0, INFINITY), c.integer("decay_steps", 1), c.number_or("alpha", 0.0, 0, 1), warmup);
+  return std::make_shared<CosineDecay>(c.number("initial_learning_rate", 0, INFINITY), c.integer("decay_steps", 1),
+                                       c.number_or("alpha", 0.0, 0, 1), warmup);
 }
 
 PiecewiseConstantDecay::PiecewiseConstantDecay(std::vector<int64_t> boundaries, std::vector<double> values)
     : boundaries_(std::move(boundaries)), values_(std::move(values)) {
   if (values_.size() != boundaries_.size() + 1)
-    fail("PiecewiseConstantDecay: needs one more value than boundaries, got ", values_.size(), " values and ", boundaries_.size(), " boundaries");
+    fail("PiecewiseConstantDecay: needs one more value than boundaries, got ", values_.size(), " values and ",
+         boundaries_.size(), " boundaries");
   for (size_t i = 1; i < boundaries_.size(); ++i)
     if (boundaries_[i] <= boundaries_[i - 1]) fail("PiecewiseConstantDecay: boundaries must increase");
   for (double v : values_) checked_rate("PiecewiseConstantDecay", v);

@@ -9,26 +9,31 @@
 
 namespace axon {
 
-LearningRate::LearningRate(std::shared_ptr<const LearningRateSchedule> schedule_of_step) : schedule(std::move(schedule_of_step)) {
+LearningRate::LearningRate(std::shared_ptr<const LearningRateSchedule> schedule_of_step)
+    : schedule(std::move(schedule_of_step)) {
   if (!schedule) fail("learning rate: the schedule is null");
 }
 
 Optimizer::Optimizer(LearningRate learning_rate) : learning_rate_(0), schedule_(std::move(learning_rate.schedule)) {
-  if (schedule_) learning_rate_ = (*schedule_)(0);
-  else set_learning_rate(learning_rate.value);
+  if (schedule_)
+    learning_rate_ = (*schedule_)(0);
+  else
+    set_learning_rate(learning_rate.value);
 }
 
 void Optimizer::set_clipping(GradientClipping clipping) {
   for (double v : {clipping.clipnorm, clipping.global_clipnorm, clipping.clipvalue})
     if (!(v >= 0) || !std::isfinite(v)) fail(name(), ": clipping values must be finite and >= 0, got ", v);
-  if (clipping.clipnorm > 0 && clipping.global_clipnorm > 0) fail(name(), ": give clipnorm or global_clipnorm, not both");
+  if (clipping.clipnorm > 0 && clipping.global_clipnorm > 0)
+    fail(name(), ": give clipnorm or global_clipnorm, not both");
   clipping_ = clipping;
 }
 
 LearningRate Optimizer::learning_rate_from(const ConfigReader& c, double fallback) {
   if (!c.has("learning_rate")) return fallback;
   const ConfigReader rate = c.at("learning_rate");
-  if (rate.value().kind() == Config::Kind::object) return LearningRate(Registry<LearningRateSchedule>::instance().create(rate));
+  if (rate.value().kind() == Config::Kind::object)
+    return LearningRate(Registry<LearningRateSchedule>::instance().create(rate));
   return rate.as_number(0, INFINITY);
 }
 
@@ -87,7 +92,8 @@ void Optimizer::step() {
   for (size_t i = 0; i < parameters_.size(); ++i) {
     Variable& p = parameters_[i];
     if (!p.grad().defined()) continue;
-    if (p.grad().shape() != p.shape()) fail(name(), ": gradient ", p.grad().shape(), " does not match parameter ", p.shape());
+    if (p.grad().shape() != p.shape())
+      fail(name(), ": gradient ", p.grad().shape(), " does not match parameter ", p.shape());
     if (!clipping) {
       update(p.value(), p.grad(), state_[i], steps_);
       continue;

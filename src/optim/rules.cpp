@@ -20,29 +20,35 @@ std::shared_ptr<SGD> SGD::from_config(const ConfigReader& c) {
     const ConfigReader f = c.at("nesterov");
     nesterov = f.value().kind() == Config::Kind::boolean ? f.as_bool() : f.as_number(0, 1) != 0;
   }
-  return with_clipping_from(std::make_shared<SGD>(learning_rate_from(c, 0.01), c.number_or("momentum", 0, 0, 1), nesterov), c);
+  return with_clipping_from(
+      std::make_shared<SGD>(learning_rate_from(c, 0.01), c.number_or("momentum", 0, 0, 1), nesterov), c);
 }
 
 std::shared_ptr<Adam> Adam::from_config(const ConfigReader& c) {
-  return with_clipping_from(std::make_shared<Adam>(learning_rate_from(c, 0.001), c.number_or("beta_1", 0.9, 0, 1, true),
-                                                   c.number_or("beta_2", 0.999, 0, 1, true), c.number_or("epsilon", 1e-7, 0, 1)),
-                            c);
+  return with_clipping_from(
+      std::make_shared<Adam>(learning_rate_from(c, 0.001), c.number_or("beta_1", 0.9, 0, 1, true),
+                             c.number_or("beta_2", 0.999, 0, 1, true), c.number_or("epsilon", 1e-7, 0, 1)),
+      c);
 }
 
 std::shared_ptr<AdamW> AdamW::from_config(const ConfigReader& c) {
-  return with_clipping_from(std::make_shared<AdamW>(learning_rate_from(c, 0.001), c.number_or("weight_decay", 0.01, 0, 1), c.number_or("beta_1", 0.9, 0, 1, true),
-                                                    c.number_or("beta_2", 0.999, 0, 1, true), c.number_or("epsilon", 1e-7, 0, 1)),
-                            c);
+  return with_clipping_from(
+      std::make_shared<AdamW>(learning_rate_from(c, 0.001), c.number_or("weight_decay", 0.01, 0, 1),
+                              c.number_or("beta_1", 0.9, 0, 1, true), c.number_or("beta_2", 0.999, 0, 1, true),
+                              c.number_or("epsilon", 1e-7, 0, 1)),
+      c);
 }
 
 std::shared_ptr<RMSprop> RMSprop::from_config(const ConfigReader& c) {
-  return with_clipping_from(std::make_shared<RMSprop>(learning_rate_from(c, 0.001), c.number_or("rho", 0.9, 0, 1), c.number_or("momentum", 0, 0, 1),
-                                                      c.number_or("epsilon", 1e-7, 0, 1)),
-                            c);
+  return with_clipping_from(
+      std::make_shared<RMSprop>(learning_rate_from(c, 0.001), c.number_or("rho", 0.9, 0, 1),
+                                c.number_or("momentum", 0, 0, 1), c.number_or("epsilon", 1e-7, 0, 1)),
+      c);
 }
 
 std::shared_ptr<Adagrad> Adagrad::from_config(const ConfigReader& c) {
-  return with_clipping_from(std::make_shared<Adagrad>(learning_rate_from(c, 0.001), c.number_or("initial_accumulator_value", 0.1, 0, INFINITY),
+  return with_clipping_from(std::make_shared<Adagrad>(learning_rate_from(c, 0.001),
+                                                      c.number_or("initial_accumulator_value", 0.1, 0, INFINITY),
                                                       c.number_or("epsilon", 1e-7, 0, 1)),
                             c);
 }
@@ -61,12 +67,17 @@ void typed(Tensor& param, const Tensor& grad, Body&& body) {
   });
 }
 
-template <class T> T* as(Tensor& t) { return t.data<T>(); }
+template <class T>
+T* as(Tensor& t) {
+  return t.data<T>();
+}
 
 }  // namespace
 
 SGD::SGD(LearningRate learning_rate, double momentum, bool nesterov)
-    : Optimizer(std::move(learning_rate)), momentum_(check_hyper("sgd", "momentum", momentum, 0.0, 1.0)), nesterov_(nesterov) {
+    : Optimizer(std::move(learning_rate)),
+      momentum_(check_hyper("sgd", "momentum", momentum, 0.0, 1.0)),
+      nesterov_(nesterov) {
   if (nesterov && momentum == 0.0) fail("sgd: nesterov needs a momentum > 0");
 }
 
@@ -104,7 +115,8 @@ AdamW::AdamW(LearningRate learning_rate, double weight_decay, double beta1, doub
 }
 
 std::vector<std::pair<std::string, double>> Adam::hyperparameters() const {
-  std::vector<std::pair<std::string, double>> settings = {{"beta_1", beta1_}, {"beta_2", beta2_}, {"epsilon", epsilon_}};
+  std::vector<std::pair<std::string, double>> settings = {
+      {"beta_1", beta1_}, {"beta_2", beta2_}, {"epsilon", epsilon_}};
   if (name() == "adamw") settings.emplace_back("weight_decay", weight_decay_);
   return settings;
 }
@@ -148,7 +160,8 @@ void RMSprop::update(Tensor& param, const Tensor& grad, std::map<std::string, Te
     using T = decltype(zero);
     T* v = as<T>(v_slot);
     T* b = buffer ? as<T>(*buffer) : nullptr;
-    const T rho = static_cast<T>(rho_), mu = static_cast<T>(momentum_), eps = static_cast<T>(epsilon_), rate = static_cast<T>(lr);
+    const T rho = static_cast<T>(rho_), mu = static_cast<T>(momentum_), eps = static_cast<T>(epsilon_),
+            rate = static_cast<T>(lr);
     for (int64_t i = begin; i < end; ++i) {
       v[i] = rho * v[i] + (T(1) - rho) * g[i] * g[i];
       const T scaled = g[i] / (std::sqrt(v[i]) + eps);

@@ -4,10 +4,14 @@
 
 namespace axon::serve {
 
-Batcher::Batcher(std::shared_ptr<Model> model, int64_t max_batch, std::chrono::microseconds batch_timeout, int64_t max_queue_rows,
-                 std::function<void(int64_t)> on_batch)
-    : model_(std::move(model)), max_batch_(max_batch), max_queue_rows_(max_queue_rows), batch_timeout_(batch_timeout),
-      on_batch_(std::move(on_batch)), worker_([this] { run(); }) {}
+Batcher::Batcher(std::shared_ptr<Model> model, int64_t max_batch, std::chrono::microseconds batch_timeout,
+                 int64_t max_queue_rows, std::function<void(int64_t)> on_batch)
+    : model_(std::move(model)),
+      max_batch_(max_batch),
+      max_queue_rows_(max_queue_rows),
+      batch_timeout_(batch_timeout),
+      on_batch_(std::move(on_batch)),
+      worker_([this] { run(); }) {}
 
 Batcher::~Batcher() {
   {

@@ -19,8 +19,8 @@ namespace axon::serve {
 
 class Batcher {
  public:
-  Batcher(std::shared_ptr<Model> model, int64_t max_batch, std::chrono::microseconds batch_timeout, int64_t max_queue_rows,
-          std::function<void(int64_t rows)> on_batch);
+  Batcher(std::shared_ptr<Model> model, int64_t max_batch, std::chrono::microseconds batch_timeout,
+          int64_t max_queue_rows, std::function<void(int64_t rows)> on_batch);
   ~Batcher();  // finishes what is queued, then stops
 
   // One tensor of rows per model input (the same rows in each) -> the future output

@@ -46,8 +46,10 @@ json tensor_metadata(const std::vector<serve::TensorSpec>& specs) {
 // TensorFlow Serving's REST forms carry one unnamed tensor each way.
 void require_one_tensor(const ServedModel& m) {
   if (m.inputs.size() != 1 || m.outputs.size() != 1)
-    throw HttpError(400, "this model has " + std::to_string(m.inputs.size()) + " inputs and " + std::to_string(m.outputs.size()) +
-                             " outputs; TensorFlow Serving's predict API here serves models of one of each: use /v2/models/{m}/infer");
+    throw HttpError(
+        400,
+        "this model has " + std::to_string(m.inputs.size()) + " inputs and " + std::to_string(m.outputs.size()) +
+            " outputs; TensorFlow Serving's predict API here serves models of one of each: use /v2/models/{m}/infer");
 }
 
 // Paths are percent-decoded and may hold any bytes: invalid UTF-8 becomes U+FFFD.
@@ -64,7 +66,9 @@ struct Counted {
 };
 
 bool valid_model_name(const std::string& name) {
-  const auto allowed = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; };
+  const auto allowed = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  };
   return !name.empty() && std::all_of(name.begin(), name.end(), allowed);
 }
 
@@ -110,7 +114,8 @@ struct InferenceServer::Impl {
     } catch (const std::exception& e) {
       send_json(res, 500, {{"error", e.what()}});
     }
-    metrics.record_request(label, res.status, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    metrics.record_request(label, res.status,
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
 
   std::vector<Tensor> run(const ServedModel& served, std::vector<Tensor> inputs) {
@@ -120,34 +125,48 @@ struct InferenceServer::Impl {
   }
 
   void routes() {
-    http.Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, {{"live", true}}); });
-    http.Get("/v2/health/ready", [this](const httplib::Request&, httplib::Response& res) { send_json(res, ready ? 200 : 503, {{"ready", bool(ready)}}); });
+    http.Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) {
+      send_json(res, 200, {{"live", true}});
+    });
+    http.Get("/v2/health/ready", [this](const httplib::Request&, httplib::Response& res) {
+      send_json(res, ready ? 200 : 503, {{"ready", bool(ready)}});
+    });
     http.Get("/v2", [](const httplib::Request&, httplib::Response& res) {
       send_json(res, 200, {{"name", "axon"}, {"version", "0.1.0"}, {"extensions", json::array()}});
     });
     http.Get(R"(/v2/models/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
       try {
         const ServedModel& m = find(req.matches[1]);
-        send_json(res, 200, {{"name", req.matches[1]}, {"versions", {"1"}}, {"platform", "axon"},
-                             {"inputs", tensor_metadata(m.inputs)}, {"outputs", tensor_metadata(m.outputs)}});
+        send_json(res, 200,
+                  {{"name", req.matches[1]},
+                   {"versions", {"1"}},
+                   {"platform", "axon"},
+                   {"inputs", tensor_metadata(m.inputs)},
+                   {"outputs", tensor_metadata(m.outputs)}});
       } catch (const HttpError& e) {
         send_json(res, e.status, {{"error", e.what()}});
       }
     });
     http.Get(R"(/v2/models/([^/]+)/ready)", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!models.contains(req.matches[1])) return send_json(res, 404, {{"error", "unknown model '" + std::string(req.matches[1]) + "'"}});
+      if (!models.contains(req.matches[1]))
+        return send_json(res, 404, {{"error", "unknown model '" + std::string(req.matches[1]) + "'"}});
       send_json(res, ready ? 200 : 503, {{"name", req.matches[1]}, {"ready", bool(ready)}});
     });
     http.Post(R"(/v2/models/([^/]+)/infer)", [this](const httplib::Request& req, httplib::Response& res) {
       infer(req, res, req.matches[1], [this](const ServedModel& m, const std::string& body) {
         serve::InferRequest request = serve::parse_v2_infer(body, m.inputs, m.outputs);
-        return serve::v2_infer_response(name_of(m), request.id, m.outputs, run(m, std::move(request.inputs)), request.outputs);
+        return serve::v2_infer_response(name_of(m), request.id, m.outputs, run(m, std::move(request.inputs)),
+                                        request.outputs);
       });
     });
     http.Get(R"(/v1/models/([^/:]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!models.contains(req.matches[1])) return send_json(res, 404, {{"error", "unknown model '" + std::string(req.matches[1]) + "'"}});
-      send_json(res, 200, {{"model_version_status", {{{"version", "1"}, {"state", ready ? "AVAILABLE" : "END"},
-                                                      {"status", {{"error_code", "OK"}, {"error_message", ""}}}}}}});
+      if (!models.contains(req.matches[1]))
+        return send_json(res, 404, {{"error", "unknown model '" + std::string(req.matches[1]) + "'"}});
+      send_json(res, 200,
+                {{"model_version_status",
+                  {{{"version", "1"},
+                    {"state", ready ? "AVAILABLE" : "END"},
+                    {"status", {{"error_code", "OK"}, {"error_message", ""}}}}}}});
     });
     http.Post(R"(/v1/models/([^/:]+):predict)", [this](const httplib::Request& req, httplib::Response& res) {
       infer(req, res, req.matches[1], [this](const ServedModel& m, const std::string& body) {
@@ -156,7 +175,9 @@ struct InferenceServer::Impl {
         return serve::tf_predict_response(run(m, {std::move(request.input)})[0], request.columnar);
       });
     });
-    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { res.set_content(metrics.prometheus(), "text/plain; version=0.0.4"); });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_content(metrics.prometheus(), "text/plain; version=0.0.4");
+    });
     // Known paths with the wrong method: 405 and the method that is allowed.
     const std::string get_paths = R"(/v2|/v2/health/(live|ready)|/v2/models/[^/]+(/ready)?|/v1/models/[^/:]+|/metrics)";
     const std::string post_paths = R"(/v2/models/[^/]+/infer|/v1/models/[^/:]+:predict)";
@@ -176,14 +197,17 @@ struct InferenceServer::Impl {
     // Everything else that failed without a body: 404, 413 and friends, as JSON.
     http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
-      const char* reason = res.status == 404 ? "not found" : res.status == 413 ? "request body too large" : "bad request";
+      const char* reason = res.status == 404   ? "not found"
+                           : res.status == 413 ? "request body too large"
+                                               : "bad request";
       send_json(res, res.status, {{"error", reason}});
     });
   }
 };
 
 InferenceServer::InferenceServer(ServerOptions options) : impl_(std::make_unique<Impl>()) {
-  if (options.max_batch < 1 || options.max_queue < 1 || options.max_body_bytes < 1 || options.threads < 1 || options.batch_timeout_us < 0)
+  if (options.max_batch < 1 || options.max_queue < 1 || options.max_body_bytes < 1 || options.threads < 1 ||
+      options.batch_timeout_us < 0)
     fail("InferenceServer: max_batch, max_queue, max_body_bytes and threads must be >= 1, batch_timeout_us >= 0");
   impl_->options = options;
   impl_->routes();
@@ -193,7 +217,8 @@ InferenceServer::~InferenceServer() { shutdown(); }
 
 void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model) {
   if (!model) fail("add_model: model '", name, "' is null");
-  if (!model->built() || model->input_shapes().empty()) fail("add_model: model '", name, "' is not built; give its input shape");
+  if (!model->built() || model->input_shapes().empty())
+    fail("add_model: model '", name, "' is not built; give its input shape");
   add_model(name, model, model->input_shapes());
 }
 
@@ -201,14 +226,17 @@ void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> 
   add_model(name, std::move(model), std::vector<Shape>{input_shape});
 }
 
-void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model, const std::vector<Shape>& input_shapes) {
+void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model,
+                                const std::vector<Shape>& input_shapes) {
   if (impl_->started) fail("add_model: add models before start()");
   // Names go into URL paths and Prometheus labels verbatim.
-  if (!valid_model_name(name)) fail("add_model: invalid model name '", name, "' (use letters, digits, '_', '-' and '.')");
+  if (!valid_model_name(name))
+    fail("add_model: invalid model name '", name, "' (use letters, digits, '_', '-' and '.')");
   if (impl_->models.contains(name)) fail("add_model: a model named '", name, "' is already served");
   if (!model) fail("add_model: model '", name, "' is null");
   const std::vector<std::string> input_names = model->input_names(), output_names = model->output_names();
-  if (input_shapes.size() != input_names.size()) fail("add_model: model '", name, "' takes ", input_names.size(), " inputs, got ", input_shapes.size(), " shapes");
+  if (input_shapes.size() != input_names.size())
+    fail("add_model: model '", name, "' takes ", input_names.size(), " inputs, got ", input_shapes.size(), " shapes");
   if (!model->built() && input_shapes.size() == 1) model->build(input_shapes[0]);
   // One example through the model gives the output shapes (and checks the input shapes).
   std::vector<Tensor> probe_inputs;
@@ -222,10 +250,12 @@ void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> 
   served.model = model;
   for (size_t i = 0; i < input_shapes.size(); ++i) served.inputs.push_back({input_names[i], input_shapes[i]});
   for (size_t k = 0; k < probe.size(); ++k)
-    served.outputs.push_back({output_names[k], Shape(std::vector<int64_t>(probe[k].shape().dims().begin() + 1, probe[k].shape().dims().end()))});
+    served.outputs.push_back({output_names[k], Shape(std::vector<int64_t>(probe[k].shape().dims().begin() + 1,
+                                                                          probe[k].shape().dims().end()))});
   Impl* impl = impl_.get();
-  served.batcher = std::make_unique<serve::Batcher>(model, impl->options.max_batch, std::chrono::microseconds(impl->options.batch_timeout_us),
-                                                    impl->options.max_queue, [impl, name](int64_t rows) { impl->metrics.record_batch(name, rows); });
+  served.batcher = std::make_unique<serve::Batcher>(
+      model, impl->options.max_batch, std::chrono::microseconds(impl->options.batch_timeout_us),
+      impl->options.max_queue, [impl, name](int64_t rows) { impl->metrics.record_batch(name, rows); });
   impl_->models.emplace(name, std::move(served));
 }
 
@@ -246,9 +276,12 @@ int InferenceServer::start() {
   impl.http.set_keep_alive_max_count(1 << 30);
   const int threads = impl.options.threads;
   impl.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  const int port = impl.options.port == 0 ? impl.http.bind_to_any_port(impl.options.host)
-                                          : (impl.http.bind_to_port(impl.options.host, impl.options.port) ? impl.options.port : -1);
-  if (port < 0) fail("serve: cannot listen on ", impl.options.host, ":", impl.options.port, " (in use, or not an address of this machine)");
+  const int port = impl.options.port == 0
+                       ? impl.http.bind_to_any_port(impl.options.host)
+                       : (impl.http.bind_to_port(impl.options.host, impl.options.port) ? impl.options.port : -1);
+  if (port < 0)
+    fail("serve: cannot listen on ", impl.options.host, ":", impl.options.port,
+         " (in use, or not an address of this machine)");
   // Debian's httplib listens with a backlog of 5, which drops connection bursts; Linux
   // lets a second listen() raise it.
   ::listen(impl.listen_socket, SOMAXCONN);
@@ -269,7 +302,8 @@ void InferenceServer::shutdown() {
   if (!impl.started) return;
   impl.ready = false;  // new requests get 503 from here on
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (impl.in_flight > 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (impl.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl.http.stop();
   if (impl.listener.joinable()) impl.listener.join();
 }

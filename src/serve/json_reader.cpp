@@ -12,7 +12,8 @@ void JsonReader::error(const std::string& what) const {
 }
 
 char JsonReader::peek() {
-  while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\n' || text_[at_] == '\r' || text_[at_] == '\t')) ++at_;
+  while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\n' || text_[at_] == '\r' || text_[at_] == '\t'))
+    ++at_;
   return at_ < text_.size() ? text_[at_] : '\0';
 }
 
@@ -79,12 +80,26 @@ std::string JsonReader::string() {
     }
     if (at_ >= text_.size()) error("unterminated escape");
     switch (const char e = text_[at_++]) {
-      case '"': case '\\': case '/': out += e; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
+      case '"':
+      case '\\':
+      case '/':
+        out += e;
+        break;
+      case 'b':
+        out += '\b';
+        break;
+      case 'f':
+        out += '\f';
+        break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
       case 'u': {
         uint32_t code = hex4();
         if (code >= 0xD800 && code < 0xDC00) {  // a surrogate pair
@@ -99,7 +114,8 @@ std::string JsonReader::string() {
         append_utf8(out, code);
         break;
       }
-      default: error("bad escape");
+      default:
+        error("bad escape");
     }
   }
 }
@@ -114,8 +130,10 @@ double JsonReader::number() {
     return at_ - from;
   };
   if (first == '-') ++at_;
-  if (at_ < text_.size() && text_[at_] == '0') ++at_;
-  else if (digits() == 0) error("expected a number");
+  if (at_ < text_.size() && text_[at_] == '0')
+    ++at_;
+  else if (digits() == 0)
+    error("expected a number");
   if (at_ < text_.size() && text_[at_] == '.') {
     ++at_;
     if (digits() == 0) error("expected digits after '.'");
@@ -133,7 +151,8 @@ double JsonReader::number() {
 
 int64_t JsonReader::integer() {
   const double value = number();
-  if (value != std::floor(value) || std::abs(value) > 9.0e15) throw HttpError(400, "expected an integer, got " + std::to_string(value));
+  if (value != std::floor(value) || std::abs(value) > 9.0e15)
+    throw HttpError(400, "expected an integer, got " + std::to_string(value));
   return static_cast<int64_t>(value);
 }
 
@@ -151,18 +170,28 @@ size_t JsonReader::numbers(std::vector<float>& out, const char* field) {
 
 void JsonReader::skip() {
   switch (peek()) {
-    case '{': object([&](const std::string&) { skip(); }); return;
-    case '[': array([&] { skip(); }); return;
-    case '"': string(); return;
-    case 't': case 'f': case 'n': {
-      for (const std::string_view word : {std::string_view("true"), std::string_view("false"), std::string_view("null")})
+    case '{':
+      object([&](const std::string&) { skip(); });
+      return;
+    case '[':
+      array([&] { skip(); });
+      return;
+    case '"':
+      string();
+      return;
+    case 't':
+    case 'f':
+    case 'n': {
+      for (const std::string_view word :
+           {std::string_view("true"), std::string_view("false"), std::string_view("null")})
         if (text_.substr(at_, word.size()) == word) {
           at_ += word.size();
           return;
         }
       error("unknown literal");
     }
-    default: number();
+    default:
+      number();
   }
 }
 

@@ -48,9 +48,9 @@ class JsonReader {
   // Every number in a number or a (nested) list of numbers, appended to `out`;
   // returns how many. Anything else in it is an error naming `field`.
   size_t numbers(std::vector<float>& out, const char* field);
-  void skip();        // any value
-  void finish();      // nothing but whitespace may follow
-  char peek();        // next non-space character (0 at the end)
+  void skip();    // any value
+  void finish();  // nothing but whitespace may follow
+  char peek();    // next non-space character (0 at the end)
 
  private:
   void enter();

@@ -38,11 +38,15 @@ void ServerMetrics::record_batch(const std::string& model, int64_t rows) {
 std::string ServerMetrics::prometheus() const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;
-  out << "# HELP axon_requests_total Requests answered, by model and HTTP status.\n# TYPE axon_requests_total counter\n";
-  for (const auto& [key, n] : requests_) out << "axon_requests_total{model=\"" << key.first << "\",code=\"" << key.second << "\"} " << n << "\n";
-  out << "# HELP axon_request_errors_total Requests answered with a 4xx or 5xx status.\n# TYPE axon_request_errors_total counter\n";
+  out << "# HELP axon_requests_total Requests answered, by model and HTTP status.\n# TYPE axon_requests_total "
+         "counter\n";
   for (const auto& [key, n] : requests_)
-    if (key.second >= 400) out << "axon_request_errors_total{model=\"" << key.first << "\",code=\"" << key.second << "\"} " << n << "\n";
+    out << "axon_requests_total{model=\"" << key.first << "\",code=\"" << key.second << "\"} " << n << "\n";
+  out << "# HELP axon_request_errors_total Requests answered with a 4xx or 5xx status.\n# TYPE "
+         "axon_request_errors_total counter\n";
+  for (const auto& [key, n] : requests_)
+    if (key.second >= 400)
+      out << "axon_request_errors_total{model=\"" << key.first << "\",code=\"" << key.second << "\"} " << n << "\n";
   auto histogram = [&](const char* name, const char* help, const std::map<std::string, Histogram>& all) {
     out << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
     for (const auto& [model, h] : all) {
@@ -52,7 +56,8 @@ std::string ServerMetrics::prometheus() const {
         out << name << "_bucket{model=\"" << model << "\",le=\"" << h.bounds[i] << "\"} " << cumulative << "\n";
       }
       out << name << "_bucket{model=\"" << model << "\",le=\"+Inf\"} " << h.count << "\n";
-      out << name << "_sum{model=\"" << model << "\"} " << h.sum << "\n" << name << "_count{model=\"" << model << "\"} " << h.count << "\n";
+      out << name << "_sum{model=\"" << model << "\"} " << h.sum << "\n"
+          << name << "_count{model=\"" << model << "\"} " << h.count << "\n";
     }
   };
   histogram("axon_request_duration_seconds", "Time from request to response.", latency_);

@@ -27,7 +27,8 @@ Tensor rows_tensor(std::vector<float>&& values, int64_t rows, const Shape& input
 }
 
 bool is_numeric_datatype(const std::string& datatype) {
-  for (const char* known : {"FP32", "FP16", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"})
+  for (const char* known :
+       {"FP32", "FP16", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"})
     if (datatype == known) return true;
   return false;
 }
@@ -81,13 +82,16 @@ SentTensor read_input(JsonReader& reader) {
 // The sent tensor as (rows, spec.shape...) float32, checked against the spec.
 Tensor checked_input(SentTensor& t, const TensorSpec& spec) {
   const std::string who = "input \"" + spec.name + "\": ";
-  if (!t.has_shape || !t.has_data || t.datatype.empty()) bad_request(who + "needs \"name\", \"shape\", \"datatype\" and \"data\"");
+  if (!t.has_shape || !t.has_data || t.datatype.empty())
+    bad_request(who + "needs \"name\", \"shape\", \"datatype\" and \"data\"");
   if (!is_numeric_datatype(t.datatype))
-    bad_request(who + "datatype \"" + t.datatype + "\" is not supported; send FP32 (FP16, FP64, INT* and UINT* are converted to FP32)");
+    bad_request(who + "datatype \"" + t.datatype +
+                "\" is not supported; send FP32 (FP16, FP64, INT* and UINT* are converted to FP32)");
   std::vector<int64_t> model_shape = spec.shape.dims();
   model_shape.insert(model_shape.begin(), -1);
   const std::vector<int64_t>& shape = t.shape;
-  if (shape.size() != model_shape.size() || !std::equal(shape.begin() + 1, shape.end(), model_shape.begin() + 1) || shape[0] < 1)
+  if (shape.size() != model_shape.size() || !std::equal(shape.begin() + 1, shape.end(), model_shape.begin() + 1) ||
+      shape[0] < 1)
     bad_request(who + "shape " + shape_text(shape) + " does not match the model's " + shape_text(model_shape));
   const int64_t per_row = std::max<int64_t>(spec.shape.numel(), 1);
   if (shape[0] > (int64_t{1} << 40) / per_row || static_cast<size_t>(shape[0] * per_row) != t.given)
@@ -104,7 +108,8 @@ std::string names_of(const std::vector<TensorSpec>& specs) {
 
 }  // namespace
 
-InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>& inputs, const std::vector<TensorSpec>& outputs) {
+InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>& inputs,
+                            const std::vector<TensorSpec>& outputs) {
   JsonReader reader(body, kMaxJsonDepth);
   InferRequest result;
   std::vector<SentTensor> sent;
@@ -122,7 +127,8 @@ InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>
       has_inputs = true;
       reader.array([&] {
         if (sent.size() >= inputs.size())
-          bad_request("\"inputs\" holds more tensors than the model's " + std::to_string(inputs.size()) + " (" + names_of(inputs) + ")");
+          bad_request("\"inputs\" holds more tensors than the model's " + std::to_string(inputs.size()) + " (" +
+                      names_of(inputs) + ")");
         sent.push_back(read_input(reader));
       });
     } else if (key == "outputs") {
@@ -131,13 +137,17 @@ InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>
         std::string name;
         if (reader.peek() == '{')
           reader.object([&](const std::string& field) {
-            if (field == "name" && reader.peek() == '"') name = reader.string();
-            else reader.skip();
+            if (field == "name" && reader.peek() == '"')
+              name = reader.string();
+            else
+              reader.skip();
           });
-        else reader.skip();
+        else
+          reader.skip();
         size_t k = 0;
         while (k < outputs.size() && outputs[k].name != name) ++k;
-        if (k == outputs.size()) bad_request("unknown output \"" + name + "\" requested; the model's outputs are " + names_of(outputs));
+        if (k == outputs.size())
+          bad_request("unknown output \"" + name + "\" requested; the model's outputs are " + names_of(outputs));
         result.outputs.push_back(k);
       });
     } else {
@@ -146,14 +156,15 @@ InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>
   });
   reader.finish();
   if (!has_inputs || sent.size() != inputs.size())
-    bad_request("\"inputs\" must hold the model's " + std::to_string(inputs.size()) + " input" + (inputs.size() == 1 ? "" : "s") + " (" + names_of(inputs) +
-                "), got " + std::to_string(sent.size()));
+    bad_request("\"inputs\" must hold the model's " + std::to_string(inputs.size()) + " input" +
+                (inputs.size() == 1 ? "" : "s") + " (" + names_of(inputs) + "), got " + std::to_string(sent.size()));
   result.inputs.resize(inputs.size());
   for (SentTensor& t : sent) {
     size_t k = 0;
     if (inputs.size() > 1) {  // a model of one input takes its tensor under any name
       while (k < inputs.size() && inputs[k].name != t.name) ++k;
-      if (k == inputs.size()) bad_request("unknown input \"" + t.name + "\"; the model's inputs are " + names_of(inputs));
+      if (k == inputs.size())
+        bad_request("unknown input \"" + t.name + "\"; the model's inputs are " + names_of(inputs));
       if (result.inputs[k].defined()) bad_request("input \"" + t.name + "\" is given twice");
     }
     result.inputs[k] = checked_input(t, inputs[k]);
@@ -163,8 +174,9 @@ InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>
   return result;
 }
 
-std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id, const std::vector<TensorSpec>& outputs,
-                              const std::vector<Tensor>& values, const std::vector<size_t>& wanted) {
+std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id,
+                              const std::vector<TensorSpec>& outputs, const std::vector<Tensor>& values,
+                              const std::vector<size_t>& wanted) {
   json response = {{"model_name", model}, {"model_version", "1"}};
   if (id) response["id"] = *id;
   response["outputs"] = json::array();
@@ -199,13 +211,15 @@ TfPredictRequest parse_tf_predict(std::string_view body, const Shape& input_shap
     reader.array([&] {
       const size_t given = reader.numbers(values, "an instance");
       if (given != per_row)
-        bad_request("instance " + std::to_string(instances) + " holds " + std::to_string(given) + " values; the model takes " +
-                    std::to_string(per_row) + " (shape " + shape_text(input_shape.dims()) + ")");
+        bad_request("instance " + std::to_string(instances) + " holds " + std::to_string(given) +
+                    " values; the model takes " + std::to_string(per_row) + " (shape " +
+                    shape_text(input_shape.dims()) + ")");
       ++instances;
     });
   });
   reader.finish();
-  if (forms == 0 || instances == 0) bad_request("the request must be {\"instances\": [...]} with at least one instance");
+  if (forms == 0 || instances == 0)
+    bad_request("the request must be {\"instances\": [...]} with at least one instance");
   return {rows_tensor(std::move(values), instances, input_shape), columnar};
 }
 

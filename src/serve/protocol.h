@@ -22,17 +22,19 @@ struct TensorSpec {
 
 struct InferRequest {
   std::optional<std::string> id;
-  std::vector<Tensor> inputs;        // in the model's input order, each (rows, shape...) float32
-  std::vector<size_t> outputs;       // the outputs asked for (indices), all when none were named
+  std::vector<Tensor> inputs;   // in the model's input order, each (rows, shape...) float32
+  std::vector<size_t> outputs;  // the outputs asked for (indices), all when none were named
 };
 
 // Throws HttpError(400) naming the problem. Every input of the model is needed, by name
 // (a model of one input takes its one tensor under any name), with the same rows.
 // Datatypes FP32, FP16, FP64, INT8..INT64 and UINT8..UINT64 are read as numbers and
 // converted to float32; BOOL and BYTES are refused.
-InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>& inputs, const std::vector<TensorSpec>& outputs);
-std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id, const std::vector<TensorSpec>& outputs,
-                              const std::vector<Tensor>& values, const std::vector<size_t>& wanted);
+InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>& inputs,
+                            const std::vector<TensorSpec>& outputs);
+std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id,
+                              const std::vector<TensorSpec>& outputs, const std::vector<Tensor>& values,
+                              const std::vector<size_t>& wanted);
 
 // TensorFlow Serving's row form {"instances": [...]} answered with {"predictions": [...]},
 // or its columnar form {"inputs": [...]} (one unnamed input) answered with {"outputs": [...]}.

@@ -8,7 +8,8 @@ namespace {
 thread_local AllocationLimit* innermost = nullptr;
 }
 
-AllocationLimit::AllocationLimit(int64_t bytes, std::string message) : remaining_(bytes), message_(std::move(message)), outer_(innermost) {
+AllocationLimit::AllocationLimit(int64_t bytes, std::string message)
+    : remaining_(bytes), message_(std::move(message)), outer_(innermost) {
   innermost = this;
 }
 

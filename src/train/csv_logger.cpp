@@ -44,8 +44,10 @@ void CSVLogger::on_epoch_end(int epoch, const Logs& logs) {
   }
   std::fprintf(file_, "%d", epoch);
   for (const std::string& column : columns_) {
-    if (logs.contains(column)) std::fprintf(file_, "%c%.9g", separator_, logs.at(column));
-    else std::fprintf(file_, "%c", separator_);
+    if (logs.contains(column))
+      std::fprintf(file_, "%c%.9g", separator_, logs.at(column));
+    else
+      std::fprintf(file_, "%c", separator_);
   }
   std::fprintf(file_, "\n");
   if (std::fflush(file_) != 0) fail("CSVLogger: cannot write '", path_, "': ", std::strerror(errno));

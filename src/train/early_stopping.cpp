@@ -44,8 +44,8 @@ void EarlyStopping::on_train_end(const Logs&) {
   const bool restore = options_.restore_best_weights && !best_weights_.empty();
   if (restore) model().set_weights(best_weights_);
   if (params().verbose > 0) {  // as Keras says it
-    std::printf("Epoch %d: early stopping; best %s %.4f at epoch %d%s\n", stopped_epoch_ + 1, options_.monitor.c_str(), best_, best_epoch_ + 1,
-                restore ? ", its weights restored" : "");
+    std::printf("Epoch %d: early stopping; best %s %.4f at epoch %d%s\n", stopped_epoch_ + 1, options_.monitor.c_str(),
+                best_, best_epoch_ + 1, restore ? ", its weights restored" : "");
     std::fflush(stdout);
   }
 }

@@ -11,7 +11,8 @@ namespace axon {
 
 AXON_REGISTER(Module, "functional", Functional);
 
-SymbolicTensor::SymbolicTensor(std::shared_ptr<detail::GraphNode> node, size_t index) : node_(std::move(node)), index_(index) {
+SymbolicTensor::SymbolicTensor(std::shared_ptr<detail::GraphNode> node, size_t index)
+    : node_(std::move(node)), index_(index) {
   if (!node_) fail("SymbolicTensor: no node");
 }
 
@@ -58,7 +59,8 @@ SymbolicTensors call_symbolic(std::shared_ptr<Module> layer, const std::vector<S
   auto node = std::make_shared<GraphNode>();
   node->layer = std::move(layer);
   node->inputs = inputs;
-  for (const Variable& y : outputs) node->output_shapes.emplace_back(std::vector<int64_t>(y.shape().dims().begin() + 1, y.shape().dims().end()));
+  for (const Variable& y : outputs)
+    node->output_shapes.emplace_back(std::vector<int64_t>(y.shape().dims().begin() + 1, y.shape().dims().end()));
   SymbolicTensors result;
   for (size_t k = 0; k < outputs.size(); ++k) result.emplace_back(node, k);
   return result;
@@ -106,7 +108,8 @@ void Functional::summary_rows(std::vector<SummaryRow>& rows) const {
     rows.push_back({input.node()->input_name + " (InputLayer)", shape_text({input.shape()}), 0, "-"});
   for (const detail::Graph::Call& call : graph_->calls()) {
     std::string connected;
-    for (const SymbolicTensor& input : call.node->inputs) connected += (connected.empty() ? "" : ", ") + graph_->tensor_name(input);
+    for (const SymbolicTensor& input : call.node->inputs)
+      connected += (connected.empty() ? "" : ", ") + graph_->tensor_name(input);
     const bool first_call = call.name == call.node->layer->name();
     rows.push_back({call.name + " (" + call.node->layer->type_name() + ")", shape_text(call.node->output_shapes),
                     first_call ? call.node->layer->parameter_count() : 0, connected});
@@ -126,7 +129,11 @@ Config Functional::config() const {
     nodes.push(Config::object().set("layer", call.node->layer->name()).set("inputs", std::move(reads)));
   }
   for (const SymbolicTensor& output : graph_->outputs()) outputs.push(graph_->tensor_name(output));
-  return Config::object().set("inputs", std::move(inputs)).set("layers", std::move(layers)).set("nodes", std::move(nodes)).set("outputs", std::move(outputs));
+  return Config::object()
+      .set("inputs", std::move(inputs))
+      .set("layers", std::move(layers))
+      .set("nodes", std::move(nodes))
+      .set("outputs", std::move(outputs));
 }
 
 std::shared_ptr<Module> Functional::from_config(const ConfigReader& c) {
@@ -168,7 +175,8 @@ std::shared_ptr<Module> Functional::from_config(const ConfigReader& c) {
     const SymbolicTensors made = f.named([&] { return detail::call_symbolic(layer->second, reads); });
     const int k = calls[name]++;
     const std::string call_name = k == 0 ? name : name + "@" + std::to_string(k);
-    for (size_t j = 0; j < made.size(); ++j) tensors.emplace(j == 0 ? call_name : call_name + ":" + std::to_string(j), made[j]);
+    for (size_t j = 0; j < made.size(); ++j)
+      tensors.emplace(j == 0 ? call_name : call_name + ":" + std::to_string(j), made[j]);
   }
   const ConfigReader output_list = c.at("outputs");
   for (size_t i = 0; i < output_list.size(); ++i) outputs.push_back(tensor(output_list.element(i)));

@@ -19,7 +19,8 @@ std::string unique_name(const std::string& base, std::set<std::string>& taken) {
 
 }  // namespace
 
-Graph::Graph(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs) : inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
+Graph::Graph(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs)
+    : inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
   if (inputs_.empty() || outputs_.empty()) fail("Functional: a model needs at least one input and one output");
   std::set<const GraphNode*> input_nodes;
   for (const SymbolicTensor& input : inputs_) {
@@ -81,7 +82,8 @@ Graph::Graph(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> out
     first_slot_[node.get()] = slots_;
     slots_ += node->output_shapes.size();
   }
-  for (const SymbolicTensor& output : outputs_) output_slots_.push_back(first_slot_.at(output.node().get()) + output.index());
+  for (const SymbolicTensor& output : outputs_)
+    output_slots_.push_back(first_slot_.at(output.node().get()) + output.index());
   plan();
 }
 
@@ -102,7 +104,8 @@ void Graph::plan() {
     if (fused_away[i]) continue;
     const GraphNode& node = *calls_[i].node;
     Step step;
-    for (const SymbolicTensor& input : node.inputs) step.inputs.push_back(first_slot_.at(input.node().get()) + input.index());
+    for (const SymbolicTensor& input : node.inputs)
+      step.inputs.push_back(first_slot_.at(input.node().get()) + input.index());
     const size_t first = first_slot_.at(&node);
     for (size_t k = 0; k < node.output_shapes.size(); ++k) step.outputs.push_back(first + k);
     std::shared_ptr<Module> layer = node.layer;
@@ -113,7 +116,9 @@ void Graph::plan() {
         if (next.inputs.size() != 1 || next.inputs[0].node().get() != &node) continue;
         if (next.output_shapes.size() == 1)
           if (auto fused = fuse(*layer, *next.layer)) {
-            step.run = [fused = std::move(*fused)](const std::vector<Variable>& x) { return std::vector<Variable>{fused(x[0])}; };
+            step.run = [fused = std::move(*fused)](const std::vector<Variable>& x) {
+              return std::vector<Variable>{fused(x[0])};
+            };
             step.outputs = {first_slot_.at(&next)};
             fused_away[j] = true;
           }
@@ -136,12 +141,16 @@ std::vector<Variable> Graph::run(const std::vector<Variable>& inputs) const {
   for (size_t i = 0; i < inputs.size(); ++i) {
     const Shape& expected = inputs_[i].shape();
     const Shape& got = inputs[i].shape();
-    if (got.rank() != expected.rank() + 1 || !std::equal(expected.dims().begin(), expected.dims().end(), got.dims().begin() + 1))
-      fail("model: input '", inputs_[i].node()->input_name, "' must be (batch", [&] {
-        std::string dims;
-        for (int64_t d : expected.dims()) dims += ", " + std::to_string(d);
-        return dims;
-      }(), "), got ", got);
+    if (got.rank() != expected.rank() + 1 ||
+        !std::equal(expected.dims().begin(), expected.dims().end(), got.dims().begin() + 1))
+      fail(
+          "model: input '", inputs_[i].node()->input_name, "' must be (batch",
+          [&] {
+            std::string dims;
+            for (int64_t d : expected.dims()) dims += ", " + std::to_string(d);
+            return dims;
+          }(),
+          "), got ", got);
     values[i] = inputs[i];
   }
   std::vector<Variable> args;
@@ -149,7 +158,8 @@ std::vector<Variable> Graph::run(const std::vector<Variable>& inputs) const {
     args.clear();
     for (size_t slot : step.inputs) args.push_back(values[slot]);
     std::vector<Variable> results = step.run(args);
-    if (results.size() != step.outputs.size()) fail("model: a layer returned ", results.size(), " outputs, expected ", step.outputs.size());
+    if (results.size() != step.outputs.size())
+      fail("model: a layer returned ", results.size(), " outputs, expected ", step.outputs.size());
     for (size_t k = 0; k < results.size(); ++k) values[step.outputs[k]] = std::move(results[k]);
   }
   std::vector<Variable> outputs;

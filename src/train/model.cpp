@@ -18,7 +18,8 @@ OptimizerSpec::OptimizerSpec(const char* name) : optimizer(axon::optimizer(name)
 OptimizerSpec::OptimizerSpec(const std::string& name) : optimizer(axon::optimizer(name)) {}
 
 LossSpec::LossSpec(const char* name) : LossSpec(std::string(name)) {}
-LossSpec::LossSpec(const std::string& name, bool from_logits) : name(name), fn(loss(name, from_logits)), from_logits(from_logits) {}
+LossSpec::LossSpec(const std::string& name, bool from_logits)
+    : name(name), fn(loss(name, from_logits)), from_logits(from_logits) {}
 LossSpec::LossSpec(std::string name, LossFn fn) : name(std::move(name)), fn(std::move(fn)) {
   if (!this->fn) fail("compile: loss '", this->name, "' has no function");
 }
@@ -102,7 +103,8 @@ std::vector<Tensor> unpack_rows(const Tensor& packed, const std::vector<Shape>& 
 
 std::vector<Shape> example_shapes(const std::vector<Tensor>& tensors) {
   std::vector<Shape> shapes;
-  for (const Tensor& t : tensors) shapes.emplace_back(std::vector<int64_t>(t.shape().dims().begin() + 1, t.shape().dims().end()));
+  for (const Tensor& t : tensors)
+    shapes.emplace_back(std::vector<int64_t>(t.shape().dims().begin() + 1, t.shape().dims().end()));
   return shapes;
 }
 
@@ -163,7 +165,8 @@ void Model::compile(OptimizerSpec optimizer, LossSpec loss, std::vector<MetricSp
   compile(std::move(optimizer), std::vector<LossSpec>{std::move(loss)}, std::move(metrics));
 }
 
-void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<MetricSpec> metrics, std::vector<double> loss_weights) {
+void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<MetricSpec> metrics,
+                    std::vector<double> loss_weights) {
   // One list for every output, as Keras: each further output gets its own copies.
   const size_t outputs = output_names().size();
   std::vector<std::vector<MetricSpec>> per_output{metrics};
@@ -173,7 +176,8 @@ void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::
       try {
         copies.emplace_back(axon::metric(spec.metric->name()));
       } catch (const Error&) {
-        fail("compile: metric '", spec.metric->name(), "' cannot be computed for each of ", outputs, " outputs; give metrics by name or per output");
+        fail("compile: metric '", spec.metric->name(), "' cannot be computed for each of ", outputs,
+             " outputs; give metrics by name or per output");
       }
     }
     per_output.push_back(std::move(copies));
@@ -181,16 +185,18 @@ void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::
   compile(std::move(optimizer), std::move(losses), std::move(per_output), std::move(loss_weights));
 }
 
-void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<std::vector<MetricSpec>> metrics_per_output,
-                    std::vector<double> loss_weights) {
+void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses,
+                    std::vector<std::vector<MetricSpec>> metrics_per_output, std::vector<double> loss_weights) {
   const size_t outputs = output_names().size();
   if (losses.empty() || (losses.size() != 1 && losses.size() != outputs))
-    fail("compile: give one loss for every output or one per output; the model has ", outputs, " outputs, got ", losses.size(), " losses");
+    fail("compile: give one loss for every output or one per output; the model has ", outputs, " outputs, got ",
+         losses.size(), " losses");
   if (!loss_weights.empty() && loss_weights.size() != outputs)
     fail("compile: loss_weights holds ", loss_weights.size(), " weights for ", outputs, " outputs");
   for (double w : loss_weights)
     if (!std::isfinite(w) || w < 0) fail("compile: loss weights must be finite and >= 0, got ", w);
-  if (metrics_per_output.size() != outputs) fail("compile: ", metrics_per_output.size(), " metric lists for ", outputs, " outputs");
+  if (metrics_per_output.size() != outputs)
+    fail("compile: ", metrics_per_output.size(), " metric lists for ", outputs, " outputs");
   std::vector<std::vector<std::shared_ptr<Metric>>> output_metrics(outputs);
   for (size_t k = 0; k < outputs; ++k)
     for (MetricSpec& spec : metrics_per_output[k]) {
@@ -236,7 +242,8 @@ std::vector<Variable> Model::run(const std::vector<Tensor>& x) {
   return (*this)(inputs);
 }
 
-Variable Model::compute_loss(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y, bool with_regularization, double rows) {
+Variable Model::compute_loss(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y,
+                             bool with_regularization, double rows) {
   Variable total;
   for (size_t k = 0; k < y_pred.size(); ++k) {
     const LossSpec& spec = losses_[losses_.size() == 1 ? 0 : k];
@@ -316,7 +323,8 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
     for (size_t k = 0; k < y.size() && k < output_shapes().size(); ++k)
       check_loss_targets(losses_[losses_.size() == 1 ? 0 : k].name, output_shapes()[k], y[k].shape());
   const bool single = x_in.size() == 1 && y.size() == 1;
-  if (options.validation_data && !single) fail("fit: validation_data is for one input and one output; use validation_split");
+  if (options.validation_data && !single)
+    fail("fit: validation_data is for one input and one output; use validation_split");
   if (!options.augment.empty() && x_in.size() != 1) fail("fit: augment needs a model of one (image) input");
 
   // Training rows first, validation rows last, as Keras: views, no copies.
@@ -332,7 +340,8 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
   } else if (options.validation_split > 0.0) {
     train_count = static_cast<int64_t>(static_cast<double>(n) * (1.0 - options.validation_split));
     if (train_count == 0 || train_count == n)
-      fail("fit: validation_split ", options.validation_split, " of ", n, " examples leaves an empty training or validation set");
+      fail("fit: validation_split ", options.validation_split, " of ", n,
+           " examples leaves an empty training or validation set");
     x_val = rows_of(x, train_count, n);
     y_val = rows_of(y, train_count, n);
   }
@@ -351,8 +360,12 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
 
   std::vector<std::shared_ptr<Callback>> callbacks = options.callbacks;
   if (options.verbose > 0) callbacks.push_back(std::make_shared<ProgressBar>());
-  const TrainingParams params{.epochs = options.epochs, .initial_epoch = options.initial_epoch, .steps = loader.num_batches(),
-                              .samples = loader.size(), .batch_size = options.batch_size, .verbose = options.verbose};
+  const TrainingParams params{.epochs = options.epochs,
+                              .initial_epoch = options.initial_epoch,
+                              .steps = loader.num_batches(),
+                              .samples = loader.size(),
+                              .batch_size = options.batch_size,
+                              .verbose = options.verbose};
   for (const auto& callback : callbacks) {
     if (!callback) fail("fit: a callback is null");
     callback->set_context(this, params);
@@ -372,14 +385,17 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
       for (const auto& callback : callbacks) callback->on_batch_begin(b, {});
       try {
         const Batch batch = loader.batch(b);
-        if (single) train_step({batch.x}, {batch.y});
-        else train_step(unpack_rows(batch.x, x_shapes), unpack_rows(batch.y, y_shapes));
+        if (single)
+          train_step({batch.x}, {batch.y});
+        else
+          train_step(unpack_rows(batch.x, x_shapes), unpack_rows(batch.y, y_shapes));
       } catch (const Error& e) {
         fail("fit: epoch ", epoch + 1, ", batch ", b, ": ", e.what());
       }
       const Logs batch_logs = current_logs();
       if (!warned_nan && !std::isfinite(loss_sums_[0])) {
-        std::fprintf(stderr, "fit: the loss became %g at epoch %d, batch %lld (TerminateOnNaN stops training when it does)\n",
+        std::fprintf(stderr,
+                     "fit: the loss became %g at epoch %d, batch %lld (TerminateOnNaN stops training when it does)\n",
                      loss_sums_[0], epoch + 1, static_cast<long long>(b));
         warned_nan = true;
       }
@@ -425,7 +441,8 @@ Logs Model::evaluate(const std::vector<Tensor>& x_in, const std::vector<Tensor>&
 Tensor Model::predict(const Tensor& x, int64_t batch_size) {
   if (!x.defined() || x.rank() < 1) fail("predict: x needs a batch axis");
   std::vector<Tensor> outputs = predict(std::vector<Tensor>{x}, batch_size);
-  if (outputs.size() != 1) fail("predict: the model has ", outputs.size(), " outputs; call predict with a list of inputs");
+  if (outputs.size() != 1)
+    fail("predict: the model has ", outputs.size(), " outputs; call predict with a list of inputs");
   return outputs[0];
 }
 
@@ -492,7 +509,8 @@ std::vector<Tensor> Model::get_weights() const {
 
 void Model::set_weights(const std::vector<Tensor>& weights) {
   std::vector<NamedParameter> params = named_parameters();
-  if (weights.size() != params.size()) fail("set_weights: got ", weights.size(), " tensors for ", params.size(), " parameters");
+  if (weights.size() != params.size())
+    fail("set_weights: got ", weights.size(), " tensors for ", params.size(), " parameters");
   for (size_t i = 0; i < params.size(); ++i)
     if (weights[i].shape() != params[i].variable.shape())
       fail("set_weights: '", params[i].name, "' has shape ", params[i].variable.shape(), ", got ", weights[i].shape());
@@ -512,8 +530,8 @@ std::string Model::shape_text(const std::vector<Shape>& shapes) {
 
 void Model::summary_rows(std::vector<SummaryRow>& rows) const {
   for (const auto& [path, child] : children())
-    rows.push_back({(child->name().empty() ? path : child->name()) + " (" + child->type_name() + ")", shape_text(child->output_shapes()),
-                    child->parameter_count(), ""});
+    rows.push_back({(child->name().empty() ? path : child->name()) + " (" + child->type_name() + ")",
+                    shape_text(child->output_shapes()), child->parameter_count(), ""});
 }
 
 void Model::summary(std::ostream& out) const {
@@ -529,14 +547,18 @@ void Model::summary(std::ostream& out) const {
     title = demangle(typeid(*this).name());
     title = title.substr(title.rfind("::") == std::string::npos ? 0 : title.rfind("::") + 2);
   }
-  out << "Model: \"" << title << "\"\n" << thin << "\n" << std::left << std::setw(34) << "Layer (type)"
-      << std::setw(24) << "Output Shape" << std::setw(graph ? 14 : 0) << "Param #" << (graph ? "Connected to" : "") << "\n" << rule << "\n";
+  out << "Model: \"" << title << "\"\n"
+      << thin << "\n"
+      << std::left << std::setw(34) << "Layer (type)" << std::setw(24) << "Output Shape" << std::setw(graph ? 14 : 0)
+      << "Param #" << (graph ? "Connected to" : "") << "\n"
+      << rule << "\n";
   for (const SummaryRow& row : rows)
-    out << std::setw(34) << row.layer << std::setw(24) << row.output_shape << std::setw(graph ? 14 : 0) << with_commas(row.parameters)
-        << row.connected_to << "\n";
+    out << std::setw(34) << row.layer << std::setw(24) << row.output_shape << std::setw(graph ? 14 : 0)
+        << with_commas(row.parameters) << row.connected_to << "\n";
   const int64_t total = parameter_count(), trainable = trainable_parameter_count();
   out << rule << "\nTotal params: " << with_commas(total) << "\nTrainable params: " << with_commas(trainable)
-      << "\nNon-trainable params: " << with_commas(total - trainable) << "\n" << thin << "\n";
+      << "\nNon-trainable params: " << with_commas(total - trainable) << "\n"
+      << thin << "\n";
 }
 
 std::string Model::summary() const {

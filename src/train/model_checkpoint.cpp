@@ -7,7 +7,8 @@
 
 namespace axon {
 
-ModelCheckpoint::ModelCheckpoint(std::string path, Options options) : path_(std::move(path)), options_(std::move(options)) {
+ModelCheckpoint::ModelCheckpoint(std::string path, Options options)
+    : path_(std::move(path)), options_(std::move(options)) {
   if (path_.empty()) fail("ModelCheckpoint: path is empty");
   maximize_ = maximizes(options_.monitor, options_.mode);
 }
@@ -26,8 +27,10 @@ void ModelCheckpoint::on_epoch_end(int epoch, const Logs& logs) {
   }
   std::string path = path_;
   if (const size_t at = path.find("{epoch}"); at != std::string::npos) path.replace(at, 7, std::to_string(epoch + 1));
-  if (options_.save_weights_only) save_weights(model(), path);
-  else save_checkpoint(model(), path, epoch + 1);
+  if (options_.save_weights_only)
+    save_weights(model(), path);
+  else
+    save_checkpoint(model(), path, epoch + 1);
 }
 
 }  // namespace axon

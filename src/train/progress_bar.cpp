@@ -15,17 +15,23 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 
 std::string format_duration(double seconds) {
   char text[32];
-  if (seconds >= 3600) std::snprintf(text, sizeof text, "%d:%02d:%02d", int(seconds / 3600), int(seconds / 60) % 60, int(seconds) % 60);
-  else if (seconds >= 60) std::snprintf(text, sizeof text, "%d:%02d", int(seconds / 60), int(seconds) % 60);
-  else std::snprintf(text, sizeof text, "%.0fs", seconds);
+  if (seconds >= 3600)
+    std::snprintf(text, sizeof text, "%d:%02d:%02d", int(seconds / 3600), int(seconds / 60) % 60, int(seconds) % 60);
+  else if (seconds >= 60)
+    std::snprintf(text, sizeof text, "%d:%02d", int(seconds / 60), int(seconds) % 60);
+  else
+    std::snprintf(text, sizeof text, "%.0fs", seconds);
   return text;
 }
 
 std::string format_step_time(double seconds) {
   char text[32];
-  if (seconds >= 1) std::snprintf(text, sizeof text, "%.1fs/step", seconds);
-  else if (seconds >= 1e-3) std::snprintf(text, sizeof text, "%.0fms/step", seconds * 1e3);
-  else std::snprintf(text, sizeof text, "%.0fus/step", seconds * 1e6);
+  if (seconds >= 1)
+    std::snprintf(text, sizeof text, "%.1fs/step", seconds);
+  else if (seconds >= 1e-3)
+    std::snprintf(text, sizeof text, "%.0fms/step", seconds * 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.0fus/step", seconds * 1e6);
   return text;
 }
 
@@ -47,8 +53,9 @@ void ProgressBar::on_batch_end(int64_t batch, const Logs& logs) {
     if (params().verbose != 1 || batch + 1 >= params().steps || seconds_since(last_draw_) < line_seconds_) return;
     last_draw_ = Clock::now();
     const int64_t samples = std::min((batch + 1) * params().batch_size, params().samples);
-    std::fprintf(out_, "Epoch %d/%d - %lld/%lld steps - %lld samples - %.0f samples/s - %s\n", epoch_ + 1, params().epochs,
-                 static_cast<long long>(batch + 1), static_cast<long long>(params().steps), static_cast<long long>(samples),
+    std::fprintf(out_, "Epoch %d/%d - %lld/%lld steps - %lld samples - %.0f samples/s - %s\n", epoch_ + 1,
+                 params().epochs, static_cast<long long>(batch + 1), static_cast<long long>(params().steps),
+                 static_cast<long long>(samples),
                  static_cast<double>(samples) / std::max(seconds_since(epoch_start_), 1e-9), logs.str().c_str());
     std::fflush(out_);
     return;
@@ -67,7 +74,8 @@ void ProgressBar::on_epoch_end(int epoch, const Logs& logs) {
   const double elapsed = seconds_since(epoch_start_);
   std::fprintf(out_, "Epoch %d/%d - %lld steps - %s %s - %s\n", epoch + 1, params().epochs,
                static_cast<long long>(params().steps), format_duration(elapsed).c_str(),
-               format_step_time(elapsed / static_cast<double>(std::max<int64_t>(params().steps, 1))).c_str(), logs.str().c_str());
+               format_step_time(elapsed / static_cast<double>(std::max<int64_t>(params().steps, 1))).c_str(),
+               logs.str().c_str());
   std::fflush(out_);
 }
 
@@ -83,8 +91,8 @@ void ProgressBar::draw(int64_t step, const Logs& logs, bool final_line) {
   const std::string timing = final_line ? format_duration(elapsed) + " " + format_step_time(per_step)
                                         : "ETA: " + format_duration(per_step * static_cast<double>(steps - step));
   const int digits = static_cast<int>(std::to_string(steps).size());
-  std::fprintf(out_, "\r%*lld/%lld [%s] - %s - %s\033[K%s", digits, static_cast<long long>(step), static_cast<long long>(steps),
-               bar.c_str(), timing.c_str(), logs.str().c_str(), final_line ? "\n" : "");
+  std::fprintf(out_, "\r%*lld/%lld [%s] - %s - %s\033[K%s", digits, static_cast<long long>(step),
+               static_cast<long long>(steps), bar.c_str(), timing.c_str(), logs.str().c_str(), final_line ? "\n" : "");
   std::fflush(out_);
 }
 

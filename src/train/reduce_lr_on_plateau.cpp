@@ -7,7 +7,8 @@
 namespace axon {
 
 ReduceLROnPlateau::ReduceLROnPlateau(Options options) : options_(std::move(options)) {
-  if (!(options_.factor > 0 && options_.factor < 1)) fail("ReduceLROnPlateau: factor must be in (0, 1), got ", options_.factor);
+  if (!(options_.factor > 0 && options_.factor < 1))
+    fail("ReduceLROnPlateau: factor must be in (0, 1), got ", options_.factor);
   if (options_.patience < 0 || options_.cooldown < 0) fail("ReduceLROnPlateau: patience and cooldown must be >= 0");
   if (!(options_.min_lr >= 0)) fail("ReduceLROnPlateau: min_lr must be >= 0, got ", options_.min_lr);
   maximize_ = maximizes(options_.monitor, options_.mode);

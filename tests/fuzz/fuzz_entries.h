@@ -72,7 +72,8 @@ inline bool declares_big_sizes(std::string_view text, double limit, bool product
     if ((end < text.size() && std::isalpha(static_cast<unsigned char>(text[end]))) || before == '_' ||
         (std::isalpha(static_cast<unsigned char>(before)) && before != 'e' && before != 'E'))
       continue;  // part of a name: conv2d, layers.0, x86
-    const double size = before == 'e' || before == 'E' || (before == '+' && e) ? std::pow(10.0, std::min(value, 300.0)) : value;  // 1e3
+    const double size =
+        before == 'e' || before == 'E' || (before == '+' && e) ? std::pow(10.0, std::min(value, 300.0)) : value;  // 1e3
     product = product_of_all ? product * std::max(size, 1.0) : size;
     if (product > limit) return true;
   }
@@ -85,8 +86,7 @@ int refuse_ok(Read&& read) {
   try {
     read();
   } catch (const Error&) {
-  } catch (const serve::HttpError&) {
-  }
+  } catch (const serve::HttpError&) {}
   return 0;
 }
 
@@ -102,7 +102,8 @@ inline int model_spec(std::string_view bytes) {
 }
 
 inline int model_file(std::string_view bytes) {
-  if (declares_big_sizes(bytes.substr(0, std::min<size_t>(bytes.size(), 8 + 4096)), 999, false)) return -1;  // the header
+  if (declares_big_sizes(bytes.substr(0, std::min<size_t>(bytes.size(), 8 + 4096)), 999, false))
+    return -1;  // the header
   const std::string path = as_file(bytes, ".safetensors");
   return refuse_ok([&] { auto model = load_model(path); });
 }
@@ -172,10 +173,16 @@ inline int json_reader(std::string_view bytes) {
 
 // Target name (its folder under tests/fuzz/) -> entry.
 inline const std::map<std::string, std::function<int(std::string_view)>>& entries() {
-  static const std::map<std::string, std::function<int(std::string_view)>> all = {
-      {"safetensors", safetensors}, {"model_spec", model_spec}, {"model_file", model_file}, {"checkpoint", checkpoint},
-      {"idx", idx},                 {"csv", csv},               {"npy", npy},               {"v2_infer", v2_infer},
-      {"tf_predict", tf_predict},   {"json_reader", json_reader}};
+  static const std::map<std::string, std::function<int(std::string_view)>> all = {{"safetensors", safetensors},
+                                                                                  {"model_spec", model_spec},
+                                                                                  {"model_file", model_file},
+                                                                                  {"checkpoint", checkpoint},
+                                                                                  {"idx", idx},
+                                                                                  {"csv", csv},
+                                                                                  {"npy", npy},
+                                                                                  {"v2_infer", v2_infer},
+                                                                                  {"tf_predict", tf_predict},
+                                                                                  {"json_reader", json_reader}};
   return all;
 }
 

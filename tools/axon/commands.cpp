@@ -23,7 +23,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 // A model file, or a spec (.json) for commands that only need the architecture.
-std::shared_ptr<Model> open_model(const std::string& path) { return ends_with(path, ".json") ? load_spec(path).model : load_model(path); }
+std::shared_ptr<Model> open_model(const std::string& path) {
+  return ends_with(path, ".json") ? load_spec(path).model : load_model(path);
+}
 
 bool is_classifier(const Tensor& predictions) { return predictions.rank() == 2 && predictions.dim(1) > 1; }
 
@@ -32,7 +34,8 @@ bool is_classifier(const Tensor& predictions) { return predictions.rank() == 2 &
 std::vector<Tensor> as_model_input(std::vector<Tensor> xs, const Model& model) {
   const std::vector<Shape> inputs = model.input_shapes();
   if (xs.size() != inputs.size())
-    fail("the model takes ", inputs.size(), " inputs, the data holds ", xs.size(), " (give one file per input, joined by '+')");
+    fail("the model takes ", inputs.size(), " inputs, the data holds ", xs.size(),
+         " (give one file per input, joined by '+')");
   for (size_t i = 0; i < xs.size(); ++i) {
     Tensor& x = xs[i];
     if (x.rank() < 1 || x.numel() != x.dim(0) * inputs[i].numel()) continue;  // the model reports the mismatch
@@ -53,21 +56,33 @@ void add_train(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model from a JSON spec and save it");
-  cmd->add_option("--model", options->model, "JSON model spec (with a \"compile\" section)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--data", options->data, "fashion-mnist[:train|:test], idx:IMAGES,LABELS, csv:PATH[?label=COL], npy:X,Y")->required();
+  cmd->add_option("--model", options->model, "JSON model spec (with a \"compile\" section)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--data", options->data,
+                  "fashion-mnist[:train|:test], idx:IMAGES,LABELS, csv:PATH[?label=COL], npy:X,Y")
+      ->required();
   cmd->add_option("--out", options->out, "Where to write the trained model (.safetensors)")->required();
-  cmd->add_option("--epochs", options->fit.epochs, "Epochs to train")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--batch-size", options->fit.batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--epochs", options->fit.epochs, "Epochs to train")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--batch-size", options->fit.batch_size, "Examples per step")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--validation-split", options->fit.validation_split, "Fraction of the data held out (the last rows)")
       ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
   cmd->add_option("--seed", options->fit.seed, "Seed for weights and shuffling")->capture_default_str();
-  cmd->add_option("--verbose", options->fit.verbose, "0 silent, 1 progress bar, 2 a line per epoch")->check(CLI::Range(0, 2))->capture_default_str();
+  cmd->add_option("--verbose", options->fit.verbose, "0 silent, 1 progress bar, 2 a line per epoch")
+      ->check(CLI::Range(0, 2))
+      ->capture_default_str();
   cmd->add_option("--checkpoint", options->checkpoint, "Folder for a crash-safe checkpoint written after every epoch");
   cmd->add_flag("--resume", options->resume, "Continue from the checkpoint in --checkpoint if there is one");
-  cmd->add_flag("--allow-nan", options->allow_nan, "Keep training when the loss becomes NaN or infinite, and accept such data");
+  cmd->add_flag("--allow-nan", options->allow_nan,
+                "Keep training when the loss becomes NaN or infinite, and accept such data");
   cmd->callback([options] {
-    if (options->resume && options->checkpoint.empty()) throw CLI::ValidationError("--resume", "needs --checkpoint DIR");
+    if (options->resume && options->checkpoint.empty())
+      throw CLI::ValidationError("--resume", "needs --checkpoint DIR");
     manual_seed(options->fit.seed);
     ModelSpec spec = load_spec(options->model);
     std::shared_ptr<Model> model = spec.model;
@@ -137,14 +152,21 @@ void add_predict(CLI::App& app) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("predict", "Run a trained model on inputs; write one CSV row per example");
   cmd->add_option("--model", options->model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
-  cmd->add_option("--input", options->input, "Inputs: a .csv (header, every column a feature), .npy or .idx file (several inputs: A+B)")->required();
+  cmd->add_option("--input", options->input,
+                  "Inputs: a .csv (header, every column a feature), .npy or .idx file (several inputs: A+B)")
+      ->required();
   cmd->add_option("--output", options->output, "CSV file to write (default: standard output)");
-  cmd->add_flag("--proba", options->proba, "Write every output value (class probabilities) instead of the predicted class");
-  cmd->add_option("--batch-size", options->batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_flag("--proba", options->proba,
+                "Write every output value (class probabilities) instead of the predicted class");
+  cmd->add_option("--batch-size", options->batch_size, "Examples per step")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->callback([options] {
     std::shared_ptr<Model> model = load_model(options->model);
-    const std::vector<Tensor> outputs = model->predict(as_model_input(load_inputs(options->input), *model), options->batch_size);
-    if (outputs.size() != 1) fail("predict: the model has ", outputs.size(), " outputs; the CSV holds one (use axon serve for several)");
+    const std::vector<Tensor> outputs =
+        model->predict(as_model_input(load_inputs(options->input), *model), options->batch_size);
+    if (outputs.size() != 1)
+      fail("predict: the model has ", outputs.size(), " outputs; the CSV holds one (use axon serve for several)");
     const Tensor& predictions = outputs[0];
     std::ostringstream out;
     const int64_t n = predictions.dim(0), width = n ? predictions.numel() / n : 0;
@@ -174,7 +196,9 @@ void add_predict(CLI::App& app) {
 void add_summary(CLI::App& app) {
   auto model_path = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("summary", "Print a model's layers, output shapes and parameter counts");
-  cmd->add_option("--model", *model_path, "Model file (.safetensors) or JSON spec")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", *model_path, "Model file (.safetensors) or JSON spec")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->callback([model_path] {
     std::shared_ptr<Model> model = open_model(*model_path);
     if (!model->built()) fail(*model_path, ": the spec has no input_shape, so the layers cannot be sized");

@@ -10,7 +10,8 @@ namespace {
 // Splits "a,b" into exactly two non-empty parts.
 std::pair<std::string, std::string> two_paths(const std::string& list, const std::string& source) {
   const size_t comma = list.find(',');
-  if (comma == std::string::npos || comma == 0 || comma + 1 == list.size() || list.find(',', comma + 1) != std::string::npos)
+  if (comma == std::string::npos || comma == 0 || comma + 1 == list.size() ||
+      list.find(',', comma + 1) != std::string::npos)
     fail("--data ", source, ": expected two comma-separated paths");
   return {list.substr(0, comma), list.substr(comma + 1)};
 }
@@ -72,7 +73,8 @@ LabeledData load_labeled(const std::string& source, const std::string& default_s
     const CsvData data = read_csv(path, options);
     return {{data.x}, {data.y}};
   }
-  fail("--data ", source, ": unknown source; expected fashion-mnist[:train|:test], idx:IMAGES,LABELS, csv:PATH[?label=COL] or npy:X,Y");
+  fail("--data ", source,
+       ": unknown source; expected fashion-mnist[:train|:test], idx:IMAGES,LABELS, csv:PATH[?label=COL] or npy:X,Y");
 }
 
 namespace {
@@ -83,14 +85,16 @@ Tensor load_input(const std::string& path) {
     return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
   };
   if (ends_with(".npy")) return flattened(read_npy(path));
-  if (ends_with(".idx") || ends_with("-ubyte") || ends_with("-ubyte.gz") || ends_with(".idx.gz")) return idx_images(path);
+  if (ends_with(".idx") || ends_with("-ubyte") || ends_with("-ubyte.gz") || ends_with(".idx.gz"))
+    return idx_images(path);
   if (ends_with(".csv")) {
     // Every column is a feature: read with a dummy label column, then put it back.
     const CsvData data = read_csv(path, {.header = true, .label_column = ""});
     const int64_t n = data.x.dim(0), features = data.x.dim(1) + 1;
     Tensor x = Tensor::empty({n, features});
     for (int64_t r = 0; r < n; ++r) {
-      for (int64_t c = 0; c + 1 < features; ++c) x.data<float>()[r * features + c] = data.x.data<float>()[r * (features - 1) + c];
+      for (int64_t c = 0; c + 1 < features; ++c)
+        x.data<float>()[r * features + c] = data.x.data<float>()[r * (features - 1) + c];
       x.data<float>()[r * features + features - 1] = data.y.data<float>()[r];
     }
     return x;

@@ -29,20 +29,33 @@ void add_serve(CLI::App& app) {
     ServerOptions server;
   };
   auto options = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("serve", "Serve model files over HTTP (Open Inference Protocol v2 and TensorFlow Serving REST)");
-  auto* models = cmd->add_option("--model", options->models, "A model file to serve, as PATH or NAME=PATH (repeatable)");
-  auto* dir = cmd->add_option("--model-dir", options->model_dir, "Serve every .safetensors file in this folder, named after the file")
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "Serve model files over HTTP (Open Inference Protocol v2 and TensorFlow Serving REST)");
+  auto* models =
+      cmd->add_option("--model", options->models, "A model file to serve, as PATH or NAME=PATH (repeatable)");
+  auto* dir = cmd->add_option("--model-dir", options->model_dir,
+                              "Serve every .safetensors file in this folder, named after the file")
                   ->check(CLI::ExistingDirectory);
   models->excludes(dir);
   cmd->add_option("--host", options->server.host, "Address to bind")->capture_default_str();
-  cmd->add_option("--port", options->server.port, "Port (0: any free one)")->check(CLI::Range(0, 65535))->capture_default_str();
-  cmd->add_option("--max-batch", options->server.max_batch, "Rows per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--port", options->server.port, "Port (0: any free one)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--max-batch", options->server.max_batch, "Rows per forward pass")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--batch-timeout-us", options->server.batch_timeout_us, "How long a batch waits for more requests")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  cmd->add_option("--max-body", options->server.max_body_bytes, "Largest request body in bytes (413 above)")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--max-queue", options->server.max_queue, "Queued rows per model before 503")->check(CLI::PositiveNumber)->capture_default_str();
-  cmd->add_option("--threads", options->server.threads, "Connection threads")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--max-body", options->server.max_body_bytes, "Largest request body in bytes (413 above)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-queue", options->server.max_queue, "Queued rows per model before 503")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--threads", options->server.threads, "Connection threads")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->callback([options] {
     std::vector<std::pair<std::string, std::string>> files;
     for (const std::string& argument : options->models) {

@@ -35,7 +35,8 @@ void check_writable(const std::string& path, const std::string& option) {
   const std::string folder = target.has_parent_path() ? target.parent_path().string() : ".";
   std::error_code error;
   if (std::filesystem::is_directory(target, error)) fail(option, " ", path, ": is a folder, expected a file path");
-  if (!std::filesystem::is_directory(folder, error)) fail(option, " ", path, ": the folder ", folder, " does not exist");
+  if (!std::filesystem::is_directory(folder, error))
+    fail(option, " ", path, ": the folder ", folder, " does not exist");
   std::string probe = (std::filesystem::path(folder) / ".axon-write-check-XXXXXX").string();
   const int fd = ::mkstemp(probe.data());
   if (fd < 0) fail(option, " ", path, ": cannot write in the folder ", folder, ": ", std::strerror(errno));
@@ -46,8 +47,8 @@ void check_writable(const std::string& path, const std::string& option) {
 void StopOnNonFinite::on_batch_end(int64_t batch, const Logs& logs) {
   if (!logs.contains("loss") || std::isfinite(logs.at("loss"))) return;
   char text[160];
-  std::snprintf(text, sizeof text, "training diverged: the loss is %g at epoch %d, batch %lld", logs.at("loss"), epoch_ + 1,
-                static_cast<long long>(batch));
+  std::snprintf(text, sizeof text, "training diverged: the loss is %g at epoch %d, batch %lld", logs.at("loss"),
+                epoch_ + 1, static_cast<long long>(batch));
   message_ = text;
   model().stop_training = true;
 }

@@ -22,7 +22,10 @@ void check_writable(const std::string& path, const std::string& option);
 class StopOnNonFinite : public Callback {
  public:
   void on_batch_end(int64_t batch, const Logs& logs) override;
-  void on_epoch_begin(int epoch, const Logs& logs) override { epoch_ = epoch; (void)logs; }
+  void on_epoch_begin(int epoch, const Logs& logs) override {
+    epoch_ = epoch;
+    (void)logs;
+  }
   bool diverged() const { return !message_.empty(); }
   const std::string& message() const { return message_; }
 
