@@ -224,5 +224,27 @@ TEST(ModelFile, ATinyFileCannotForceAHugeAllocation) {
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 0.5);
 }
 
+// Issue 17: the limits are options, with defaults documented in README.
+TEST(ModelFile, LimitsAreOptions) {
+  auto model = make_model(3);
+  const std::string path = temp("limits.safetensors");
+  save_model(*model, path);
+  EXPECT_NO_THROW(load_model(path));
+  const uint64_t size = std::filesystem::file_size(path);
+  EXPECT_NE(test_support::error_of([&] { load_model(path, {.file = {.max_file_bytes = size - 1}}); }).find("limit"),
+            std::string::npos);
+  EXPECT_NE(test_support::error_of([&] {
+              load_model(path, {.file = {.max_tensor_bytes = 100}});
+            }).find("tensor 'layers.0.kernel' holds 384 bytes; the limit is 100"),
+            std::string::npos);
+  EXPECT_NE(test_support::error_of([&] {
+              load_model(path, {.spec = {.max_layers = 2}});
+            }).find("holds 3 layers; the limit is 2"),
+            std::string::npos);
+  EXPECT_NE(
+      test_support::error_of([&] { load_model(path, {.spec = {.max_depth = 2}}); }).find("nested deeper than 2 levels"),
+      std::string::npos);
+}
+
 }  // namespace
 }  // namespace axon

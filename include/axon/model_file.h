@@ -8,13 +8,19 @@
 #include <string>
 
 #include "axon/model.h"
+#include "axon/model_spec.h"
+#include "axon/safetensors.h"
 
 namespace axon {
 
 void save_model(const Model& model, const std::string& path);  // written atomically
 // Fails with a clear message for a file that names an unregistered type, and before
 // building a model whose weights would take more memory than the file could fill.
-std::shared_ptr<Model> load_model(const std::string& path);
+struct ModelFileLimits {
+  SafetensorsLimits file;  // the file and each tensor
+  SpecLimits spec;         // the axon.model spec inside it
+};
+std::shared_ptr<Model> load_model(const std::string& path, const ModelFileLimits& limits = {});
 
 // Weights only, for any Model (one that cannot be described, too).
 void save_weights(const Model& model, const std::string& path);

@@ -33,7 +33,13 @@ std::string serialize_safetensors(const std::vector<NamedTensor>& tensors,
 void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});  // atomically
 
+// What a file may ask for, checked against the header before any tensor is allocated.
+struct SafetensorsLimits {
+  uint64_t max_file_bytes = uint64_t{16} << 30;   // 16 GiB
+  uint64_t max_tensor_bytes = uint64_t{4} << 30;  // 4 GiB for any one tensor
+};
+
 SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& source);
-SafetensorsFile load_safetensors(const std::string& path);
+SafetensorsFile load_safetensors(const std::string& path, const SafetensorsLimits& limits = {});
 
 }  // namespace axon

@@ -46,8 +46,8 @@ void save_model(const Model& model, const std::string& path) {
                    {{"axon.format_version", io::kFormatVersion}, {"axon.model", model_to_spec(model)}});
 }
 
-std::shared_ptr<Model> load_model(const std::string& path) {
-  const SafetensorsFile file = load_safetensors(path);
+std::shared_ptr<Model> load_model(const std::string& path, const ModelFileLimits& limits) {
+  const SafetensorsFile file = load_safetensors(path, limits.file);
   io::check_format_version(file, path);
   const auto spec = file.metadata.find("axon.model");
   if (spec == file.metadata.end())
@@ -61,7 +61,7 @@ std::shared_ptr<Model> load_model(const std::string& path) {
     const detail::AllocationLimit limit(
         2 * stored * static_cast<int64_t>(sizeof(float)) + (int64_t{64} << 20),
         path + ": the model it describes needs more memory than its weights could fill");
-    model = parse_spec(spec->second, path + " (axon.model)").model;
+    model = parse_spec(spec->second, path + " (axon.model)", limits.spec).model;
   }
   if (!model->built()) fail(path, ": the stored spec has no input_shape");
   io::restore_parameters(*model, file, path);

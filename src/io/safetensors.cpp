@@ -224,8 +224,8 @@ SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& sou
   return file;
 }
 
-SafetensorsFile load_safetensors(const std::string& path) {
-  RegularFile in(path, "");  // a FIFO or a device is refused before any read
+SafetensorsFile load_safetensors(const std::string& path, const SafetensorsLimits& limits) {
+  RegularFile in(path, "", limits.max_file_bytes);  // a FIFO or a device is refused before any read
   const uint64_t file_size = in.size();
   char first8[8] = {};
   in.read(first8, std::min<uint64_t>(8, file_size));
@@ -233,6 +233,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
   std::string text(n, '\0');
   if (in.read(text.data(), n) != n) fail(path, ": cannot read the header");
   const Header header = parse_header(text, file_size - 8 - n, path);
+  for (const Entry& e : header.entries)
+    if (e.end - e.begin > limits.max_tensor_bytes)
+      fail(path, ": tensor '", e.name, "' holds ", e.end - e.begin, " bytes; the limit is ", limits.max_tensor_bytes);
   SafetensorsFile file{{}, header.metadata};
   for (const Entry& e : header.entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
