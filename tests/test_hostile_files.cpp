@@ -269,6 +269,16 @@ TEST(CheckpointDamage, MissingOptimizerSlotIsNamed) {
             path + ": optimizer state 'optimizer.v.layers.2.bias' is missing");
 }
 
+TEST(CheckpointDamage, AllOptimizerSlotsMissingIsNamed) {
+  const std::string folder = temp_folder();
+  const std::string path = edited_checkpoint(folder, [](SafetensorsFile& file) {
+    std::erase_if(file.tensors, [](const NamedTensor& t) { return t.name.starts_with("optimizer."); });
+  });
+  auto model = small_model();
+  EXPECT_EQ(error_of([&] { restore_checkpoint(*model, path); }),
+            path + ": optimizer state 'optimizer.m.layers.0.kernel' is missing");
+}
+
 TEST(CheckpointDamage, AllZeroGeneratorStateIsRefused) {
   const std::string folder = temp_folder();
   const std::string path = edited_checkpoint(

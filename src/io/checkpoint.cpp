@@ -68,7 +68,13 @@ void save_checkpoint(const Model& model, const std::string& path, int epochs_don
   for (size_t i = 0; i < names.size(); ++i)
     for (const auto& [slot, value] : optimizer.state(i))
       tensors.push_back({"optimizer." + slot + "." + names[i], value});
+  // The slots each parameter holds ("m,v" for Adam once it has stepped), so a restore
+  // can tell a file that lost all of them from an optimizer that has none.
+  std::string slots;
+  if (!names.empty())
+    for (const auto& [slot, value] : optimizer.state(0)) slots += (slots.empty() ? "" : ",") + slot;
   std::map<std::string, std::string> metadata = {{"axon.format_version", io::kFormatVersion},
+                                                 {"axon.checkpoint.slots", slots},
                                                  {"axon.checkpoint.epoch", std::to_string(epochs_done)},
                                                  {"axon.checkpoint.step", std::to_string(optimizer.step_count())},
                                                  {"axon.checkpoint.optimizer", optimizer.name()}};
@@ -115,6 +121,13 @@ int restore_checkpoint(Model& model, const std::string& path) {
       for (const auto& [slot, value] : optimizer.state(j))
         if (!optimizer.state(i).contains(slot))
           fail(path, ": optimizer state 'optimizer.", slot, ".", names[i], "' is missing");
+  if (const auto listed = file.metadata.find("axon.checkpoint.slots");
+      listed != file.metadata.end() && !names.empty()) {
+    std::istringstream slots(listed->second);
+    for (std::string slot; std::getline(slots, slot, ',');)
+      if (!optimizer.state(0).contains(slot))
+        fail(path, ": optimizer state 'optimizer.", slot, ".", names[0], "' is missing");
+  }
   optimizer.set_step_count(step);
   std::map<std::string, std::string> metadata = file.metadata;
   try {
