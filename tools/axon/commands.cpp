@@ -138,7 +138,11 @@ void add_evaluate(CLI::App& app) {
       const Tensor& predictions = outputs[0];
       ConfusionMatrix confusion(predictions.dim(1));
       confusion.update(predictions, data.y[0]);
-      std::cout << "\n" << confusion.str() << "\n" << classification_report(confusion);
+      // Fashion-MNIST's classes by name, as the demo shows them.
+      const bool fashion = data_source->rfind("fashion-mnist", 0) == 0 && predictions.dim(1) == 10;
+      const std::vector<std::string> names =
+          fashion ? datasets::fashion_mnist_class_names() : std::vector<std::string>{};
+      std::cout << "\n" << confusion.str(names) << "\n" << classification_report(confusion, names);
     }
   });
 }
