@@ -258,6 +258,11 @@ curl -sf -H 'Content-Type: application/json' -d '{"inputs":[{"name":"b","shape":
 check "infer with two named inputs" 0 $?
 contains "only the output asked for comes back" "$work/out" '"outputs":\[{"data":\[[^]]*\],"datatype":"FP32","name":"value","shape":\[1,1\]}\]'
 kill -TERM "$server"; wait "$server"; check "the functional server exits 0 on SIGTERM" 0 $?
+# A layer type this program never registered (a user's layer lives in the user's own
+# program): the CLI refuses the spec naming the type.
+echo '{"input_shape": [3], "layers": [{"type": "scale_shift", "power": 2}]}' > "$work/custom.json"
+"$axon" summary --model "$work/custom.json" > "$work/out" 2> "$work/err"; check "an unregistered layer type is refused" 1 $?
+contains "naming the type" "$work/err" 'layers\[0\].type: expected a registered type (.*), got "scale_shift"'
 
 # Hostile files and failed runs (issue 17).
 mkfifo "$work/fifo"
