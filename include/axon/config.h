@@ -102,7 +102,6 @@ class ConfigReader {
   std::vector<int64_t> integers(std::string_view key, int64_t low, bool allow_minus_one = false) const;
   // An integer n (meaning {n, n}) or a list of two integers >= low.
   std::array<int64_t, 2> pair(std::string_view key, int64_t low) const;
-  std::array<int64_t, 2> pair_or(std::string_view key, std::array<int64_t, 2> fallback, int64_t low) const;
 
   // This value as a type (for a reader that is itself the field).
   int64_t as_integer(int64_t low) const;

@@ -79,6 +79,8 @@ class Functional : public Model {
   std::vector<std::string> input_names() const override;
   std::vector<std::string> output_names() const override;
   std::vector<Shape> input_shapes() const override;
+  size_t input_count() const override;
+  size_t output_count() const override;
 
  protected:
   void summary_rows(std::vector<SummaryRow>& rows) const override;

@@ -93,6 +93,8 @@ class Model : public Module {
   virtual std::vector<Shape> input_shapes() const;
   virtual std::vector<std::string> input_names() const { return {"input"}; }
   virtual std::vector<std::string> output_names() const { return {"output"}; }
+  virtual size_t input_count() const { return 1; }  // input_names().size(), without building the names
+  virtual size_t output_count() const { return 1; }
 
   // One loss for every output, or one per output (weighted by loss_weights, default 1).
   // With several outputs the metrics are computed for each output, named

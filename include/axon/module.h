@@ -10,6 +10,7 @@
 // its settings from config() and registers a from_config (see registry.h).
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -129,5 +130,7 @@ class Module : public std::enable_shared_from_this<Module> {
 
 // Keras's default layer name for a type: "Conv2D" -> "conv2d", "MaxPool2D" -> "max_pool2d".
 std::string snake_case(const std::string& type_name);
+// The first of base, base_1, base_2, ... not in `taken`, which then holds it too.
+std::string unique_name(const std::string& base, std::set<std::string>& taken);
 
 }  // namespace axon

@@ -20,6 +20,9 @@
 
 namespace axon {
 
+// A C++ type name as written ("MyLayer", not "7MyLayer").
+std::string demangle(const char* mangled_name);
+
 template <class Base>
 class Registry {
  public:
@@ -56,7 +59,7 @@ class Registry {
   std::string name_of(const Base& object) const {
     const auto it = names_.find(std::type_index(typeid(object)));
     if (it == names_.end())
-      fail("'", demangled(typeid(object)), "' is not registered, so it cannot be described in a model file; add ",
+      fail("'", demangle(typeid(object).name()), "' is not registered, so it cannot be described in a model file; add ",
            "AXON_REGISTER(<base>, \"<name>\", <type>) to its .cpp (weights alone: save_weights)");
     return it->second;
   }
@@ -76,17 +79,9 @@ class Registry {
   }
 
  private:
-  static std::string demangled(const std::type_info& type);
   std::map<std::string, Factory> factories_;
   std::map<std::type_index, std::string> names_;
 };
-
-std::string demangle(const char* mangled_name);
-
-template <class Base>
-std::string Registry<Base>::demangled(const std::type_info& type) {
-  return demangle(type.name());
-}
 
 #define AXON_REGISTER_CONCAT_(a, b) a##b
 #define AXON_REGISTER_CONCAT(a, b) AXON_REGISTER_CONCAT_(a, b)

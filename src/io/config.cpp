@@ -332,10 +332,6 @@ std::array<int64_t, 2> ConfigReader::pair(std::string_view key, int64_t low) con
   return {f.element(0).as_integer(low), f.element(1).as_integer(low)};
 }
 
-std::array<int64_t, 2> ConfigReader::pair_or(std::string_view key, std::array<int64_t, 2> fallback, int64_t low) const {
-  return has(key) ? pair(key, low) : fallback;
-}
-
 void ConfigReader::reject_unknown() const {
   if (value_.kind() != Config::Kind::object) return;
   for (const auto& [key, unused] : value_.entries()) {

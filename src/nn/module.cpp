@@ -75,6 +75,13 @@ std::string snake_case(const std::string& type_name) {
   return out;
 }
 
+std::string unique_name(const std::string& base, std::set<std::string>& taken) {
+  std::string name = base;
+  for (int k = 1; taken.contains(name); ++k) name = base + "_" + std::to_string(k);
+  taken.insert(name);
+  return name;
+}
+
 void Module::set_name(std::string name) {
   if (name.empty()) fail(type_name(), ": a name cannot be empty");
   for (char c : name)

@@ -91,6 +91,9 @@ std::vector<Shape> Functional::input_shapes() const {
   return shapes;
 }
 
+size_t Functional::input_count() const { return graph_->inputs().size(); }
+size_t Functional::output_count() const { return graph_->outputs().size(); }
+
 std::vector<std::string> Functional::input_names() const {
   std::vector<std::string> names;
   for (const SymbolicTensor& input : graph_->inputs()) names.push_back(input.node()->input_name);

@@ -7,17 +7,7 @@
 
 namespace axon::detail {
 
-namespace {
-
-// A name not yet in `taken`: base, base_1, base_2, ... (Keras's scheme).
-std::string unique_name(const std::string& base, std::set<std::string>& taken) {
-  std::string name = base;
-  for (int k = 1; taken.contains(name); ++k) name = base + "_" + std::to_string(k);
-  taken.insert(name);
-  return name;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Graph::Graph(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs)
     : inputs_(std::move(inputs)), outputs_(std::move(outputs)) {

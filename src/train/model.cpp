@@ -2,15 +2,14 @@
 
 #include <cmath>
 #include <cstdio>
-#include <iomanip>
-#include <sstream>
+#include <set>
 
 #include "axon/callbacks.h"
 #include "axon/data_loader.h"
 #include "axon/dataset.h"
 #include "axon/metric.h"
 #include "axon/ops.h"
-#include "axon/registry.h"
+#include "packed_rows.h"
 
 namespace axon {
 
@@ -56,51 +55,6 @@ void check_batch_size(const char* what, int64_t batch_size) {
   if (batch_size < 1) fail(what, ": batch_size must be >= 1, got ", batch_size);
 }
 
-std::string with_commas(int64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-// Several tensors of n rows as one (n, total) tensor and back, so the DataLoader can
-// shuffle and batch models of several inputs or outputs like any other.
-Tensor pack_rows(const std::vector<Tensor>& parts) {
-  const int64_t n = parts.front().dim(0);
-  int64_t total = 0;
-  for (const Tensor& p : parts) total += p.numel() / std::max<int64_t>(n, 1);
-  Tensor packed = Tensor::empty(Shape{n, total});
-  int64_t offset = 0;
-  for (const Tensor& p : parts) {
-    const Tensor part = as_float32(p);
-    const int64_t width = part.numel() / std::max<int64_t>(n, 1);
-    for (int64_t r = 0; r < n; ++r)
-      std::copy_n(part.data<float>() + r * width, width, packed.data<float>() + r * total + offset);
-    offset += width;
-  }
-  return packed;
-}
-
-// The parts of rows packed by pack_rows, each (rows, shape...) of its example shape.
-std::vector<Tensor> unpack_rows(const Tensor& packed, const std::vector<Shape>& shapes) {
-  const int64_t rows = packed.dim(0), total = packed.dim(1);
-  std::vector<Tensor> parts;
-  int64_t offset = 0;
-  for (const Shape& shape : shapes) {
-    std::vector<int64_t> dims = shape.dims();
-    dims.insert(dims.begin(), rows);
-    Tensor part = Tensor::empty(Shape(dims));
-    const int64_t width = shape.numel();
-    for (int64_t r = 0; r < rows; ++r)
-      std::copy_n(packed.data<float>() + r * total + offset, width, part.data<float>() + r * width);
-    offset += width;
-    parts.push_back(std::move(part));
-  }
-  return parts;
-}
-
 std::vector<Shape> example_shapes(const std::vector<Tensor>& tensors) {
   std::vector<Shape> shapes;
   for (const Tensor& t : tensors)
@@ -123,15 +77,9 @@ void check_lists(const char* what, const std::vector<Tensor>& x, const std::vect
 
 void Model::add_layer(std::shared_ptr<Module> layer) {
   if (layer && layer->name().empty()) {  // Keras's names: dense, dense_1, ...
-    const std::string base = snake_case(layer->type_name());
-    std::string name = base;
-    for (int k = 1;; ++k) {
-      bool taken = false;
-      for (const auto& [path, child] : children()) taken = taken || child->name() == name;
-      if (!taken) break;
-      name = base + "_" + std::to_string(k);
-    }
-    layer->set_name(name);
+    std::set<std::string> taken;
+    for (const auto& [path, child] : children()) taken.insert(child->name());
+    layer->set_name(unique_name(snake_case(layer->type_name()), taken));
   }
   add_module("layers." + std::to_string(children().size()), std::move(layer));
 }
@@ -168,7 +116,7 @@ void Model::compile(OptimizerSpec optimizer, LossSpec loss, std::vector<MetricSp
 void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::vector<MetricSpec> metrics,
                     std::vector<double> loss_weights) {
   // One list for every output, as Keras: each further output gets its own copies.
-  const size_t outputs = output_names().size();
+  const size_t outputs = output_count();
   std::vector<std::vector<MetricSpec>> per_output{metrics};
   for (size_t k = 1; k < outputs; ++k) {
     std::vector<MetricSpec> copies;
@@ -187,7 +135,7 @@ void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses, std::
 
 void Model::compile(OptimizerSpec optimizer, std::vector<LossSpec> losses,
                     std::vector<std::vector<MetricSpec>> metrics_per_output, std::vector<double> loss_weights) {
-  const size_t outputs = output_names().size();
+  const size_t outputs = output_count();
   if (losses.empty() || (losses.size() != 1 && losses.size() != outputs))
     fail("compile: give one loss for every output or one per output; the model has ", outputs, " outputs, got ",
          losses.size(), " losses");
@@ -229,14 +177,14 @@ Optimizer& Model::optimizer() const {
 }
 
 void Model::check_arity(const char* what, const std::vector<Tensor>& x, const std::vector<Tensor>* y) const {
-  const size_t inputs = input_names().size(), outputs = output_names().size();
+  const size_t inputs = input_count(), outputs = output_count();
   if (x.size() != inputs) fail(what, ": the model takes ", inputs, " inputs, got ", x.size(), " tensors");
   if (y && y->size() != outputs) fail(what, ": the model has ", outputs, " outputs, got ", y->size(), " targets");
   if (x.empty()) fail(what, ": no inputs");
 }
 
 std::vector<Variable> Model::run(const std::vector<Tensor>& x) {
-  if (x.size() == 1 && output_names().size() == 1) return {(*this)(Variable(x[0]))};
+  if (x.size() == 1 && output_count() == 1) return {(*this)(Variable(x[0]))};
   std::vector<Variable> inputs;
   for (const Tensor& t : x) inputs.emplace_back(t);
   return (*this)(inputs);
@@ -294,7 +242,7 @@ void Model::reset_metrics() {
 
 Logs Model::current_logs(const std::string& prefix) const {
   Logs logs;
-  const std::vector<std::string> names = output_names();
+  const std::vector<std::string> names = output_metrics_.size() > 1 ? output_names() : std::vector<std::string>{};
   auto mean = [&](double sum) { return loss_count_ > 0 ? sum / loss_count_ : 0.0; };
   logs.set(prefix + "loss", mean(loss_sums_[0]));
   for (size_t k = 0; k + 1 < loss_sums_.size(); ++k) logs.set(prefix + names[k] + "_loss", mean(loss_sums_[k + 1]));
@@ -348,7 +296,7 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
   const std::vector<Tensor> x_train = rows_of(x, 0, train_count), y_train = rows_of(y, 0, train_count);
   const std::vector<Shape> x_shapes = example_shapes(x_train), y_shapes = example_shapes(y_train);
   auto train_set = single ? std::make_shared<TensorDataset>(x_train[0], y_train[0])
-                          : std::make_shared<TensorDataset>(pack_rows(x_train), pack_rows(y_train));
+                          : std::make_shared<TensorDataset>(detail::pack_rows(x_train), detail::pack_rows(y_train));
   DataLoader loader(train_set, options.batch_size, options.shuffle, options.seed);
   if (!options.augment.empty()) {
     try {
@@ -388,7 +336,7 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
         if (single)
           train_step({batch.x}, {batch.y});
         else
-          train_step(unpack_rows(batch.x, x_shapes), unpack_rows(batch.y, y_shapes));
+          train_step(detail::unpack_rows(batch.x, x_shapes), detail::unpack_rows(batch.y, y_shapes));
       } catch (const Error& e) {
         fail("fit: epoch ", epoch + 1, ", batch ", b, ": ", e.what());
       }
@@ -515,56 +463,6 @@ void Model::set_weights(const std::vector<Tensor>& weights) {
     if (weights[i].shape() != params[i].variable.shape())
       fail("set_weights: '", params[i].name, "' has shape ", params[i].variable.shape(), ", got ", weights[i].shape());
   for (size_t i = 0; i < params.size(); ++i) params[i].variable.value().copy_from(weights[i]);
-}
-
-std::string Model::shape_text(const std::vector<Shape>& shapes) {
-  if (shapes.empty()) return "?";
-  std::string text;
-  for (const Shape& shape : shapes) {
-    text += text.empty() ? "(None" : ", (None";
-    for (int64_t d : shape.dims()) text += ", " + std::to_string(d);
-    text += ")";
-  }
-  return shapes.size() > 1 ? "[" + text + "]" : text;
-}
-
-void Model::summary_rows(std::vector<SummaryRow>& rows) const {
-  for (const auto& [path, child] : children())
-    rows.push_back({(child->name().empty() ? path : child->name()) + " (" + child->type_name() + ")",
-                    shape_text(child->output_shapes()), child->parameter_count(), ""});
-}
-
-void Model::summary(std::ostream& out) const {
-  if (!built()) fail("summary: the model is not built yet; call build(input_shape) or fit() first");
-  std::vector<SummaryRow> rows;
-  summary_rows(rows);
-  bool graph = false;
-  for (const SummaryRow& row : rows) graph = graph || !row.connected_to.empty();
-  const int width = graph ? 98 : 72;
-  const std::string rule(static_cast<size_t>(width), '='), thin(static_cast<size_t>(width), '_');
-  std::string title = name().empty() ? type_name() : name();
-  if (title == "Model") {  // a subclass: its class name, as Keras
-    title = demangle(typeid(*this).name());
-    title = title.substr(title.rfind("::") == std::string::npos ? 0 : title.rfind("::") + 2);
-  }
-  out << "Model: \"" << title << "\"\n"
-      << thin << "\n"
-      << std::left << std::setw(34) << "Layer (type)" << std::setw(24) << "Output Shape" << std::setw(graph ? 14 : 0)
-      << "Param #" << (graph ? "Connected to" : "") << "\n"
-      << rule << "\n";
-  for (const SummaryRow& row : rows)
-    out << std::setw(34) << row.layer << std::setw(24) << row.output_shape << std::setw(graph ? 14 : 0)
-        << with_commas(row.parameters) << row.connected_to << "\n";
-  const int64_t total = parameter_count(), trainable = trainable_parameter_count();
-  out << rule << "\nTotal params: " << with_commas(total) << "\nTrainable params: " << with_commas(trainable)
-      << "\nNon-trainable params: " << with_commas(total - trainable) << "\n"
-      << thin << "\n";
-}
-
-std::string Model::summary() const {
-  std::ostringstream out;
-  summary(out);
-  return out.str();
 }
 
 }  // namespace axon

@@ -1,5 +1,7 @@
 #include "axon/sequential.h"
 
+#include <algorithm>
+
 #include "axon/functional.h"
 #include "axon/model_spec.h"
 #include "axon/registry.h"
@@ -16,10 +18,13 @@ Sequential::Sequential(Sequential&&) noexcept = default;
 
 Variable Sequential::call(const Variable& x) {
   if (children().empty()) fail("Sequential: no layers; add() some first");
-  const Shape example(std::vector<int64_t>(x.shape().dims().begin() + (x.rank() > 0 ? 1 : 0), x.shape().dims().end()));
-  if (!graph_ || example != planned_for_ || planned_layers_ != children().size()) {
+  const std::vector<int64_t>& dims = x.shape().dims();
+  const bool same_example =
+      x.rank() > 0 && std::equal(dims.begin() + 1, dims.end(), planned_for_.dims().begin(), planned_for_.dims().end());
+  if (!graph_ || !same_example || planned_layers_ != children().size()) {
     // The layers as a graph over this input, planned once (fusions chosen here).
     graph_.reset();
+    const Shape example(std::vector<int64_t>(dims.begin() + (x.rank() > 0 ? 1 : 0), dims.end()));
     const SymbolicTensor input = Input(example);
     SymbolicTensor y = input;
     for (const auto& [path, layer] : children()) y = (*layer)(y);
