@@ -108,7 +108,7 @@ check "wrong feature count is a 400" 400 "$code"
 contains "the 400 names both shapes" "$work/out" "shape \[1, 3\] does not match the model's \[-1, 2\]"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/models/other/ready"); check "unknown model is a 404" 404 "$code"
 curl -sf "$url/metrics" > "$work/out"; check "GET /metrics" 0 $?
-contains "metrics count the requests" "$work/out" 'axon_requests_total{model="clf",code="200"} 2'
+contains "metrics count the requests" "$work/out" 'axon_requests_total{model="clf",version="1",code="200"} 2'
 kill -TERM "$server"; wait "$server"; check "serve exits 0 on SIGTERM" 0 $?
 "$axon" serve --model "$work/missing.safetensors" > "$work/out" 2>&1; check "serving a missing file is a usage error" 2 $?
 "$axon" serve --model "$work/m.safetensors" --host 203.0.113.1 --port 0 > "$work/out" 2>&1; check "an address not of this machine fails" 1 $?

@@ -1,6 +1,8 @@
 // The server's strict JSON reader: what it accepts, what it refuses, and its bounds.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "serve/http_error.h"
 #include "serve/json_reader.h"
 
@@ -66,11 +68,12 @@ TEST(JsonReader, ReadsStringsNumbersAndNestedNumberLists) {
   std::vector<float> values;
   size_t count = 0;
   int64_t n = 0;
+  NumberStats stats;
   reader.object([&](const std::string& key) {
     if (key == "id")
       id = reader.string();
     else if (key == "data")
-      count = reader.numbers(values, "data");
+      count = reader.numbers(values, "data", stats);
     else
       n = reader.integer();
   });
@@ -81,9 +84,34 @@ TEST(JsonReader, ReadsStringsNumbersAndNestedNumberLists) {
   EXPECT_EQ(n, 7);
   JsonReader letters(R"([1, "x"])", 64);
   std::vector<float> sink;
-  EXPECT_THROW(letters.numbers(sink, "data"), HttpError);
+  NumberStats ignored;
+  EXPECT_THROW(letters.numbers(sink, "data", ignored), HttpError);
   JsonReader fraction("1.5", 64);
   EXPECT_THROW(fraction.integer(), HttpError);
+}
+
+// Numbers beyond float32 (and beyond double) are found, not coerced to 0 or infinity
+// without a word; fractions and the extremes are located for integer datatypes.
+TEST(JsonReader, NumberStatsLocateWhatADatatypeCannotHold) {
+  std::vector<float> values;
+  NumberStats stats;
+  JsonReader reader("[3, -7.5, 1e39, 1e400, 250, 1e-400, -1e400]", 64);
+  EXPECT_EQ(reader.numbers(values, "data", stats), 7u);
+  EXPECT_EQ(stats.count, 7u);
+  EXPECT_EQ(stats.first_not_float, 2u);  // 1e39: finite as a double, infinite as a float
+  EXPECT_EQ(stats.first_fraction, 1u);
+  EXPECT_EQ(stats.min, -7.5);
+  EXPECT_EQ(stats.min_at, 1u);
+  EXPECT_EQ(stats.max, 250);
+  EXPECT_EQ(stats.max_at, 4u);
+  EXPECT_EQ(values[5], 0.0f);  // underflow is 0, as in every JSON reader
+  JsonReader huge("1e400", 64);
+  EXPECT_EQ(huge.number(), std::numeric_limits<double>::infinity());
+  JsonReader whole("[1, 2]", 64);
+  NumberStats integers;
+  whole.numbers(values, "data", integers);
+  EXPECT_EQ(integers.first_fraction, NumberStats::none);
+  EXPECT_EQ(integers.first_not_float, NumberStats::none);
 }
 
 }  // namespace

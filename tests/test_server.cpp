@@ -98,14 +98,20 @@ TEST(Server, MetricsArePrometheusText) {
   ASSERT_EQ(res->status, 200);
   EXPECT_NE(res->get_header_value("Content-Type").find("text/plain"), std::string::npos);
   for (const char* line :
-       {"axon_requests_total{model=\"half\",code=\"200\"} 1", "axon_requests_total{model=\"half\",code=\"400\"} 1",
-        "axon_request_errors_total{model=\"half\",code=\"400\"} 1",
-        "axon_request_errors_total{model=\"unknown\",code=\"404\"} 1", "# TYPE axon_request_duration_seconds histogram",
-        "axon_request_duration_seconds_bucket{model=\"half\",le=\"+Inf\"} 2",
-        "axon_request_duration_seconds_count{model=\"half\"} 2", "axon_request_duration_seconds_sum{model=\"half\"} ",
-        "axon_batch_size_bucket{model=\"half\",le=\"1\"} 1", "axon_batch_size_count{model=\"half\"} 1"})
+       {"axon_requests_total{model=\"half\",version=\"1\",code=\"200\"} 1",
+        "axon_requests_total{model=\"half\",version=\"1\",code=\"400\"} 1",
+        "axon_request_errors_total{model=\"half\",version=\"1\",code=\"400\"} 1",
+        "axon_request_errors_total{model=\"unknown\",version=\"\",code=\"404\"} 1",
+        "# TYPE axon_request_duration_seconds histogram",
+        "axon_request_duration_seconds_bucket{model=\"half\",version=\"1\",le=\"+Inf\"} 2",
+        "axon_request_duration_seconds_count{model=\"half\",version=\"1\"} 2",
+        "axon_request_duration_seconds_sum{model=\"half\",version=\"1\"} ",
+        "axon_batch_size_bucket{model=\"half\",version=\"1\",le=\"1\"} 1",
+        "axon_batch_size_count{model=\"half\",version=\"1\"} 1", "# TYPE axon_queue_rows gauge",
+        "axon_queue_rows{model=\"half\",version=\"1\"} 0"})
     EXPECT_NE(res->body.find(line), std::string::npos) << line << "\n" << res->body;
-  EXPECT_EQ(res->body.find("axon_request_errors_total{model=\"half\",code=\"200\"}"), std::string::npos);
+  EXPECT_EQ(res->body.find("axon_request_errors_total{model=\"half\",version=\"1\",code=\"200\"}"),
+            std::string::npos);
 }
 
 TEST(Server, InferBothProtocolsWithKnownAnswers) {
@@ -180,7 +186,7 @@ TEST(Server, BadRequestsGetClearStatuses) {
   EXPECT_EQ(post(c, "/v2/models/half/infer", padded(4096 - 128))->status, 200);
   const auto over = post(c, "/v2/models/half/infer", padded(4096 + 128));
   EXPECT_EQ(over->status, 413);
-  EXPECT_EQ(json::parse(over->body)["error"], "request body too large");
+  EXPECT_EQ(json::parse(over->body)["error"], "request body larger than 4096 bytes");
 }
 
 TEST(Server, HostileBodiesDoNotHurtIt) {
@@ -314,8 +320,9 @@ TEST(Server, ConcurrentClientsAllGetTheirOwnAnswersInBatches) {
   EXPECT_EQ(wrong, 0);
   // The batch-size histogram shows passes of more than one row.
   const std::string metrics = s.client().Get("/metrics")->body;
-  EXPECT_NE(metrics.find("axon_requests_total{model=\"half\",code=\"200\"} 800"), std::string::npos) << metrics;
-  const std::string ones = "axon_batch_size_bucket{model=\"half\",le=\"1\"} ";
+  EXPECT_NE(metrics.find("axon_requests_total{model=\"half\",version=\"1\",code=\"200\"} 800"), std::string::npos)
+      << metrics;
+  const std::string ones = "axon_batch_size_bucket{model=\"half\",version=\"1\",le=\"1\"} ";
   const size_t at = metrics.find(ones);
   ASSERT_NE(at, std::string::npos) << metrics;
   const long single_row_batches = std::stol(metrics.substr(at + ones.size()));

@@ -1,15 +1,19 @@
 #pragma once
-// The inference server: serves models over HTTP with the Open Inference Protocol v2
-// (KServe, Triton) and TensorFlow Serving's REST API, batching concurrent requests
-// per model. Secure defaults: binds 127.0.0.1, bounded bodies, bounded JSON depth,
-// bounded queues (503 when full).
-//   GET  /v2/health/live, /v2/health/ready, /v2, /v2/models/{m}, /v2/models/{m}/ready
-//   POST /v2/models/{m}/infer         (FP32; FP16, FP64, INT*, UINT* converted to FP32;
-//                                      every named input of the model; outputs by name)
-//   GET  /v1/models/{m}     POST /v1/models/{m}:predict  ({"instances"} or columnar {"inputs"})
+// The inference server: serves models over HTTP/1.1 with the Open Inference Protocol v2
+// (KServe, Triton) and TensorFlow Serving's REST API, batching concurrent requests per
+// model version. Event-driven (a few I/O threads for thousands of connections); secure
+// defaults: binds 127.0.0.1, bounded headers, bodies (however framed), request time,
+// idle time, connections, JSON depth and queues. See docs/serving.md.
+//   GET  /v2/health/live, /v2/health/ready, /v2
+//   GET  /v2/models/{m}[/versions/{v}], /v2/models/{m}[/versions/{v}]/ready
+//   POST /v2/models/{m}[/versions/{v}]/infer   (FP32; FP16, FP64, INT*, UINT* range-checked
+//                                              and converted to FP32; outputs by name)
+//   GET  /v1/models/{m}[/versions/{v}]   POST /v1/models/{m}[/versions/{v}]:predict
+//   POST /v2/repository/index, /v2/repository/models/{m}/load|unload  (model control)
 //   GET  /metrics           (Prometheus text)
-// Errors are {"error": "..."}: 400 bad body, 404 unknown model or path, 405 wrong
-// method, 413 body too large, 503 queue full or shutting down.
+// No version: the newest loaded. Errors are {"error": "..."}: 400 bad request, 404
+// unknown model, version or path, 405 wrong method, 413 body too large, 431 header too
+// large, 503 queue full, too many connections or shutting down.
 #include <memory>
 #include <string>
 
@@ -22,9 +26,22 @@ struct ServerOptions {
   int port = 8080;                    // 0: any free port
   int64_t max_batch = 64;             // rows per forward pass
   int64_t batch_timeout_us = 0;       // extra wait for company; 0: batch what queued while the model ran
-  int64_t max_body_bytes = 64 << 20;  // larger bodies get 413 before they are read
-  int64_t max_queue = 1024;           // queued rows per model; beyond it 503 at once
-  int threads = 128;                  // connection threads (a keep-alive connection holds one)
+  int64_t max_body_bytes = 64 << 20;  // larger bodies get 413, chunked or not, and are not read on
+  int64_t max_queue = 1024;           // queued rows per model version; beyond it 503 at once
+  int threads = 2;                    // I/O threads (parsing and writing; models run on their batchers)
+  int64_t max_connections = 4096;     // beyond it new connections get 503 and are closed
+  int64_t max_header_bytes = 16 << 10;   // request line and headers; 431 above
+  int64_t request_timeout_ms = 30'000;   // from a request's first byte to its last
+  int64_t idle_timeout_ms = 60'000;      // a keep-alive connection between requests
+  std::string access_log;  // a line per request appended to this file; "-": standard output; "": none
+};
+
+// A model repository: DIR/<name>/<version>/model.safetensors (Triton's and TF Serving's layout).
+struct RepositoryOptions {
+  std::string path;
+  std::string version_policy = "latest:1";  // or "latest:N", "all", "specific:1,3"
+  int64_t poll_ms = 2000;                   // look for new and removed versions this often; 0: never
+  bool allow_model_control = false;         // POST /v2/repository/models/{m}/load|unload
 };
 
 class InferenceServer {
@@ -34,7 +51,7 @@ class InferenceServer {
   InferenceServer(const InferenceServer&) = delete;
   InferenceServer& operator=(const InferenceServer&) = delete;
 
-  // Serves a built model under `name`, its inputs and outputs by their names
+  // Serves a built model under `name` (as version 1), its inputs and outputs by their names
   // (Model::input_names / output_names). From now on only this server's batcher
   // thread uses the model.
   void add_model(const std::string& name, std::shared_ptr<Model> model);
@@ -42,6 +59,9 @@ class InferenceServer {
   // is built for it if it is not yet).
   void add_model(const std::string& name, std::shared_ptr<Model> model, const Shape& input_shape);
   void add_model(const std::string& name, std::shared_ptr<Model> model, const std::vector<Shape>& input_shapes);
+  // Serves a repository's models as the version policy chooses, watching it for new and
+  // removed versions; a version that fails to load is logged to standard error and skipped.
+  void add_repository(const RepositoryOptions& repository);
   int start();      // binds and serves in the background; returns the port
   void shutdown();  // readiness false at once, in-flight requests finish, then stop
   bool ready() const;

@@ -22,15 +22,19 @@ Batcher::~Batcher() {
   worker_.join();
 }
 
-std::optional<std::future<std::vector<Tensor>>> Batcher::submit(std::vector<Tensor> inputs) {
+bool Batcher::submit(std::vector<Tensor> inputs, Done done) {
   std::lock_guard lock(mutex_);
   const int64_t rows = inputs.front().dim(0);
-  if (stopping_ || queued_rows_ + rows > max_queue_rows_) return std::nullopt;
+  if (stopping_ || queued_rows_ + rows > max_queue_rows_) return false;
   queued_rows_ += rows;
-  queue_.push_back({std::move(inputs), {}});
-  std::future<std::vector<Tensor>> future = queue_.back().result.get_future();
+  queue_.push_back({std::move(inputs), std::move(done)});
   ready_.notify_one();
-  return future;
+  return true;
+}
+
+int64_t Batcher::queued_rows() const {
+  std::lock_guard lock(mutex_);
+  return queued_rows_;
 }
 
 void Batcher::run() {
@@ -55,6 +59,8 @@ void Batcher::run() {
       queued_rows_ -= rows;
     }
     // One forward pass for the whole batch, then each request gets its rows back.
+    std::vector<Tensor> outputs;
+    std::exception_ptr error;
     try {
       std::vector<Tensor> inputs;
       for (size_t i = 0; i < batch.front().inputs.size(); ++i) {
@@ -68,22 +74,18 @@ void Batcher::run() {
         }
         inputs.push_back(std::move(input));
       }
-      const std::vector<Tensor> outputs = model_->predict(inputs, rows);
+      outputs = model_->predict(inputs, rows);
       if (on_batch_) on_batch_(rows);
-      int64_t at = 0;
-      for (Pending& p : batch) {
-        std::vector<Tensor> mine;
-        for (const Tensor& output : outputs) mine.push_back(output.rows(at, at + p.rows()).clone());
-        p.result.set_value(std::move(mine));
-        at += p.rows();
-      }
     } catch (...) {
-      for (Pending& p : batch) {
-        try {
-          p.result.set_exception(std::current_exception());
-        } catch (const std::future_error&) {  // this one was answered before the failure
-        }
-      }
+      error = std::current_exception();
+    }
+    int64_t at = 0;
+    for (Pending& p : batch) {
+      std::vector<Tensor> mine;
+      if (!error)
+        for (const Tensor& output : outputs) mine.push_back(output.rows(at, at + p.rows()).clone());
+      p.done(std::move(mine), error);
+      at += p.rows();
     }
   }
 }

@@ -1,34 +1,33 @@
 #include "axon/inference_server.h"
 
-#include <httplib.h>
-#include <netinet/tcp.h>
-
-#include <algorithm>
 #include <atomic>
-#include <cctype>
+#include <charconv>
 #include <chrono>
-#include <map>
+#include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
-#include "batcher.h"
+#include "access_log.h"
 #include "http_error.h"
+#include "http_server.h"
 #include "metrics.h"
+#include "model_repository.h"
+#include "model_table.h"
 #include "protocol.h"
 
 namespace axon {
 
 using serve::HttpError;
+using serve::HttpRequest;
+using serve::HttpResponse;
+using serve::Respond;
+using serve::ServedVersion;
 using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
 
 namespace {
-
-struct ServedModel {
-  std::shared_ptr<Model> model;
-  std::vector<serve::TensorSpec> inputs, outputs;
-  std::unique_ptr<serve::Batcher> batcher;
-};
 
 std::vector<int64_t> with_batch_axis(const Shape& shape) {
   std::vector<int64_t> dims = shape.dims();
@@ -44,7 +43,7 @@ json tensor_metadata(const std::vector<serve::TensorSpec>& specs) {
 }
 
 // TensorFlow Serving's REST forms carry one unnamed tensor each way.
-void require_one_tensor(const ServedModel& m) {
+void require_one_tensor(const ServedVersion& m) {
   if (m.inputs.size() != 1 || m.outputs.size() != 1)
     throw HttpError(
         400,
@@ -52,174 +51,279 @@ void require_one_tensor(const ServedModel& m) {
             " outputs; TensorFlow Serving's predict API here serves models of one of each: use /v2/models/{m}/infer");
 }
 
-// Paths are percent-decoded and may hold any bytes: invalid UTF-8 becomes U+FFFD.
-void send_json(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
+// Request targets may hold any bytes: invalid UTF-8 becomes U+FFFD.
+HttpResponse json_response(int status, const json& body) {
+  return {status, body.dump(-1, ' ', false, json::error_handler_t::replace)};
 }
 
-// Counts an object's lifetime: the requests in flight.
-struct Counted {
-  explicit Counted(std::atomic<int64_t>& count) : count(count) { ++count; }
-  ~Counted() { --count; }
-  std::atomic<int64_t>& count;
+HttpResponse error_response(int status, const std::string& message) {
+  return json_response(status, {{"error", message}});
+}
+
+std::vector<std::string> path_segments(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  std::vector<std::string> segments;
+  for (size_t start = 0; start < target.size();) {
+    const size_t slash = std::min(target.find('/', start), target.size());
+    if (slash > start) segments.emplace_back(target.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return segments;
+}
+
+int64_t version_in_path(const std::string& text) {
+  int64_t version = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (ec != std::errc() || end != text.data() + text.size() || version < 1)
+    throw HttpError(404, "no version '" + text + "' (versions are positive integers)");
+  return version;
+}
+
+// What a request target names: one endpoint, the method it takes, and its model and version.
+struct Route {
+  enum Kind {
+    server_metadata, live, ready, metrics, model_metadata, model_ready, infer, tf_status, tf_predict,
+    repository_index, model_load, model_unload
+  };
+  Kind kind;
+  const char* method;
+  std::string model;
+  std::optional<int64_t> version;
 };
 
-bool valid_model_name(const std::string& name) {
-  const auto allowed = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-  };
-  return !name.empty() && std::all_of(name.begin(), name.end(), allowed);
+std::optional<Route> match(const std::vector<std::string>& s) {
+  const size_t n = s.size();
+  if (n == 1 && s[0] == "v2") return Route{Route::server_metadata, "GET"};
+  if (n == 1 && s[0] == "metrics") return Route{Route::metrics, "GET"};
+  if (n == 3 && s[0] == "v2" && s[1] == "health") {
+    if (s[2] == "live") return Route{Route::live, "GET"};
+    if (s[2] == "ready") return Route{Route::ready, "GET"};
+  }
+  if (n >= 3 && s[0] == "v2" && s[1] == "models") {
+    // /v2/models/{m}[/versions/{v}][/ready|/infer]
+    std::optional<int64_t> version;
+    size_t at = 3;
+    if (n >= 5 && s[3] == "versions") {
+      version = version_in_path(s[4]);
+      at = 5;
+    }
+    if (n == at) return Route{Route::model_metadata, "GET", s[2], version};
+    if (n == at + 1 && s[at] == "ready") return Route{Route::model_ready, "GET", s[2], version};
+    if (n == at + 1 && s[at] == "infer") return Route{Route::infer, "POST", s[2], version};
+  }
+  if (n == 3 && s[0] == "v2" && s[1] == "repository" && s[2] == "index")
+    return Route{Route::repository_index, "POST"};
+  if (n == 5 && s[0] == "v2" && s[1] == "repository" && s[2] == "models") {
+    if (s[4] == "load") return Route{Route::model_load, "POST", s[3]};
+    if (s[4] == "unload") return Route{Route::model_unload, "POST", s[3]};
+  }
+  if (n >= 3 && s[0] == "v1" && s[1] == "models") {
+    // /v1/models/{m}[/versions/{v}][:predict]
+    const bool versioned = n == 5 && s[3] == "versions";
+    if (n != 3 && !versioned) return std::nullopt;
+    std::string last = s[n - 1];
+    const bool predict = last.ends_with(":predict");
+    if (predict) last.resize(last.size() - 8);
+    const std::string model = versioned ? s[2] : last;
+    const std::optional<int64_t> version = versioned ? std::optional(version_in_path(last)) : std::nullopt;
+    return Route{predict ? Route::tf_predict : Route::tf_status, predict ? "POST" : "GET", model, version};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
 struct InferenceServer::Impl {
   ServerOptions options;
-  httplib::Server http;
-  serve::ServerMetrics metrics;  // declared before models: their batchers report to it until they stop
-  std::map<std::string, ServedModel> models;
-  std::atomic<bool> ready{false}, started{false}, listener_done{false};
+  serve::ServerMetrics metrics;
+  std::unique_ptr<serve::AccessLog> access_log;
+  // Declared before the models: it stops first, and outlives their batchers, whose last
+  // answers post to its (stopped) I/O context.
+  std::unique_ptr<serve::HttpServer> http;
+  serve::ModelTable table;
+  std::unique_ptr<serve::RepositoryWatcher> repository;
+  RepositoryOptions repository_options;
+  std::atomic<bool> ready{false}, started{false};
   std::atomic<int64_t> in_flight{0};
-  int listen_socket = -1;
-  std::thread listener;
   std::mutex shutdown_mutex;  // shutdown() may be called from several threads at once
 
-  const std::string& name_of(const ServedModel& served) const {
-    for (const auto& [name, m] : models)
-      if (&m == &served) return name;
-    throw HttpError(500, "model vanished");
+  serve::BatchingOptions batching() const {
+    return {options.max_batch, options.batch_timeout_us, options.max_queue};
   }
 
-  const ServedModel& find(const std::string& name) const {
-    const auto it = models.find(name);
-    if (it == models.end()) throw HttpError(404, "unknown model '" + name + "'");
-    return it->second;
-  }
-
-  // Runs an inference route: readiness, model lookup, errors as JSON, metrics.
-  void infer(const httplib::Request& req, httplib::Response& res, const std::string& name,
-             const std::function<std::string(const ServedModel&, const std::string&)>& handle) {
-    const auto start = std::chrono::steady_clock::now();
-    const Counted counted(in_flight);  // shutdown() waits for this request, whatever happens below
-    std::string label = "unknown";
+  void handle(HttpRequest&& request, const Respond& respond) {
+    const auto start = Clock::now();
+    std::string model = "unknown";
+    int64_t version = 0;
     try {
-      if (!ready) throw HttpError(503, "the server is shutting down");
-      const ServedModel& served = find(name);
-      label = name;
-      res.set_content(handle(served, req.body), "application/json");
-      res.status = 200;
-    } catch (const HttpError& e) {
-      send_json(res, e.status, {{"error", e.what()}});
-    } catch (const std::exception& e) {
-      send_json(res, 500, {{"error", e.what()}});
-    }
-    metrics.record_request(label, res.status,
-                           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-
-  std::vector<Tensor> run(const ServedModel& served, std::vector<Tensor> inputs) {
-    std::optional<std::future<std::vector<Tensor>>> future = served.batcher->submit(std::move(inputs));
-    if (!future) throw HttpError(503, "the queue is full; retry later");
-    return future->get();
-  }
-
-  void routes() {
-    http.Get("/v2/health/live", [](const httplib::Request&, httplib::Response& res) {
-      send_json(res, 200, {{"live", true}});
-    });
-    http.Get("/v2/health/ready", [this](const httplib::Request&, httplib::Response& res) {
-      send_json(res, ready ? 200 : 503, {{"ready", bool(ready)}});
-    });
-    http.Get("/v2", [](const httplib::Request&, httplib::Response& res) {
-      send_json(res, 200, {{"name", "axon"}, {"version", "0.1.0"}, {"extensions", json::array()}});
-    });
-    http.Get(R"(/v2/models/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      try {
-        const ServedModel& m = find(req.matches[1]);
-        send_json(res, 200,
-                  {{"name", req.matches[1]},
-                   {"versions", {"1"}},
-                   {"platform", "axon"},
-                   {"inputs", tensor_metadata(m.inputs)},
-                   {"outputs", tensor_metadata(m.outputs)}});
-      } catch (const HttpError& e) {
-        send_json(res, e.status, {{"error", e.what()}});
+      const std::optional<Route> route = match(path_segments(request.target));
+      if (!route) throw HttpError(404, "not found");
+      if (request.method != route->method) {
+        HttpResponse wrong = error_response(
+            405, "method " + request.method + " not allowed; use " + std::string(route->method));
+        wrong.headers.emplace_back("Allow", route->method);
+        return respond([wrong] { return wrong; });
       }
-    });
-    http.Get(R"(/v2/models/([^/]+)/ready)", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!models.contains(req.matches[1]))
-        return send_json(res, 404, {{"error", "unknown model '" + std::string(req.matches[1]) + "'"}});
-      send_json(res, ready ? 200 : 503, {{"name", req.matches[1]}, {"ready", bool(ready)}});
-    });
-    http.Post(R"(/v2/models/([^/]+)/infer)", [this](const httplib::Request& req, httplib::Response& res) {
-      infer(req, res, req.matches[1], [this](const ServedModel& m, const std::string& body) {
-        serve::InferRequest request = serve::parse_v2_infer(body, m.inputs, m.outputs);
-        return serve::v2_infer_response(name_of(m), request.id, m.outputs, run(m, std::move(request.inputs)),
-                                        request.outputs);
-      });
-    });
-    http.Get(R"(/v1/models/([^/:]+))", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!models.contains(req.matches[1]))
-        return send_json(res, 404, {{"error", "unknown model '" + std::string(req.matches[1]) + "'"}});
-      send_json(res, 200,
-                {{"model_version_status",
-                  {{{"version", "1"},
-                    {"state", ready ? "AVAILABLE" : "END"},
-                    {"status", {{"error_code", "OK"}, {"error_message", ""}}}}}}});
-    });
-    http.Post(R"(/v1/models/([^/:]+):predict)", [this](const httplib::Request& req, httplib::Response& res) {
-      infer(req, res, req.matches[1], [this](const ServedModel& m, const std::string& body) {
-        require_one_tensor(m);
-        serve::TfPredictRequest request = serve::parse_tf_predict(body, m.inputs[0].shape);
-        return serve::tf_predict_response(run(m, {std::move(request.input)})[0], request.columnar);
-      });
-    });
-    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics.prometheus(), "text/plain; version=0.0.4");
-    });
-    // Known paths with the wrong method: 405 and the method that is allowed.
-    const std::string get_paths = R"(/v2|/v2/health/(live|ready)|/v2/models/[^/]+(/ready)?|/v1/models/[^/:]+|/metrics)";
-    const std::string post_paths = R"(/v2/models/[^/]+/infer|/v1/models/[^/:]+:predict)";
-    const auto wrong_method = [](const char* allowed) {
-      return [allowed](const httplib::Request& req, httplib::Response& res) {
-        res.set_header("Allow", allowed);
-        send_json(res, 405, {{"error", "method " + req.method + " not allowed; use " + allowed}});
-      };
-    };
-    http.Post(get_paths, wrong_method("GET"));
-    http.Get(post_paths, wrong_method("POST"));
-    for (const auto& [paths, allowed] : {std::pair{get_paths, "GET"}, std::pair{post_paths, "POST"}}) {
-      http.Put(paths, wrong_method(allowed));
-      http.Delete(paths, wrong_method(allowed));
-      http.Patch(paths, wrong_method(allowed));
+      if (route->kind == Route::infer || route->kind == Route::tf_predict) {
+        if (!ready) throw HttpError(503, "the server is shutting down");
+        const std::shared_ptr<ServedVersion> served = table.find(route->model, route->version);
+        model = served->name;
+        version = served->version;
+        return infer(*served, std::move(request.body), route->kind == Route::tf_predict, start, respond);
+      }
+      const HttpResponse response = answer(*route);
+      return respond([response] { return response; });
+    } catch (const HttpError& e) {
+      metrics.record_request(model, version, e.status, std::chrono::duration<double>(Clock::now() - start).count());
+      const HttpResponse response = error_response(e.status, e.what());
+      respond([response] { return response; });
+    } catch (const std::exception& e) {
+      const HttpResponse response = error_response(500, e.what());
+      respond([response] { return response; });
     }
-    // Everything else that failed without a body: 404, 413 and friends, as JSON.
-    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      const char* reason = res.status == 404   ? "not found"
-                           : res.status == 413 ? "request body too large"
-                                               : "bad request";
-      send_json(res, res.status, {{"error", reason}});
-    });
+  }
+
+  // Parses here, runs on the version's batcher, writes the answer on the I/O thread.
+  void infer(const ServedVersion& served, std::string body, bool tf, Clock::time_point start,
+             const Respond& respond) {
+    std::vector<Tensor> inputs;
+    std::optional<std::string> id;
+    std::vector<size_t> wanted;
+    bool columnar = false;  // TensorFlow Serving's form to answer in
+    if (tf) {
+      require_one_tensor(served);
+      serve::TfPredictRequest request = serve::parse_tf_predict(body, served.inputs[0].shape);
+      inputs.push_back(std::move(request.input));
+      columnar = request.columnar;
+    } else {
+      serve::InferRequest request = serve::parse_v2_infer(body, served.inputs, served.outputs);
+      inputs = std::move(request.inputs);
+      id = std::move(request.id);
+      wanted = std::move(request.outputs);
+    }
+    ++in_flight;
+    // The answer holds copies of what it needs, never the version itself: the last
+    // reference to a version must not drop on its own batcher's thread.
+    auto done = [this, respond, name = served.name, version = served.version, outputs = served.outputs, tf, columnar,
+                 id, wanted, start](std::vector<Tensor> values, std::exception_ptr error) {
+      respond([this, name, version, outputs, tf, columnar, id, wanted, start, values = std::move(values), error] {
+        HttpResponse response;
+        try {
+          if (error) std::rethrow_exception(error);
+          response.body = tf ? serve::tf_predict_response(values[0], columnar)
+                             : serve::v2_infer_response(name, version, id, outputs, values, wanted);
+        } catch (const std::exception& e) {
+          response = error_response(500, e.what());
+        }
+        metrics.record_request(name, version, response.status,
+                               std::chrono::duration<double>(Clock::now() - start).count());
+        --in_flight;
+        return response;
+      });
+    };
+    if (!served.batcher->submit(std::move(inputs), std::move(done))) {
+      --in_flight;
+      throw HttpError(503, "the queue is full; retry later");
+    }
+  }
+
+  json model_metadata(const std::string& name, std::optional<int64_t> version) const {
+    const std::shared_ptr<const serve::ModelTable::Models> models = table.snapshot();
+    const std::shared_ptr<ServedVersion> served = serve::ModelTable::find(*models, name, version);
+    json versions = json::array();
+    for (const auto& [number, v] : serve::ModelTable::versions(*models, name)) versions.push_back(std::to_string(number));
+    return {{"name", name},
+            {"versions", versions},
+            {"platform", "axon"},
+            {"inputs", tensor_metadata(served->inputs)},
+            {"outputs", tensor_metadata(served->outputs)}};
+  }
+
+  HttpResponse answer(const Route& route) {
+    switch (route.kind) {
+      case Route::live:
+        return json_response(200, {{"live", true}});
+      case Route::ready:
+        return json_response(ready ? 200 : 503, {{"ready", bool(ready)}});
+      case Route::server_metadata: {
+        json extensions = json::array();
+        if (repository) extensions.push_back("model_repository");
+        return json_response(200, {{"name", "axon"}, {"version", "0.1.0"}, {"extensions", extensions}});
+      }
+      case Route::metrics: {
+        std::vector<serve::ServerMetrics::QueueDepth> queues;
+        for (const auto& [name, versions] : *table.snapshot())
+          for (const auto& [number, served] : versions) queues.push_back({name, number, served->batcher->queued_rows()});
+        return {200, metrics.prometheus(queues), "text/plain; version=0.0.4"};
+      }
+      case Route::model_metadata:
+        return json_response(200, model_metadata(route.model, route.version));
+      case Route::model_ready:
+        table.find(route.model, route.version);  // 404 unless loaded
+        return json_response(ready ? 200 : 503, {{"name", route.model}, {"ready", bool(ready)}});
+      case Route::tf_status: {
+        const std::shared_ptr<const serve::ModelTable::Models> models = table.snapshot();
+        serve::ModelTable::find(*models, route.model, route.version);  // 404 unless loaded
+        json statuses = json::array();
+        for (const auto& [number, served] : serve::ModelTable::versions(*models, route.model))
+          if (!route.version || number == *route.version)
+            statuses.push_back({{"version", std::to_string(number)},
+                                {"state", ready ? "AVAILABLE" : "END"},
+                                {"status", {{"error_code", "OK"}, {"error_message", ""}}}});
+        return json_response(200, {{"model_version_status", statuses}});
+      }
+      case Route::repository_index: {
+        json index = json::array();
+        if (repository)
+          for (const serve::RepositoryState& s : repository->index())
+            index.push_back({{"name", s.name}, {"version", std::to_string(s.version)}, {"state", s.state},
+                             {"reason", s.reason}});
+        return json_response(200, index);
+      }
+      case Route::model_load:
+      case Route::model_unload:
+        if (!repository) throw HttpError(400, "no model repository is served (axon serve --model-repository DIR)");
+        if (!repository_options.allow_model_control)
+          throw HttpError(403, "model control is off; start the server with --allow-model-control");
+        if (route.kind == Route::model_load)
+          repository->load(route.model);
+        else
+          repository->unload(route.model);
+        table.reap();
+        return json_response(200, json::object());
+      case Route::infer:
+      case Route::tf_predict:
+        break;
+    }
+    throw HttpError(500, "unrouted request");
   }
 };
 
 InferenceServer::InferenceServer(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   if (options.max_batch < 1 || options.max_queue < 1 || options.max_body_bytes < 1 || options.threads < 1 ||
-      options.batch_timeout_us < 0)
-    fail("InferenceServer: max_batch, max_queue, max_body_bytes and threads must be >= 1, batch_timeout_us >= 0");
-  impl_->options = options;
-  impl_->routes();
+      options.batch_timeout_us < 0 || options.max_connections < 1 || options.max_header_bytes < 256 ||
+      options.max_header_bytes > (int64_t{1} << 30) || options.request_timeout_ms < 1 || options.idle_timeout_ms < 1)
+    fail("InferenceServer: max_batch, max_queue, max_body_bytes, threads, max_connections, request_timeout_ms and "
+         "idle_timeout_ms must be >= 1, max_header_bytes in [256, 1 GiB], batch_timeout_us >= 0");
+  Impl& impl = *impl_;
+  impl.options = options;
+  if (!options.access_log.empty()) impl.access_log = std::make_unique<serve::AccessLog>(options.access_log);
+  serve::HttpLimits limits;
+  limits.max_body_bytes = options.max_body_bytes;
+  limits.max_header_bytes = options.max_header_bytes;
+  limits.request_timeout = std::chrono::milliseconds(options.request_timeout_ms);
+  limits.idle_timeout = std::chrono::milliseconds(options.idle_timeout_ms);
+  limits.max_connections = options.max_connections;
+  impl.http = std::make_unique<serve::HttpServer>(
+      limits, options.threads, [&impl](HttpRequest&& request, Respond respond) { impl.handle(std::move(request), respond); },
+      impl.access_log.get());
 }
 
 InferenceServer::~InferenceServer() { shutdown(); }
 
 void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model) {
   if (!model) fail("add_model: model '", name, "' is null");
-  if (!model->built() || model->input_shapes().empty())
-    fail("add_model: model '", name, "' is not built; give its input shape");
-  add_model(name, model, model->input_shapes());
+  add_model(name, model, serve::built_input_shapes(name, *model));
 }
 
 void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model, const Shape& input_shape) {
@@ -228,84 +332,49 @@ void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> 
 
 void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> model,
                                 const std::vector<Shape>& input_shapes) {
-  if (impl_->started) fail("add_model: add models before start()");
-  // Names go into URL paths and Prometheus labels verbatim.
-  if (!valid_model_name(name))
+  Impl& impl = *impl_;
+  if (impl.started) fail("add_model: add models before start()");
+  if (!serve::valid_model_name(name))
     fail("add_model: invalid model name '", name, "' (use letters, digits, '_', '-' and '.')");
-  if (impl_->models.contains(name)) fail("add_model: a model named '", name, "' is already served");
-  if (!model) fail("add_model: model '", name, "' is null");
-  const std::vector<std::string> input_names = model->input_names(), output_names = model->output_names();
-  if (input_shapes.size() != input_names.size())
-    fail("add_model: model '", name, "' takes ", input_names.size(), " inputs, got ", input_shapes.size(), " shapes");
-  if (!model->built() && input_shapes.size() == 1) model->build(input_shapes[0]);
-  // One example through the model gives the output shapes (and checks the input shapes).
-  std::vector<Tensor> probe_inputs;
-  for (const Shape& shape : input_shapes) {
-    std::vector<int64_t> dims = shape.dims();
-    dims.insert(dims.begin(), 1);
-    probe_inputs.push_back(Tensor::zeros(Shape(dims)));
+  if (impl.table.snapshot()->contains(name)) fail("add_model: a model named '", name, "' is already served");
+  try {
+    impl.table.set(name, {{1, serve::serve_version(name, 1, std::move(model), input_shapes, impl.batching(),
+                                                   impl.metrics)}});
+  } catch (const Error& e) {
+    fail("add_model: ", e.what());
   }
-  const std::vector<Tensor> probe = model->predict(probe_inputs);
-  ServedModel served;
-  served.model = model;
-  for (size_t i = 0; i < input_shapes.size(); ++i) served.inputs.push_back({input_names[i], input_shapes[i]});
-  for (size_t k = 0; k < probe.size(); ++k)
-    served.outputs.push_back({output_names[k], Shape(std::vector<int64_t>(probe[k].shape().dims().begin() + 1,
-                                                                          probe[k].shape().dims().end()))});
-  Impl* impl = impl_.get();
-  served.batcher = std::make_unique<serve::Batcher>(
-      model, impl->options.max_batch, std::chrono::microseconds(impl->options.batch_timeout_us),
-      impl->options.max_queue, [impl, name](int64_t rows) { impl->metrics.record_batch(name, rows); });
-  impl_->models.emplace(name, std::move(served));
+}
+
+void InferenceServer::add_repository(const RepositoryOptions& repository) {
+  Impl& impl = *impl_;
+  if (impl.started) fail("add_repository: add the repository before start()");
+  if (impl.repository) fail("add_repository: one repository per server");
+  impl.repository_options = repository;
+  impl.repository = std::make_unique<serve::RepositoryWatcher>(
+      repository.path, serve::VersionPolicy::parse(repository.version_policy), impl.table, impl.batching(),
+      impl.metrics, [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); });
 }
 
 int InferenceServer::start() {
   Impl& impl = *impl_;
   if (impl.started.exchange(true)) fail("InferenceServer: already started");
-  impl.http.set_payload_max_length(static_cast<size_t>(impl.options.max_body_bytes));
-  // SO_REUSEADDR only: httplib's default also sets SO_REUSEPORT, which would let a second
-  // server share (and silently split) a port that is already in use.
-  impl.http.set_socket_options([&impl](int socket) {
-    int yes = 1;
-    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    // Accepted connections inherit TCP_NODELAY: without it Nagle's algorithm and delayed
-    // ACKs hold every response ~40 ms (measured: 44 ms p50 at one connection).
-    setsockopt(socket, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof yes);
-    impl.listen_socket = socket;
-  });
-  impl.http.set_keep_alive_max_count(1 << 30);
-  const int threads = impl.options.threads;
-  impl.http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  const int port = impl.options.port == 0
-                       ? impl.http.bind_to_any_port(impl.options.host)
-                       : (impl.http.bind_to_port(impl.options.host, impl.options.port) ? impl.options.port : -1);
-  if (port < 0)
-    fail("serve: cannot listen on ", impl.options.host, ":", impl.options.port,
-         " (in use, or not an address of this machine)");
-  // Debian's httplib listens with a backlog of 5, which drops connection bursts; Linux
-  // lets a second listen() raise it.
-  ::listen(impl.listen_socket, SOMAXCONN);
+  const int port = impl.http->listen(impl.options.host, impl.options.port);
   impl.ready = true;
-  impl.listener = std::thread([&impl] {
-    impl.http.listen_after_bind();
-    impl.listener_done = true;
-  });
-  // httplib's stop() does nothing until the listener runs: wait for it, so that a
-  // shutdown() straight after start() cannot leave the listener running for ever.
-  while (!impl.http.is_running() && !impl.listener_done) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  impl.http->start();
+  if (impl.repository && impl.repository_options.poll_ms > 0)
+    impl.repository->poll_every(std::chrono::milliseconds(impl.repository_options.poll_ms));
   return port;
 }
 
 void InferenceServer::shutdown() {
   Impl& impl = *impl_;
   std::lock_guard lock(impl.shutdown_mutex);
-  if (!impl.started) return;
+  if (!impl.started || !impl.ready) return;
   impl.ready = false;  // new requests get 503 from here on
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (impl.in_flight > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  impl.http.stop();
-  if (impl.listener.joinable()) impl.listener.join();
+  if (impl.repository) impl.repository->stop();
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (impl.in_flight > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  impl.http->stop();
 }
 
 bool InferenceServer::ready() const { return impl_->ready; }

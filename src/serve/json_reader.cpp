@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 
 #include "http_error.h"
 
@@ -146,6 +148,9 @@ double JsonReader::number() {
   double value = 0;
   const auto [end, ec] = std::from_chars(text_.data() + start, text_.data() + at_, value);
   if (end != text_.data() + at_ || (ec != std::errc() && ec != std::errc::result_out_of_range)) error("bad number");
+  // Out of range leaves `value` unset: strtod tells overflow (+-HUGE_VAL) from underflow.
+  if (ec == std::errc::result_out_of_range)
+    value = std::strtod(std::string(text_.substr(start, at_ - start)).c_str(), nullptr);
   return value;
 }
 
@@ -156,15 +161,28 @@ int64_t JsonReader::integer() {
   return static_cast<int64_t>(value);
 }
 
-size_t JsonReader::numbers(std::vector<float>& out, const char* field) {
+void NumberStats::add(double value) {
+  const size_t at = count++;
+  if (!(std::abs(value) <= std::numeric_limits<float>::max())) {
+    if (first_not_float == none) first_not_float = at;
+    return;
+  }
+  if (first_fraction == none && value != std::floor(value)) first_fraction = at;
+  if (min_at == none || value < min) min = value, min_at = at;
+  if (max_at == none || value > max) max = value, max_at = at;
+}
+
+size_t JsonReader::numbers(std::vector<float>& out, const char* field, NumberStats& stats) {
   const char c = peek();
   if (c == '[') {
     size_t count = 0;
-    array([&] { count += numbers(out, field); });
+    array([&] { count += numbers(out, field, stats); });
     return count;
   }
   if (c != '-' && (c < '0' || c > '9')) throw HttpError(400, std::string(field) + " must hold only numbers");
-  out.push_back(static_cast<float>(number()));
+  const double value = number();
+  stats.add(value);
+  out.push_back(static_cast<float>(value));
   return 1;
 }
 

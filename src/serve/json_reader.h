@@ -10,6 +10,18 @@
 
 namespace axon::serve {
 
+// What JsonReader::numbers saw beyond the float32 values it stored, so that they can be
+// checked against a datatype that may come later in the body. Indices count numbers.
+struct NumberStats {
+  static constexpr size_t none = static_cast<size_t>(-1);
+  size_t count = 0;
+  size_t first_not_float = none;  // beyond float32's range (1e39), or beyond double's (1e400)
+  size_t first_fraction = none;   // not a whole number
+  double min = 0, max = 0;        // of the finite values
+  size_t min_at = none, max_at = none;
+  void add(double value);
+};
+
 class JsonReader {
  public:
   JsonReader(std::string_view text, int max_depth) : text_(text), max_depth_(max_depth) {}
@@ -43,11 +55,11 @@ class JsonReader {
   }
 
   std::string string();
-  double number();
+  double number();  // +-infinity for numbers beyond double's range (1e400); 0 below it
   int64_t integer();
-  // Every number in a number or a (nested) list of numbers, appended to `out`;
-  // returns how many. Anything else in it is an error naming `field`.
-  size_t numbers(std::vector<float>& out, const char* field);
+  // Every number in a number or a (nested) list of numbers, appended to `out` and
+  // counted in `stats`; returns how many. Anything else in it is an error naming `field`.
+  size_t numbers(std::vector<float>& out, const char* field, NumberStats& stats);
   void skip();    // any value
   void finish();  // nothing but whitespace may follow
   char peek();    // next non-space character (0 at the end)

@@ -4,6 +4,14 @@
 
 namespace axon::serve {
 
+namespace {
+
+std::string labels(const std::string& model, int64_t version) {
+  return "model=\"" + model + "\",version=\"" + (version > 0 ? std::to_string(version) : std::string()) + "\"";
+}
+
+}  // namespace
+
 void ServerMetrics::Histogram::observe(double value) {
   size_t i = 0;
   while (i < bounds.size() && value > bounds[i]) ++i;
@@ -24,44 +32,50 @@ ServerMetrics::Histogram ServerMetrics::batch_histogram() {
   return h;
 }
 
-void ServerMetrics::record_request(const std::string& model, int status, double seconds) {
+void ServerMetrics::record_request(const std::string& model, int64_t version, int status, double seconds) {
   std::lock_guard lock(mutex_);
-  ++requests_[{model, status}];
-  latency_.try_emplace(model, latency_histogram()).first->second.observe(seconds);
+  ++requests_[{model, version, status}];
+  latency_.try_emplace({model, version}, latency_histogram()).first->second.observe(seconds);
 }
 
-void ServerMetrics::record_batch(const std::string& model, int64_t rows) {
+void ServerMetrics::record_batch(const std::string& model, int64_t version, int64_t rows) {
   std::lock_guard lock(mutex_);
-  batches_.try_emplace(model, batch_histogram()).first->second.observe(static_cast<double>(rows));
+  batches_.try_emplace({model, version}, batch_histogram()).first->second.observe(static_cast<double>(rows));
 }
 
-std::string ServerMetrics::prometheus() const {
+std::string ServerMetrics::prometheus(const std::vector<QueueDepth>& queues) const {
   std::lock_guard lock(mutex_);
   std::ostringstream out;
-  out << "# HELP axon_requests_total Requests answered, by model and HTTP status.\n# TYPE axon_requests_total "
-         "counter\n";
-  for (const auto& [key, n] : requests_)
-    out << "axon_requests_total{model=\"" << key.first << "\",code=\"" << key.second << "\"} " << n << "\n";
-  out << "# HELP axon_request_errors_total Requests answered with a 4xx or 5xx status.\n# TYPE "
-         "axon_request_errors_total counter\n";
-  for (const auto& [key, n] : requests_)
-    if (key.second >= 400)
-      out << "axon_request_errors_total{model=\"" << key.first << "\",code=\"" << key.second << "\"} " << n << "\n";
-  auto histogram = [&](const char* name, const char* help, const std::map<std::string, Histogram>& all) {
+  out << "# HELP axon_requests_total Requests answered, by model, version and status.\n"
+         "# TYPE axon_requests_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    const auto& [model, version, code] = key;
+    out << "axon_requests_total{" << labels(model, version) << ",code=\"" << code << "\"} " << n << "\n";
+  }
+  out << "# HELP axon_request_errors_total Requests answered with a 4xx or 5xx status.\n"
+         "# TYPE axon_request_errors_total counter\n";
+  for (const auto& [key, n] : requests_) {
+    const auto& [model, version, code] = key;
+    if (code >= 400)
+      out << "axon_request_errors_total{" << labels(model, version) << ",code=\"" << code << "\"} " << n << "\n";
+  }
+  auto histogram = [&](const char* name, const char* help, const std::map<Key, Histogram>& all) {
     out << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
-    for (const auto& [model, h] : all) {
+    for (const auto& [key, h] : all) {
+      const std::string l = labels(key.first, key.second);
       uint64_t cumulative = 0;
       for (size_t i = 0; i < h.bounds.size(); ++i) {
         cumulative += h.counts[i];
-        out << name << "_bucket{model=\"" << model << "\",le=\"" << h.bounds[i] << "\"} " << cumulative << "\n";
+        out << name << "_bucket{" << l << ",le=\"" << h.bounds[i] << "\"} " << cumulative << "\n";
       }
-      out << name << "_bucket{model=\"" << model << "\",le=\"+Inf\"} " << h.count << "\n";
-      out << name << "_sum{model=\"" << model << "\"} " << h.sum << "\n"
-          << name << "_count{model=\"" << model << "\"} " << h.count << "\n";
+      out << name << "_bucket{" << l << ",le=\"+Inf\"} " << h.count << "\n";
+      out << name << "_sum{" << l << "} " << h.sum << "\n" << name << "_count{" << l << "} " << h.count << "\n";
     }
   };
   histogram("axon_request_duration_seconds", "Time from request to response.", latency_);
   histogram("axon_batch_size", "Rows per model forward pass.", batches_);
+  out << "# HELP axon_queue_rows Rows waiting for a forward pass.\n# TYPE axon_queue_rows gauge\n";
+  for (const QueueDepth& q : queues) out << "axon_queue_rows{" << labels(q.model, q.version) << "} " << q.rows << "\n";
   return out.str();
 }
 

@@ -1,19 +1,28 @@
 #pragma once
-// The server's counters in Prometheus text format: requests by model and status code,
-// a request latency histogram, and a histogram of the batch sizes the batchers ran.
+// The server's counters in Prometheus text format, by model and version: requests by
+// status code, a request latency histogram, a histogram of the batch sizes the batchers
+// ran, and (given at each scrape) the rows waiting in each batcher's queue.
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
-#include <utility>
+#include <tuple>
 #include <vector>
 
 namespace axon::serve {
 
 class ServerMetrics {
  public:
-  void record_request(const std::string& model, int status, double seconds);
-  void record_batch(const std::string& model, int64_t rows);
-  std::string prometheus() const;
+  // version 0: the request named no model that is served ("unknown" model).
+  void record_request(const std::string& model, int64_t version, int status, double seconds);
+  void record_batch(const std::string& model, int64_t version, int64_t rows);
+
+  struct QueueDepth {
+    std::string model;
+    int64_t version;
+    int64_t rows;
+  };
+  std::string prometheus(const std::vector<QueueDepth>& queues) const;
 
  private:
   struct Histogram {
@@ -25,10 +34,11 @@ class ServerMetrics {
   };
   static Histogram latency_histogram();
   static Histogram batch_histogram();
+  using Key = std::pair<std::string, int64_t>;  // model, version
 
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
-  std::map<std::string, Histogram> latency_, batches_;
+  std::map<std::tuple<std::string, int64_t, int>, uint64_t> requests_;
+  std::map<Key, Histogram> latency_, batches_;
 };
 
 }  // namespace axon::serve

@@ -1,6 +1,7 @@
 #include "protocol.h"
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "http_error.h"
 #include "json_reader.h"
@@ -26,11 +27,53 @@ Tensor rows_tensor(std::vector<float>&& values, int64_t rows, const Shape& input
   return Tensor::from(values, Shape(dims));
 }
 
-bool is_numeric_datatype(const std::string& datatype) {
-  for (const char* known :
-       {"FP32", "FP16", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"})
-    if (datatype == known) return true;
-  return false;
+// The datatypes read as numbers, with the values each can hold.
+struct NumericType {
+  const char* name;
+  double lowest, highest;
+  bool integer;
+};
+constexpr double kFloatMax = 3.4028234663852886e38;
+constexpr NumericType kNumericTypes[] = {
+    {"FP32", -kFloatMax, kFloatMax, false},
+    {"FP64", -kFloatMax, kFloatMax, false},  // read into float32 all the same
+    {"FP16", -65504, 65504, false},
+    {"INT8", -128, 127, true},
+    {"INT16", -32768, 32767, true},
+    {"INT32", -2147483648.0, 2147483647.0, true},
+    {"INT64", -9223372036854775808.0, 9223372036854775807.0, true},
+    {"UINT8", 0, 255, true},
+    {"UINT16", 0, 65535, true},
+    {"UINT32", 0, 4294967295.0, true},
+    {"UINT64", 0, 18446744073709551615.0, true},
+};
+
+const NumericType* numeric_type(const std::string& datatype) {
+  for (const NumericType& type : kNumericTypes)
+    if (datatype == type.name) return &type;
+  return nullptr;
+}
+
+std::string number_text(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+// Every value must be one the datatype holds (and one float32 holds): 400 naming the
+// first offending element found otherwise.
+void check_values(const NumberStats& stats, const NumericType& type, const std::string& who, const char* field) {
+  const auto at = [&](size_t i) { return who + field + "[" + std::to_string(i) + "]"; };
+  if (stats.first_not_float != NumberStats::none)
+    bad_request(at(stats.first_not_float) + " is beyond float32's range (+-3.4e38)");
+  if (type.integer && stats.first_fraction != NumberStats::none)
+    bad_request(at(stats.first_fraction) + " is not a whole number, as datatype " + type.name + " requires");
+  if (stats.min_at != NumberStats::none && stats.min < type.lowest)
+    bad_request(at(stats.min_at) + " = " + number_text(stats.min) + " is below " + type.name + "'s range [" +
+                number_text(type.lowest) + ", " + number_text(type.highest) + "]");
+  if (stats.max_at != NumberStats::none && stats.max > type.highest)
+    bad_request(at(stats.max_at) + " = " + number_text(stats.max) + " is above " + type.name + "'s range [" +
+                number_text(type.lowest) + ", " + number_text(type.highest) + "]");
 }
 
 // An "id" may hold invalid UTF-8 (the reader passes bytes through): it becomes U+FFFD.
@@ -51,6 +94,7 @@ struct SentTensor {
   std::string name, datatype;
   std::vector<int64_t> shape;
   std::vector<float> values;
+  NumberStats stats;
   size_t given = 0;
   bool has_shape = false, has_data = false;
 };
@@ -70,7 +114,7 @@ SentTensor read_input(JsonReader& reader) {
       if (reader.peek() != '"') bad_request("\"datatype\" must be a string");
       t.datatype = reader.string();
     } else if (field == "data") {
-      t.given = reader.numbers(t.values, "\"data\"");
+      t.given = reader.numbers(t.values, "\"data\"", t.stats);
       t.has_data = true;
     } else {
       reader.skip();  // "parameters"
@@ -84,9 +128,11 @@ Tensor checked_input(SentTensor& t, const TensorSpec& spec) {
   const std::string who = "input \"" + spec.name + "\": ";
   if (!t.has_shape || !t.has_data || t.datatype.empty())
     bad_request(who + "needs \"name\", \"shape\", \"datatype\" and \"data\"");
-  if (!is_numeric_datatype(t.datatype))
+  const NumericType* type = numeric_type(t.datatype);
+  if (!type)
     bad_request(who + "datatype \"" + t.datatype +
                 "\" is not supported; send FP32 (FP16, FP64, INT* and UINT* are converted to FP32)");
+  check_values(t.stats, *type, who, "data");
   std::vector<int64_t> model_shape = spec.shape.dims();
   model_shape.insert(model_shape.begin(), -1);
   const std::vector<int64_t>& shape = t.shape;
@@ -174,10 +220,10 @@ InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>
   return result;
 }
 
-std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id,
+std::string v2_infer_response(const std::string& model, int64_t version, const std::optional<std::string>& id,
                               const std::vector<TensorSpec>& outputs, const std::vector<Tensor>& values,
                               const std::vector<size_t>& wanted) {
-  json response = {{"model_name", model}, {"model_version", "1"}};
+  json response = {{"model_name", model}, {"model_version", std::to_string(version)}};
   if (id) response["id"] = *id;
   response["outputs"] = json::array();
   auto add = [&](size_t k) {
@@ -195,6 +241,7 @@ TfPredictRequest parse_tf_predict(std::string_view body, const Shape& input_shap
   JsonReader reader(body, kMaxJsonDepth);
   const size_t per_row = static_cast<size_t>(input_shape.numel());
   std::vector<float> values;
+  NumberStats stats;
   int64_t instances = 0;
   int forms = 0;  // how many of "instances" and "inputs" were given
   bool columnar = false;
@@ -209,7 +256,7 @@ TfPredictRequest parse_tf_predict(std::string_view body, const Shape& input_shap
     // With one unnamed input, the columnar tensor is the list of instances.
     if (reader.peek() != '[') bad_request("\"" + key + "\" must be a list (named inputs are not supported)");
     reader.array([&] {
-      const size_t given = reader.numbers(values, "an instance");
+      const size_t given = reader.numbers(values, "an instance", stats);
       if (given != per_row)
         bad_request("instance " + std::to_string(instances) + " holds " + std::to_string(given) +
                     " values; the model takes " + std::to_string(per_row) + " (shape " +
@@ -220,6 +267,9 @@ TfPredictRequest parse_tf_predict(std::string_view body, const Shape& input_shap
   reader.finish();
   if (forms == 0 || instances == 0)
     bad_request("the request must be {\"instances\": [...]} with at least one instance");
+  if (stats.first_not_float != NumberStats::none)
+    bad_request("instance " + std::to_string(stats.first_not_float / std::max<size_t>(per_row, 1)) + ", value " +
+                std::to_string(stats.first_not_float % std::max<size_t>(per_row, 1)) + " is beyond float32's range (+-3.4e38)");
   return {rows_tensor(std::move(values), instances, input_shape), columnar};
 }
 

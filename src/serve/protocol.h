@@ -29,10 +29,11 @@ struct InferRequest {
 // Throws HttpError(400) naming the problem. Every input of the model is needed, by name
 // (a model of one input takes its one tensor under any name), with the same rows.
 // Datatypes FP32, FP16, FP64, INT8..INT64 and UINT8..UINT64 are read as numbers and
-// converted to float32; BOOL and BYTES are refused.
+// converted to float32, each value checked against the datatype's range (and float32's),
+// and whole for the integer types; BOOL and BYTES are refused.
 InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>& inputs,
                             const std::vector<TensorSpec>& outputs);
-std::string v2_infer_response(const std::string& model, const std::optional<std::string>& id,
+std::string v2_infer_response(const std::string& model, int64_t version, const std::optional<std::string>& id,
                               const std::vector<TensorSpec>& outputs, const std::vector<Tensor>& values,
                               const std::vector<size_t>& wanted);
 

@@ -166,8 +166,9 @@ inline int json_reader(std::string_view bytes) {
     reader.skip();
     reader.finish();
     std::vector<float> numbers;
+    serve::NumberStats stats;
     serve::JsonReader again(bytes, serve::kMaxJsonDepth);
-    again.numbers(numbers, "fuzz");
+    again.numbers(numbers, "fuzz", stats);
   });
 }
 

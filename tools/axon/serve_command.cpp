@@ -1,6 +1,7 @@
-// axon serve: load model files and serve them until SIGTERM or SIGINT, then finish the
-// requests in flight and exit 0.
+// axon serve: load model files (or a model repository) and serve them until SIGTERM or
+// SIGINT, then finish the requests in flight and exit 0.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -27,6 +28,7 @@ void add_serve(CLI::App& app) {
     std::vector<std::string> models;
     std::string model_dir;
     ServerOptions server;
+    RepositoryOptions repository;
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -37,6 +39,24 @@ void add_serve(CLI::App& app) {
                               "Serve every .safetensors file in this folder, named after the file")
                   ->check(CLI::ExistingDirectory);
   models->excludes(dir);
+  auto* repository =
+      cmd->add_option("--model-repository", options->repository.path,
+                      "Serve DIR/<name>/<version>/model.safetensors, watching it for new and removed versions")
+          ->check(CLI::ExistingDirectory)
+          ->excludes(models)
+          ->excludes(dir);
+  cmd->add_option("--version-policy", options->repository.version_policy,
+                  "Versions of each repository model to serve: latest:N, all or specific:V1,V2")
+      ->needs(repository)
+      ->capture_default_str();
+  cmd->add_option("--repository-poll-ms", options->repository.poll_ms,
+                  "How often to look for new and removed versions (0: never)")
+      ->needs(repository)
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("--allow-model-control", options->repository.allow_model_control,
+                "Allow POST /v2/repository/models/{m}/load and /unload")
+      ->needs(repository);
   cmd->add_option("--host", options->server.host, "Address to bind")->capture_default_str();
   cmd->add_option("--port", options->server.port, "Port (0: any free one)")
       ->check(CLI::Range(0, 65535))
@@ -53,9 +73,27 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--max-queue", options->server.max_queue, "Queued rows per model before 503")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--threads", options->server.threads, "Connection threads")
+  cmd->add_option("--threads", options->server.threads, "I/O threads (reading, parsing and answering requests)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  cmd->add_option("--max-connections", options->server.max_connections,
+                  "Open connections at most; beyond it new ones get 503")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--max-header-bytes", options->server.max_header_bytes,
+                  "Largest request line and headers in bytes (431 above)")
+      ->check(CLI::Range(int64_t{256}, int64_t{1} << 30))
+      ->capture_default_str();
+  cmd->add_option("--request-timeout-ms", options->server.request_timeout_ms,
+                  "Time a request may take to arrive, first byte to last")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout-ms", options->server.idle_timeout_ms,
+                  "Time a keep-alive connection may sit idle between requests")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--access-log", options->server.access_log,
+                  "Append a line per request to this file ('-': standard output)");
   cmd->callback([options] {
     std::vector<std::pair<std::string, std::string>> files;
     for (const std::string& argument : options->models) {
@@ -72,7 +110,14 @@ void add_serve(CLI::App& app) {
         files.emplace_back(entry.path().stem().string(), real.string());
       }
     }
-    if (files.empty()) throw CLI::ValidationError("--model", "give at least one model file (--model or --model-dir)");
+    if (files.empty() && options->repository.path.empty())
+      throw CLI::ValidationError("--model", "give a model (--model, --model-dir or --model-repository)");
+    // Each connection is a descriptor: let the server have as many as the hard limit allows.
+    rlimit descriptors{};
+    if (getrlimit(RLIMIT_NOFILE, &descriptors) == 0 && descriptors.rlim_cur < descriptors.rlim_max) {
+      descriptors.rlim_cur = descriptors.rlim_max;
+      setrlimit(RLIMIT_NOFILE, &descriptors);
+    }
 
     // Signals are taken by sigwait below, so block them before any thread starts.
     sigset_t stop_signals;
@@ -88,6 +133,7 @@ void add_serve(CLI::App& app) {
       server.add_model(name, model);
       std::fprintf(stderr, "serving %s from %s\n", name.c_str(), path.c_str());
     }
+    if (!options->repository.path.empty()) server.add_repository(options->repository);
     const int port = server.start();
     std::fprintf(stderr, "listening on http://%s:%d\n", options->server.host.c_str(), port);
     int signal_number = 0;
