@@ -110,6 +110,28 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/models/other/ready"); che
 curl -sf "$url/metrics" > "$work/out"; check "GET /metrics" 0 $?
 contains "metrics count the requests" "$work/out" 'axon_requests_total{model="clf",version="1",code="200"} 2'
 kill -TERM "$server"; wait "$server"; check "serve exits 0 on SIGTERM" 0 $?
+# A model repository: versions, the newest served, a new version picked up by polling,
+# model control behind its flag, and an access log.
+mkdir -p "$work/repo/clf/1" "$work/staging"
+cp "$work/m.safetensors" "$work/repo/clf/1/model.safetensors"
+start_server --model-repository "$work/repo" --repository-poll-ms 100 --allow-model-control --access-log "$work/access.log"
+[ -n "$port" ]; check "serve a model repository" 0 $?
+url="http://127.0.0.1:$port"
+body='{"inputs":[{"name":"input","shape":[1,2],"datatype":"FP32","data":[0.9,0.8]}]}'
+curl -sf -d "$body" "$url/v2/models/clf/infer" > "$work/out"; check "infer from the repository" 0 $?
+contains "version 1 answers" "$work/out" '"model_version":"1"'
+cp "$work/m.safetensors" "$work/staging/model.safetensors" && mv "$work/staging" "$work/repo/clf/2"
+for _ in $(seq 50); do curl -sf -d "$body" "$url/v2/models/clf/infer" | grep -q '"model_version":"2"' && break; sleep 0.1; done
+curl -sf -d "$body" "$url/v2/models/clf/infer" > "$work/out"
+contains "a new version is served after the poll" "$work/out" '"model_version":"2"'
+code=$(curl -s -o /dev/null -w '%{http_code}' -d "$body" "$url/v2/models/clf/versions/1/infer")
+check "latest:1 serves version 2 only" 404 "$code"
+curl -sf -X POST "$url/v2/repository/models/clf/unload" > /dev/null; check "unload with --allow-model-control" 0 $?
+code=$(curl -s -o /dev/null -w '%{http_code}' -d "$body" "$url/v2/models/clf/infer"); check "an unloaded model is a 404" 404 "$code"
+curl -sf -X POST "$url/v2/repository/models/clf/load" > /dev/null; check "load it again" 0 $?
+contains "the access log has the requests" "$work/access.log" '"POST /v2/models/clf/infer" 200 '
+contains "the server logs the swap" "$work/serve.log" 'repository: serving clf versions 2 (was 1)'
+kill -TERM "$server"; wait "$server"; check "the repository server exits 0 on SIGTERM" 0 $?
 "$axon" serve --model "$work/missing.safetensors" > "$work/out" 2>&1; check "serving a missing file is a usage error" 2 $?
 "$axon" serve --model "$work/m.safetensors" --host 203.0.113.1 --port 0 > "$work/out" 2>&1; check "an address not of this machine fails" 1 $?
 

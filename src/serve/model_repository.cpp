@@ -15,7 +15,7 @@ namespace {
 
 // A version folder's name: a positive integer of at most 18 digits, no sign or padding.
 std::optional<int64_t> version_number(const std::string& text) {
-  if (text.empty() || text.size() > 18 || text[0] == '0') return std::nullopt;
+  if (text.empty() || text.size() > 18 || text[0] < '1' || text[0] > '9') return std::nullopt;
   int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
