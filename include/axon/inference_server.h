@@ -13,7 +13,8 @@
 //   GET  /metrics           (Prometheus text)
 // No version: the newest loaded. Errors are {"error": "..."}: 400 bad request, 404
 // unknown model, version or path, 405 wrong method, 413 body too large, 431 header too
-// large, 503 queue full, too many connections or shutting down.
+// large, 503 queue full, too many connections or shutting down. With grpc_port, the same
+// models answer KServe's inference.GRPCInferenceService (ModelInfer, raw contents too).
 #include <memory>
 #include <string>
 
@@ -34,6 +35,7 @@ struct ServerOptions {
   int64_t request_timeout_ms = 30'000;   // from a request's first byte to its last
   int64_t idle_timeout_ms = 60'000;      // a keep-alive connection between requests
   std::string access_log;  // a line per request appended to this file; "-": standard output; "": none
+  int grpc_port = -1;      // OIP v2 over gRPC on this port as well (0: any free one); -1: no gRPC
 };
 
 // A model repository: DIR/<name>/<version>/model.safetensors (Triton's and TF Serving's layout).
@@ -62,7 +64,8 @@ class InferenceServer {
   // Serves a repository's models as the version policy chooses, watching it for new and
   // removed versions; a version that fails to load is logged to standard error and skipped.
   void add_repository(const RepositoryOptions& repository);
-  int start();      // binds and serves in the background; returns the port
+  int start();      // binds and serves in the background; returns the HTTP port
+  int grpc_port() const;  // the gRPC port once started (-1: no gRPC)
   void shutdown();  // readiness false at once, in-flight requests finish, then stop
   bool ready() const;
 

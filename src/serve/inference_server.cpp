@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "access_log.h"
+#include "grpc_server.h"
 #include "http_error.h"
 #include "http_server.h"
 #include "metrics.h"
@@ -140,6 +141,8 @@ struct InferenceServer::Impl {
   // Declared before the models: it stops first, and outlives their batchers, whose last
   // answers post to its (stopped) I/O context.
   std::unique_ptr<serve::HttpServer> http;
+  std::unique_ptr<serve::GrpcServer> grpc;
+  int grpc_port = -1;
   serve::ModelTable table;
   std::unique_ptr<serve::RepositoryWatcher> repository;
   RepositoryOptions repository_options;
@@ -302,7 +305,8 @@ struct InferenceServer::Impl {
 InferenceServer::InferenceServer(ServerOptions options) : impl_(std::make_unique<Impl>()) {
   if (options.max_batch < 1 || options.max_queue < 1 || options.max_body_bytes < 1 || options.threads < 1 ||
       options.batch_timeout_us < 0 || options.max_connections < 1 || options.max_header_bytes < 256 ||
-      options.max_header_bytes > (int64_t{1} << 30) || options.request_timeout_ms < 1 || options.idle_timeout_ms < 1)
+      options.max_header_bytes > (int64_t{1} << 30) || options.request_timeout_ms < 1 || options.idle_timeout_ms < 1 ||
+      options.grpc_port < -1 || options.grpc_port > 65535)
     fail("InferenceServer: max_batch, max_queue, max_body_bytes, threads, max_connections, request_timeout_ms and "
          "idle_timeout_ms must be >= 1, max_header_bytes in [256, 1 GiB], batch_timeout_us >= 0");
   Impl& impl = *impl_;
@@ -359,6 +363,11 @@ int InferenceServer::start() {
   Impl& impl = *impl_;
   if (impl.started.exchange(true)) fail("InferenceServer: already started");
   const int port = impl.http->listen(impl.options.host, impl.options.port);
+  if (impl.options.grpc_port >= 0) {
+    impl.grpc = std::make_unique<serve::GrpcServer>(impl.table, impl.metrics, impl.ready, impl.in_flight,
+                                                    impl.options.max_body_bytes);
+    impl.grpc_port = impl.grpc->start(impl.options.host, impl.options.grpc_port);
+  }
   impl.ready = true;
   impl.http->start();
   if (impl.repository && impl.repository_options.poll_ms > 0)
@@ -375,7 +384,10 @@ void InferenceServer::shutdown() {
   const auto deadline = Clock::now() + std::chrono::seconds(30);
   while (impl.in_flight > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl.http->stop();
+  if (impl.grpc) impl.grpc->stop();
 }
+
+int InferenceServer::grpc_port() const { return impl_->grpc_port; }
 
 bool InferenceServer::ready() const { return impl_->ready; }
 

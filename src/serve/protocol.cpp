@@ -27,12 +27,6 @@ Tensor rows_tensor(std::vector<float>&& values, int64_t rows, const Shape& input
   return Tensor::from(values, Shape(dims));
 }
 
-// The datatypes read as numbers, with the values each can hold.
-struct NumericType {
-  const char* name;
-  double lowest, highest;
-  bool integer;
-};
 constexpr double kFloatMax = 3.4028234663852886e38;
 constexpr NumericType kNumericTypes[] = {
     {"FP32", -kFloatMax, kFloatMax, false},
@@ -47,12 +41,6 @@ constexpr NumericType kNumericTypes[] = {
     {"UINT32", 0, 4294967295.0, true},
     {"UINT64", 0, 18446744073709551615.0, true},
 };
-
-const NumericType* numeric_type(const std::string& datatype) {
-  for (const NumericType& type : kNumericTypes)
-    if (datatype == type.name) return &type;
-  return nullptr;
-}
 
 std::string number_text(double value) {
   std::ostringstream out;
@@ -86,6 +74,12 @@ void write_flat(json& out, const Tensor& t) {
 }
 
 }  // namespace
+
+const NumericType* numeric_type(const std::string& datatype) {
+  for (const NumericType& type : kNumericTypes)
+    if (datatype == type.name) return &type;
+  return nullptr;
+}
 
 namespace {
 

@@ -20,6 +20,15 @@ struct TensorSpec {
   Shape shape;
 };
 
+// The datatypes read as numbers (FP32, FP64, FP16, INT8..INT64, UINT8..UINT64) with the
+// values each can hold, FP64's capped at float32's (axon computes in float32).
+struct NumericType {
+  const char* name;
+  double lowest, highest;
+  bool integer;
+};
+const NumericType* numeric_type(const std::string& datatype);  // nullptr: BOOL, BYTES, unknown
+
 struct InferRequest {
   std::optional<std::string> id;
   std::vector<Tensor> inputs;   // in the model's input order, each (rows, shape...) float32

@@ -61,6 +61,10 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--port", options->server.port, "Port (0: any free one)")
       ->check(CLI::Range(0, 65535))
       ->capture_default_str();
+  cmd->add_option("--grpc-port", options->server.grpc_port,
+                  "Also serve OIP v2 over gRPC on this port (0: any free one; -1: no gRPC)")
+      ->check(CLI::Range(-1, 65535))
+      ->capture_default_str();
   cmd->add_option("--max-batch", options->server.max_batch, "Rows per forward pass")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -136,6 +140,8 @@ void add_serve(CLI::App& app) {
     if (!options->repository.path.empty()) server.add_repository(options->repository);
     const int port = server.start();
     std::fprintf(stderr, "listening on http://%s:%d\n", options->server.host.c_str(), port);
+    if (server.grpc_port() >= 0)
+      std::fprintf(stderr, "listening for gRPC on %s:%d\n", options->server.host.c_str(), server.grpc_port());
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
     std::fprintf(stderr, "%s: finishing requests in flight\n", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
