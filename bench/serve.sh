@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Load test of `axon serve` with wrk: single-sample Open Inference Protocol requests
-# against a served Fashion-MNIST MLP, server pinned to core 0 and wrk to core 1.
-# Prints requests/s, p50/p99 latency and errors at 1, 16 and 64 connections, then a
-# 4x overload (256 connections, small queue) and the recovery after it.
+# against a served Fashion-MNIST MLP, server pinned to core 0 and the load generator to
+# core 1. Prints requests/s, p50/p99 latency and errors at 1, 16, 64 and 1,000
+# connections over HTTP, at 16 concurrent gRPC streams (raw_input_contents), then a 4x
+# overload (256 connections, small queue) and the recovery after it. With
+# AXON_BASELINE=path/to/an/older/axon the HTTP runs are repeated against it, same run.
 # Usage: bench/serve.sh [SECONDS_PER_RUN]   (default 20)
 source "$(dirname "$0")/lib.sh"
 seconds=${1:-20}
-build axon_cli
+build axon_cli bench_grpc_load
 axon=build/tools/axon
+baseline=${AXON_BASELINE:-}
 work=$(mktemp -d)
 server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2> /dev/null; wait 2> /dev/null; rm -rf "$work"; }
@@ -31,8 +34,12 @@ wrk.body = '$body'
 LUA
 
 port=$((20000 + RANDOM % 20000))
-start_server() {  # start_server EXTRA_FLAGS...
-  AXON_NUM_THREADS=1 taskset -c 0 "$axon" serve --model "mlp=$work/mlp.safetensors" --port "$port" "$@" > "$work/server.log" 2>&1 &
+grpc_port=$((port + 1))
+ulimit -n "$(ulimit -Hn)"  # 1,000 connections on each side
+start_server() {  # start_server BINARY EXTRA_FLAGS...
+  local binary=$1
+  shift
+  AXON_NUM_THREADS=1 taskset -c 0 "$binary" serve --model "mlp=$work/mlp.safetensors" --port "$port" "$@" > "$work/server.log" 2>&1 &
   server=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/health/ready" > /dev/null && return; sleep 0.1; done
   echo "server did not start:"; cat "$work/server.log"; exit 1
@@ -49,11 +56,20 @@ load() {  # load CONNECTIONS SECONDS -> one summary line
 }
 
 printf '%-22s %6s %12s %10s %10s %10s %10s\n' run connections requests/s p50 p99 non-2xx socket-err
-start_server
-for c in 1 16 64; do load "$c" "$seconds" "steady"; done
+start_server "$axon" --grpc-port "$grpc_port"
+for c in 1 16 64 1000; do load "$c" "$seconds" "steady"; done
+taskset -c 1 build/bench/bench_grpc_load "127.0.0.1:$grpc_port" mlp "$seconds" 16 > "$work/grpc.out" || true
+read -r _ streams rps p50 p99 errors < "$work/grpc.out"
+printf '%-22s %6s %12s %10s %10s %10s %10s\n' "grpc raw (streams)" "${streams#*=}" "${rps#*=}" "${p50#*=}ms" "${p99#*=}ms" - "${errors#*=}"
 kill "$server"; wait "$server" 2> /dev/null || true
 
+if [ -n "$baseline" ]; then
+  start_server "$baseline"
+  for c in 1 16 64 1000; do load "$c" "$seconds" "baseline"; done
+  kill "$server"; wait "$server" 2> /dev/null || true
+fi
+
 # Overload: 4x the 64-connection load against a small queue; then normal load again.
-start_server --max-queue 64
+start_server "$axon" --max-queue 64
 load 256 "$seconds" "overload (queue 64)"
 load 16 10 "after overload"
