@@ -120,6 +120,14 @@ std::string post(const std::string& body, const std::string& extra_headers = "")
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
+// AddressSanitizer's quarantine and shadow memory make the process's RSS say nothing
+// about the server's buffers: the memory bounds are checked in the Release build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRssIsMeaningful = false;
+#else
+constexpr bool kRssIsMeaningful = true;
+#endif
+
 int64_t resident_bytes() {
   std::ifstream statm("/proc/self/statm");
   int64_t pages = 0, resident = 0;
@@ -145,7 +153,9 @@ TEST(HttpLimits, ChunkedBodyOverTheLimitGets413WithoutBeingBuffered) {
   ASSERT_EQ(answers.size(), 1u);
   EXPECT_EQ(answers[0].first, 413);
   EXPECT_NE(answers[0].second.find("larger than 1048576 bytes"), std::string::npos) << answers[0].second;
-  EXPECT_LT(resident_bytes() - before, 2 << 20);
+  if (kRssIsMeaningful) {
+    EXPECT_LT(resident_bytes() - before, 2 << 20);
+  }
 }
 
 TEST(HttpLimits, ABodyWithoutALengthIsNoBody) {
@@ -191,7 +201,9 @@ TEST(HttpLimits, HugeHeadersGet431WithoutBeingBuffered) {
     ASSERT_EQ(answers.size(), 1u);
     EXPECT_EQ(answers[0].first, 431);
   }
-  EXPECT_LT(resident_bytes() - before, 1 << 20);
+  if (kRssIsMeaningful) {
+    EXPECT_LT(resident_bytes() - before, 1 << 20);
+  }
   // Many small headers within the byte limit are still too many.
   Socket counted(s.port);
   std::string request = "GET /v2/health/live HTTP/1.1\r\n";

@@ -296,11 +296,16 @@ void HttpServer::stop() {
     impl.acceptor.close(ignored);
     impl.accept_retry.cancel();
   });
+  // Taken under the lock, stopped and let go outside it: the last reference to a
+  // connection may drop here, and its destructor takes the lock.
+  std::vector<std::shared_ptr<Connection>> alive;
   {
     std::lock_guard lock(impl.open_mutex);
     for (Connection* connection : impl.open)
-      if (const std::shared_ptr<Connection> alive = connection->weak_from_this().lock()) alive->stop();
+      if (std::shared_ptr<Connection> held = connection->weak_from_this().lock()) alive.push_back(std::move(held));
   }
+  for (const std::shared_ptr<Connection>& connection : alive) connection->stop();
+  alive.clear();
   // Answers being written finish (a client that does not read gets 2 s); then whatever
   // is left is destroyed with the io_context.
   const auto deadline = Clock::now() + std::chrono::seconds(2);
