@@ -263,7 +263,7 @@ void HttpServer::Impl::accept() {
 }
 
 HttpServer::HttpServer(HttpLimits limits, int threads, HttpHandler handler, AccessLog* log)
-    : impl_(std::make_unique<Impl>(limits, threads, std::move(handler), log)) {}
+    : impl_(new Impl{limits, threads, std::move(handler), log}) {}
 
 HttpServer::~HttpServer() { stop(); }
 
