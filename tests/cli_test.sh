@@ -71,6 +71,20 @@ got=$(tail -n +2 "$work/pred.csv" | tr -d '\n')
 [ "$expected" = "$got" ]; check "predictions follow x0 + x1 > 0 ($got vs $expected)" 0 $?
 "$axon" predict --model "$work/m.safetensors" --input "$work/inputs.csv" --proba > "$work/proba.csv" 2>&1
 check "predict --proba" 0 $?
+# Preprocessing is explicit: IDX pixels are scaled by 1/255 (and predict says so);
+# --rescale sets the factor for any input.
+/usr/bin/python3 -c 'import struct, sys; sys.stdout.buffer.write(struct.pack(">IIII", 0x803, 3, 1, 2) + bytes([230, 200, 10, 40, 255, 0]))' > "$work/pixels.idx"
+printf 'x0,x1\n%.9g,%.9g\n%.9g,%.9g\n%.9g,%.9g\n' $(awk 'BEGIN { split("230 200 10 40 255 0", v, " "); for (i = 1; i <= 6; i++) printf "%.9g ", v[i] / 255 }') > "$work/pixels.csv"
+"$axon" predict --model "$work/m.safetensors" --input "$work/pixels.idx" --proba > "$work/idx_pred.csv" 2> "$work/out"; check "predict an IDX file" 0 $?
+contains "predict says it scales IDX pixels" "$work/out" "IDX pixels scaled by 1/255"
+"$axon" predict --model "$work/m.safetensors" --input "$work/pixels.csv" --proba > "$work/csv_pred.csv" 2>&1
+cmp -s "$work/idx_pred.csv" "$work/csv_pred.csv"; check "IDX pixels / 255 predict as the same values in a CSV" 0 $?
+"$axon" predict --model "$work/m.safetensors" --input "$work/pixels.idx" --proba --rescale 1 > "$work/raw_pred.csv" 2> "$work/out"
+check "predict --rescale 1" 0 $?
+cmp -s "$work/idx_pred.csv" "$work/raw_pred.csv"; check "--rescale 1 keeps the raw pixels" 1 $?
+"$axon" predict --model "$work/m.safetensors" --input "$work/inputs.csv" --proba --rescale 1/1 > "$work/same.csv" 2>&1
+cmp -s "$work/same.csv" "$work/proba.csv"; check "--rescale 1/1 changes nothing" 0 $?
+"$axon" predict --model "$work/m.safetensors" --input "$work/inputs.csv" --rescale 0 > "$work/out" 2>&1; check "--rescale 0 is a usage error" 2 $?
 contains "probabilities have two columns" "$work/proba.csv" "^output,output_1$"
 
 "$axon" summary --model "$work/spec.json" > "$work/out" 2>&1; check "summary of a spec" 0 $?

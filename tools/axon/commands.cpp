@@ -53,6 +53,7 @@ void add_train(CLI::App& app) {
     std::string model, data, out, checkpoint;
     bool resume = false, allow_nan = false;
     FitOptions fit{.epochs = 10};
+    std::optional<double> rescale;
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model from a JSON spec and save it");
@@ -62,6 +63,7 @@ void add_train(CLI::App& app) {
   cmd->add_option("--data", options->data,
                   "fashion-mnist[:train|:test], idx:IMAGES,LABELS, csv:PATH[?label=COL], npy:X,Y")
       ->required();
+  add_rescale_option(cmd, options->rescale);
   cmd->add_option("--out", options->out, "Where to write the trained model (.safetensors)")->required();
   cmd->add_option("--epochs", options->fit.epochs, "Epochs to train")
       ->check(CLI::PositiveNumber)
@@ -89,7 +91,7 @@ void add_train(CLI::App& app) {
     if (!model->compiled()) fail(options->model, ": the spec has no \"compile\" section (optimizer, loss, metrics)");
     if (!model->built()) fail(options->model, ": the spec needs an input_shape");
     check_writable(options->out, "--out");  // before training, not after it
-    LabeledData data = load_labeled(options->data, "train");
+    LabeledData data = load_labeled(options->data, "train", options->rescale);
     if (!options->allow_nan) {
       for (const Tensor& x : data.x) check_finite(x, "--data " + options->data + ": the inputs");
       for (const Tensor& y : data.y) check_finite(y, "--data " + options->data + ": the labels");
@@ -123,14 +125,16 @@ void add_evaluate(CLI::App& app) {
   auto model_path = std::make_shared<std::string>();
   auto data_source = std::make_shared<std::string>();
   auto batch_size = std::make_shared<int64_t>(256);
+  auto rescale = std::make_shared<std::optional<double>>();
   CLI::App* cmd = app.add_subcommand("evaluate", "Report a trained model's loss and metrics on labelled data");
+  add_rescale_option(cmd, *rescale);
   cmd->add_option("--model", *model_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--data", *data_source, "fashion-mnist[:train|:test], idx:..., csv:..., npy:...")->required();
   cmd->add_option("--batch-size", *batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([=] {
     std::shared_ptr<Model> model = load_model(*model_path);
     if (!model->compiled()) fail(*model_path, ": the model was saved without compile settings; cannot evaluate a loss");
-    LabeledData data = load_labeled(*data_source, "test");
+    LabeledData data = load_labeled(*data_source, "test", *rescale);
     data.x = as_model_input(data.x, *model);
     std::cout << model->evaluate(data.x, data.y, *batch_size).str() << "\n";
     const std::vector<Tensor> outputs = model->predict(data.x, *batch_size);
@@ -152,6 +156,7 @@ void add_predict(CLI::App& app) {
     std::string model, input, output;
     bool proba = false;
     int64_t batch_size = 256;
+    std::optional<double> rescale;
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("predict", "Run a trained model on inputs; write one CSV row per example");
@@ -159,6 +164,7 @@ void add_predict(CLI::App& app) {
   cmd->add_option("--input", options->input,
                   "Inputs: a .csv (header, every column a feature), .npy or .idx file (several inputs: A+B)")
       ->required();
+  add_rescale_option(cmd, options->rescale);
   cmd->add_option("--output", options->output, "CSV file to write (default: standard output)");
   cmd->add_flag("--proba", options->proba,
                 "Write every output value (class probabilities) instead of the predicted class");
@@ -168,7 +174,7 @@ void add_predict(CLI::App& app) {
   cmd->callback([options] {
     std::shared_ptr<Model> model = load_model(options->model);
     const std::vector<Tensor> outputs =
-        model->predict(as_model_input(load_inputs(options->input), *model), options->batch_size);
+        model->predict(as_model_input(load_inputs(options->input, options->rescale), *model), options->batch_size);
     if (outputs.size() != 1)
       fail("predict: the model has ", outputs.size(), " outputs; the CSV holds one (use axon serve for several)");
     const Tensor& predictions = outputs[0];

@@ -1,5 +1,10 @@
 #include "data_source.h"
 
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
 #include "axon/packaged_datasets.h"
 #include "axon/readers.h"
 
@@ -36,30 +41,62 @@ std::vector<Tensor> read_npys(const std::string& list) {
 
 Tensor flattened(const Tensor& x) { return x.rank() == 1 ? x.reshape({x.dim(0), 1}) : x; }
 
-// IDX images as (n, pixels) scaled to [0, 1], as datasets::fashion_mnist gives them.
-Tensor idx_images(const std::string& path) {
-  Tensor images = read_idx(path);
-  float* p = images.data<float>();
-  for (int64_t i = 0; i < images.numel(); ++i) p[i] /= 255.0f;
+Tensor scaled(Tensor x, std::optional<double> factor) {
+  if (!factor || *factor == 1.0) return x;
+  Tensor y = x.dtype() == DType::f32 ? x.clone() : x.to(DType::f32);
+  float* p = y.data<float>();
+  for (int64_t i = 0; i < y.numel(); ++i) p[i] = static_cast<float>(p[i] * *factor);
+  return y;
+}
+
+// IDX images as (n, pixels), scaled by 1/255 (to [0, 1], as datasets::fashion_mnist
+// gives them) unless told otherwise.
+Tensor idx_images(const std::string& path, std::optional<double> rescale) {
+  Tensor images = scaled(read_idx(path), rescale.value_or(1.0 / 255.0));
   return images.reshape({images.dim(0), images.dim(0) == 0 ? 0 : images.numel() / images.dim(0)});
+}
+
+// "1/255", "0.5", "2": a finite, non-zero factor.
+double parse_factor(const std::string& text) {
+  const auto number = [&](std::string_view part) {
+    double value = 0;
+    const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), value);
+    if (ec != std::errc() || end != part.data() + part.size() || !std::isfinite(value) || value == 0)
+      throw CLI::ValidationError("--rescale", "expected a non-zero number or A/B (like 1/255), got '" + text + "'");
+    return value;
+  };
+  const size_t slash = text.find('/');
+  if (slash == std::string::npos) return number(text);
+  return number(std::string_view(text).substr(0, slash)) / number(std::string_view(text).substr(slash + 1));
 }
 
 }  // namespace
 
-LabeledData load_labeled(const std::string& source, const std::string& default_split) {
+void add_rescale_option(CLI::App* command, std::optional<double>& rescale) {
+  command
+      ->add_option_function<std::string>(
+          "--rescale", [&rescale](const std::string& text) { rescale = parse_factor(text); },
+          "Multiply every input value by this (1/255, 0.5, ...); default: 1/255 for IDX images, 1 otherwise")
+      ->type_name("FACTOR");
+}
+
+LabeledData load_labeled(const std::string& source, const std::string& default_split, std::optional<double> rescale) {
   if (source == "fashion-mnist" || source.rfind("fashion-mnist:", 0) == 0) {
     const std::string split = source == "fashion-mnist" ? default_split : source.substr(14);
     if (split != "train" && split != "test") fail("--data ", source, ": the split must be train or test");
-    const datasets::ImageData data = datasets::fashion_mnist();
-    return split == "train" ? LabeledData{{data.x_train}, {data.y_train}} : LabeledData{{data.x_test}, {data.y_test}};
+    const datasets::ImageData data = datasets::fashion_mnist();  // pixels in [0, 1] already
+    return split == "train" ? LabeledData{{scaled(data.x_train, rescale)}, {data.y_train}}
+                            : LabeledData{{scaled(data.x_test, rescale)}, {data.y_test}};
   }
   if (source.rfind("idx:", 0) == 0) {
     const auto [images, labels] = two_paths(source.substr(4), source);
-    return {{idx_images(images)}, {read_idx(labels)}};
+    return {{idx_images(images, rescale)}, {read_idx(labels)}};
   }
   if (source.rfind("npy:", 0) == 0) {
     const auto [x, y] = two_paths(source.substr(4), source);
-    return {read_npys(x), read_npys(y)};
+    std::vector<Tensor> inputs = read_npys(x);
+    for (Tensor& input : inputs) input = scaled(input, rescale);
+    return {inputs, read_npys(y)};
   }
   if (source.rfind("csv:", 0) == 0) {
     std::string path = source.substr(4);
@@ -71,7 +108,7 @@ LabeledData load_labeled(const std::string& source, const std::string& default_s
       path.resize(query);
     }
     const CsvData data = read_csv(path, options);
-    return {{data.x}, {data.y}};
+    return {{scaled(data.x, rescale)}, {data.y}};
   }
   fail("--data ", source,
        ": unknown source; expected fashion-mnist[:train|:test], idx:IMAGES,LABELS, csv:PATH[?label=COL] or npy:X,Y");
@@ -79,14 +116,18 @@ LabeledData load_labeled(const std::string& source, const std::string& default_s
 
 namespace {
 
-Tensor load_input(const std::string& path) {
+Tensor load_input(const std::string& path, std::optional<double> rescale) {
   auto ends_with = [&](const char* suffix) {
     const std::string s = suffix;
     return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
   };
-  if (ends_with(".npy")) return flattened(read_npy(path));
-  if (ends_with(".idx") || ends_with("-ubyte") || ends_with("-ubyte.gz") || ends_with(".idx.gz"))
-    return idx_images(path);
+  if (ends_with(".npy")) return scaled(flattened(read_npy(path)), rescale);
+  if (ends_with(".idx") || ends_with("-ubyte") || ends_with("-ubyte.gz") || ends_with(".idx.gz")) {
+    if (!rescale)
+      std::fprintf(stderr, "%s: IDX pixels scaled by 1/255 to [0, 1], as training on IDX data does (--rescale 1 keeps them)\n",
+                   path.c_str());
+    return idx_images(path, rescale);
+  }
   if (ends_with(".csv")) {
     // Every column is a feature: read with a dummy label column, then put it back.
     const CsvData data = read_csv(path, {.header = true, .label_column = ""});
@@ -97,16 +138,16 @@ Tensor load_input(const std::string& path) {
         x.data<float>()[r * features + c] = data.x.data<float>()[r * (features - 1) + c];
       x.data<float>()[r * features + features - 1] = data.y.data<float>()[r];
     }
-    return x;
+    return scaled(x, rescale);
   }
   fail("--input ", path, ": expected a .csv, .npy or .idx file");
 }
 
 }  // namespace
 
-std::vector<Tensor> load_inputs(const std::string& paths) {
+std::vector<Tensor> load_inputs(const std::string& paths, std::optional<double> rescale) {
   std::vector<Tensor> inputs;
-  for (const std::string& path : joined_paths(paths)) inputs.push_back(load_input(path));
+  for (const std::string& path : joined_paths(paths)) inputs.push_back(load_input(path, rescale));
   return inputs;
 }
 

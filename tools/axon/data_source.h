@@ -1,16 +1,26 @@
 #pragma once
 // --data / --input sources of the axon CLI:
 //   fashion-mnist[:train|:test]   Debian's dataset-fashion-mnist
-//   idx:IMAGES,LABELS             IDX files (plain or .gz); pixels scaled by 1/255
+//   idx:IMAGES,LABELS             IDX files (plain or .gz); pixels scaled by 1/255 unless --rescale says otherwise
 //   csv:PATH[?label=COLUMN]       a CSV with a header; label column by name or index (default: last)
 //   npy:X,Y                       two NPY files; a model of several inputs (outputs) takes
 //                                 one file per input (output) joined by '+': npy:A+B,Y1+Y2
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "axon/tensor.h"
 
+namespace CLI {
+class App;
+}
+
 namespace axon::cli {
+
+// --rescale FACTOR: every input value is multiplied by FACTOR ("1/255" or a number).
+// Without it IDX images are scaled by 1/255 (8-bit pixels to [0, 1], as
+// datasets::fashion_mnist gives them) and CSV and NPY inputs are taken as they are.
+void add_rescale_option(CLI::App* command, std::optional<double>& rescale);
 
 struct LabeledData {
   std::vector<Tensor> x;  // per model input: (n, features...) float32
@@ -18,9 +28,10 @@ struct LabeledData {
 };
 
 // `default_split` is used when a fashion-mnist source names none.
-LabeledData load_labeled(const std::string& source, const std::string& default_split);
+LabeledData load_labeled(const std::string& source, const std::string& default_split,
+                         std::optional<double> rescale = std::nullopt);
 // Inputs only, for predict: a .csv (all columns are features), .npy or .idx file; for a
 // model of several inputs, one file per input joined by '+'.
-std::vector<Tensor> load_inputs(const std::string& paths);
+std::vector<Tensor> load_inputs(const std::string& paths, std::optional<double> rescale = std::nullopt);
 
 }  // namespace axon::cli
