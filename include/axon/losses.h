@@ -21,6 +21,12 @@ Variable categorical_crossentropy(const Variable& prediction, const Tensor& targ
 Variable sparse_categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits = false);
 
 using LossFn = std::function<Variable(const Variable& prediction, const Tensor& target)>;
+
+// A built-in loss (by name, as loss() below) with sample weights (batch,), as Keras:
+// each example's loss (its mean over its own elements) times its weight, averaged over
+// the batch (sum_i w_i l_i / batch, not / sum_i w_i).
+Variable weighted_loss(const std::string& name, bool from_logits, const Variable& prediction, const Tensor& target,
+                       const Tensor& sample_weight);
 // Keras's names and aliases: "mse", "mean_squared_error", "mae", "huber",
 // "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy".
 LossFn loss(const std::string& name, bool from_logits = false);

@@ -15,9 +15,19 @@ class Metric {
   virtual ~Metric() = default;
   virtual std::string name() const = 0;  // its key in the logs
   virtual void update(const Tensor& y_pred, const Tensor& y_true) = 0;
+  // With sample weights (batch,): example i counts w_i times (Keras's weighted metrics).
+  // A metric that cannot weight its examples fails, naming itself.
+  virtual void update(const Tensor& y_pred, const Tensor& y_true, const Tensor& sample_weight);
   virtual double result() const = 0;  // 0 before any update
   virtual void reset() = 0;
+  // True for the metrics fit and evaluate give sample weights to (see weighted()).
+  virtual bool weighted() const { return false; }
 };
+
+// `metric` given the sample weights of fit and evaluate, logged as "weighted_<name>"
+// (Keras's compile(weighted_metrics=...)); metric("weighted_accuracy") makes one by
+// name. Accuracy, top-k accuracy, mse, mae and rmse can be weighted.
+std::shared_ptr<Metric> weighted(std::shared_ptr<Metric> metric);
 
 // How predictions become classes. automatic, as Keras's "accuracy": one output column
 // -> binary (threshold); several columns and targets (batch,) -> sparse (argmax);
@@ -30,14 +40,15 @@ class Accuracy : public Metric {
   explicit Accuracy(ClassKind kind = ClassKind::automatic, double threshold = 0.5, std::string name = "accuracy");
   std::string name() const override { return name_; }
   void update(const Tensor& y_pred, const Tensor& y_true) override;
-  double result() const override { return total_ ? static_cast<double>(correct_) / static_cast<double>(total_) : 0.0; }
+  void update(const Tensor& y_pred, const Tensor& y_true, const Tensor& sample_weight) override;
+  double result() const override { return total_ > 0 ? correct_ / total_ : 0.0; }
   void reset() override { correct_ = total_ = 0; }
 
  private:
   ClassKind kind_;
   double threshold_;
   std::string name_;
-  int64_t correct_ = 0, total_ = 0;
+  double correct_ = 0, total_ = 0;  // weighted counts
 };
 
 // Fraction of examples whose true class (an index) is among the k highest scores.
@@ -46,11 +57,13 @@ class TopKCategoricalAccuracy : public Metric {
   explicit TopKCategoricalAccuracy(int64_t k = 5);
   std::string name() const override { return "top_k_categorical_accuracy"; }
   void update(const Tensor& y_pred, const Tensor& y_true) override;
-  double result() const override { return total_ ? static_cast<double>(hits_) / static_cast<double>(total_) : 0.0; }
+  void update(const Tensor& y_pred, const Tensor& y_true, const Tensor& sample_weight) override;
+  double result() const override { return total_ > 0 ? hits_ / total_ : 0.0; }
   void reset() override { hits_ = total_ = 0; }
 
  private:
-  int64_t k_, hits_ = 0, total_ = 0;
+  int64_t k_;
+  double hits_ = 0, total_ = 0;  // weighted counts
 };
 
 // Counts of (true class, predicted class) pairs; rows are true classes.
@@ -84,6 +97,7 @@ class ClassificationMetric : public Metric {
   enum class Score { precision, recall, f1 };
   ClassificationMetric(Score score, Averaging average, int64_t classes = 0, std::string name = "");
   std::string name() const override { return name_; }
+  using Metric::update;
   void update(const Tensor& y_pred, const Tensor& y_true) override;
   double result() const override;
   void reset() override;
@@ -119,6 +133,7 @@ std::string classification_report(const ConfusionMatrix& matrix, const std::vect
 class AUC : public Metric {
  public:
   std::string name() const override { return "auc"; }
+  using Metric::update;
   void update(const Tensor& y_pred, const Tensor& y_true) override;
   double result() const override;
   void reset() override;
@@ -134,6 +149,7 @@ class RegressionMetric : public Metric {
   explicit RegressionMetric(Kind kind);
   std::string name() const override;
   void update(const Tensor& y_pred, const Tensor& y_true) override;
+  void update(const Tensor& y_pred, const Tensor& y_true, const Tensor& sample_weight) override;
   double result() const override;
   void reset() override { sum_ = 0, count_ = 0; }
 
@@ -142,7 +158,7 @@ class RegressionMetric : public Metric {
   double sum_ = 0, count_ = 0;
 };
 
-// By Keras's names: "accuracy" ("acc"), "binary_accuracy", "sparse_categorical_accuracy",
+// By Keras's names ("weighted_" before any of them: weighted(metric(...))): "accuracy" ("acc"), "binary_accuracy", "sparse_categorical_accuracy",
 // "categorical_accuracy", "top_k_categorical_accuracy", "precision", "recall", "f1"
 // (binary for one output, macro otherwise), "precision_macro", "f1_micro",
 // "recall_weighted", ..., "auc", "mse", "mae", "rmse" (and their long names).

@@ -12,6 +12,7 @@
 // then compile(optimizer, loss, metrics) and fit / evaluate / predict.
 #include <concepts>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,7 @@ struct LossSpec {
   std::string name;
   LossFn fn;
   bool from_logits = false;
+  bool builtin = true;  // by name: it can take sample weights (weighted_loss)
 };
 
 struct MetricSpec {
@@ -70,6 +72,13 @@ struct FitOptions {
   uint64_t seed = 0;      // shuffling order
   int initial_epoch = 0;  // epochs before this count as done (resuming)
   Augmentations augment;  // applied to training batches only (see augmentation.h); draws seeded by `seed`
+  // Keras's sample_weight: (n,) weights >= 0, one per example (its loss counts w_i
+  // times; weighted(...) metrics count it w_i times). Built-in losses only. Also used
+  // for the validation_split rows.
+  Tensor sample_weight;
+  // Keras's class_weight: class index -> weight, for one output of class indices or
+  // one-hot rows; a class not listed weighs 1. Not together with sample_weight.
+  std::map<int64_t, double> class_weight;
 };
 
 class Model : public Module {
@@ -110,14 +119,17 @@ class Model : public Module {
 
   // x: (n, ...) float32; y: targets for the loss ((n,) class indices, (n, k) ...).
   History fit(const Tensor& x, const Tensor& y, const FitOptions& options = {});
-  Logs evaluate(const Tensor& x, const Tensor& y, int64_t batch_size = 32, int verbose = 0);
+  // sample_weight: (n,) weights for the loss and the weighted(...) metrics, as in fit.
+  Logs evaluate(const Tensor& x, const Tensor& y, int64_t batch_size = 32, int verbose = 0,
+                const Tensor& sample_weight = {});
   Tensor predict(const Tensor& x, int64_t batch_size = 32);
   Logs train_on_batch(const Tensor& x, const Tensor& y);  // one optimizer step; metrics of this batch
   Logs test_on_batch(const Tensor& x, const Tensor& y);
   // The same for models of several inputs or outputs: one tensor per input, in
   // input_names() order, and one target per output.
   History fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const FitOptions& options = {});
-  Logs evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y, int64_t batch_size = 32, int verbose = 0);
+  Logs evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y, int64_t batch_size = 32, int verbose = 0,
+                const Tensor& sample_weight = {});
   std::vector<Tensor> predict(const std::vector<Tensor>& x, int64_t batch_size = 32);
 
   // A Keras-style table: layer, output shape, parameter count, totals.
@@ -164,14 +176,15 @@ class Model : public Module {
  private:
   // The one place a training step happens: zero_grad -> forward -> loss -> backward
   // -> optimizer step -> metrics.
-  void train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
-  void test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y);
+  // sample_weight: (batch,) or undefined.
+  void train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight = {});
+  void test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight = {});
   std::vector<Variable> run(const std::vector<Tensor>& x);
   // The weighted sum of the output losses (and the penalties); each output's loss is
   // added to its running mean.
   Variable compute_loss(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y, bool with_regularization,
-                        double rows);
-  void update_metrics(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y);
+                        double rows, const Tensor& sample_weight);
+  void update_metrics(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y, const Tensor& sample_weight);
   void reset_metrics();
   Logs current_logs(const std::string& prefix = "") const;
   void require_compiled(const char* what) const;

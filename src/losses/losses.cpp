@@ -118,6 +118,74 @@ Variable sparse_categorical_crossentropy(const Variable& prediction, const Tenso
   return mean(-sum(one_hot * log(clamp(prediction, kEpsilon, 1.0 - kEpsilon)), -1));
 }
 
+// Per-example losses (batch,): each example's mean over its own elements, as Keras
+// reduces before it applies sample weights. The mean of these is the loss above (to
+// rounding); a weighted mean of them is the weighted loss.
+namespace {
+
+Variable example_means(const Variable& elementwise) {
+  if (elementwise.rank() == 1) return elementwise;
+  return mean(flatten(elementwise), 1);
+}
+
+Variable per_example_cross_entropy(const char* name, const Variable& prediction, const Variable& target_probabilities,
+                                   bool from_logits) {
+  if (!from_logits)
+    if (const Variable logits = logits_of(prediction, "softmax"); logits.defined())
+      return per_example_cross_entropy(name, logits, target_probabilities, true);
+  if (prediction.rank() != 2) fail(name, ": prediction must be (batch, classes), got ", prediction.shape());
+  const Variable log_p = from_logits ? log_softmax(prediction, -1)
+                                     : log(clamp(prediction / sum(prediction, -1, true), kEpsilon, 1.0 - kEpsilon));
+  return -sum(target_probabilities * log_p, -1);
+}
+
+Variable per_example_loss(const std::string& name, bool from_logits, const Variable& prediction, const Tensor& target) {
+  if (name == "mse" || name == "mean_squared_error")
+    return example_means(square(prediction - target_like("mean_squared_error", prediction, target)));
+  if (name == "mae" || name == "mean_absolute_error")
+    return example_means(abs(prediction - target_like("mean_absolute_error", prediction, target)));
+  if (name == "huber") {
+    const Variable error = abs(prediction - target_like("huber", prediction, target));
+    const Variable quadratic = clamp(error, 0.0, 1.0);
+    return example_means(0.5 * square(quadratic) + (error - quadratic));
+  }
+  if (name == "binary_crossentropy") {
+    Variable p = prediction;
+    bool logits = from_logits;
+    if (!logits)
+      if (const Variable z = logits_of(prediction, "sigmoid"); z.defined()) p = z, logits = true;
+    const Variable t = target_like("binary_crossentropy", p, target);
+    check_probability_target("binary_crossentropy", t.value());
+    if (logits) return example_means(relu(p) - p * t + log(1.0 + exp(-abs(p))));
+    const Variable clipped = clamp(p, kEpsilon, 1.0 - kEpsilon);
+    return example_means(-(t * log(clipped) + (1.0 - t) * log(1.0 - clipped)));
+  }
+  if (name == "categorical_crossentropy") {
+    const Variable t = target_like("categorical_crossentropy", prediction, target);
+    check_probability_target("categorical_crossentropy", t.value());
+    return per_example_cross_entropy("categorical_crossentropy", prediction, t, from_logits);
+  }
+  if (name == "sparse_categorical_crossentropy") {
+    if (prediction.rank() == 2 && prediction.dim(1) == 1)
+      fail("sparse_categorical_crossentropy: the prediction ", prediction.shape(),
+           " has one unit; it needs one unit per class (for a single sigmoid output use binary_crossentropy)");
+    const Variable one_hot = one_hot_labels("sparse_categorical_crossentropy", prediction, target);
+    return per_example_cross_entropy("sparse_categorical_crossentropy", prediction, one_hot, from_logits);
+  }
+  fail("unknown loss '", name, "'");
+}
+
+}  // namespace
+
+Variable weighted_loss(const std::string& name, bool from_logits, const Variable& prediction, const Tensor& target,
+                       const Tensor& sample_weight) {
+  const Variable losses = per_example_loss(name, from_logits, prediction, target);
+  if (sample_weight.shape() != Shape{losses.dim(0)})
+    fail(name, ": sample weights ", sample_weight.shape(), " do not match the batch of ", losses.dim(0));
+  const Tensor w = sample_weight.dtype() == losses.dtype() ? sample_weight : sample_weight.to(losses.dtype());
+  return mean(losses * Variable(w));
+}
+
 LossFn loss(const std::string& name, bool from_logits) {
   using Plain = Variable (*)(const Variable&, const Tensor&);
   using WithLogits = Variable (*)(const Variable&, const Tensor&, bool);

@@ -60,4 +60,15 @@ ClassPairs to_classes(const char* metric, const Tensor& y_pred, const Tensor& y_
   return pairs;
 }
 
+std::vector<double> example_weights(const char* metric, const Tensor& sample_weight, size_t rows) {
+  const auto n = static_cast<int64_t>(rows);
+  if (!sample_weight.defined() || (sample_weight.shape() != Shape{n} && sample_weight.shape() != Shape{n, 1}))
+    fail(metric, ": sample weights ", sample_weight.defined() ? sample_weight.shape() : Shape{},
+         " do not match the batch of ", rows, " (expected (", rows, ",))");
+  std::vector<double> w = sample_weight.to_vector();
+  for (const double v : w)
+    if (!(v >= 0) || !std::isfinite(v)) fail(metric, ": sample weights must be finite and >= 0, got ", v);
+  return w;
+}
+
 }  // namespace axon::metrics

@@ -14,6 +14,9 @@ struct ClassPairs {
 
 ClassPairs to_classes(const char* metric, const Tensor& y_pred, const Tensor& y_true, ClassKind kind, double threshold);
 
+// Sample weights (batch,) or (batch, 1) for `rows` examples, each finite and >= 0.
+std::vector<double> example_weights(const char* metric, const Tensor& sample_weight, size_t rows);
+
 // Argmax of each row of a (batch, classes) tensor, the first index on ties.
 std::vector<int64_t> argmax_rows(const Tensor& scores);
 

@@ -6,6 +6,7 @@
 namespace axon {
 
 std::shared_ptr<Metric> metric(const std::string& name) {
+  if (name.starts_with("weighted_")) return weighted(metric(name.substr(9)));
   using Make = std::function<std::shared_ptr<Metric>()>;
   using Score = ClassificationMetric::Score;
   auto classification = [](Score score, Averaging average, const char* key) -> Make {

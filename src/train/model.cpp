@@ -9,6 +9,7 @@
 #include "axon/dataset.h"
 #include "axon/metric.h"
 #include "axon/ops.h"
+#include "kernels/reduce.h"
 #include "packed_rows.h"
 
 namespace axon {
@@ -19,7 +20,7 @@ OptimizerSpec::OptimizerSpec(const std::string& name) : optimizer(axon::optimize
 LossSpec::LossSpec(const char* name) : LossSpec(std::string(name)) {}
 LossSpec::LossSpec(const std::string& name, bool from_logits)
     : name(name), fn(loss(name, from_logits)), from_logits(from_logits) {}
-LossSpec::LossSpec(std::string name, LossFn fn) : name(std::move(name)), fn(std::move(fn)) {
+LossSpec::LossSpec(std::string name, LossFn fn) : name(std::move(name)), fn(std::move(fn)), builtin(false) {
   if (!this->fn) fail("compile: loss '", this->name, "' has no function");
 }
 
@@ -71,6 +72,40 @@ std::vector<Tensor> rows_of(const std::vector<Tensor>& tensors, int64_t begin, i
 void check_lists(const char* what, const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
   for (const Tensor& t : x) check_xy(what, t, y.empty() ? t : y.front());
   for (const Tensor& t : y) check_xy(what, x.front(), t);
+}
+
+// Sample weights for n examples: (n,) or (n, 1), each finite and >= 0 -> (n,) float32.
+Tensor checked_weights(const char* what, const Tensor& weights, int64_t n) {
+  if (weights.shape() != Shape{n} && weights.shape() != Shape{n, 1})
+    fail(what, ": sample_weight has shape ", weights.shape(), "; expected one weight per example, (", n, ",)");
+  for (const double w : weights.to_vector())
+    if (!(w >= 0) || !std::isfinite(w)) fail(what, ": sample weights must be finite and >= 0, got ", w);
+  return as_float32(weights).reshape({n});
+}
+
+// The weights fit trains with: sample_weight, or class_weight looked up by each
+// example's class (an index, or the argmax of a one-hot row); undefined for neither.
+Tensor fit_weights(const FitOptions& options, const std::vector<Tensor>& y, int64_t n) {
+  if (options.sample_weight.defined() && !options.class_weight.empty())
+    fail("fit: give sample_weight or class_weight, not both");
+  if (options.sample_weight.defined()) return checked_weights("fit", options.sample_weight, n);
+  if (options.class_weight.empty()) return {};
+  if (y.size() != 1) fail("fit: class_weight is for a model of one output; give sample_weight instead");
+  for (const auto& [label, w] : options.class_weight)
+    if (!(w >= 0) || !std::isfinite(w)) fail("fit: class_weight[", label, "] must be finite and >= 0, got ", w);
+  const Tensor& labels = y[0];
+  std::vector<int64_t> classes;
+  if (labels.rank() == 2 && labels.dim(1) > 1) {
+    classes = kernels::max_axis(as_float32(labels), 1, false).indices;
+  } else {
+    for (const double v : labels.to_vector()) classes.push_back(static_cast<int64_t>(std::llround(v)));
+  }
+  std::vector<float> weights;
+  for (const int64_t c : classes) {
+    const auto it = options.class_weight.find(c);
+    weights.push_back(static_cast<float>(it == options.class_weight.end() ? 1.0 : it->second));
+  }
+  return Tensor::from(weights, {n});
 }
 
 }  // namespace
@@ -191,12 +226,15 @@ std::vector<Variable> Model::run(const std::vector<Tensor>& x) {
 }
 
 Variable Model::compute_loss(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y,
-                             bool with_regularization, double rows) {
+                             bool with_regularization, double rows, const Tensor& sample_weight) {
   Variable total;
   for (size_t k = 0; k < y_pred.size(); ++k) {
     const LossSpec& spec = losses_[losses_.size() == 1 ? 0 : k];
     const Tensor& target = y[k].dtype() == y_pred[k].dtype() ? y[k] : y[k].to(y_pred[k].dtype());
-    Variable loss = spec.fn(y_pred[k], target);
+    if (sample_weight.defined() && !spec.builtin)
+      fail("sample weights need a built-in loss (by name); '", spec.name, "' is a custom function");
+    Variable loss = sample_weight.defined() ? weighted_loss(spec.name, spec.from_logits, y_pred[k], target, sample_weight)
+                                            : spec.fn(y_pred[k], target);
     if (y_pred.size() > 1) loss_sums_[k + 1] += loss.item() * rows;
     if (!loss_weights_.empty()) loss = loss * loss_weights_[k];
     total = total.defined() ? total + loss : loss;
@@ -210,27 +248,34 @@ Variable Model::compute_loss(const std::vector<Variable>& y_pred, const std::vec
   return total;
 }
 
-void Model::update_metrics(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y) {
+// Sample weights go to the weighted(...) metrics only, as Keras's weighted_metrics.
+void Model::update_metrics(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y,
+                           const Tensor& sample_weight) {
   for (size_t k = 0; k < y_pred.size(); ++k)
-    for (const auto& metric : output_metrics_[k]) metric->update(y_pred[k].value(), y[k]);
+    for (const auto& metric : output_metrics_[k]) {
+      if (sample_weight.defined() && metric->weighted())
+        metric->update(y_pred[k].value(), y[k], sample_weight);
+      else
+        metric->update(y_pred[k].value(), y[k]);
+    }
 }
 
-void Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+void Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight) {
   optimizer_->zero_grad();
   const std::vector<Variable> y_pred = run(x);
   if (!optimizer_attached_) attach_optimizer();  // the first forward built the weights
-  Variable loss = compute_loss(y_pred, y, true, static_cast<double>(x[0].dim(0)));
+  Variable loss = compute_loss(y_pred, y, true, static_cast<double>(x[0].dim(0)), sample_weight);
   loss.backward();
   optimizer_->step();
-  update_metrics(y_pred, y);
+  update_metrics(y_pred, y, sample_weight);
 }
 
 // Like Keras, the reported loss includes the weight penalties here too, so fit's and
 // evaluate's losses on the same data agree.
-void Model::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+void Model::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight) {
   const std::vector<Variable> y_pred = run(x);
-  compute_loss(y_pred, y, true, static_cast<double>(x[0].dim(0)));
-  update_metrics(y_pred, y);
+  compute_loss(y_pred, y, true, static_cast<double>(x[0].dim(0)), sample_weight);
+  update_metrics(y_pred, y, sample_weight);
 }
 
 void Model::reset_metrics() {
@@ -270,17 +315,22 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
   if (built())  // targets that cannot suit the loss fail now, not at the first batch
     for (size_t k = 0; k < y.size() && k < output_shapes().size(); ++k)
       check_loss_targets(losses_[losses_.size() == 1 ? 0 : k].name, output_shapes()[k], y[k].shape());
-  const bool single = x_in.size() == 1 && y.size() == 1;
-  if (options.validation_data && !single)
+  if (options.validation_data && (x_in.size() != 1 || y.size() != 1))
     fail("fit: validation_data is for one input and one output; use validation_split");
   if (!options.augment.empty() && x_in.size() != 1) fail("fit: augment needs a model of one (image) input");
 
-  // Training rows first, validation rows last, as Keras: views, no copies.
+  // Training rows first, validation rows last, as Keras: views, no copies. Sample
+  // weights travel with the targets (a last column), so shuffling keeps them together.
   std::vector<Tensor> x;
   for (const Tensor& t : x_in) x.push_back(as_float32(t));
   const int64_t n = x[0].dim(0);
+  const Tensor weights = fit_weights(options, y, n);
+  const bool weighted = weights.defined();
+  std::vector<Tensor> y_all = y;
+  if (weighted) y_all.push_back(weights.reshape({n, 1}));
   int64_t train_count = n;
   std::vector<Tensor> x_val, y_val;
+  Tensor w_val;
   if (options.validation_data) {
     x_val = {as_float32(options.validation_data->first)};
     y_val = {options.validation_data->second};
@@ -292,11 +342,18 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
            " examples leaves an empty training or validation set");
     x_val = rows_of(x, train_count, n);
     y_val = rows_of(y, train_count, n);
+    if (weighted) w_val = weights.rows(train_count, n);
   }
-  const std::vector<Tensor> x_train = rows_of(x, 0, train_count), y_train = rows_of(y, 0, train_count);
+  const std::vector<Tensor> x_train = rows_of(x, 0, train_count), y_train = rows_of(y_all, 0, train_count);
   const std::vector<Shape> x_shapes = example_shapes(x_train), y_shapes = example_shapes(y_train);
-  auto train_set = single ? std::make_shared<TensorDataset>(x_train[0], y_train[0])
-                          : std::make_shared<TensorDataset>(detail::pack_rows(x_train), detail::pack_rows(y_train));
+  // One tensor a side as it is; several packed into rows (detail::pack_rows).
+  const auto side = [](const std::vector<Tensor>& parts) {
+    return parts.size() == 1 ? parts[0] : detail::pack_rows(parts);
+  };
+  const auto unpack = [](const Tensor& batch, const std::vector<Shape>& shapes) {
+    return shapes.size() == 1 ? std::vector<Tensor>{batch} : detail::unpack_rows(batch, shapes);
+  };
+  auto train_set = std::make_shared<TensorDataset>(side(x_train), side(y_train));
   DataLoader loader(train_set, options.batch_size, options.shuffle, options.seed);
   if (!options.augment.empty()) {
     try {
@@ -333,10 +390,13 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
       for (const auto& callback : callbacks) callback->on_batch_begin(b, {});
       try {
         const Batch batch = loader.batch(b);
-        if (single)
-          train_step({batch.x}, {batch.y});
-        else
-          train_step(detail::unpack_rows(batch.x, x_shapes), detail::unpack_rows(batch.y, y_shapes));
+        std::vector<Tensor> targets = unpack(batch.y, y_shapes);
+        Tensor batch_weights;
+        if (weighted) {
+          batch_weights = targets.back().reshape({-1});
+          targets.pop_back();
+        }
+        train_step(unpack(batch.x, x_shapes), targets, batch_weights);
       } catch (const Error& e) {
         fail("fit: epoch ", epoch + 1, ", batch ", b, ": ", e.what());
       }
@@ -351,7 +411,7 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
     }
     Logs logs = current_logs();
     if (!x_val.empty()) {
-      const Logs validation = evaluate(x_val, y_val, options.batch_size);
+      const Logs validation = evaluate(x_val, y_val, options.batch_size, 0, w_val);
       for (const auto& [key, value] : validation.items()) logs.set("val_" + key, value);
     }
     history.epochs.push_back(epoch);
@@ -363,23 +423,26 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
   return history;
 }
 
-Logs Model::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size, int verbose) {
-  return evaluate(std::vector<Tensor>{x}, std::vector<Tensor>{y}, batch_size, verbose);
+Logs Model::evaluate(const Tensor& x, const Tensor& y, int64_t batch_size, int verbose, const Tensor& sample_weight) {
+  return evaluate(std::vector<Tensor>{x}, std::vector<Tensor>{y}, batch_size, verbose, sample_weight);
 }
 
-Logs Model::evaluate(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y, int64_t batch_size, int verbose) {
+Logs Model::evaluate(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y, int64_t batch_size, int verbose,
+                     const Tensor& sample_weight) {
   require_compiled("evaluate");
   check_arity("evaluate", x_in, &y);
   check_lists("evaluate", x_in, y);
   check_batch_size("evaluate", batch_size);
   std::vector<Tensor> x;
   for (const Tensor& t : x_in) x.push_back(as_float32(t));
+  const Tensor weights =
+      sample_weight.defined() ? checked_weights("evaluate", sample_weight, x[0].dim(0)) : Tensor();
   NoGrad no_grad;
   ModeGuard eval(*this, false);
   reset_metrics();
   for (int64_t start = 0; start < x[0].dim(0); start += batch_size) {
     const int64_t end = std::min(start + batch_size, x[0].dim(0));
-    test_step(rows_of(x, start, end), rows_of(y, start, end));
+    test_step(rows_of(x, start, end), rows_of(y, start, end), weights.defined() ? weights.rows(start, end) : Tensor());
   }
   const Logs logs = current_logs();
   if (verbose > 0) std::printf("%s\n", logs.str().c_str());
