@@ -41,6 +41,7 @@
 #include "axon/shape.h"
 #include "axon/splits.h"
 #include "axon/tensor.h"
+#include "axon/tensor_ops.h"
 #include "axon/threads.h"
 #include "axon/variable.h"
 #include "axon/weight_options.h"

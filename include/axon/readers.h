@@ -39,11 +39,12 @@ struct CsvData {
 // streamed and each cell parsed as it is read, so memory is about 4 bytes per cell.
 CsvData read_csv(const std::string& path, const CsvOptions& options = {});
 
-// NPY v1/v2/v3, C order, dtypes <f4 <f8 |u1 <i4 <i8 (also |i1 |b1). <f8 gives a float64
-// tensor; every other dtype is converted to float32.
+// NPY v1/v2/v3, C order, dtypes <f4 <f8 |u1 <i4 <i8 (also |i1 |b1). <f8, <i4 and <i8
+// keep their type (float64, int32, int64: labels and token ids stay exact); |u1, |i1
+// and |b1 become float32.
 Tensor read_npy(const std::string& path);
 
-// Writes a float32 (<f4) or float64 (<f8) tensor as NPY v1.0, header padded to a multiple
+// Writes a tensor (<f4, <f8, <i4 or <i8) as NPY v1.0, header padded to a multiple
 // of 64 bytes. Atomic: a temp file in the same folder is written, fsynced and renamed
 // over `path`, then the folder is fsynced; a crash leaves the old file or the new one.
 void write_npy(const std::string& path, const Tensor& tensor);

@@ -1,7 +1,10 @@
 #pragma once
-// Tensor: a dense, contiguous, row-major array of float32 (for work) or float64 (for
-// gradient checks). Storage is shared: copies and reshapes are cheap views of the same
+// Tensor: a dense, contiguous, row-major array of float32 (for work), float64 (for
+// gradient checks), or int32 / int64 (labels, token ids: exact where float32 is not
+// past 2^24). Storage is shared: copies and reshapes are cheap views of the same
 // memory, `clone()` makes an independent copy. A Tensor knows nothing of gradients.
+// The math kernels and autograd take floating tensors; integer ones are converted
+// (to(), or where fit/evaluate/losses take labels) or used with tensor_ops.h.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -12,10 +15,12 @@
 
 namespace axon {
 
-enum class DType : uint8_t { f32, f64 };
+enum class DType : uint8_t { f32, f64, i32, i64 };
 
 size_t dtype_size(DType dtype);
-const char* dtype_name(DType dtype);  // "float32", "float64"
+const char* dtype_name(DType dtype);  // "float32", "float64", "int32", "int64"
+bool is_floating(DType dtype);
+[[noreturn]] void fail_not_floating(DType dtype);
 
 template <class T>
 constexpr DType dtype_of();
@@ -27,11 +32,37 @@ template <>
 constexpr DType dtype_of<double>() {
   return DType::f64;
 }
+template <>
+constexpr DType dtype_of<int32_t>() {
+  return DType::i32;
+}
+template <>
+constexpr DType dtype_of<int64_t>() {
+  return DType::i64;
+}
 
-// Calls f(T{}) with T = float or double according to dtype.
+// Calls f(T{}) with T = float or double according to dtype; an integer dtype fails
+// (the kernels that use this compute in floating point).
 template <class F>
 decltype(auto) dispatch(DType dtype, F&& f) {
   if (dtype == DType::f64) return f(double{});
+  if (dtype != DType::f32) fail_not_floating(dtype);
+  return f(float{});
+}
+
+// Calls f(T{}) with T = float, double, int32_t or int64_t according to dtype.
+template <class F>
+decltype(auto) dispatch_any(DType dtype, F&& f) {
+  switch (dtype) {
+    case DType::f64:
+      return f(double{});
+    case DType::i32:
+      return f(int32_t{});
+    case DType::i64:
+      return f(int64_t{});
+    case DType::f32:
+      break;
+  }
   return f(float{});
 }
 
@@ -47,6 +78,8 @@ class Tensor {
   // Copies values; their count must equal shape.numel().
   static Tensor from(const std::vector<float>& values, const Shape& shape);
   static Tensor from(const std::vector<double>& values, const Shape& shape);
+  static Tensor from(const std::vector<int32_t>& values, const Shape& shape);
+  static Tensor from(const std::vector<int64_t>& values, const Shape& shape);
 
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }

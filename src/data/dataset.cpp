@@ -47,9 +47,9 @@ void copy_rows(const Tensor& src, const std::vector<int64_t>& indices, Tensor& d
     });
     return;
   }
-  dispatch(src.dtype(), [&](auto zero_in) {
+  dispatch_any(src.dtype(), [&](auto zero_in) {
     using In = decltype(zero_in);
-    dispatch(dst.dtype(), [&](auto zero_out) {
+    dispatch_any(dst.dtype(), [&](auto zero_out) {
       using Out = decltype(zero_out);
       const In* s = src.data<In>();
       Out* d = dst.data<Out>();

@@ -194,9 +194,15 @@ Tensor read_npy(const std::string& path) {
     fail("read_npy: ", path, have < static_cast<uint64_t>(data_bytes) ? " is truncated" : " has trailing bytes", ": ",
          shape, " of ", header.descr, " needs ", data_bytes, " bytes of data, the file has ", have);
 
+  // Floats and 32/64-bit integers keep their type (labels and token ids stay exact);
+  // bytes and booleans become float32.
   const std::string_view descr = header.descr;
-  Tensor out = Tensor::empty(shape, descr == "<f8" ? DType::f64 : DType::f32);
-  if (descr == "<f4" || descr == "<f8") {
+  const DType dtype = descr == "<f8"   ? DType::f64
+                      : descr == "<i4" ? DType::i32
+                      : descr == "<i8" ? DType::i64
+                                       : DType::f32;
+  Tensor out = Tensor::empty(shape, dtype);
+  if (descr == "<f4" || descr == "<f8" || descr == "<i4" || descr == "<i8") {
     file.read_exact(out.raw(), static_cast<size_t>(data_bytes), "data");
     return out;
   }
@@ -208,16 +214,26 @@ Tensor read_npy(const std::string& path) {
     convert_to_float<uint8_t>(raw.data(), values, n);
   else if (descr == "|i1")
     convert_to_float<int8_t>(raw.data(), values, n);
-  else if (descr == "|b1")
-    for (int64_t i = 0; i < n; ++i) values[i] = raw[static_cast<size_t>(i)] != 0;
-  else if (descr == "<i4")
-    convert_to_float<int32_t>(raw.data(), values, n);
   else
-    convert_to_float<int64_t>(raw.data(), values, n);
+    for (int64_t i = 0; i < n; ++i) values[i] = raw[static_cast<size_t>(i)] != 0;  // |b1
   return out;
 }
 
 namespace {
+
+const char* npy_descr(DType dtype) {
+  switch (dtype) {
+    case DType::f64:
+      return "<f8";
+    case DType::i32:
+      return "<i4";
+    case DType::i64:
+      return "<i8";
+    case DType::f32:
+      break;
+  }
+  return "<f4";
+}
 
 // write(2) all of `bytes`, retrying partial writes and EINTR.
 bool write_all(int fd, const void* data, size_t bytes) {
@@ -238,7 +254,7 @@ std::string npy_header(const Tensor& tensor) {
   std::string shape = "(";
   for (int64_t i = 0; i < tensor.rank(); ++i) shape += (i ? ", " : "") + std::to_string(tensor.dim(i));
   shape += tensor.rank() == 1 ? ",)" : ")";
-  std::string dict = std::string("{'descr': '") + (tensor.dtype() == DType::f64 ? "<f8" : "<f4") +
+  std::string dict = std::string("{'descr': '") + npy_descr(tensor.dtype()) +
                      "', 'fortran_order': False, 'shape': " + shape + ", }";
   // As numpy: pad with spaces so that magic + version + length + dict + '\n' is a multiple of 64.
   const size_t pad = 64 - (10 + dict.size() + 1) % 64;

@@ -139,7 +139,7 @@ Tensor one_hot(const Tensor& labels, int64_t classes) {
   const int64_t n = labels.dim(0);
   Tensor out = Tensor::zeros(Shape{n, classes});
   float* o = out.data<float>();
-  dispatch(labels.dtype(), [&](auto zero) {
+  dispatch_any(labels.dtype(), [&](auto zero) {
     const auto* p = labels.data<decltype(zero)>();
     for (int64_t i = 0; i < n; ++i) {
       const double v = static_cast<double>(p[i]);

@@ -33,7 +33,19 @@ struct Header {
   std::map<std::string, std::string> metadata;
 };
 
-const char* safetensors_dtype(DType dtype) { return dtype == DType::f64 ? "F64" : "F32"; }
+const char* safetensors_dtype(DType dtype) {
+  switch (dtype) {
+    case DType::f64:
+      return "F64";
+    case DType::i32:
+      return "I32";
+    case DType::i64:
+      return "I64";
+    case DType::f32:
+      break;
+  }
+  return "F32";
+}
 
 // JSON strings must be UTF-8; nlohmann would throw its own exception on dump.
 void check_utf8(const std::string& text, const char* what) {
@@ -47,10 +59,12 @@ void check_utf8(const std::string& text, const char* what) {
 DType axon_dtype(const std::string& dtype, const std::string& name, const std::string& source) {
   if (dtype == "F32") return DType::f32;
   if (dtype == "F64") return DType::f64;
-  static const std::set<std::string> known = {"F16", "BF16", "F8_E4M3", "F8_E5M2", "I8",  "I16", "I32",
-                                              "I64", "U8",   "U16",     "U32",     "U64", "BOOL"};
+  if (dtype == "I32") return DType::i32;
+  if (dtype == "I64") return DType::i64;
+  static const std::set<std::string> known = {"F16", "BF16", "F8_E4M3", "F8_E5M2", "I8",  "I16",
+                                              "U8",  "U16",  "U32",     "U64",     "BOOL"};
   if (known.contains(dtype))
-    fail(source, ": dtype '", dtype, "' of tensor '", name, "' is not supported (F32 and F64 are)");
+    fail(source, ": dtype '", dtype, "' of tensor '", name, "' is not supported (F32, F64, I32 and I64 are)");
   fail(source, ": tensor '", name, "' has unknown dtype '", dtype, "'");
 }
 

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 #include <ostream>
 
 #include "axon/checked_math.h"
@@ -21,8 +23,28 @@ std::shared_ptr<void> allocate(int64_t numel, DType dtype) {
 
 }  // namespace
 
-size_t dtype_size(DType dtype) { return dtype == DType::f64 ? 8 : 4; }
-const char* dtype_name(DType dtype) { return dtype == DType::f64 ? "float64" : "float32"; }
+size_t dtype_size(DType dtype) { return dtype == DType::f64 || dtype == DType::i64 ? 8 : 4; }
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::f64:
+      return "float64";
+    case DType::i32:
+      return "int32";
+    case DType::i64:
+      return "int64";
+    case DType::f32:
+      break;
+  }
+  return "float32";
+}
+
+bool is_floating(DType dtype) { return dtype == DType::f32 || dtype == DType::f64; }
+
+void fail_not_floating(DType dtype) {
+  fail("this operation needs a float32 or float64 tensor, got ", dtype_name(dtype),
+       " (convert with to(DType::f32), or use the integer arithmetic of tensor_ops.h)");
+}
 
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
   Tensor t;
@@ -59,6 +81,28 @@ static Tensor from_values(const std::vector<T>& values, const Shape& shape) {
 
 Tensor Tensor::from(const std::vector<float>& values, const Shape& shape) { return from_values(values, shape); }
 Tensor Tensor::from(const std::vector<double>& values, const Shape& shape) { return from_values(values, shape); }
+Tensor Tensor::from(const std::vector<int32_t>& values, const Shape& shape) { return from_values(values, shape); }
+Tensor Tensor::from(const std::vector<int64_t>& values, const Shape& shape) { return from_values(values, shape); }
+
+namespace {
+
+// A floating value into an integer type: truncated toward zero (as numpy's astype),
+// and it must fit; NaN, infinity and out-of-range values fail instead of wrapping.
+template <class Out, class In>
+Out converted(In value) {
+  if constexpr (std::is_integral_v<Out> && std::is_floating_point_v<In>) {
+    constexpr double low = static_cast<double>(std::numeric_limits<Out>::min());
+    constexpr double high = -low;  // 2^31 or 2^63: the first value past the top
+    if (!(static_cast<double>(value) >= low && static_cast<double>(value) < high))
+      fail("conversion to ", dtype_name(dtype_of<Out>()), ": ", value, " does not fit");
+  } else if constexpr (std::is_integral_v<Out> && std::is_integral_v<In> && sizeof(Out) < sizeof(In)) {
+    if (value < std::numeric_limits<Out>::min() || value > std::numeric_limits<Out>::max())
+      fail("conversion to ", dtype_name(dtype_of<Out>()), ": ", value, " does not fit");
+  }
+  return static_cast<Out>(value);
+}
+
+}  // namespace
 
 void Tensor::check_defined(const char* op) const {
   if (!defined()) fail(op, ": tensor is undefined");
@@ -118,10 +162,11 @@ Tensor Tensor::to(DType dtype) const {
 
 void Tensor::fill(double value) {
   check_defined("fill");
-  dispatch(dtype_, [&](auto zero) {
+  dispatch_any(dtype_, [&](auto zero) {
     using T = decltype(zero);
+    const T v = converted<T>(value);
     T* p = data<T>();
-    for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = static_cast<T>(value);
+    for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = v;
   });
 }
 
@@ -129,13 +174,13 @@ void Tensor::copy_from(const Tensor& source) {
   check_defined("copy_from");
   source.check_defined("copy_from");
   if (source.shape() != shape_) fail("copy_from: shape ", source.shape(), " does not match ", shape_);
-  dispatch(dtype_, [&](auto zero_out) {
+  dispatch_any(dtype_, [&](auto zero_out) {
     using Out = decltype(zero_out);
-    dispatch(source.dtype(), [&](auto zero_in) {
+    dispatch_any(source.dtype(), [&](auto zero_in) {
       using In = decltype(zero_in);
       const In* in = source.data<In>();
       Out* out = data<Out>();
-      for (int64_t i = 0, n = numel(); i < n; ++i) out[i] = static_cast<Out>(in[i]);
+      for (int64_t i = 0, n = numel(); i < n; ++i) out[i] = converted<Out>(in[i]);
     });
   });
 }
@@ -143,7 +188,7 @@ void Tensor::copy_from(const Tensor& source) {
 double Tensor::item() const {
   check_defined("item");
   if (numel() != 1) fail("item: tensor of shape ", shape_, " has ", numel(), " elements, not 1");
-  return dispatch(dtype_, [&](auto zero) { return static_cast<double>(data<decltype(zero)>()[0]); });
+  return dispatch_any(dtype_, [&](auto zero) { return static_cast<double>(data<decltype(zero)>()[0]); });
 }
 
 double Tensor::at(const std::vector<int64_t>& index) const {
@@ -155,13 +200,13 @@ double Tensor::at(const std::vector<int64_t>& index) const {
     if (index[i] < 0 || index[i] >= d) fail("at: index ", index[i], " out of range for axis ", i, " of shape ", shape_);
     flat = flat * d + index[i];
   }
-  return dispatch(dtype_, [&](auto zero) { return static_cast<double>(data<decltype(zero)>()[flat]); });
+  return dispatch_any(dtype_, [&](auto zero) { return static_cast<double>(data<decltype(zero)>()[flat]); });
 }
 
 std::vector<double> Tensor::to_vector() const {
   check_defined("to_vector");
   std::vector<double> values(static_cast<size_t>(numel()));
-  dispatch(dtype_, [&](auto zero) {
+  dispatch_any(dtype_, [&](auto zero) {
     const auto* p = data<decltype(zero)>();
     for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<double>(p[i]);
   });

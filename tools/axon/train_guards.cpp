@@ -16,11 +16,11 @@ namespace axon::cli {
 void check_finite(const Tensor& x, const std::string& what) {
   const int64_t n = x.numel(), per_row = x.rank() > 0 && x.dim(0) > 0 ? n / x.dim(0) : 1;
   int64_t bad = 0, first = -1;
-  dispatch(x.dtype(), [&](auto zero) {
+  dispatch_any(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* p = x.data<T>();
     for (int64_t i = 0; i < n; ++i)
-      if (!std::isfinite(p[i])) {
+      if (!std::isfinite(static_cast<double>(p[i]))) {
         if (first < 0) first = i;
         ++bad;
       }
