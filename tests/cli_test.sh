@@ -42,6 +42,8 @@ JSON
 
 "$axon" --help > "$work/out" 2>&1; check "--help" 0 $?
 for cmd in train evaluate predict summary serve; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done
+"$axon" --version > "$work/out" 2>&1; check "--version" 0 $?
+contains "--version names the version" "$work/out" '^axon [0-9]*\.[0-9]*\.[0-9]*$'
 "$axon" > "$work/out" 2>&1; check "no subcommand is a usage error" 2 $?
 "$axon" bogus > "$work/out" 2>&1; check "unknown subcommand" 2 $?
 "$axon" train --data fashion-mnist --out "$work/m.safetensors" > "$work/out" 2>&1; check "missing --model" 2 $?

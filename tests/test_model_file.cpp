@@ -75,6 +75,18 @@ class Tiny : public Model {
   Variable call(const Variable& x) override { return layer(x); }
 };
 
+TEST(ModelFile, FilesSayWhichVersionWroteThem) {
+  Sequential model(Shape{3});
+  model.add(Dense(2));
+  model.build(Shape{3});
+  const std::string path = ::testing::TempDir() + "axon_versioned.safetensors";
+  save_model(model, path);
+  EXPECT_EQ(load_safetensors(path).metadata.at("axon.version"), std::string(version()));
+  EXPECT_EQ(std::string(version()), AXON_VERSION);
+  save_weights(model, path);
+  EXPECT_EQ(load_safetensors(path).metadata.at("axon.version"), std::string(version()));
+}
+
 TEST(ModelFile, WeightsFilesWorkForAnyModelAndCheckNames) {
   manual_seed(2);
   Tiny a, b;

@@ -42,6 +42,7 @@
 #include "axon/splits.h"
 #include "axon/tensor.h"
 #include "axon/tensor_ops.h"
+#include "axon/version.h"
 #include "axon/threads.h"
 #include "axon/variable.h"
 #include "axon/weight_options.h"

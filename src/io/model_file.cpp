@@ -1,6 +1,7 @@
 #include "axon/model_file.h"
 
 #include "axon/model_spec.h"
+#include "axon/version.h"
 #include "model_tensors.h"
 #include "tensor/allocation_limit.h"
 
@@ -43,7 +44,9 @@ void check_format_version(const SafetensorsFile& file, const std::string& path) 
 void save_model(const Model& model, const std::string& path) {
   if (!model.built()) fail("save_model: the model has no weights yet; build or fit it first");
   save_safetensors(path, io::parameters_of(model),
-                   {{"axon.format_version", io::kFormatVersion}, {"axon.model", model_to_spec(model)}});
+                   {{"axon.format_version", io::kFormatVersion},
+                    {"axon.version", version()},
+                    {"axon.model", model_to_spec(model)}});
 }
 
 std::shared_ptr<Model> load_model(const std::string& path, const ModelFileLimits& limits) {
@@ -70,7 +73,8 @@ std::shared_ptr<Model> load_model(const std::string& path, const ModelFileLimits
 
 void save_weights(const Model& model, const std::string& path) {
   if (!model.built()) fail("save_weights: the model has no weights yet; build or fit it first");
-  save_safetensors(path, io::parameters_of(model), {{"axon.format_version", io::kFormatVersion}});
+  save_safetensors(path, io::parameters_of(model),
+                   {{"axon.format_version", io::kFormatVersion}, {"axon.version", version()}});
 }
 
 void load_weights(Model& model, const std::string& path) {

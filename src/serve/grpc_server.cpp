@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "axon/error.h"
+#include "axon/version.h"
 #include "grpc_service.grpc.pb.h"
 #include "http_error.h"
 #include "metrics.h"
@@ -195,7 +196,7 @@ class Service final : public inference::GRPCInferenceService::CallbackService {
                                            const inference::ServerMetadataRequest*,
                                            inference::ServerMetadataResponse* response) override {
     response->set_name("axon");
-    response->set_version("0.1.0");
+    response->set_version(axon::version());
     return finish(context, grpc::Status::OK);
   }
   grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,

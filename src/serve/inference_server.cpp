@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "access_log.h"
+#include "axon/version.h"
 #include "grpc_server.h"
 #include "http_error.h"
 #include "http_server.h"
@@ -251,7 +252,7 @@ struct InferenceServer::Impl {
       case Route::server_metadata: {
         json extensions = json::array();
         if (repository) extensions.push_back("model_repository");
-        return json_response(200, {{"name", "axon"}, {"version", "0.1.0"}, {"extensions", extensions}});
+        return json_response(200, {{"name", "axon"}, {"version", axon::version()}, {"extensions", extensions}});
       }
       case Route::metrics: {
         std::vector<serve::ServerMetrics::QueueDepth> queues;

@@ -9,7 +9,8 @@
 #include "commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"axon: build, train, evaluate and serve neural networks"};
+  CLI::App app{"axon: build, train, evaluate and serve neural networks", "axon"};
+  app.set_version_flag("--version", std::string("axon ") + axon::version());
   app.require_subcommand(1);
   axon::cli::add_train(app);
   axon::cli::add_evaluate(app);
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e, std::cout, std::cerr);

@@ -1,0 +1,7 @@
+#include "axon/version.h"
+
+namespace axon {
+
+const char* version() { return AXON_VERSION; }
+
+}  // namespace axon
