@@ -57,6 +57,35 @@ check "train" 0 $?
 contains "train prints an epoch line" "$work/train.out" "Epoch 30/30 - 10 steps"
 contains "train reports the saved file" "$work/train.err" "saved $work/m.safetensors"
 
+# The progress bar: on a terminal one redrawn line with ETA, samples/s and the running
+# metrics; off a terminal one line per epoch and no carriage returns.
+/usr/bin/python3 - "$axon" "$work" > "$work/tty.out" <<'PY'
+import os, pty, sys
+axon, work = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(axon, [axon, "train", "--model", work + "/spec.json", "--data", "csv:" + work + "/train.csv?label=label",
+                    "--out", work + "/tty.safetensors", "--epochs", "2", "--batch-size", "32", "--verbose", "1"])
+out = b""
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace").replace("\r", "<CR>"))
+PY
+contains "on a terminal the bar is redrawn in place" "$work/tty.out" "<CR> *[0-9]*/13 \\["
+contains "the bar shows the ETA" "$work/tty.out" "ETA: "
+contains "the bar shows samples/s" "$work/tty.out" "[0-9] samples/s - loss: "
+"$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --out "$work/pipe.safetensors" \
+  --epochs 2 --batch-size 32 --verbose 1 > "$work/pipe.out" 2>&1
+[ "$(grep -c '^Epoch [12]/2 - 13 steps - ' "$work/pipe.out")" = 2 ] && ! grep -q $'\r' "$work/pipe.out"
+check "off a terminal: one line per epoch, no carriage returns" 0 $?
+
 "$axon" evaluate --model "$work/m.safetensors" --data "csv:$work/train.csv?label=label" > "$work/eval.out" 2>&1
 check "evaluate" 0 $?
 accuracy=$(sed -n 's/.*accuracy: \([0-9.]*\).*/\1/p' "$work/eval.out" | head -1)

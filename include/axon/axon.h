@@ -15,6 +15,7 @@
 #include "axon/dropout.h"
 #include "axon/error.h"
 #include "axon/functional.h"
+#include "axon/html_report.h"
 #include "axon/geometry.h"
 #include "axon/initializers.h"
 #include "axon/logs.h"

@@ -79,7 +79,7 @@ void ProgressBar::on_epoch_end(int epoch, const Logs& logs) {
   std::fflush(out_);
 }
 
-// "120/469 [=======>......................] - ETA: 3s - loss: 0.4512 - accuracy: 0.8400"
+// "120/469 [=======>......................] - ETA: 3s - 24310 samples/s - loss: 0.4512 - accuracy: 0.8400"
 void ProgressBar::draw(int64_t step, const Logs& logs, bool final_line) {
   constexpr int kWidth = 30;
   const int64_t steps = std::max<int64_t>(params().steps, 1);
@@ -91,8 +91,10 @@ void ProgressBar::draw(int64_t step, const Logs& logs, bool final_line) {
   const std::string timing = final_line ? format_duration(elapsed) + " " + format_step_time(per_step)
                                         : "ETA: " + format_duration(per_step * static_cast<double>(steps - step));
   const int digits = static_cast<int>(std::to_string(steps).size());
-  std::fprintf(out_, "\r%*lld/%lld [%s] - %s - %s\033[K%s", digits, static_cast<long long>(step),
-               static_cast<long long>(steps), bar.c_str(), timing.c_str(), logs.str().c_str(), final_line ? "\n" : "");
+  const double samples = static_cast<double>(std::min(step * params().batch_size, params().samples));
+  std::fprintf(out_, "\r%*lld/%lld [%s] - %s - %.0f samples/s - %s\033[K%s", digits, static_cast<long long>(step),
+               static_cast<long long>(steps), bar.c_str(), timing.c_str(), samples / std::max(elapsed, 1e-9),
+               logs.str().c_str(), final_line ? "\n" : "");
   std::fflush(out_);
 }
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -29,6 +30,20 @@ std::shared_ptr<Model> open_model(const std::string& path) {
 
 bool is_classifier(const Tensor& predictions) { return predictions.rank() == 2 && predictions.dim(1) > 1; }
 
+// Fashion-MNIST's class names when the data is Fashion-MNIST, else none.
+std::vector<std::string> fashion_classes(const std::string& source, const Model& model) {
+  const bool ten = !model.output_shapes().empty() && model.output_shapes()[0] == Shape{10};
+  return source.rfind("fashion-mnist", 0) == 0 && ten ? datasets::fashion_mnist_class_names()
+                                                      : std::vector<std::string>{};
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 // Each x laid out as the model's input when each row holds the same number of values:
 // (n, 784) pixels -> (n, 1, 28, 28) for a model built for (1, 28, 28) images.
 std::vector<Tensor> as_model_input(std::vector<Tensor> xs, const Model& model) {
@@ -48,12 +63,35 @@ std::vector<Tensor> as_model_input(std::vector<Tensor> xs, const Model& model) {
 
 }  // namespace
 
+// What the report of `axon train` shows: the command and spec that produced the run, and
+// the rows it is evaluated on (the validation rows when there are, else the training data).
+template <class TrainOptions>
+HtmlReportOptions report_options(const TrainOptions& o, const LabeledData& data, std::vector<std::string> class_names) {
+  HtmlReportOptions report;
+  report.title = "axon train: " + std::filesystem::path(o.model).filename().string();
+  std::ostringstream command;
+  command << "axon train --model " << o.model << " --data " << o.data << " --epochs " << o.fit.epochs
+          << " --batch-size " << o.fit.batch_size << " --seed " << o.fit.seed;
+  if (o.fit.validation_split > 0) command << " --validation-split " << o.fit.validation_split;
+  command << " --out " << o.out << "\n\n" << read_text_file(o.model);
+  report.command = command.str();
+  if (data.x.size() == 1 && data.y.size() == 1) {
+    const int64_t n = data.x[0].dim(0);
+    const auto from = static_cast<int64_t>(static_cast<double>(n) * (1.0 - o.fit.validation_split));
+    const int64_t start = o.fit.validation_split > 0 && from < n ? from : 0;
+    report.evaluation_data = std::pair{data.x[0].rows(start, n), data.y[0].rows(start, n)};
+  }
+  report.class_names = std::move(class_names);
+  return report;
+}
+
 void add_train(CLI::App& app) {
   struct Options {
     std::string model, data, out, checkpoint;
     bool resume = false, allow_nan = false;
     FitOptions fit{.epochs = 10};
     std::optional<double> rescale;
+    std::string report;
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("train", "Train a model from a JSON spec and save it");
@@ -80,6 +118,8 @@ void add_train(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--checkpoint", options->checkpoint, "Folder for a crash-safe checkpoint written after every epoch");
   cmd->add_flag("--resume", options->resume, "Continue from the checkpoint in --checkpoint if there is one");
+  cmd->add_option("--report", options->report,
+                  "Write an HTML report of the run here (curves, timing, confusion matrix), updated every epoch");
   cmd->add_flag("--allow-nan", options->allow_nan,
                 "Keep training when the loss becomes NaN or infinite, and accept such data");
   cmd->callback([options] {
@@ -99,6 +139,11 @@ void add_train(CLI::App& app) {
     data.x = as_model_input(data.x, *model);
     FitOptions fit = options->fit;
     fit.augment = spec.augment;
+    if (!options->report.empty()) {
+      check_writable(options->report, "--report");
+      fit.callbacks.push_back(std::make_shared<HtmlReport>(
+          options->report, report_options(*options, data, fashion_classes(options->data, *model))));
+    }
     auto stop = std::make_shared<StopOnNonFinite>();
     if (!options->allow_nan) fit.callbacks.push_back(stop);
     if (!options->checkpoint.empty()) {
@@ -143,9 +188,7 @@ void add_evaluate(CLI::App& app) {
       ConfusionMatrix confusion(predictions.dim(1));
       confusion.update(predictions, data.y[0]);
       // Fashion-MNIST's classes by name, as the demo shows them.
-      const bool fashion = data_source->rfind("fashion-mnist", 0) == 0 && predictions.dim(1) == 10;
-      const std::vector<std::string> names =
-          fashion ? datasets::fashion_mnist_class_names() : std::vector<std::string>{};
+      const std::vector<std::string> names = fashion_classes(*data_source, *model);
       std::cout << "\n" << confusion.str(names) << "\n" << classification_report(confusion, names);
     }
   });
