@@ -126,24 +126,54 @@ double JsonReader::number() {
   const char first = peek();
   const size_t start = at_;
   // JSON's grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-  auto digits = [&] {
+  // The digits are gathered on the way for the fast path below.
+  uint64_t mantissa = 0;
+  bool exact = true;  // mantissa holds every digit, and is at most 2^53
+  auto digits = [&](int64_t* fraction_digits) {
     const size_t from = at_;
-    while (at_ < text_.size() && text_[at_] >= '0' && text_[at_] <= '9') ++at_;
+    while (at_ < text_.size() && text_[at_] >= '0' && text_[at_] <= '9') {
+      const auto digit = static_cast<uint64_t>(text_[at_] - '0');
+      if (mantissa > ((uint64_t{1} << 53) - digit) / 10) exact = false;
+      if (exact) mantissa = mantissa * 10 + digit;
+      if (fraction_digits) ++*fraction_digits;
+      ++at_;
+    }
     return at_ - from;
   };
-  if (first == '-') ++at_;
+  int64_t fraction = 0, exponent = 0;
+  const bool negative = first == '-';
+  if (negative) ++at_;
   if (at_ < text_.size() && text_[at_] == '0')
     ++at_;
-  else if (digits() == 0)
+  else if (digits(nullptr) == 0)
     error("expected a number");
   if (at_ < text_.size() && text_[at_] == '.') {
     ++at_;
-    if (digits() == 0) error("expected digits after '.'");
+    if (digits(&fraction) == 0) error("expected digits after '.'");
   }
   if (at_ < text_.size() && (text_[at_] == 'e' || text_[at_] == 'E')) {
     ++at_;
+    const bool negative_exponent = at_ < text_.size() && text_[at_] == '-';
     if (at_ < text_.size() && (text_[at_] == '+' || text_[at_] == '-')) ++at_;
-    if (digits() == 0) error("expected an exponent");
+    const size_t from = at_;
+    while (at_ < text_.size() && text_[at_] >= '0' && text_[at_] <= '9') {
+      if (at_ - from < 6) exponent = exponent * 10 + (text_[at_] - '0');
+      ++at_;
+    }
+    if (at_ == from) error("expected an exponent");
+    if (at_ - from >= 6) exact = false;
+    if (negative_exponent) exponent = -exponent;
+  }
+  // Clinger's fast path: a mantissa of at most 2^53 and a power of ten up to 10^22 are
+  // both exact doubles, so one multiplication or division rounds correctly, to the
+  // same double as from_chars, at a fraction of its cost (most request numbers).
+  const int64_t power = exponent - fraction;
+  if (exact && power >= -22 && power <= 22) {
+    static constexpr double kPowers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const auto m = static_cast<double>(mantissa);
+    const double value = power >= 0 ? m * kPowers[power] : m / kPowers[-power];
+    return negative ? -value : value;
   }
   double value = 0;
   const auto [end, ec] = std::from_chars(text_.data() + start, text_.data() + at_, value);
