@@ -9,6 +9,7 @@
 //     per class, and the first misclassified examples (drawn, for image inputs);
 //   - what produced it (a command line, spec, seed: options.command).
 //   model.fit(x, y, {.callbacks = {std::make_shared<HtmlReport>("run.html")}});
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>

@@ -317,6 +317,4 @@ void HttpServer::stop() {
   impl.acceptor.close(ignored);  // if the posted close did not run before the stop
 }
 
-int64_t HttpServer::open_connections() const { return impl_->connections; }
-
 }  // namespace axon::serve

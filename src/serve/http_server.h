@@ -60,8 +60,6 @@ class HttpServer {
   void start();  // the I/O threads begin accepting and serving
   void stop();   // closes the listener and every connection, joins the threads
 
-  int64_t open_connections() const;
-
   struct Impl;  // public so that the connections (in the .cpp) can name it
 
  private:

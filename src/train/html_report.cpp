@@ -229,7 +229,11 @@ std::string HtmlReport::evaluation_section() const {
   for (int64_t i = 0; i < scores.dim(0) && shown < options_.max_examples; ++i) {
     const float* row = scores.data<float>() + i * classes;
     const int64_t predicted = std::max_element(row, row + classes) - row;
-    const auto truth = static_cast<int64_t>(labels[static_cast<size_t>(i * (static_cast<int64_t>(labels.size()) / scores.dim(0)))]);
+    // The true class: an index ((n,) or (n, 1) labels) or the argmax of a one-hot row.
+    const auto per_row = static_cast<int64_t>(labels.size()) / scores.dim(0);
+    const double* label_row = labels.data() + i * per_row;
+    const int64_t truth =
+        per_row == 1 ? static_cast<int64_t>(label_row[0]) : std::max_element(label_row, label_row + per_row) - label_row;
     if (predicted == truth) continue;
     ++shown;
     html << "<div class=\"example\" data-index=\"" << i << "\">";
