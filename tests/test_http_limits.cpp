@@ -19,6 +19,7 @@
 
 #include "axon/axon.h"
 #include "axon/inference_server.h"
+#include "halving_server.h"
 
 namespace axon {
 namespace {
@@ -26,24 +27,8 @@ namespace {
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-std::shared_ptr<Model> halving_model() {  // y = 0.5 * (x0 + x1), 3 times
-  auto model = std::make_shared<Sequential>(Shape{2});
-  model->add(Dense(3, "linear", {.kernel_initializer = Initializer::constant(0.5)}));
-  return model;
-}
-
-struct Served {
-  explicit Served(ServerOptions options = {}) : server(free_port(options)) {
-    server.add_model("half", halving_model(), Shape{2});
-    port = server.start();
-  }
-  static ServerOptions free_port(ServerOptions o) {
-    o.port = 0;
-    return o;
-  }
-  InferenceServer server;
-  int port = 0;
-};
+using test_support::halving_model;
+using test_support::Served;
 
 // A raw client socket: the bytes we send are exactly the bytes on the wire.
 struct Socket {

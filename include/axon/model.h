@@ -188,6 +188,7 @@ class Model : public Module {
   void reset_metrics();
   Logs current_logs(const std::string& prefix = "") const;
   void require_compiled(const char* what) const;
+  void require_weightable_losses(const char* what) const;  // every loss built in (sample weights)
   void attach_optimizer();
   void check_arity(const char* what, const std::vector<Tensor>& x, const std::vector<Tensor>* y) const;
 

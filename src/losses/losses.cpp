@@ -49,141 +49,128 @@ Variable one_hot_labels(const char* loss, const Variable& prediction, const Tens
   return Variable(one_hot);
 }
 
-}  // namespace
-
-Variable mean_squared_error(const Variable& prediction, const Tensor& target) {
-  return mean(square(prediction - target_like("mean_squared_error", prediction, target)));
-}
-
-Variable mean_absolute_error(const Variable& prediction, const Tensor& target) {
-  return mean(abs(prediction - target_like("mean_absolute_error", prediction, target)));
-}
-
-Variable huber(const Variable& prediction, const Tensor& target, double delta) {
-  if (!(delta > 0) || !std::isfinite(delta)) fail("huber: delta must be a positive number, got ", delta);
-  const Variable error = abs(prediction - target_like("huber", prediction, target));
-  const Variable quadratic = clamp(error, 0.0, delta);
-  return mean(0.5 * square(quadratic) + delta * (error - quadratic));
-}
-
 // Probabilities that came out of sigmoid / softmax are scored from the logits they were
 // computed from: the same loss, without the clipping that stops gradients of confidently
 // wrong predictions, and fused (Keras does the same).
-namespace {
-
 Variable logits_of(const Variable& probabilities, const char* op) {
   return std::string(probabilities.op()) == op ? probabilities.input(0) : Variable();
 }
 
-}  // namespace
+// Each loss's terms: elementwise (regression, binary) or one per example (categorical).
+// The loss is their mean; with sample weights, each example's mean times its weight.
+Variable squared_error_terms(const Variable& prediction, const Tensor& target) {
+  return square(prediction - target_like("mean_squared_error", prediction, target));
+}
 
-Variable binary_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+Variable absolute_error_terms(const Variable& prediction, const Tensor& target) {
+  return abs(prediction - target_like("mean_absolute_error", prediction, target));
+}
+
+Variable huber_terms(const Variable& prediction, const Tensor& target, double delta) {
+  if (!(delta > 0) || !std::isfinite(delta)) fail("huber: delta must be a positive number, got ", delta);
+  const Variable error = abs(prediction - target_like("huber", prediction, target));
+  const Variable quadratic = clamp(error, 0.0, delta);
+  return 0.5 * square(quadratic) + delta * (error - quadratic);
+}
+
+Variable binary_crossentropy_terms(const Variable& prediction, const Tensor& target, bool from_logits) {
   if (!from_logits)
     if (const Variable logits = logits_of(prediction, "sigmoid"); logits.defined())
-      return binary_crossentropy(logits, target, true);
+      return binary_crossentropy_terms(logits, target, true);
   const Variable t = target_like("binary_crossentropy", prediction, target);
   check_probability_target("binary_crossentropy", t.value());
   if (from_logits)  // max(x, 0) - x t + log(1 + exp(-|x|)): no overflow for any x
-    return mean(relu(prediction) - prediction * t + log(1.0 + exp(-abs(prediction))));
+    return relu(prediction) - prediction * t + log(1.0 + exp(-abs(prediction)));
   const Variable p = clamp(prediction, kEpsilon, 1.0 - kEpsilon);
-  return mean(-(t * log(p) + (1.0 - t) * log(1.0 - p)));
+  return -(t * log(p) + (1.0 - t) * log(1.0 - p));
 }
 
-Variable categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+Variable categorical_crossentropy_terms(const Variable& prediction, const Tensor& target, bool from_logits) {
   if (!from_logits)
     if (const Variable logits = logits_of(prediction, "softmax"); logits.defined())
-      return categorical_crossentropy(logits, target, true);
+      return categorical_crossentropy_terms(logits, target, true);
   if (prediction.rank() != 2)
     fail("categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
   const Variable t = target_like("categorical_crossentropy", prediction, target);
   check_probability_target("categorical_crossentropy", t.value());
   const Variable log_p = from_logits ? log_softmax(prediction, -1)
                                      : log(clamp(prediction / sum(prediction, -1, true), kEpsilon, 1.0 - kEpsilon));
-  return mean(-sum(t * log_p, -1));
+  return -sum(t * log_p, -1);
 }
 
-Variable sparse_categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+void check_sparse_prediction(const Variable& prediction) {
   if (prediction.rank() == 2 && prediction.dim(1) == 1)
     fail("sparse_categorical_crossentropy: the prediction ", prediction.shape(),
          " has one unit; it needs one unit per class (for a single sigmoid output use binary_crossentropy)");
+}
+
+Variable sparse_categorical_crossentropy_terms(const Variable& prediction, const Tensor& target, bool from_logits) {
+  check_sparse_prediction(prediction);
   if (!from_logits)
     if (const Variable logits = logits_of(prediction, "softmax"); logits.defined())
-      return sparse_categorical_crossentropy(logits, target, true);
-  if (from_logits) {
-    if (prediction.rank() != 2)
-      fail("sparse_categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
-    return softmax_cross_entropy(prediction, target.rank() == 2 ? target.reshape({-1}) : target);
-  }
+      return sparse_categorical_crossentropy_terms(logits, target, true);
   const Variable one_hot = one_hot_labels("sparse_categorical_crossentropy", prediction, target);
-  return mean(-sum(one_hot * log(clamp(prediction, kEpsilon, 1.0 - kEpsilon)), -1));
-}
-
-// Per-example losses (batch,): each example's mean over its own elements, as Keras
-// reduces before it applies sample weights. The mean of these is the loss above (to
-// rounding); a weighted mean of them is the weighted loss.
-namespace {
-
-Variable example_means(const Variable& elementwise) {
-  if (elementwise.rank() == 1) return elementwise;
-  return mean(flatten(elementwise), 1);
-}
-
-Variable per_example_cross_entropy(const char* name, const Variable& prediction, const Variable& target_probabilities,
-                                   bool from_logits) {
-  if (!from_logits)
-    if (const Variable logits = logits_of(prediction, "softmax"); logits.defined())
-      return per_example_cross_entropy(name, logits, target_probabilities, true);
-  if (prediction.rank() != 2) fail(name, ": prediction must be (batch, classes), got ", prediction.shape());
-  const Variable log_p = from_logits ? log_softmax(prediction, -1)
-                                     : log(clamp(prediction / sum(prediction, -1, true), kEpsilon, 1.0 - kEpsilon));
-  return -sum(target_probabilities * log_p, -1);
-}
-
-Variable per_example_loss(const std::string& name, bool from_logits, const Variable& prediction, const Tensor& target) {
-  if (name == "mse" || name == "mean_squared_error")
-    return example_means(square(prediction - target_like("mean_squared_error", prediction, target)));
-  if (name == "mae" || name == "mean_absolute_error")
-    return example_means(abs(prediction - target_like("mean_absolute_error", prediction, target)));
-  if (name == "huber") {
-    const Variable error = abs(prediction - target_like("huber", prediction, target));
-    const Variable quadratic = clamp(error, 0.0, 1.0);
-    return example_means(0.5 * square(quadratic) + (error - quadratic));
-  }
-  if (name == "binary_crossentropy") {
-    Variable p = prediction;
-    bool logits = from_logits;
-    if (!logits)
-      if (const Variable z = logits_of(prediction, "sigmoid"); z.defined()) p = z, logits = true;
-    const Variable t = target_like("binary_crossentropy", p, target);
-    check_probability_target("binary_crossentropy", t.value());
-    if (logits) return example_means(relu(p) - p * t + log(1.0 + exp(-abs(p))));
-    const Variable clipped = clamp(p, kEpsilon, 1.0 - kEpsilon);
-    return example_means(-(t * log(clipped) + (1.0 - t) * log(1.0 - clipped)));
-  }
-  if (name == "categorical_crossentropy") {
-    const Variable t = target_like("categorical_crossentropy", prediction, target);
-    check_probability_target("categorical_crossentropy", t.value());
-    return per_example_cross_entropy("categorical_crossentropy", prediction, t, from_logits);
-  }
-  if (name == "sparse_categorical_crossentropy") {
-    if (prediction.rank() == 2 && prediction.dim(1) == 1)
-      fail("sparse_categorical_crossentropy: the prediction ", prediction.shape(),
-           " has one unit; it needs one unit per class (for a single sigmoid output use binary_crossentropy)");
-    const Variable one_hot = one_hot_labels("sparse_categorical_crossentropy", prediction, target);
-    return per_example_cross_entropy("sparse_categorical_crossentropy", prediction, one_hot, from_logits);
-  }
-  fail("unknown loss '", name, "'");
+  const Variable log_p = from_logits ? log_softmax(prediction, -1) : log(clamp(prediction, kEpsilon, 1.0 - kEpsilon));
+  return -sum(one_hot * log_p, -1);
 }
 
 }  // namespace
 
+Variable mean_squared_error(const Variable& prediction, const Tensor& target) {
+  return mean(squared_error_terms(prediction, target));
+}
+
+Variable mean_absolute_error(const Variable& prediction, const Tensor& target) {
+  return mean(absolute_error_terms(prediction, target));
+}
+
+Variable huber(const Variable& prediction, const Tensor& target, double delta) {
+  return mean(huber_terms(prediction, target, delta));
+}
+
+Variable binary_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+  return mean(binary_crossentropy_terms(prediction, target, from_logits));
+}
+
+Variable categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+  return mean(categorical_crossentropy_terms(prediction, target, from_logits));
+}
+
+Variable sparse_categorical_crossentropy(const Variable& prediction, const Tensor& target, bool from_logits) {
+  check_sparse_prediction(prediction);
+  if (!from_logits)
+    if (const Variable logits = logits_of(prediction, "softmax"); logits.defined())
+      return sparse_categorical_crossentropy(logits, target, true);
+  if (!from_logits) return mean(sparse_categorical_crossentropy_terms(prediction, target, false));
+  if (prediction.rank() != 2)
+    fail("sparse_categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
+  // One fused op for the common case: softmax and cross-entropy, forward and backward.
+  return softmax_cross_entropy(prediction, target.rank() == 2 ? target.reshape({-1}) : target);
+}
+
 Variable weighted_loss(const std::string& name, bool from_logits, const Variable& prediction, const Tensor& target,
                        const Tensor& sample_weight) {
-  const Variable losses = per_example_loss(name, from_logits, prediction, target);
-  if (sample_weight.shape() != Shape{losses.dim(0)})
-    fail(name, ": sample weights ", sample_weight.shape(), " do not match the batch of ", losses.dim(0));
-  const Tensor w = sample_weight.dtype() == losses.dtype() ? sample_weight : sample_weight.to(losses.dtype());
-  return mean(losses * Variable(w));
+  Variable terms;
+  if (name == "mse" || name == "mean_squared_error")
+    terms = squared_error_terms(prediction, target);
+  else if (name == "mae" || name == "mean_absolute_error")
+    terms = absolute_error_terms(prediction, target);
+  else if (name == "huber")
+    terms = huber_terms(prediction, target, 1.0);
+  else if (name == "binary_crossentropy")
+    terms = binary_crossentropy_terms(prediction, target, from_logits);
+  else if (name == "categorical_crossentropy")
+    terms = categorical_crossentropy_terms(prediction, target, from_logits);
+  else if (name == "sparse_categorical_crossentropy")
+    terms = sparse_categorical_crossentropy_terms(prediction, target, from_logits);
+  else
+    fail("unknown loss '", name, "'");
+  // Each example's mean over its own elements, as Keras reduces before it weighs.
+  const Variable per_example = terms.rank() == 1 ? terms : mean(flatten(terms), 1);
+  if (sample_weight.shape() != Shape{per_example.dim(0)})
+    fail(name, ": sample weights ", sample_weight.shape(), " do not match the batch of ", per_example.dim(0));
+  const Tensor w = sample_weight.dtype() == per_example.dtype() ? sample_weight : sample_weight.to(per_example.dtype());
+  return mean(per_example * Variable(w));
 }
 
 LossFn loss(const std::string& name, bool from_logits) {

@@ -8,9 +8,7 @@ Accuracy::Accuracy(ClassKind kind, double threshold, std::string name)
     : kind_(kind), threshold_(threshold), name_(std::move(name)) {}
 
 void Accuracy::update(const Tensor& y_pred, const Tensor& y_true) {
-  const metrics::ClassPairs pairs = metrics::to_classes(name_.c_str(), y_pred, y_true, kind_, threshold_);
-  for (size_t i = 0; i < pairs.truth.size(); ++i) correct_ += pairs.truth[i] == pairs.predicted[i];
-  total_ += static_cast<double>(pairs.truth.size());
+  update(y_pred, y_true, Tensor::ones({y_pred.defined() && y_pred.rank() > 0 ? y_pred.dim(0) : 0}));
 }
 
 void Accuracy::update(const Tensor& y_pred, const Tensor& y_true, const Tensor& sample_weight) {

@@ -2,7 +2,6 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -26,15 +25,6 @@ grpc::Status status_of(const HttpError& e) {
                                 : e.status >= 500 ? grpc::StatusCode::INTERNAL
                                                   : grpc::StatusCode::INVALID_ARGUMENT;
   return {code, e.what()};
-}
-
-std::optional<int64_t> requested_version(const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  int64_t version = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (ec != std::errc() || end != text.data() + text.size() || version < 1)
-    throw HttpError(404, "no version '" + text + "' (versions are positive integers)");
-  return version;
 }
 
 [[noreturn]] void bad(const std::string& message) { throw HttpError(400, message); }
@@ -135,9 +125,9 @@ std::vector<Tensor> read_inputs(const inference::ModelInferRequest& request, con
     std::vector<int64_t> dims(sent.shape().begin(), sent.shape().end());
     const std::vector<int64_t>& want = specs[k].shape.dims();
     if (dims.size() != want.size() + 1 || dims[0] < 1 || !std::equal(want.begin(), want.end(), dims.begin() + 1)) {
-      std::string expected = "[-1";
-      for (const int64_t d : want) expected += ", " + std::to_string(d);
-      bad(who + "shape does not match the model's " + expected + "]");
+      std::vector<int64_t> expected = want;
+      expected.insert(expected.begin(), -1);
+      bad(who + "shape " + shape_text(dims) + " does not match the model's " + shape_text(expected));
     }
     const int64_t per_row = std::max<int64_t>(specs[k].shape.numel(), 1);
     if (dims[0] > (int64_t{1} << 36) / per_row) bad(who + "too many rows");

@@ -29,9 +29,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// {"error": message} as JSON: quotes and backslashes escaped, control bytes dropped.
 std::string error_body(const std::string& message) {
   std::string escaped;
-  for (const char c : message) escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
+  for (const char c : message) {
+    if (c == '"' || c == '\\') escaped += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) escaped += c;
+  }
   return "{\"error\":\"" + escaped + "\"}";
 }
 

@@ -1,7 +1,6 @@
 #include "axon/inference_server.h"
 
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -73,14 +72,6 @@ std::vector<std::string> path_segments(std::string_view target) {
   return segments;
 }
 
-int64_t version_in_path(const std::string& text) {
-  int64_t version = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (ec != std::errc() || end != text.data() + text.size() || version < 1)
-    throw HttpError(404, "no version '" + text + "' (versions are positive integers)");
-  return version;
-}
-
 // What a request target names: one endpoint, the method it takes, and its model and version.
 struct Route {
   enum Kind {
@@ -106,7 +97,7 @@ std::optional<Route> match(const std::vector<std::string>& s) {
     std::optional<int64_t> version;
     size_t at = 3;
     if (n >= 5 && s[3] == "versions") {
-      version = version_in_path(s[4]);
+      version = serve::requested_version(s[4]);
       at = 5;
     }
     if (n == at) return Route{Route::model_metadata, "GET", s[2], version};
@@ -127,7 +118,7 @@ std::optional<Route> match(const std::vector<std::string>& s) {
     const bool predict = last.ends_with(":predict");
     if (predict) last.resize(last.size() - 8);
     const std::string model = versioned ? s[2] : last;
-    const std::optional<int64_t> version = versioned ? std::optional(version_in_path(last)) : std::nullopt;
+    const std::optional<int64_t> version = versioned ? serve::requested_version(last) : std::nullopt;
     return Route{predict ? Route::tf_predict : Route::tf_status, predict ? "POST" : "GET", model, version};
   }
   return std::nullopt;

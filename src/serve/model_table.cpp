@@ -1,8 +1,19 @@
 #include "model_table.h"
 
+#include <charconv>
+
 #include "http_error.h"
 
 namespace axon::serve {
+
+std::optional<int64_t> requested_version(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  int64_t version = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (ec != std::errc() || end != text.data() + text.size() || version < 1)
+    throw HttpError(404, "no version '" + text + "' (versions are positive integers)");
+  return version;
+}
 
 std::shared_ptr<const ModelTable::Models> ModelTable::snapshot() const {
   std::lock_guard lock(mutex_);

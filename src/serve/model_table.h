@@ -16,6 +16,10 @@
 
 namespace axon::serve {
 
+// A version as a request names it ("" for none: the newest); HttpError(404) unless a
+// positive integer.
+std::optional<int64_t> requested_version(const std::string& text);
+
 class ModelTable {
  public:
   using Versions = std::map<int64_t, std::shared_ptr<ServedVersion>, std::greater<>>;  // newest first

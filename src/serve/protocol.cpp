@@ -14,11 +14,6 @@ using json = nlohmann::json;
 
 [[noreturn]] void bad_request(const std::string& message) { throw HttpError(400, message); }
 
-std::string shape_text(const std::vector<int64_t>& dims) {
-  std::string text = "[";
-  for (size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
-  return text + "]";
-}
 
 // (rows, input_shape...) from `values`, which must hold exactly that many numbers.
 Tensor rows_tensor(std::vector<float>&& values, int64_t rows, const Shape& input_shape) {
@@ -147,6 +142,12 @@ std::string names_of(const std::vector<TensorSpec>& specs) {
 }
 
 }  // namespace
+
+std::string shape_text(const std::vector<int64_t>& dims) {
+  std::string text = "[";
+  for (size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
+  return text + "]";
+}
 
 InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>& inputs,
                             const std::vector<TensorSpec>& outputs) {

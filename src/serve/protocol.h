@@ -29,6 +29,9 @@ struct NumericType {
 };
 const NumericType* numeric_type(const std::string& datatype);  // nullptr: BOOL, BYTES, unknown
 
+// "[-1, 784]": a shape as error messages show it.
+std::string shape_text(const std::vector<int64_t>& dims);
+
 struct InferRequest {
   std::optional<std::string> id;
   std::vector<Tensor> inputs;   // in the model's input order, each (rows, shape...) float32

@@ -259,6 +259,7 @@ std::string HtmlReport::evaluation_section() const {
 void HtmlReport::write(bool final_report) const {
   std::vector<Logs> logs;
   for (const Epoch& e : epochs_) logs.push_back(e.logs);
+  const std::vector<std::string> keys = chart_keys(logs);
   std::ostringstream html;
   html << "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">";
   if (!final_report) html << "<meta http-equiv=\"refresh\" content=\"5\">";  // live while training
@@ -274,7 +275,7 @@ void HtmlReport::write(bool final_report) const {
 
   html << "<h2>Curves</h2><div class=\"charts\">";
   const char* colors[] = {"#2f6fdf", "#e0542e"};
-  for (const std::string& key : chart_keys(logs)) {
+  for (const std::string& key : keys) {
     Series train{key, colors[0], {}}, validation{"val_" + key, colors[1], {}};
     for (const Logs& l : logs) train.values.push_back(value_or_nan(l, key));
     for (const Logs& l : logs) validation.values.push_back(value_or_nan(l, "val_" + key));
@@ -288,12 +289,12 @@ void HtmlReport::write(bool final_report) const {
   html << line_chart("learning rate (end of epoch)", {rate}) << "</div>";
 
   html << "<h2>Time</h2><table class=\"timing\"><tr><th>epoch</th><th>seconds</th><th>samples/s</th>";
-  for (const std::string& key : chart_keys(logs)) html << "<th>" << escape(key) << "</th>";
+  for (const std::string& key : keys) html << "<th>" << escape(key) << "</th>";
   html << "</tr>";
   for (const Epoch& e : epochs_) {
     html << "<tr><td>" << e.number << "</td><td>" << number(e.seconds) << "</td><td>"
          << fixed(static_cast<double>(params().samples) / std::max(e.seconds, 1e-9)) << "</td>";
-    for (const std::string& key : chart_keys(logs)) html << "<td>" << number(value_or_nan(e.logs, key)) << "</td>";
+    for (const std::string& key : keys) html << "<td>" << number(value_or_nan(e.logs, key)) << "</td>";
     html << "</tr>";
   }
   html << "</table><h2>Model</h2><pre class=\"summary\">" << escape(summary_) << "</pre>";
