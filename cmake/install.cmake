@@ -56,4 +56,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
     "libopenblas0-openmp, libgomp1, libgrpc++1.51, libprotobuf32, zlib1g, libstdc++6 (>= 12), libc6 (>= 2.34)")
+if(AXON_HAVE_MPI)
+  string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi3")
+endif()
 include(CPack)

@@ -37,6 +37,9 @@ class Callback {
   virtual void on_epoch_end(int epoch, const Logs& logs) { (void)epoch, (void)logs; }
   virtual void on_batch_begin(int64_t batch, const Logs& logs) { (void)batch, (void)logs; }
   virtual void on_batch_end(int64_t batch, const Logs& logs) { (void)batch, (void)logs; }
+  // True for a callback that prints or writes files: a data-parallel fit runs it on
+  // rank 0 only (see data_parallel.h).
+  virtual bool chief_only() const { return false; }
 
   // Called by fit() before on_train_begin.
   void set_context(Model* model, const TrainingParams& params) {
@@ -126,6 +129,7 @@ class LearningRateScheduler : public Callback {
 // so a crash loses at most the running epoch.
 class CSVLogger : public Callback {
  public:
+  bool chief_only() const override { return true; }
   explicit CSVLogger(std::string path, bool append = false, char separator = ',');
   ~CSVLogger() override;
   void on_train_begin(const Logs& logs) override;
@@ -181,6 +185,7 @@ class LambdaCallback : public Callback {
 // line per epoch.
 class ProgressBar : public Callback {
  public:
+  bool chief_only() const override { return true; }
   explicit ProgressBar(std::FILE* out = stdout, double line_seconds = 5.0);
   void on_train_begin(const Logs& logs) override;
   void on_epoch_begin(int epoch, const Logs& logs) override;
@@ -202,6 +207,7 @@ class ProgressBar : public Callback {
 // replaced by the 1-based epoch number.
 class ModelCheckpoint : public Callback {
  public:
+  bool chief_only() const override { return true; }
   struct Options {
     std::string monitor = "val_loss";
     bool save_best_only = false;

@@ -33,7 +33,15 @@ class DataLoader {
   DataLoader(std::shared_ptr<const Dataset> dataset, int64_t batch_size, bool shuffle = false, uint64_t seed = 0,
              bool drop_last = false);
 
-  int64_t num_batches() const;  // ceil(size / batch_size), or floor with drop_last
+  // Serves rank `rank` of `ranks` its share of every batch, for data-parallel training:
+  // batch b is then rows [b, b + 1) * ranks * batch_size of the epoch's order (the same
+  // on every rank with the same seed), split into `ranks` near-equal contiguous shares.
+  // A last batch of fewer rows than ranks is left out, so no share is ever empty.
+  void shard(int rank, int ranks);
+
+  int64_t num_batches() const;  // ceil(n / (ranks * batch_size)), or floor with drop_last (see shard)
+  // The rows batch b holds over all ranks (its own rows without shard()).
+  int64_t global_batch_rows(int64_t b) const;
   int64_t size() const;         // examples served per epoch (fewer than the dataset's with drop_last)
   int64_t batch_size() const { return batch_size_; }
   const Dataset& dataset() const { return *dataset_; }
@@ -55,6 +63,7 @@ class DataLoader {
   int64_t batch_size_;
   bool shuffle_;
   bool drop_last_;
+  int rank_ = 0, ranks_ = 1;
   Generator generator_;
   Augmentations augmentations_;
   uint64_t augmentation_seed_ = 0;

@@ -32,6 +32,7 @@ struct HtmlReportOptions {
 
 class HtmlReport : public Callback {
  public:
+  bool chief_only() const override { return true; }
   explicit HtmlReport(std::string path, HtmlReportOptions options = {});
   void on_train_begin(const Logs& logs) override;
   void on_epoch_begin(int epoch, const Logs& logs) override;

@@ -22,6 +22,11 @@ class Metric {
   virtual void reset() = 0;
   // True for the metrics fit and evaluate give sample weights to (see weighted()).
   virtual bool weighted() const { return false; }
+  // The running state as numbers, and merge(), which adds another instance's state to
+  // this one's: how data-parallel training combines the ranks' metrics. A metric
+  // without them cannot be used distributed (the defaults fail, naming it).
+  virtual std::vector<double> state() const;
+  virtual void merge(const std::vector<double>& state);
 };
 
 // `metric` given the sample weights of fit and evaluate, logged as "weighted_<name>"
@@ -43,6 +48,8 @@ class Accuracy : public Metric {
   void update(const Tensor& y_pred, const Tensor& y_true, const Tensor& sample_weight) override;
   double result() const override { return total_ > 0 ? correct_ / total_ : 0.0; }
   void reset() override { correct_ = total_ = 0; }
+  std::vector<double> state() const override { return {correct_, total_}; }
+  void merge(const std::vector<double>& state) override;
 
  private:
   ClassKind kind_;
@@ -60,6 +67,8 @@ class TopKCategoricalAccuracy : public Metric {
   void update(const Tensor& y_pred, const Tensor& y_true, const Tensor& sample_weight) override;
   double result() const override { return total_ > 0 ? hits_ / total_ : 0.0; }
   void reset() override { hits_ = total_ = 0; }
+  std::vector<double> state() const override { return {hits_, total_}; }
+  void merge(const std::vector<double>& state) override;
 
  private:
   int64_t k_;
@@ -72,6 +81,7 @@ class ConfusionMatrix {
   explicit ConfusionMatrix(int64_t classes, ClassKind kind = ClassKind::automatic, double threshold = 0.5);
   void update(const Tensor& y_pred, const Tensor& y_true);
   void reset();
+  void add(int64_t true_class, int64_t predicted_class, int64_t count);  // count more such pairs
   int64_t classes() const { return classes_; }
   int64_t count(int64_t true_class, int64_t predicted_class) const;
   int64_t total() const;
@@ -101,6 +111,8 @@ class ClassificationMetric : public Metric {
   void update(const Tensor& y_pred, const Tensor& y_true) override;
   double result() const override;
   void reset() override;
+  std::vector<double> state() const override;  // empty before the first update; else classes, then counts
+  void merge(const std::vector<double>& state) override;
 
  private:
   Score score_;
@@ -137,6 +149,8 @@ class AUC : public Metric {
   void update(const Tensor& y_pred, const Tensor& y_true) override;
   double result() const override;
   void reset() override;
+  std::vector<double> state() const override;  // score, positive, score, positive, ...
+  void merge(const std::vector<double>& state) override;
 
  private:
   std::vector<std::pair<double, bool>> scored_;  // (score, positive)
@@ -152,6 +166,8 @@ class RegressionMetric : public Metric {
   void update(const Tensor& y_pred, const Tensor& y_true, const Tensor& sample_weight) override;
   double result() const override;
   void reset() override { sum_ = 0, count_ = 0; }
+  std::vector<double> state() const override { return {sum_, count_}; }
+  void merge(const std::vector<double>& state) override;
 
  private:
   Kind kind_;

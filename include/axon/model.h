@@ -21,6 +21,7 @@
 
 #include "axon/augmentation.h"
 #include "axon/callbacks.h"
+#include "axon/data_parallel.h"
 #include "axon/logs.h"
 #include "axon/losses.h"
 #include "axon/module.h"
@@ -30,6 +31,9 @@ namespace axon {
 
 class Metric;
 struct Batch;
+namespace detail {
+class GradientBuckets;
+}
 
 // What compile() accepts for each argument: a Keras name or a configured object.
 struct OptimizerSpec {
@@ -132,6 +136,11 @@ class Model : public Module {
                 const Tensor& sample_weight = {});
   std::vector<Tensor> predict(const std::vector<Tensor>& x, int64_t batch_size = 32);
 
+  // From now on fit and evaluate run data-parallel over the strategy's ranks (see
+  // data_parallel.h); every rank calls them alike.
+  void distribute(DataParallel strategy);
+  const std::optional<DataParallel>& distribution() const { return distribution_; }
+
   // A Keras-style table: layer, output shape, parameter count, totals.
   void summary(std::ostream& out) const;
   std::string summary() const;
@@ -176,8 +185,10 @@ class Model : public Module {
  private:
   // The one place a training step happens: zero_grad -> forward -> loss -> backward
   // -> optimizer step -> metrics.
-  // sample_weight: (batch,) or undefined.
-  void train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight = {});
+  // sample_weight: (batch,) or undefined. Distributed, x holds this rank's share of a
+  // step of `global_rows` rows, and the gradients are summed over the ranks.
+  void train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight = {},
+                  int64_t global_rows = 0);
   void test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight = {});
   std::vector<Variable> run(const std::vector<Tensor>& x);
   // The weighted sum of the output losses (and the penalties); each output's loss is
@@ -187,6 +198,12 @@ class Model : public Module {
   void update_metrics(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y, const Tensor& sample_weight);
   void reset_metrics();
   Logs current_logs(const std::string& prefix = "") const;
+  // Data parallelism (data_parallel.cpp): the weights built and rank 0's copied to every
+  // rank, the gradient buckets made; the running loss and metrics combined over the
+  // ranks; the non-trainable weights (moving statistics) averaged over them.
+  void start_distributed(const std::vector<Tensor>& x_sample);
+  void combine_over_ranks();
+  void average_non_trainable();
   void require_compiled(const char* what) const;
   void require_weightable_losses(const char* what) const;  // every loss built in (sample weights)
   void attach_optimizer();
@@ -200,6 +217,8 @@ class Model : public Module {
   std::vector<double> loss_sums_;  // running sums: the total, then each output's (several outputs)
   bool optimizer_attached_ = false;
   std::optional<Shape> input_shape_;
+  std::optional<DataParallel> distribution_;
+  std::shared_ptr<detail::GradientBuckets> buckets_;  // while a distributed fit runs
 };
 
 }  // namespace axon

@@ -9,6 +9,8 @@
 
 namespace axon {
 
+class Communicator;
+
 // Arithmetic (broadcasting).
 Variable add(const Variable& a, const Variable& b);
 Variable sub(const Variable& a, const Variable& b);
@@ -81,12 +83,15 @@ Variable avg_pool2d(const Variable& x, Size2 window, const Geometry2D& g);
 // Batch normalisation over axis 1 of x (N, C, ...), one fused op: y = gamma * (x - mean)
 // / sqrt(variance + epsilon) + beta. With undefined mean/variance it uses the batch's
 // (biased variance), and the gradient flows through them; they are written to *batch
-// when given. gamma, beta, mean, variance: (C,).
+// when given. gamma, beta, mean, variance: (C,). With `across` (data-parallel training)
+// the batch statistics are those of every rank's batch together, as is the gradient
+// through them: every rank must make the same calls.
 struct BatchStatistics {
   Tensor mean, variance;
 };
 Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& beta, const Tensor& mean,
-                    const Tensor& variance, double epsilon, BatchStatistics* batch = nullptr);
+                    const Tensor& variance, double epsilon, BatchStatistics* batch = nullptr,
+                    Communicator* across = nullptr);
 
 // max_pool2d(conv2d(x, weight, bias, conv, relu), pool_window, pool) in one op that never
 // holds the convolution's full output: the fusion planner runs Conv2D + MaxPool2D through it.

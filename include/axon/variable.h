@@ -15,6 +15,11 @@ namespace axon {
 // for each input (an undefined Tensor where not needed).
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad_output, const std::vector<bool>& needs)>;
 
+// Called by backward() for each leaf (a parameter) as soon as its gradient is complete,
+// before the rest of the pass: `leaf` is its identity() (data-parallel training starts
+// summing a bucket of gradients over the ranks while the pass goes on).
+using GradientReady = std::function<void(const void* leaf, const Tensor& grad)>;
+
 namespace detail {
 struct Node;
 }
@@ -47,7 +52,12 @@ class Variable {
   // or with `grad_output` (same shape) otherwise. Frees the graph behind it.
   void backward();
   void backward(const Tensor& grad_output);
+  void backward(const Tensor& grad_output, const GradientReady& ready);
   void zero_grad();
+  // Replaces the gradient (same shape and dtype), e.g. by its sum over several processes.
+  void set_grad(Tensor grad);
+  // The same for every copy of this Variable, distinct from every other: a map key.
+  const void* identity() const { return node_.get(); }
   // The same value, cut from the graph.
   Variable detach() const;
 

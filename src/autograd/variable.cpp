@@ -181,7 +181,16 @@ void Variable::backward() {
   backward(Tensor::ones(node_->value.shape(), node_->value.dtype()));
 }
 
-void Variable::backward(const Tensor& grad_output) {
+void Variable::set_grad(Tensor grad) {
+  require(node_, "set_grad");
+  if (grad.shape() != node_->value.shape() || grad.dtype() != node_->value.dtype())
+    fail("set_grad: gradient ", grad.shape(), " does not match the value ", node_->value.shape());
+  node_->grad = std::move(grad);
+}
+
+void Variable::backward(const Tensor& grad_output) { backward(grad_output, nullptr); }
+
+void Variable::backward(const Tensor& grad_output, const GradientReady& ready) {
   require(node_, "backward");
   if (!node_->requires_grad) fail("backward: output of '", node_->op, "' does not require grad");
   if (grad_output.shape() != node_->value.shape() || grad_output.dtype() != node_->value.dtype())
@@ -189,7 +198,10 @@ void Variable::backward(const Tensor& grad_output) {
   const std::vector<Node*> order = reverse_topological_order(node_.get());
   accumulate(*node_, grad_output);
   for (Node* node : order) {
-    if (!node->backward && std::strcmp(node->op, "leaf") == 0) continue;  // a leaf: its gradient stays
+    if (!node->backward && std::strcmp(node->op, "leaf") == 0) {  // a leaf: every consumer is done, its gradient stays
+      if (ready && node->grad.defined()) ready(node, node->grad);
+      continue;
+    }
     if (!node->backward) fail("backward: the graph through '", node->op, "' was already used by an earlier backward()");
     if (node->grad.defined()) {
       std::vector<bool> needs;

@@ -35,13 +35,28 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, int64_t batch_siz
   batch_indices_.reserve(static_cast<size_t>(rows));
 }
 
-int64_t DataLoader::num_batches() const {
-  const int64_t n = dataset_->size();
-  return n / batch_size_ +
-         (!drop_last_ && n % batch_size_ != 0);  // no n + batch_size - 1: it overflows for huge batches
+void DataLoader::shard(int rank, int ranks) {
+  if (ranks < 1 || rank < 0 || rank >= ranks) fail("DataLoader::shard: rank ", rank, " is not one of ", ranks, " ranks");
+  if (batch_size_ > INT64_MAX / ranks) fail("DataLoader::shard: ", ranks, " ranks x batch_size ", batch_size_, " overflows");
+  rank_ = rank, ranks_ = ranks;
 }
 
-int64_t DataLoader::size() const { return drop_last_ ? num_batches() * batch_size_ : dataset_->size(); }
+// Sharded, a last step of fewer rows than ranks is left out: every rank's share of
+// every step holds a row (a synchronized layer needs every rank in every step).
+int64_t DataLoader::num_batches() const {
+  const int64_t n = dataset_->size(), step = batch_size_ * ranks_;
+  return n / step + (!drop_last_ && n % step >= ranks_);  // no n + step - 1: it overflows for huge batches
+}
+
+int64_t DataLoader::global_batch_rows(int64_t b) const {
+  const int64_t step = batch_size_ * ranks_;
+  return std::min(step, size() - b * step);
+}
+
+int64_t DataLoader::size() const {
+  const int64_t n = dataset_->size(), step = batch_size_ * ranks_;
+  return n / step * step + (num_batches() > n / step ? n % step : 0);
+}
 
 void DataLoader::start_epoch() {
   ++epoch_;
@@ -58,8 +73,9 @@ Batch DataLoader::batch(int64_t b) {
   if (b < 0 || b >= num_batches())
     fail("DataLoader::batch: batch ", b, " is out of range for ", num_batches(), " batches");
   if (order_.empty()) start_epoch();
-  const int64_t begin = b * batch_size_;
-  const int64_t end = std::min(begin + batch_size_, static_cast<int64_t>(order_.size()));
+  // This rank's share of the step's rows [first, first + rows).
+  const int64_t first = b * batch_size_ * ranks_, rows = global_batch_rows(b);
+  const int64_t begin = first + rows * rank_ / ranks_, end = first + rows * (rank_ + 1) / ranks_;
   batch_indices_.assign(order_.begin() + begin, order_.begin() + end);  // within reserved capacity
   Batch batch{x_buffer_.rows(0, end - begin), y_buffer_.rows(0, end - begin)};
   dataset_->gather(batch_indices_, batch.x, batch.y);

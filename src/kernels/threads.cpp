@@ -1,6 +1,7 @@
 #include "axon/threads.h"
 
 #include <omp.h>
+#include <sched.h>
 
 #include <cstdlib>
 #include <string>
@@ -23,6 +24,10 @@ int default_threads() {
     } catch (const std::exception&) {}
     fail("AXON_NUM_THREADS: expected a positive integer, got '", env, "'");
   }
+  // The cores this process may run on: mpirun binds each rank to its own core(s), and
+  // taskset or a container's cpuset narrows them too.
+  cpu_set_t allowed;
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && CPU_COUNT(&allowed) > 0) return CPU_COUNT(&allowed);
   const unsigned cores = std::thread::hardware_concurrency();
   return cores == 0 ? 1 : static_cast<int>(cores);
 }

@@ -20,6 +20,14 @@ void Accuracy::update(const Tensor& y_pred, const Tensor& y_true, const Tensor& 
   }
 }
 
+void Accuracy::merge(const std::vector<double>& state) {
+  metrics::add_counts("accuracy", {&correct_, &total_}, state);
+}
+
+void TopKCategoricalAccuracy::merge(const std::vector<double>& state) {
+  metrics::add_counts("top_k_categorical_accuracy", {&hits_, &total_}, state);
+}
+
 TopKCategoricalAccuracy::TopKCategoricalAccuracy(int64_t k) : k_(k) {
   if (k < 1) fail("top_k_categorical_accuracy: k must be >= 1, got ", k);
 }

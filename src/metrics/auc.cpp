@@ -41,4 +41,15 @@ double AUC::result() const {
 
 void AUC::reset() { scored_.clear(); }
 
+std::vector<double> AUC::state() const {
+  std::vector<double> state;
+  for (const auto& [score, positive] : scored_) state.insert(state.end(), {score, positive ? 1.0 : 0.0});
+  return state;
+}
+
+void AUC::merge(const std::vector<double>& state) {
+  if (state.size() % 2 != 0) fail("auc: a merged state holds an odd count of numbers");
+  for (size_t i = 0; i < state.size(); i += 2) scored_.emplace_back(state[i], state[i + 1] != 0.0);
+}
+
 }  // namespace axon

@@ -17,6 +17,9 @@ ClassPairs to_classes(const char* metric, const Tensor& y_pred, const Tensor& y_
 // Sample weights (batch,) or (batch, 1) for `rows` examples, each finite and >= 0.
 std::vector<double> example_weights(const char* metric, const Tensor& sample_weight, size_t rows);
 
+// Metric::merge of counters: adds state[i] to *counts[i]; fails unless the sizes match.
+void add_counts(const char* metric, std::vector<double*> counts, const std::vector<double>& state);
+
 // Argmax of each row of a (batch, classes) tensor, the first index on ties.
 std::vector<int64_t> argmax_rows(const Tensor& scores);
 

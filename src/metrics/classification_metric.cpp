@@ -77,6 +77,26 @@ double ClassificationMetric::result() const {
   return sum / (average == Averaging::weighted ? static_cast<double>(m.total()) : static_cast<double>(m.classes()));
 }
 
+std::vector<double> ClassificationMetric::state() const {
+  if (!matrix_) return {};
+  const int64_t k = matrix_->classes();
+  std::vector<double> state{static_cast<double>(k)};
+  for (int64_t t = 0; t < k; ++t)
+    for (int64_t p = 0; p < k; ++p) state.push_back(static_cast<double>(matrix_->count(t, p)));
+  return state;
+}
+
+void ClassificationMetric::merge(const std::vector<double>& state) {
+  if (state.empty()) return;  // that rank saw no examples
+  const auto k = static_cast<int64_t>(state[0]);
+  if (k < 2 || static_cast<double>(k) != state[0] || state.size() != static_cast<size_t>(k * k + 1))
+    fail(name_, ": a merged state is not a confusion matrix");
+  if (!matrix_) matrix_ = std::make_unique<ConfusionMatrix>(k);
+  if (matrix_->classes() != k) fail(name_, ": merging ", k, " classes into ", matrix_->classes());
+  for (int64_t t = 0; t < k; ++t)
+    for (int64_t p = 0; p < k; ++p) matrix_->add(t, p, static_cast<int64_t>(state[static_cast<size_t>(1 + t * k + p)]));
+}
+
 void ClassificationMetric::reset() {
   if (matrix_) matrix_->reset();
 }

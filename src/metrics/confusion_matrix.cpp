@@ -24,6 +24,11 @@ void ConfusionMatrix::update(const Tensor& y_pred, const Tensor& y_true) {
 
 void ConfusionMatrix::reset() { std::fill(counts_.begin(), counts_.end(), 0); }
 
+void ConfusionMatrix::add(int64_t true_class, int64_t predicted_class, int64_t count) {
+  (void)this->count(true_class, predicted_class);  // checks the range
+  counts_[static_cast<size_t>(true_class * classes_ + predicted_class)] += count;
+}
+
 int64_t ConfusionMatrix::count(int64_t true_class, int64_t predicted_class) const {
   if (true_class < 0 || true_class >= classes_ || predicted_class < 0 || predicted_class >= classes_)
     fail("confusion_matrix: class (", true_class, ", ", predicted_class, ") out of range for ", classes_, " classes");

@@ -28,6 +28,10 @@ void RegressionMetric::update(const Tensor& y_pred, const Tensor& y_true, const 
   for (size_t r = 0; r < rows; ++r) count_ += w[r] * static_cast<double>(per_row);
 }
 
+void RegressionMetric::merge(const std::vector<double>& state) {
+  metrics::add_counts("regression metric", {&sum_, &count_}, state);
+}
+
 double RegressionMetric::result() const {
   if (count_ == 0) return 0.0;
   const double mean = sum_ / count_;

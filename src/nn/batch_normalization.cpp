@@ -4,6 +4,7 @@
 
 #include "axon/ops.h"
 #include "axon/registry.h"
+#include "distributed/replica.h"
 
 namespace axon {
 
@@ -11,10 +12,17 @@ AXON_REGISTER(Module, "batch_normalization", BatchNormalization);
 
 std::shared_ptr<BatchNormalization> BatchNormalization::from_config(const ConfigReader& c) {
   return std::make_shared<BatchNormalization>(c.number_or("momentum", 0.99, 0, 1, true),
-                                              c.number_or("epsilon", 1e-3, 1e-12, 1));
+                                              c.number_or("epsilon", 1e-3, 1e-12, 1), c.boolean_or("synchronized", false));
 }
 
-BatchNormalization::BatchNormalization(double momentum, double epsilon) : momentum_(momentum), epsilon_(epsilon) {
+Config BatchNormalization::config() const {
+  Config c = Config::object().set("momentum", momentum_).set("epsilon", epsilon_);
+  if (synchronized_) c.set("synchronized", true);
+  return c;
+}
+
+BatchNormalization::BatchNormalization(double momentum, double epsilon, bool synchronized)
+    : momentum_(momentum), epsilon_(epsilon), synchronized_(synchronized) {
   if (!(momentum >= 0 && momentum < 1)) fail("BatchNormalization: momentum must be in [0, 1), got ", momentum);
   if (!(epsilon > 0) || !std::isfinite(epsilon)) fail("BatchNormalization: epsilon must be > 0, got ", epsilon);
 }
@@ -37,7 +45,8 @@ Variable BatchNormalization::forward(const Variable& x) {
   if (x.numel() / channels < 2)
     fail("BatchNormalization: training needs more than one value per channel, got ", x.shape());
   BatchStatistics batch;
-  const Variable y = batch_norm(x, gamma_, beta_, Tensor(), Tensor(), epsilon_, &batch);
+  Communicator* across = synchronized_ ? detail::replica_communicator() : nullptr;
+  const Variable y = batch_norm(x, gamma_, beta_, Tensor(), Tensor(), epsilon_, &batch, across);
   // moving = momentum * moving + (1 - momentum) * batch
   for (auto [moving, value] : {std::pair{moving_mean_, batch.mean}, std::pair{moving_variance_, batch.variance}}) {
     float* m = moving.value().data<float>();

@@ -9,6 +9,9 @@
 #include "axon/dataset.h"
 #include "axon/metric.h"
 #include "axon/ops.h"
+#include "data_parallel_checks.h"
+#include "distributed/replica.h"
+#include "gradient_buckets.h"
 #include "packed_rows.h"
 #include "sample_weights.h"
 
@@ -108,12 +111,22 @@ std::vector<Variable> Model::run(const std::vector<Tensor>& x) {
   return (*this)(inputs);
 }
 
-void Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight) {
+void Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& sample_weight,
+                       int64_t global_rows) {
   optimizer_->zero_grad();
+  const int64_t rows = x[0].dim(0);
   const std::vector<Variable> y_pred = run(x);
   if (!optimizer_attached_) attach_optimizer();  // the first forward built the weights
-  Variable loss = compute_loss(y_pred, y, true, static_cast<double>(x[0].dim(0)), sample_weight);
-  loss.backward();
+  Variable loss = compute_loss(y_pred, y, true, static_cast<double>(rows), sample_weight);
+  if (buckets_) {
+    // The step's loss is the mean over the global batch: this rank's mean weighs rows / global_rows.
+    const double share = static_cast<double>(rows) / static_cast<double>(global_rows);
+    loss.backward(Tensor::full(loss.shape(), share, loss.dtype()),
+                  [this](const void* leaf, const Tensor&) { buckets_->ready(leaf); });
+    buckets_->finish();
+  } else {
+    loss.backward();
+  }
   optimizer_->step();
   update_metrics(y_pred, y, sample_weight);
 }
@@ -185,6 +198,21 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
   };
   auto train_set = std::make_shared<TensorDataset>(side(x_train), side(y_train));
   DataLoader loader(train_set, options.batch_size, options.shuffle, options.seed);
+  Communicator* ranks = distribution_ ? distribution_->communicator.get() : nullptr;
+  if (ranks) {
+    loader.shard(ranks->rank(), ranks->size());
+    detail::require_same_on_every_rank(*ranks, "fit", {static_cast<double>(n), static_cast<double>(options.batch_size),
+                                                        static_cast<double>(options.epochs),
+                                                        static_cast<double>(options.initial_epoch),
+                                                        static_cast<double>(options.seed >> 32),
+                                                        static_cast<double>(options.seed & 0xffffffffu)});
+    start_distributed(rows_of(x_train, 0, 1));
+  }
+  // Ends the distributed state however fit ends.
+  struct StopDistributed {
+    Model& model;
+    ~StopDistributed() { model.buckets_.reset(); }
+  } stop_distributed{*this};
   if (!options.augment.empty()) {
     try {
       loader.set_augmentations(options.augment, options.seed);
@@ -193,19 +221,23 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
     }
   }
 
-  std::vector<std::shared_ptr<Callback>> callbacks = options.callbacks;
-  if (options.verbose > 0) callbacks.push_back(std::make_shared<ProgressBar>());
+  // Distributed, callbacks that print or write files run on rank 0 alone.
+  const bool chief = !ranks || ranks->chief();
+  std::vector<std::shared_ptr<Callback>> callbacks;
+  for (const auto& callback : options.callbacks) {
+    if (!callback) fail("fit: a callback is null");
+    if (chief || !callback->chief_only()) callbacks.push_back(callback);
+  }
+  if (options.verbose > 0 && chief) callbacks.push_back(std::make_shared<ProgressBar>());
   const TrainingParams params{.epochs = options.epochs,
                               .initial_epoch = options.initial_epoch,
                               .steps = loader.num_batches(),
                               .samples = loader.size(),
-                              .batch_size = options.batch_size,
+                              .batch_size = options.batch_size * (ranks ? ranks->size() : 1),
                               .verbose = options.verbose};
-  for (const auto& callback : callbacks) {
-    if (!callback) fail("fit: a callback is null");
-    callback->set_context(this, params);
-  }
+  for (const auto& callback : callbacks) callback->set_context(this, params);
 
+  const detail::ReplicaScope replicas(ranks);  // synchronized layers find the ranks
   stop_training = false;
   History history;
   bool warned_nan = false;
@@ -226,7 +258,7 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
           batch_weights = targets.back().reshape({-1});
           targets.pop_back();
         }
-        train_step(unpack(batch.x, x_shapes), targets, batch_weights);
+        train_step(unpack(batch.x, x_shapes), targets, batch_weights, loader.global_batch_rows(b));
       } catch (const Error& e) {
         fail("fit: epoch ", epoch + 1, ", batch ", b, ": ", e.what());
       }
@@ -238,6 +270,11 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
         warned_nan = true;
       }
       for (const auto& callback : callbacks) callback->on_batch_end(b, batch_logs);
+      if (ranks) stop_training = ranks->allreduce_max(stop_training ? 1.0 : 0.0) > 0.0;  // one rank stops: all do
+    }
+    if (ranks) {
+      combine_over_ranks();
+      average_non_trainable();
     }
     Logs logs = current_logs();
     if (!x_val.empty()) {
@@ -271,12 +308,18 @@ Logs Model::evaluate(const std::vector<Tensor>& x_in, const std::vector<Tensor>&
   NoGrad no_grad;
   ModeGuard eval(*this, false);
   reset_metrics();
-  for (int64_t start = 0; start < x[0].dim(0); start += batch_size) {
-    const int64_t end = std::min(start + batch_size, x[0].dim(0));
+  // Distributed, rank r scores the r-th of N contiguous shares of the rows.
+  Communicator* ranks = distribution_ ? distribution_->communicator.get() : nullptr;
+  const int64_t n = x[0].dim(0), rank = ranks ? ranks->rank() : 0, size = ranks ? ranks->size() : 1;
+  if (ranks) detail::require_same_on_every_rank(*ranks, "evaluate", {static_cast<double>(n)});
+  const int64_t first = n * rank / size, last = n * (rank + 1) / size;
+  for (int64_t start = first; start < last; start += batch_size) {
+    const int64_t end = std::min(start + batch_size, last);
     test_step(rows_of(x, start, end), rows_of(y, start, end), weights.defined() ? weights.rows(start, end) : Tensor());
   }
+  if (ranks) combine_over_ranks();
   const Logs logs = current_logs();
-  if (verbose > 0) std::printf("%s\n", logs.str().c_str());
+  if (verbose > 0 && (!ranks || ranks->chief())) std::printf("%s\n", logs.str().c_str());
   return logs;
 }
 

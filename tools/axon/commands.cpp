@@ -94,7 +94,7 @@ void add_train(CLI::App& app) {
     std::string report;
   };
   auto options = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("train", "Train a model from a JSON spec and save it");
+  CLI::App* cmd = app.add_subcommand("train", "Train a model from a JSON spec and save it (started by mpirun: data-parallel over the ranks, --batch-size per rank)");
   cmd->add_option("--model", options->model, "JSON model spec (with a \"compile\" section)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -130,7 +130,10 @@ void add_train(CLI::App& app) {
     std::shared_ptr<Model> model = spec.model;
     if (!model->compiled()) fail(options->model, ": the spec has no \"compile\" section (optimizer, loss, metrics)");
     if (!model->built()) fail(options->model, ": the spec needs an input_shape");
-    check_writable(options->out, "--out");  // before training, not after it
+    // Started by mpirun: data-parallel over the ranks; rank 0 prints and writes the files.
+    const bool chief = !launched_by_mpirun() || mpi_world()->chief();
+    if (launched_by_mpirun()) model->distribute({.communicator = mpi_world()});
+    if (chief) check_writable(options->out, "--out");  // before training, not after it
     LabeledData data = load_labeled(options->data, "train", options->rescale);
     if (!options->allow_nan) {
       for (const Tensor& x : data.x) check_finite(x, "--data " + options->data + ": the inputs");
@@ -140,18 +143,18 @@ void add_train(CLI::App& app) {
     FitOptions fit = options->fit;
     fit.augment = spec.augment;
     if (!options->report.empty()) {
-      check_writable(options->report, "--report");
+      if (chief) check_writable(options->report, "--report");
       fit.callbacks.push_back(std::make_shared<HtmlReport>(
           options->report, report_options(*options, data, fashion_classes(options->data, *model))));
     }
     auto stop = std::make_shared<StopOnNonFinite>();
     if (!options->allow_nan) fit.callbacks.push_back(stop);
     if (!options->checkpoint.empty()) {
-      std::filesystem::create_directories(options->checkpoint);
+      if (chief) std::filesystem::create_directories(options->checkpoint);
       const std::string path = (std::filesystem::path(options->checkpoint) / "checkpoint.safetensors").string();
-      if (options->resume && std::filesystem::exists(path)) {
+      if (options->resume && std::filesystem::exists(path)) {  // every rank reads it (a shared folder)
         fit.initial_epoch = restore_checkpoint(*model, path);
-        std::fprintf(stderr, "resuming after epoch %d from %s\n", fit.initial_epoch, path.c_str());
+        if (chief) std::fprintf(stderr, "resuming after epoch %d from %s\n", fit.initial_epoch, path.c_str());
       }
       // Checkpoints only of finite weights: a diverged epoch keeps the last good one.
       fit.callbacks.push_back(std::make_shared<WhileFinite>(std::make_shared<ModelCheckpoint>(path)));
@@ -161,6 +164,7 @@ void add_train(CLI::App& app) {
       fail(stop->message(), "; ", options->out, " was not written",
            options->checkpoint.empty() ? "" : " (the checkpoint holds the last epoch with finite weights)",
            ". Lower the learning rate, or pass --allow-nan to keep going");
+    if (!chief) return;
     save_model(*model, options->out);
     std::fprintf(stderr, "saved %s\n", options->out.c_str());
   });

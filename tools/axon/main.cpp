@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <string>
 
 #include "axon/axon.h"
 #include "commands.h"
@@ -17,7 +19,10 @@ int main(int argc, char** argv) {
   axon::cli::add_predict(app);
   axon::cli::add_summary(app);
   axon::cli::add_serve(app);
+  // Under mpirun, train runs data-parallel over the ranks (see `axon train --help`).
+  std::shared_ptr<axon::Communicator> ranks;
   try {
+    if (axon::launched_by_mpirun()) ranks = axon::mpi_world();
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
@@ -29,7 +34,10 @@ int main(int argc, char** argv) {
     app.exit(e, std::cout, std::cerr);
     return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "axon: %s\n", e.what());
+    std::fprintf(stderr, "axon: %s%s\n", ranks ? ("rank " + std::to_string(ranks->rank()) + ": ").c_str() : "",
+                 e.what());
+    // The other ranks may be waiting for this one in a collective: end them all now.
+    if (ranks && ranks->size() > 1) ranks->abort(1);
     return 1;
   }
   return 0;

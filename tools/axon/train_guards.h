@@ -41,6 +41,7 @@ class WhileFinite : public Callback {
   explicit WhileFinite(std::shared_ptr<Callback> inner) : inner_(std::move(inner)) {}
   void on_train_begin(const Logs& logs) override;
   void on_epoch_end(int epoch, const Logs& logs) override;
+  bool chief_only() const override { return inner_->chief_only(); }
 
  private:
   std::shared_ptr<Callback> inner_;
