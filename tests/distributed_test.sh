@@ -20,7 +20,10 @@ contains() {  # contains DESCRIPTION FILE TEXT
   if grep -q -- "$3" "$2"; then pass "$1"; else fail "$1: '$3' not in:"; cat "$2"; fi
 }
 # Local ranks over shared memory, one thread each; root may run them (CI containers).
-mpi() { "$mpirun" --allow-run-as-root --oversubscribe --mca btl self,vader -x AXON_NUM_THREADS=1 "$@"; }
+mpi() {
+  "$mpirun" --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none \
+    -x AXON_NUM_THREADS=1 "$@"
+}
 # close DESCRIPTION A.csv B.csv: every value within 1e-4 (the runs differ in float rounding only).
 close() {
   if paste -d, "$2" "$3" | awk -F, 'NR > 1 { h = NF / 2; for (i = 1; i <= h; i++) { d = $i - $(i + h); if (d > 1e-4 || d < -1e-4) bad = 1 } } END { exit bad }'; then

@@ -196,6 +196,41 @@ TEST(DataLoader, SameSeedSameOrderOtherSeedOtherOrder) {
   }
 }
 
+// Data-parallel shards: 3 ranks at 4 rows each take steps of 12 rows of one shuffled
+// order; the ranks' shares of an epoch are that order, each row once, and a last step
+// of fewer rows than ranks is left out.
+TEST(DataLoader, ShardsSplitEachGlobalBatchAmongTheRanks) {
+  for (const int64_t n : {38, 37}) {  // the last step holds 2 rows (< 3 ranks) or 1 (also left out)
+    DataLoader whole(numbered(n + 3), 12, true, 9);  // 3 more rows: a last step of 5 or 4 rows, shared
+    std::vector<DataLoader> ranks;
+    for (int r = 0; r < 3; ++r) {
+      ranks.emplace_back(numbered(n + 3), 4, true, 9);
+      ranks.back().shard(r, 3);
+    }
+    for (int epoch = 0; epoch < 2; ++epoch) {
+      const std::vector<int64_t> order = epoch_ids(whole);
+      std::vector<int64_t> joined;
+      for (DataLoader& rank : ranks) {
+        EXPECT_EQ(rank.num_batches(), 4);
+        rank.start_epoch();
+      }
+      for (int64_t b = 0; b < 4; ++b)
+        for (DataLoader& rank : ranks) {
+          EXPECT_EQ(rank.global_batch_rows(b), b < 3 ? 12 : n + 3 - 36);
+          const std::vector<int64_t> ids = ids_of(rank.batch(b));
+          EXPECT_FALSE(ids.empty());
+          joined.insert(joined.end(), ids.begin(), ids.end());
+        }
+      EXPECT_EQ(joined, order) << "n " << n << ", epoch " << epoch;
+    }
+  }
+  DataLoader short_tail(numbered(38), 4, true, 9);  // 36 + 2 rows: the 2 are left out on 3 ranks
+  short_tail.shard(1, 3);
+  EXPECT_EQ(short_tail.num_batches(), 3);
+  EXPECT_EQ(short_tail.size(), 36);
+  EXPECT_NE(error_of([&] { short_tail.shard(3, 3); }).find("rank 3 is not one of 3 ranks"), std::string::npos);
+}
+
 TEST(DataLoader, DropLastServesOnlyFullBatches) {
   DataLoader loader(numbered(10), 4, true, 1, true);
   EXPECT_EQ(loader.num_batches(), 2);

@@ -174,3 +174,49 @@ TEST(Metrics, BadInputNamesTheProblem) {
 
 }  // namespace
 }  // namespace axon
+
+namespace axon {
+namespace {
+
+// What data-parallel training does with each rank's metric: state() on one, merge() into
+// another. Two halves merged give the figure of the whole, for every kind of state.
+TEST(Metrics, StatesMergeIntoTheFigureOfTheWhole) {
+  const Tensor scores = t({0.9f, 0.1f, 0.2f, 0.8f, 0.6f, 0.4f, 0.3f, 0.7f, 0.55f, 0.45f, 0.1f, 0.9f}, {6, 2});
+  const Tensor labels = t({0, 1, 1, 1, 0, 0}, {6});
+  for (const char* name : {"accuracy", "f1_macro", "auc", "mse", "weighted_accuracy"}) {
+    const bool binary = std::string(name) == "auc";
+    const Tensor y_pred = binary ? scores.reshape({12}).rows(0, 6) : scores;
+    const Tensor y_true = std::string(name) == "mse" ? t({0.9f, 0.0f, 0.1f, 0.9f, 0.5f, 0.5f, 0.2f, 0.8f, 0.6f, 0.4f, 0.0f, 1.0f}, {6, 2})
+                                                       : labels;
+    auto whole = metric(name), first = metric(name), second = metric(name), empty = metric(name);
+    whole->update(y_pred, y_true);
+    first->update(y_pred.rows(0, 4), y_true.rows(0, 4));
+    second->update(y_pred.rows(4, 6), y_true.rows(4, 6));
+    const double before = first->result();
+    first->merge(second->state());
+    first->merge(empty->state());  // a rank that saw nothing changes nothing
+    EXPECT_DOUBLE_EQ(first->result(), whole->result()) << name;
+    EXPECT_NE(first->result(), before) << name << ": the test would pass without merging";
+  }
+  TopKCategoricalAccuracy whole(1), first(1), second(1);  // top-1 of 2 classes: the accuracy
+  whole.update(scores, labels);
+  first.update(scores.rows(0, 4), labels.rows(0, 4));
+  second.update(scores.rows(4, 6), labels.rows(4, 6));
+  first.merge(second.state());
+  EXPECT_DOUBLE_EQ(first.result(), whole.result());
+  EXPECT_NE(error_of([] { metric("accuracy")->merge({1, 2, 3}); }).find("holds 3 numbers, expected 2"),
+            std::string::npos);
+}
+
+TEST(Metrics, AMetricWithoutStateCannotBeCombinedAndSaysSo) {
+  struct Custom : Metric {
+    std::string name() const override { return "custom"; }
+    void update(const Tensor&, const Tensor&) override {}
+    double result() const override { return 0; }
+    void reset() override {}
+  } custom;
+  EXPECT_NE(error_of([&] { custom.state(); }).find("metric 'custom' cannot be combined over ranks"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace axon

@@ -28,6 +28,12 @@ GradientBuckets::GradientBuckets(std::vector<Variable> parameters, Communicator&
   }
 }
 
+std::vector<int64_t> GradientBuckets::bucket_elements() const {
+  std::vector<int64_t> elements;
+  for (const Bucket& bucket : buckets_) elements.push_back(bucket.flat.numel());
+  return elements;
+}
+
 void GradientBuckets::ready(const void* leaf) {
   const auto found = index_of_.find(leaf);
   if (found == index_of_.end()) return;  // not a trainable parameter of the model

@@ -26,7 +26,7 @@ class GradientBuckets {
   // the ranks.
   void finish();
 
-  size_t bucket_count() const { return buckets_.size(); }
+  std::vector<int64_t> bucket_elements() const;  // each bucket's size, in the order they start
 
  private:
   struct Bucket {
