@@ -28,17 +28,7 @@ contains() {  # contains DESCRIPTION FILE TEXT
   if grep -q -- "$3" "$2"; then pass "$1"; else echo "FAIL: $1: '$3' not in:"; cat "$2"; failures=$((failures + 1)); fi
 }
 
-# Two features; the label is 1 when x0 + x1 > 0.
-awk 'BEGIN { srand(3); print "x0,x1,label"; for (i = 0; i < 400; i++) { a = rand() * 2 - 1; b = rand() * 2 - 1; print a "," b "," (a + b > 0 ? 1 : 0) } }' > "$work/train.csv"
-# Inputs clear of the boundary, so the expected classes are unambiguous.
-awk 'BEGIN { srand(4); print "x0,x1"; while (n < 5) { a = rand() * 2 - 1; b = rand() * 2 - 1; if (a + b > 0.3 || a + b < -0.3) { print a "," b; n++ } } }' > "$work/inputs.csv"
-cat > "$work/spec.json" <<'JSON'
-{"input_shape": [2],
- "layers": [{"type": "dense", "units": 16, "activation": "relu"},
-            {"type": "dense", "units": 2, "activation": "softmax"}],
- "compile": {"optimizer": {"type": "adam", "learning_rate": 0.02},
-             "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}}
-JSON
+source "$(dirname "$0")/classifier_fixture.sh"
 
 "$axon" --help > "$work/out" 2>&1; check "--help" 0 $?
 for cmd in train evaluate predict summary serve; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done

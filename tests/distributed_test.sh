@@ -39,34 +39,25 @@ rank_pid() {
   done
 }
 
-awk 'BEGIN { srand(3); print "x0,x1,label"; for (i = 0; i < 800; i++) { a = rand() * 2 - 1; b = rand() * 2 - 1; print a "," b "," (a + b > 0 ? 1 : 0) } }' > "$work/train.csv"
-awk 'BEGIN { srand(4); print "x0,x1"; for (i = 0; i < 50; i++) print rand() * 2 - 1 "," rand() * 2 - 1 }' > "$work/inputs.csv"
-cat > "$work/spec.json" <<'JSON'
-{"input_shape": [2],
- "layers": [{"type": "dense", "units": 16, "activation": "relu"},
-            {"type": "dense", "units": 2, "activation": "softmax"}],
- "compile": {"optimizer": {"type": "adam", "learning_rate": 0.02},
-             "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}}
-JSON
+source "$(dirname "$0")/classifier_fixture.sh"
 train() { "$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --seed 2 "$@"; }
+train_on_2() { mpi -np 2 "$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --seed 2 "$@"; }
 predict() { "$axon" predict --model "$1" --input "$work/inputs.csv" --proba > "$2"; }
 
 train --epochs 5 --batch-size 64 --out "$work/one.safetensors" > /dev/null 2>&1; check "one process trains" 0 $?
 predict "$work/one.safetensors" "$work/one.csv"
 
 # 2 ranks x 32 = 1 process x 64. No new flag: mpirun is enough.
-mpi -np 2 "$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --seed 2 --epochs 5 \
-  --batch-size 32 --verbose 2 --out "$work/two.safetensors" > "$work/two.out" 2> "$work/two.err"
+train_on_2 --epochs 5 --batch-size 32 --verbose 2 --out "$work/two.safetensors" > "$work/two.out" 2> "$work/two.err"
 check "mpirun -np 2 axon train" 0 $?
 [ "$(grep -c "Epoch 5/5" "$work/two.out")" = 1 ]; check "only rank 0 prints the epochs" 0 $?
 [ "$(grep -c "saved" "$work/two.err")" = 1 ]; check "only rank 0 writes the model" 0 $?
-contains "an epoch is 13 global steps of 64" "$work/two.out" "Epoch 5/5 - 13 steps"
+contains "an epoch is 7 global steps of 64" "$work/two.out" "Epoch 5/5 - 7 steps"
 predict "$work/two.safetensors" "$work/two.csv"
 close "2 ranks x 32 predict as 1 process x 64" "$work/two.csv" "$work/one.csv"
 
 # Checkpoints written by 2 ranks resume on 1, and the other way round.
-mpi -np 2 "$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --seed 2 --epochs 2 \
-  --batch-size 32 --checkpoint "$work/ck2" --out "$work/half.safetensors" > /dev/null 2>&1
+train_on_2 --epochs 2 --batch-size 32 --checkpoint "$work/ck2" --out "$work/half.safetensors" > /dev/null 2>&1
 check "2 ranks write a checkpoint" 0 $?
 train --epochs 5 --batch-size 64 --checkpoint "$work/ck2" --resume --out "$work/r21.safetensors" > "$work/r21.err" 2>&1
 check "1 process resumes it" 0 $?
@@ -74,8 +65,7 @@ contains "resumed after epoch 2" "$work/r21.err" "resuming after epoch 2"
 predict "$work/r21.safetensors" "$work/r21.csv"
 close "2 -> 1 resumed predicts as straight" "$work/r21.csv" "$work/one.csv"
 train --epochs 2 --batch-size 64 --checkpoint "$work/ck1" --out "$work/half1.safetensors" > /dev/null 2>&1
-mpi -np 2 "$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --seed 2 --epochs 5 \
-  --batch-size 32 --checkpoint "$work/ck1" --resume --out "$work/r12.safetensors" > /dev/null 2> "$work/r12.err"
+train_on_2 --epochs 5 --batch-size 32 --checkpoint "$work/ck1" --resume --out "$work/r12.safetensors" > /dev/null 2> "$work/r12.err"
 check "2 ranks resume 1 process's checkpoint" 0 $?
 [ "$(grep -c "resuming after epoch 2" "$work/r12.err")" = 1 ]; check "rank 0 says where it resumes" 0 $?
 predict "$work/r12.safetensors" "$work/r12.csv"
@@ -86,8 +76,9 @@ close "1 -> 2 resumed predicts as straight" "$work/r12.csv" "$work/one.csv"
 # (mpirun's exit) and $seconds (from the signal to the job's end).
 lose_rank() {
   rm -rf "$work/ckf"
-  AXON_COLLECTIVE_TIMEOUT=$2 mpi -np 2 -x AXON_COLLECTIVE_TIMEOUT "$axon" train --model "$work/spec.json" --data "csv:$work/train.csv?label=label" --epochs 100000 \
-    --batch-size 8 --verbose 0 --checkpoint "$work/ckf" --out "$work/never.safetensors" > "$work/lost.out" 2>&1 &
+  AXON_COLLECTIVE_TIMEOUT=$2 mpi -np 2 -x AXON_COLLECTIVE_TIMEOUT "$axon" train --model "$work/spec.json" \
+    --data "csv:$work/train.csv?label=label" --epochs 100000 --batch-size 8 --verbose 0 --checkpoint "$work/ckf" \
+    --out "$work/never.safetensors" > "$work/lost.out" 2>&1 &
   local job=$! pid=""
   for _ in $(seq 200); do
     [ -f "$work/ckf/checkpoint.safetensors" ] && pid=$(rank_pid 1) && [ -n "$pid" ] && break

@@ -18,7 +18,8 @@
 //   as soon as the backward pass has finished it, overlapping the rest of the pass.
 // - Rank 0's weights are copied to every rank when fit starts (also after a resume).
 // - Logs and History hold global figures on every rank: losses and metrics are
-//   combined over the ranks (Metric::state/merge) at each epoch's end. Callbacks that
+//   combined over the ranks (Metric::state/merge) at each epoch's end. (The running
+//   figures on_batch_end sees, and the progress bar shows, are each rank's own.) Callbacks that
 //   print or write files (chief_only(): ProgressBar, CSVLogger, ModelCheckpoint,
 //   HtmlReport) run on rank 0 only; the others run everywhere on the same logs, so
 //   EarlyStopping or ReduceLROnPlateau decide alike; stop_training set on any rank
