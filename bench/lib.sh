@@ -13,10 +13,17 @@ build() {
 
 # torch THREADS SCRIPT ARGS...: a PyTorch bench. Debian's torch does its GEMMs in the
 # system OpenBLAS, whose threads follow OPENBLAS_NUM_THREADS, not torch.set_num_threads.
+# It gets the OpenBLAS kernels axon runs (axon --version names them): where OpenBLAS
+# does not know the CPU, axon picks better ones than OpenBLAS's generic fallback, and
+# the comparison must not be between kernels.
 torch() {
   local threads=$1
   shift
-  OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 "$@"
+  if [ -z "${blas_kernels+set}" ]; then
+    cmake --build build --target axon_cli > /dev/null
+    blas_kernels=$(build/tools/axon --version | sed -n 's/^blas: OpenBLAS \(.*\) kernels$/\1/p')
+  fi
+  OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$blas_kernels} OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 "$@"
 }
 
 # field NAME LINE: the value of "NAME=value" in a bench's one-line report.

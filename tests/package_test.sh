@@ -45,7 +45,7 @@ for path in ./usr/bin/axon ./usr/lib/libaxon.so.0.1 ./usr/lib/libaxon.a ./usr/in
 done
 dpkg-deb -f "$deb" Depends | grep -q libopenblas0-openmp || fail "the .deb does not depend on OpenBLAS"
 dpkg-deb -x "$deb" "$work/root"
-version=$("$work/root/usr/bin/axon" --version)
+version=$("$work/root/usr/bin/axon" --version | head -1)
 [ "$version" = "axon $(sed -n 's/^project(axon VERSION \([0-9.]*\).*/\1/p' "$source/CMakeLists.txt")" ] || fail "installed axon --version says '$version'"
 grep -q '^\.TH AXON 1' "$work/root/usr/share/man/man1/axon.1" || fail "the man page has no title"
 grep -q 'axon serve' "$work/root/usr/share/man/man1/axon.1" || fail "the man page lacks the serve command"

@@ -62,8 +62,8 @@ void Batcher::run() {
     std::vector<Tensor> outputs;
     std::exception_ptr error;
     try {
-      std::vector<Tensor> inputs;
-      for (size_t i = 0; i < batch.front().inputs.size(); ++i) {
+      std::vector<Tensor> inputs;  // a batch of one request runs on its own tensors
+      for (size_t i = 0; i < batch.front().inputs.size() && batch.size() > 1; ++i) {
         std::vector<int64_t> dims = batch.front().inputs[i].shape().dims();
         dims[0] = rows;
         Tensor input = Tensor::empty(Shape(dims));
@@ -74,7 +74,7 @@ void Batcher::run() {
         }
         inputs.push_back(std::move(input));
       }
-      outputs = model_->predict(inputs, rows);
+      outputs = model_->predict(batch.size() > 1 ? inputs : batch.front().inputs, rows);
       if (on_batch_) on_batch_(rows);
     } catch (...) {
       error = std::current_exception();
@@ -82,7 +82,9 @@ void Batcher::run() {
     int64_t at = 0;
     for (Pending& p : batch) {
       std::vector<Tensor> mine;
-      if (!error)
+      if (!error && batch.size() == 1)
+        mine = std::move(outputs);
+      else if (!error)
         for (const Tensor& output : outputs) mine.push_back(output.rows(at, at + p.rows()).clone());
       p.done(std::move(mine), error);
       at += p.rows();

@@ -12,7 +12,10 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"axon: build, train, evaluate and serve neural networks", "axon"};
-  app.set_version_flag("--version", std::string("axon ") + axon::version());
+  app.set_version_flag("--version", [] {
+    const std::string kernels = axon::blas_kernels();
+    return std::string("axon ") + axon::version() + (kernels.empty() ? "" : "\nblas: OpenBLAS " + kernels + " kernels");
+  });
   app.require_subcommand(1);
   axon::cli::add_train(app);
   axon::cli::add_evaluate(app);
