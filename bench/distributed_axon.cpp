@@ -94,7 +94,8 @@ int allreduce() {
     auto begin = std::chrono::steady_clock::now();
     for (int s = 0; s < steps; ++s) {
       std::vector<Communicator::Pending> pending;
-      for (std::vector<float>& buffer : raw) pending.push_back(ranks->start_allreduce_sum(buffer.data(), buffer.size()));
+      for (std::vector<float>& buffer : raw)
+        pending.push_back(ranks->start_allreduce_sum(buffer.data(), buffer.size()));
       for (const auto& p : pending) p.wait();
     }
     thread.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count() / steps);
@@ -116,10 +117,11 @@ int allreduce() {
   if (!ranks->chief()) return 0;
   const double bytes = static_cast<double>(total) * sizeof(float), n = ranks->size();
   const auto busbw = [&](double seconds) { return bytes * 2 * (n - 1) / n / seconds / 1e9; };
-  std::printf("allreduce ranks=%d buckets=%zu bytes=%.0f buckets_us=%.1f buckets_busbw_gbps=%.2f thread_us=%.1f "
-              "thread_busbw_gbps=%.2f mpi_us=%.1f mpi_busbw_gbps=%.2f ratio=%.2f\n",
-              ranks->size(), sizes.size(), bytes, median(ours) * 1e6, busbw(median(ours)), median(thread) * 1e6,
-              busbw(median(thread)), median(plain) * 1e6, busbw(median(plain)), median(plain) / median(ours));
+  std::printf(
+      "allreduce ranks=%d buckets=%zu bytes=%.0f buckets_us=%.1f buckets_busbw_gbps=%.2f thread_us=%.1f "
+      "thread_busbw_gbps=%.2f mpi_us=%.1f mpi_busbw_gbps=%.2f ratio=%.2f\n",
+      ranks->size(), sizes.size(), bytes, median(ours) * 1e6, busbw(median(ours)), median(thread) * 1e6,
+      busbw(median(thread)), median(plain) * 1e6, busbw(median(plain)), median(plain) / median(ours));
   return 0;
 }
 

@@ -102,7 +102,8 @@ TEST_P(SameAsOneProcess, AtTheSameGlobalBatch) {
   // 600 rows: four full global batches and a last one of 88, shared unevenly by 8 ranks.
   const Data train = data_for(GetParam(), 600);
   auto reference = make(GetParam());
-  const History one = reference->fit(train.x, train.y, {.epochs = 3, .batch_size = kGlobalBatch, .verbose = 0, .seed = 5});
+  const History one =
+      reference->fit(train.x, train.y, {.epochs = 3, .batch_size = kGlobalBatch, .verbose = 0, .seed = 5});
 
   auto model = make(GetParam());
   model->distribute({.communicator = mpi_world(), .bucket_bytes = 256});  // several buckets even for these small nets
@@ -140,8 +141,8 @@ TEST(DataParallel, LocalBatchNormalizationDiffersButMovingStatisticsAgree) {
 TEST(DataParallel, EvaluateAndValidationCombineEveryRanksShare) {
   const Data train = data_for(Net::mlp, 600), test = data_for(Net::mlp, 301);
   auto reference = make(Net::mlp);
-  const History one =
-      reference->fit(train.x, train.y, {.epochs = 2, .batch_size = kGlobalBatch, .validation_split = 0.25, .verbose = 0});
+  const History one = reference->fit(train.x, train.y,
+                                     {.epochs = 2, .batch_size = kGlobalBatch, .validation_split = 0.25, .verbose = 0});
   auto model = make(Net::mlp);
   model->distribute({.communicator = mpi_world()});
   const History many =
@@ -168,8 +169,11 @@ TEST(DataParallel, CheckpointsResumeOnAnotherRankCount) {
     auto model = make(Net::mlp);
     model->distribute({.communicator = mpi_world()});
     model->fit(train.x, train.y,
-               {.epochs = 2, .batch_size = rank_batch(), .callbacks = {std::make_shared<ModelCheckpoint>(path)},
-                .verbose = 0, .seed = 9});
+               {.epochs = 2,
+                .batch_size = rank_batch(),
+                .callbacks = {std::make_shared<ModelCheckpoint>(path)},
+                .verbose = 0,
+                .seed = 9});
     world().barrier();
     auto alone = make(Net::mlp);
     const int done = restore_checkpoint(*alone, path);
@@ -179,12 +183,15 @@ TEST(DataParallel, CheckpointsResumeOnAnotherRankCount) {
     EXPECT_LT(weight_difference(*alone, *reference), kTolerance);
   }
   world().barrier();  // every rank has read it before rank 0 writes the next
-  {  // One process writes the checkpoint after 2 epochs; N ranks resume it.
+  {                   // One process writes the checkpoint after 2 epochs; N ranks resume it.
     if (world().chief()) {
       auto alone = make(Net::mlp);
       alone->fit(train.x, train.y,
-                 {.epochs = 2, .batch_size = kGlobalBatch, .callbacks = {std::make_shared<ModelCheckpoint>(path)},
-                  .verbose = 0, .seed = 9});
+                 {.epochs = 2,
+                  .batch_size = kGlobalBatch,
+                  .callbacks = {std::make_shared<ModelCheckpoint>(path)},
+                  .verbose = 0,
+                  .seed = 9});
     }
     world().barrier();
     auto model = make(Net::mlp);

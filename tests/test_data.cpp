@@ -200,7 +200,7 @@ TEST(DataLoader, SameSeedSameOrderOtherSeedOtherOrder) {
 // order; the ranks' shares of an epoch are that order, each row once, and a last step
 // of fewer rows than ranks is left out.
 TEST(DataLoader, ShardsSplitEachGlobalBatchAmongTheRanks) {
-  for (const int64_t n : {38, 37}) {  // the last step holds 2 rows (< 3 ranks) or 1 (also left out)
+  for (const int64_t n : {38, 37}) {                 // the last step holds 2 rows (< 3 ranks) or 1 (also left out)
     DataLoader whole(numbered(n + 3), 12, true, 9);  // 3 more rows: a last step of 5 or 4 rows, shared
     std::vector<DataLoader> ranks;
     for (int r = 0; r < 3; ++r) {

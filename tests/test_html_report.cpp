@@ -55,11 +55,10 @@ TEST(HtmlReport, CurvesHeatMapAndExamples) {
   model.add(Dense(8, "relu"));
   model.add(Dense(3, "softmax"));
   model.compile(Adam(0.01), "sparse_categorical_crossentropy", {"accuracy"});
-  auto report = std::make_shared<HtmlReport>(
-      path, HtmlReportOptions{.title = "blobs <test>",
-                              .command = "train --seed 4",
-                              .evaluation_data = std::pair{test.x, test.y},
-                              .class_names = {"top", "second", "third"}});
+  auto report = std::make_shared<HtmlReport>(path, HtmlReportOptions{.title = "blobs <test>",
+                                                                     .command = "train --seed 4",
+                                                                     .evaluation_data = std::pair{test.x, test.y},
+                                                                     .class_names = {"top", "second", "third"}});
   auto peek = std::make_shared<Peek>(path);
   model.fit(train.x, train.y,
             {.epochs = 4, .batch_size = 16, .validation_split = 0.2, .callbacks = {report, peek}, .verbose = 0});

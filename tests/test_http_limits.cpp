@@ -73,8 +73,8 @@ struct Socket {
           continue;
         }
       }
-      const int left = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+      const int left =
+          static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
       pollfd p{fd, POLLIN, 0};
       if (left <= 0 || ::poll(&p, 1, left) <= 0) break;
       char buffer[65536];
@@ -130,8 +130,7 @@ TEST(HttpLimits, ChunkedBodyOverTheLimitGets413WithoutBeingBuffered) {
     char size_line[32];
     std::snprintf(size_line, sizeof size_line, "%x\r\n", 65536);
     const std::string chunk = size_line + std::string(65536, ' ') + "\r\n";
-    for (int i = 0; i < 4096 && c.send(chunk); ++i) {
-    }
+    for (int i = 0; i < 4096 && c.send(chunk); ++i) {}
   });
   const auto answers = c.responses(1);
   sender.join();
@@ -178,8 +177,7 @@ TEST(HttpLimits, HugeHeadersGet431WithoutBeingBuffered) {
     Socket longline(s.port);  // a 100 MiB header line
     std::thread sender([&] {
       longline.send("GET /v2/health/live HTTP/1.1\r\nX-Long: ");
-      for (int i = 0; i < 100 && longline.send(block); ++i) {
-      }
+      for (int i = 0; i < 100 && longline.send(block); ++i) {}
     });
     const auto answers = longline.responses(1);
     sender.join();
@@ -205,7 +203,8 @@ TEST(HttpLimits, IdleAndSlowClientsStarveNoOne) {
   getrlimit(RLIMIT_NOFILE, &descriptors);
   descriptors.rlim_cur = descriptors.rlim_max;
   setrlimit(RLIMIT_NOFILE, &descriptors);
-  if (descriptors.rlim_cur < 2200) GTEST_SKIP() << "needs 2,200 file descriptors; the hard limit is " << descriptors.rlim_max;
+  if (descriptors.rlim_cur < 2200)
+    GTEST_SKIP() << "needs 2,200 file descriptors; the hard limit is " << descriptors.rlim_max;
   Served s({.threads = 2, .request_timeout_ms = 1500});
   std::vector<std::unique_ptr<Socket>> idle;
   for (int i = 0; i < 1000; ++i) idle.push_back(std::make_unique<Socket>(s.port));
@@ -268,10 +267,9 @@ TEST(HttpLimits, AmbiguousFramingGets400) {
   const std::string body = infer_body("[1, 3]");
   const std::string head = "POST /v2/models/half/infer HTTP/1.1\r\nHost: x\r\n";
   const std::string length = "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  for (const std::string& request :
-       {head + length + "Content-Length: 5\r\n\r\n" + body,  // conflicting
-        head + length + length + "\r\n" + body,               // repeated
-        head + length + "Transfer-Encoding: chunked\r\n\r\n" + body}) {
+  for (const std::string& request : {head + length + "Content-Length: 5\r\n\r\n" + body,  // conflicting
+                                     head + length + length + "\r\n" + body,              // repeated
+                                     head + length + "Transfer-Encoding: chunked\r\n\r\n" + body}) {
     Socket c(s.port);
     ASSERT_TRUE(c.send(request));
     const auto answers = c.responses(1);

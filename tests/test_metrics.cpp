@@ -186,8 +186,9 @@ TEST(Metrics, StatesMergeIntoTheFigureOfTheWhole) {
   for (const char* name : {"accuracy", "f1_macro", "auc", "mse", "weighted_accuracy"}) {
     const bool binary = std::string(name) == "auc";
     const Tensor y_pred = binary ? scores.reshape({12}).rows(0, 6) : scores;
-    const Tensor y_true = std::string(name) == "mse" ? t({0.9f, 0.0f, 0.1f, 0.9f, 0.5f, 0.5f, 0.2f, 0.8f, 0.6f, 0.4f, 0.0f, 1.0f}, {6, 2})
-                                                       : labels;
+    const Tensor y_true = std::string(name) == "mse"
+                              ? t({0.9f, 0.0f, 0.1f, 0.9f, 0.5f, 0.5f, 0.2f, 0.8f, 0.6f, 0.4f, 0.0f, 1.0f}, {6, 2})
+                              : labels;
     auto whole = metric(name), first = metric(name), second = metric(name), empty = metric(name);
     whole->update(y_pred, y_true);
     first->update(y_pred.rows(0, 4), y_true.rows(0, 4));
@@ -204,7 +205,9 @@ TEST(Metrics, StatesMergeIntoTheFigureOfTheWhole) {
   second.update(scores.rows(4, 6), labels.rows(4, 6));
   first.merge(second.state());
   EXPECT_DOUBLE_EQ(first.result(), whole.result());
-  EXPECT_NE(error_of([] { metric("accuracy")->merge({1, 2, 3}); }).find("holds 3 numbers, expected 2"),
+  EXPECT_NE(error_of([] {
+              metric("accuracy")->merge({1, 2, 3});
+            }).find("holds 3 numbers, expected 2"),
             std::string::npos);
 }
 

@@ -40,8 +40,7 @@ TEST(SampleWeight, WeightedLossesAreTheWeightedMeanOfPerExampleLosses) {
   const Tensor probabilities = Tensor::from(std::vector<double>{0.9, 0.1, 0.3, 0.7, 0.5, 0.5}, {3, 2});
   const Tensor bits = Tensor::from(std::vector<double>{1, 0, 1, 1, 0, 1}, {3, 2});
   EXPECT_NEAR(weighted_loss("binary_crossentropy", false, Variable(probabilities), bits, kWeights).item(),
-              (1.0 * 0.5 * (-std::log(0.9) - std::log(0.9)) + 2.0 * 0.5 * (-std::log(0.5) - std::log(0.5))) / 3,
-              1e-12);
+              (1.0 * 0.5 * (-std::log(0.9) - std::log(0.9)) + 2.0 * 0.5 * (-std::log(0.5) - std::log(0.5))) / 3, 1e-12);
   // Cross-entropy from logits: -log softmax(z)[label], weighted.
   const Tensor logits = Tensor::from(std::vector<double>{2.0, 0.5, -1.0, 1.0, 0.0, 3.0, 0.3, 0.3, 0.3}, {3, 3});
   const Tensor labels = Tensor::from(std::vector<double>{0, 2, 1}, {3});
@@ -90,7 +89,7 @@ TEST(SampleWeight, EvaluateWeighsTheLossAndTheWeightedMetricsOnly) {
   // Row logits: (2, -2), (-1, 1), (1, -1); -log p(label).
   const auto nll = [](double right, double other) { return -(right - std::log(std::exp(right) + std::exp(other))); };
   EXPECT_NEAR(logs.at("loss"), (3 * nll(2, -2) + 1 * nll(-1, 1) + 0 * nll(-1, 1)) / 3, 1e-6);
-  EXPECT_NEAR(logs.at("accuracy"), 1.0 / 3, 1e-12);          // unweighted, as Keras's metrics
+  EXPECT_NEAR(logs.at("accuracy"), 1.0 / 3, 1e-12);           // unweighted, as Keras's metrics
   EXPECT_NEAR(logs.at("weighted_accuracy"), 3.0 / 4, 1e-12);  // sum w * right / sum w
   const Logs plain = model.evaluate(x, y, 2);
   EXPECT_NEAR(plain.at("loss"), (nll(2, -2) + 2 * nll(-1, 1)) / 3, 1e-6);
@@ -152,7 +151,10 @@ TEST(SampleWeight, AZeroWeightLeavesTheExampleOut) {
   const Blobs data = blobs(4);
   auto weighted = small_model();
   weighted->fit(data.x, data.y,
-                {.epochs = 3, .batch_size = 4, .shuffle = false, .verbose = 0,
+                {.epochs = 3,
+                 .batch_size = 4,
+                 .shuffle = false,
+                 .verbose = 0,
                  .sample_weight = Tensor::from(std::vector<float>{1, 1, 0, 0}, {4})});
   auto alone = small_model();
   alone->compile(SGD(0.05), "sparse_categorical_crossentropy", {"accuracy"});
@@ -166,9 +168,9 @@ TEST(SampleWeight, ValidationRowsKeepTheirWeights) {
   std::vector<float> w(40);
   for (size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i % 3);
   auto model = small_model();
-  const History history = model->fit(data.x, data.y,
-                                     {.epochs = 1, .batch_size = 8, .validation_split = 0.25, .verbose = 0,
-                                      .sample_weight = Tensor::from(w, {40})});
+  const History history = model->fit(
+      data.x, data.y,
+      {.epochs = 1, .batch_size = 8, .validation_split = 0.25, .verbose = 0, .sample_weight = Tensor::from(w, {40})});
   const Logs val = model->evaluate(data.x.rows(30, 40), data.y.rows(30, 40), 8, 0, Tensor::from(w, {40}).rows(30, 40));
   EXPECT_NEAR(history.logs.back().at("val_loss"), val.at("loss"), 1e-7);
 }
@@ -177,18 +179,21 @@ TEST(SampleWeight, WhatCannotBeWeightedSaysSo) {
   const Blobs data = blobs(8);
   auto model = small_model();
   const Tensor w = Tensor::ones({8});
-  EXPECT_NE(error_of([&] { model->fit(data.x, data.y, {.verbose = 0, .sample_weight = w, .class_weight = {{0, 2}}}); })
-                .find("not both"),
+  EXPECT_NE(error_of([&] {
+              model->fit(data.x, data.y, {.verbose = 0, .sample_weight = w, .class_weight = {{0, 2}}});
+            }).find("not both"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { model->fit(data.x, data.y, {.verbose = 0, .sample_weight = Tensor::ones({7})}); })
-                .find("one weight per example"),
+  EXPECT_NE(error_of([&] {
+              model->fit(data.x, data.y, {.verbose = 0, .sample_weight = Tensor::ones({7})});
+            }).find("one weight per example"),
             std::string::npos);
   EXPECT_NE(error_of([&] {
               model->fit(data.x, data.y, {.verbose = 0, .sample_weight = Tensor::full({8}, -1.0)});
             }).find("finite and >= 0"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { model->fit(data.x, data.y, {.verbose = 0, .class_weight = {{1, NAN}}}); })
-                .find("class_weight[1]"),
+  EXPECT_NE(error_of([&] {
+              model->fit(data.x, data.y, {.verbose = 0, .class_weight = {{1, NAN}}});
+            }).find("class_weight[1]"),
             std::string::npos);
   const LossFn mine = [](const Variable& p, const Tensor& t) { return sparse_categorical_crossentropy(p, t); };
   model->compile(SGD(0.1), LossSpec(std::string("mine"), mine), {"accuracy"});

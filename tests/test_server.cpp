@@ -76,21 +76,19 @@ TEST(Server, MetricsArePrometheusText) {
   const auto res = c.Get("/metrics");
   ASSERT_EQ(res->status, 200);
   EXPECT_NE(res->get_header_value("Content-Type").find("text/plain"), std::string::npos);
-  for (const char* line :
-       {"axon_requests_total{model=\"half\",version=\"1\",code=\"200\"} 1",
-        "axon_requests_total{model=\"half\",version=\"1\",code=\"400\"} 1",
-        "axon_request_errors_total{model=\"half\",version=\"1\",code=\"400\"} 1",
-        "axon_request_errors_total{model=\"unknown\",version=\"\",code=\"404\"} 1",
-        "# TYPE axon_request_duration_seconds histogram",
-        "axon_request_duration_seconds_bucket{model=\"half\",version=\"1\",le=\"+Inf\"} 2",
-        "axon_request_duration_seconds_count{model=\"half\",version=\"1\"} 2",
-        "axon_request_duration_seconds_sum{model=\"half\",version=\"1\"} ",
-        "axon_batch_size_bucket{model=\"half\",version=\"1\",le=\"1\"} 1",
-        "axon_batch_size_count{model=\"half\",version=\"1\"} 1", "# TYPE axon_queue_rows gauge",
-        "axon_queue_rows{model=\"half\",version=\"1\"} 0"})
+  for (const char* line : {"axon_requests_total{model=\"half\",version=\"1\",code=\"200\"} 1",
+                           "axon_requests_total{model=\"half\",version=\"1\",code=\"400\"} 1",
+                           "axon_request_errors_total{model=\"half\",version=\"1\",code=\"400\"} 1",
+                           "axon_request_errors_total{model=\"unknown\",version=\"\",code=\"404\"} 1",
+                           "# TYPE axon_request_duration_seconds histogram",
+                           "axon_request_duration_seconds_bucket{model=\"half\",version=\"1\",le=\"+Inf\"} 2",
+                           "axon_request_duration_seconds_count{model=\"half\",version=\"1\"} 2",
+                           "axon_request_duration_seconds_sum{model=\"half\",version=\"1\"} ",
+                           "axon_batch_size_bucket{model=\"half\",version=\"1\",le=\"1\"} 1",
+                           "axon_batch_size_count{model=\"half\",version=\"1\"} 1", "# TYPE axon_queue_rows gauge",
+                           "axon_queue_rows{model=\"half\",version=\"1\"} 0"})
     EXPECT_NE(res->body.find(line), std::string::npos) << line << "\n" << res->body;
-  EXPECT_EQ(res->body.find("axon_request_errors_total{model=\"half\",version=\"1\",code=\"200\"}"),
-            std::string::npos);
+  EXPECT_EQ(res->body.find("axon_request_errors_total{model=\"half\",version=\"1\",code=\"200\"}"), std::string::npos);
 }
 
 TEST(Server, InferBothProtocolsWithKnownAnswers) {

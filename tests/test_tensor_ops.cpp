@@ -157,7 +157,9 @@ TEST(TensorOps, MatmulFloatAndExactInteger) {
   const Tensor m = ints({big, 1}, {1, 2}), n = ints({3, 5}, {2, 1});
   EXPECT_EQ(matmul(m, n).data<int64_t>()[0], 3 * big + 5);
   EXPECT_NE(error_of([&] { matmul(a, a); }).find("do not multiply"), std::string::npos);
-  EXPECT_NE(error_of([&] { matmul(ints({big * 8192}, {1, 1}), ints({big}, {1, 1})); }).find("integer overflow"),
+  EXPECT_NE(error_of([&] {
+              matmul(ints({big * 8192}, {1, 1}), ints({big}, {1, 1}));
+            }).find("integer overflow"),
             std::string::npos);
 }
 

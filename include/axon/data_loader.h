@@ -42,7 +42,7 @@ class DataLoader {
   int64_t num_batches() const;  // ceil(n / (ranks * batch_size)), or floor with drop_last (see shard)
   // The rows batch b holds over all ranks (its own rows without shard()).
   int64_t global_batch_rows(int64_t b) const;
-  int64_t size() const;         // examples served per epoch (fewer than the dataset's with drop_last)
+  int64_t size() const;  // examples served per epoch (fewer than the dataset's with drop_last)
   int64_t batch_size() const { return batch_size_; }
   const Dataset& dataset() const { return *dataset_; }
 

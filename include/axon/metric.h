@@ -174,8 +174,8 @@ class RegressionMetric : public Metric {
   double sum_ = 0, count_ = 0;
 };
 
-// By Keras's names ("weighted_" before any of them: weighted(metric(...))): "accuracy" ("acc"), "binary_accuracy", "sparse_categorical_accuracy",
-// "categorical_accuracy", "top_k_categorical_accuracy", "precision", "recall", "f1"
+// By Keras's names ("weighted_" before any of them: weighted(metric(...))): "accuracy" ("acc"), "binary_accuracy",
+// "sparse_categorical_accuracy", "categorical_accuracy", "top_k_categorical_accuracy", "precision", "recall", "f1"
 // (binary for one output, macro otherwise), "precision_macro", "f1_micro",
 // "recall_weighted", ..., "auc", "mse", "mae", "rmse" (and their long names).
 std::shared_ptr<Metric> metric(const std::string& name);

@@ -198,10 +198,10 @@ class Model : public Module {
   void update_metrics(const std::vector<Variable>& y_pred, const std::vector<Tensor>& y, const Tensor& sample_weight);
   void reset_metrics();
   Logs current_logs(const std::string& prefix = "") const;
-  // Data parallelism (data_parallel.cpp): the weights built and rank 0's copied to every
-  // rank, the gradient buckets made; the running loss and metrics combined over the
+  // Data parallelism (data_parallel.cpp): rank 0's weights copied to every rank, the
+  // gradient buckets made; the running loss and metrics combined over the
   // ranks; the non-trainable weights (moving statistics) averaged over them.
-  void start_distributed(const std::vector<Tensor>& x_sample);
+  void start_distributed();
   void combine_over_ranks();
   void average_non_trainable();
   void require_compiled(const char* what) const;

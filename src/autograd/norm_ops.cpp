@@ -20,16 +20,16 @@ Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& be
   const Tensor vx = x.value(), vgamma = gamma.value();
   std::vector<Variable> inputs{x, gamma};
   if (beta.defined()) inputs.push_back(beta);
-  return Variable::make(
-      "batch_norm", forward->y, inputs,
-      [forward, vx, vgamma, batch_statistics, sum](const Tensor& dy,
-                                                   const std::vector<bool>& needs) -> std::vector<Tensor> {
-        kernels::BatchNormGrads g = sum ? kernels::batch_norm_backward_across(dy, vx, vgamma, *forward, sum)
-                                        : kernels::batch_norm_backward(dy, vx, vgamma, *forward, batch_statistics);
-        std::vector<Tensor> grads{std::move(g.dx), std::move(g.dgamma)};
-        if (needs.size() > 2) grads.push_back(std::move(g.dbeta));
-        return grads;
-      });
+  return Variable::make("batch_norm", forward->y, inputs,
+                        [forward, vx, vgamma, batch_statistics, sum](
+                            const Tensor& dy, const std::vector<bool>& needs) -> std::vector<Tensor> {
+                          kernels::BatchNormGrads g =
+                              sum ? kernels::batch_norm_backward_across(dy, vx, vgamma, *forward, sum)
+                                  : kernels::batch_norm_backward(dy, vx, vgamma, *forward, batch_statistics);
+                          std::vector<Tensor> grads{std::move(g.dx), std::move(g.dgamma)};
+                          if (needs.size() > 2) grads.push_back(std::move(g.dbeta));
+                          return grads;
+                        });
 }
 
 }  // namespace axon

@@ -36,8 +36,10 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, int64_t batch_siz
 }
 
 void DataLoader::shard(int rank, int ranks) {
-  if (ranks < 1 || rank < 0 || rank >= ranks) fail("DataLoader::shard: rank ", rank, " is not one of ", ranks, " ranks");
-  if (batch_size_ > INT64_MAX / ranks) fail("DataLoader::shard: ", ranks, " ranks x batch_size ", batch_size_, " overflows");
+  if (ranks < 1 || rank < 0 || rank >= ranks)
+    fail("DataLoader::shard: rank ", rank, " is not one of ", ranks, " ranks");
+  if (batch_size_ > INT64_MAX / ranks)
+    fail("DataLoader::shard: ", ranks, " ranks x batch_size ", batch_size_, " overflows");
   rank_ = rank, ranks_ = ranks;
 }
 

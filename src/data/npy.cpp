@@ -254,8 +254,8 @@ std::string npy_header(const Tensor& tensor) {
   std::string shape = "(";
   for (int64_t i = 0; i < tensor.rank(); ++i) shape += (i ? ", " : "") + std::to_string(tensor.dim(i));
   shape += tensor.rank() == 1 ? ",)" : ")";
-  std::string dict = std::string("{'descr': '") + npy_descr(tensor.dtype()) +
-                     "', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string dict =
+      std::string("{'descr': '") + npy_descr(tensor.dtype()) + "', 'fortran_order': False, 'shape': " + shape + ", }";
   // As numpy: pad with spaces so that magic + version + length + dict + '\n' is a multiple of 64.
   const size_t pad = 64 - (10 + dict.size() + 1) % 64;
   dict.append(pad, ' ');

@@ -75,10 +75,12 @@ class MpiCommunicator final : public Communicator {
   double timeout() const override { return timeout_; }
 
   Pending start_allreduce_sum(float* data, size_t count) override {
-    return post("allreduce", [=] { return MPI_Allreduce(MPI_IN_PLACE, data, checked(count), MPI_FLOAT, MPI_SUM, world); });
+    return post("allreduce",
+                [=] { return MPI_Allreduce(MPI_IN_PLACE, data, checked(count), MPI_FLOAT, MPI_SUM, world); });
   }
   Pending start_allreduce_sum(double* data, size_t count) override {
-    return post("allreduce", [=] { return MPI_Allreduce(MPI_IN_PLACE, data, checked(count), MPI_DOUBLE, MPI_SUM, world); });
+    return post("allreduce",
+                [=] { return MPI_Allreduce(MPI_IN_PLACE, data, checked(count), MPI_DOUBLE, MPI_SUM, world); });
   }
   double allreduce_max(double value) override {
     post("allreduce", [&] { return MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_MAX, world); }).wait();

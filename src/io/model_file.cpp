@@ -43,10 +43,9 @@ void check_format_version(const SafetensorsFile& file, const std::string& path) 
 
 void save_model(const Model& model, const std::string& path) {
   if (!model.built()) fail("save_model: the model has no weights yet; build or fit it first");
-  save_safetensors(path, io::parameters_of(model),
-                   {{"axon.format_version", io::kFormatVersion},
-                    {"axon.version", version()},
-                    {"axon.model", model_to_spec(model)}});
+  save_safetensors(
+      path, io::parameters_of(model),
+      {{"axon.format_version", io::kFormatVersion}, {"axon.version", version()}, {"axon.model", model_to_spec(model)}});
 }
 
 std::shared_ptr<Model> load_model(const std::string& path, const ModelFileLimits& limits) {

@@ -19,7 +19,8 @@ void chunk(std::string& out, const char* type, const std::string& data) {
   put_u32(out, static_cast<uint32_t>(data.size()));
   const std::string body = std::string(type, 4) + data;
   out += body;
-  put_u32(out, static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
+  put_u32(out,
+          static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
 }
 
 }  // namespace
@@ -32,7 +33,8 @@ std::string grayscale_png(const std::vector<float>& pixels, int64_t height, int6
   for (int64_t r = 0; r < height; ++r) {
     raw += '\0';
     for (int64_t c = 0; c < width; ++c)
-      raw += static_cast<char>(static_cast<uint8_t>(std::clamp(pixels[static_cast<size_t>(r * width + c)], 0.0f, 1.0f) * 255.0f + 0.5f));
+      raw += static_cast<char>(
+          static_cast<uint8_t>(std::clamp(pixels[static_cast<size_t>(r * width + c)], 0.0f, 1.0f) * 255.0f + 0.5f));
   }
   uLongf packed_size = compressBound(static_cast<uLong>(raw.size()));
   std::string packed(packed_size, '\0');
@@ -55,7 +57,9 @@ std::string base64(const std::string& bytes) {
   static const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   for (size_t i = 0; i < bytes.size(); i += 3) {
-    const auto byte = [&](size_t k) { return k < bytes.size() ? static_cast<uint32_t>(static_cast<uint8_t>(bytes[k])) : 0u; };
+    const auto byte = [&](size_t k) {
+      return k < bytes.size() ? static_cast<uint32_t>(static_cast<uint8_t>(bytes[k])) : 0u;
+    };
     const uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
     out += digits[(v >> 18) & 63];
     out += digits[(v >> 12) & 63];

@@ -70,8 +70,9 @@ template <class T>
 std::pair<double, double> dy_sums(const Layout& l, int64_t c, const T* px, const T* pg, T mean) {
   double sum_dy = 0, sum_dy_centred = 0;
   for_each_run(l, c, [&](int64_t at) {
-    const auto [s1, s2] =
-        run_sums<T>(l.inner, [&](int64_t i) { return std::pair<T, T>{pg[at + i], pg[at + i] * (px[at + i] - mean)}; });
+    const auto [s1, s2] = run_sums<T>(l.inner, [&](int64_t i) {
+      return std::pair<T, T>{pg[at + i], pg[at + i] * (px[at + i] - mean)};
+    });
     sum_dy += s1, sum_dy_centred += s2;
   });
   return {sum_dy, sum_dy_centred};

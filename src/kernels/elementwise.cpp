@@ -252,19 +252,6 @@ void binary_same_shape(const T* a, const T* b, T* out, int64_t n) {
   });
 }
 
-// Strides (in elements) of `shape` laid against the broadcast shape `out`: 0 on
-// broadcast axes, so one index walks both.
-std::vector<int64_t> broadcast_strides(const Shape& shape, const Shape& out) {
-  std::vector<int64_t> strides(static_cast<size_t>(out.rank()), 0);
-  int64_t stride = 1;
-  for (int64_t i = shape.rank() - 1, j = out.rank() - 1; i >= 0; --i, --j) {
-    const int64_t d = shape.dims()[static_cast<size_t>(i)];
-    strides[static_cast<size_t>(j)] = d == 1 ? 0 : stride;
-    stride *= d;
-  }
-  return strides;
-}
-
 template <class T>
 void binary_broadcast(Binary op, const Tensor& a, const Tensor& b, Tensor& out) {
   const Shape& shape = out.shape();
@@ -319,6 +306,17 @@ const char* binary_name(Binary op) {
 }
 
 }  // namespace
+
+std::vector<int64_t> broadcast_strides(const Shape& shape, const Shape& out) {
+  std::vector<int64_t> strides(static_cast<size_t>(out.rank()), 0);
+  int64_t stride = 1;
+  for (int64_t i = shape.rank() - 1, j = out.rank() - 1; i >= 0; --i, --j) {
+    const int64_t d = shape.dims()[static_cast<size_t>(i)];
+    strides[static_cast<size_t>(j)] = d == 1 ? 0 : stride;
+    stride *= d;
+  }
+  return strides;
+}
 
 Tensor unary(Unary op, const Tensor& x, UnaryArgs args) {
   if (!x.defined()) fail("unary: undefined tensor");

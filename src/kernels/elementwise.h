@@ -1,6 +1,8 @@
 #pragma once
 // Elementwise kernels: unary maps with their derivatives, and binary ops with NumPy
 // broadcasting. Parallel with OpenMP above kParallelThreshold elements.
+#include <vector>
+
 #include "axon/tensor.h"
 
 namespace axon::kernels {
@@ -35,7 +37,10 @@ Tensor unary_backward(Unary op, const Tensor& x, const Tensor& y, const Tensor& 
 
 enum class Binary { add, sub, mul, div, pow };
 
-Tensor binary(Binary op, const Tensor& a, const Tensor& b);        // broadcasting, parallel
+Tensor binary(Binary op, const Tensor& a, const Tensor& b);  // broadcasting, parallel
+// Strides (in elements) of `shape` laid against the broadcast shape `out`: 0 on
+// broadcast axes, so one index walks both.
+std::vector<int64_t> broadcast_strides(const Shape& shape, const Shape& out);
 Tensor binary_naive(Binary op, const Tensor& a, const Tensor& b);  // reference: one index at a time
 
 // a * s elementwise, for a scalar s.

@@ -148,23 +148,45 @@ Variable sparse_categorical_crossentropy(const Variable& prediction, const Tenso
   return softmax_cross_entropy(prediction, target.rank() == 2 ? target.reshape({-1}) : target);
 }
 
+namespace {
+
+// Every built-in loss under its Keras names: its terms, and the loss itself (the mean
+// of the terms, or sparse categorical cross-entropy's fused op). The regression losses
+// ignore from_logits.
+struct BuiltinLoss {
+  const char* name;
+  Variable (*terms)(const Variable& prediction, const Tensor& target, bool from_logits);
+  Variable (*reduced)(const Variable& prediction, const Tensor& target, bool from_logits);
+};
+
+constexpr BuiltinLoss kBuiltinLosses[] = {
+    {"mse", [](const Variable& p, const Tensor& t, bool) { return squared_error_terms(p, t); },
+     [](const Variable& p, const Tensor& t, bool) { return mean_squared_error(p, t); }},
+    {"mean_squared_error", [](const Variable& p, const Tensor& t, bool) { return squared_error_terms(p, t); },
+     [](const Variable& p, const Tensor& t, bool) { return mean_squared_error(p, t); }},
+    {"mae", [](const Variable& p, const Tensor& t, bool) { return absolute_error_terms(p, t); },
+     [](const Variable& p, const Tensor& t, bool) { return mean_absolute_error(p, t); }},
+    {"mean_absolute_error", [](const Variable& p, const Tensor& t, bool) { return absolute_error_terms(p, t); },
+     [](const Variable& p, const Tensor& t, bool) { return mean_absolute_error(p, t); }},
+    {"huber", [](const Variable& p, const Tensor& t, bool) { return huber_terms(p, t, 1.0); },
+     [](const Variable& p, const Tensor& t, bool) { return huber(p, t); }},
+    {"binary_crossentropy", binary_crossentropy_terms, binary_crossentropy},
+    {"categorical_crossentropy", categorical_crossentropy_terms, categorical_crossentropy},
+    {"sparse_categorical_crossentropy", sparse_categorical_crossentropy_terms, sparse_categorical_crossentropy}};
+
+const BuiltinLoss& builtin_loss(const std::string& name) {
+  for (const BuiltinLoss& entry : kBuiltinLosses)
+    if (name == entry.name) return entry;
+  std::string allowed;
+  for (const BuiltinLoss& entry : kBuiltinLosses) allowed += std::string(allowed.empty() ? "" : ", ") + entry.name;
+  fail("unknown loss '", name, "'; expected one of: ", allowed);
+}
+
+}  // namespace
+
 Variable weighted_loss(const std::string& name, bool from_logits, const Variable& prediction, const Tensor& target,
                        const Tensor& sample_weight) {
-  Variable terms;
-  if (name == "mse" || name == "mean_squared_error")
-    terms = squared_error_terms(prediction, target);
-  else if (name == "mae" || name == "mean_absolute_error")
-    terms = absolute_error_terms(prediction, target);
-  else if (name == "huber")
-    terms = huber_terms(prediction, target, 1.0);
-  else if (name == "binary_crossentropy")
-    terms = binary_crossentropy_terms(prediction, target, from_logits);
-  else if (name == "categorical_crossentropy")
-    terms = categorical_crossentropy_terms(prediction, target, from_logits);
-  else if (name == "sparse_categorical_crossentropy")
-    terms = sparse_categorical_crossentropy_terms(prediction, target, from_logits);
-  else
-    fail("unknown loss '", name, "'");
+  const Variable terms = builtin_loss(name).terms(prediction, target, from_logits);
   // Each example's mean over its own elements, as Keras reduces before it weighs.
   const Variable per_example = terms.rank() == 1 ? terms : mean(flatten(terms), 1);
   if (sample_weight.shape() != Shape{per_example.dim(0)})
@@ -174,30 +196,8 @@ Variable weighted_loss(const std::string& name, bool from_logits, const Variable
 }
 
 LossFn loss(const std::string& name, bool from_logits) {
-  using Plain = Variable (*)(const Variable&, const Tensor&);
-  using WithLogits = Variable (*)(const Variable&, const Tensor&, bool);
-  const std::pair<const char*, Plain> plain[] = {
-      {"mse", mean_squared_error},
-      {"mean_squared_error", mean_squared_error},
-      {"mae", mean_absolute_error},
-      {"mean_absolute_error", mean_absolute_error},
-      {"huber", [](const Variable& p, const Tensor& t) { return huber(p, t); }}};
-  const std::pair<const char*, WithLogits> probabilistic[] = {
-      {"binary_crossentropy", binary_crossentropy},
-      {"categorical_crossentropy", categorical_crossentropy},
-      {"sparse_categorical_crossentropy", sparse_categorical_crossentropy}};
-  for (const auto& [known, fn] : plain)
-    if (name == known) return fn;
-  for (const auto& [known, fn] : probabilistic)
-    if (name == known)
-      return [fn = fn, from_logits](const Variable& p, const Tensor& t) {
-        return fn(p, t, from_logits);
-      };  // fn = fn: clang 14 cannot capture a binding
-  std::string allowed;
-  for (const auto& entry : plain) allowed += std::string(entry.first) + ", ";
-  for (const auto& entry : probabilistic)
-    allowed += std::string(entry.first) + (entry.first == probabilistic[2].first ? "" : ", ");
-  fail("unknown loss '", name, "'; expected one of: ", allowed);
+  const auto reduced = builtin_loss(name).reduced;
+  return [reduced, from_logits](const Variable& p, const Tensor& t) { return reduced(p, t, from_logits); };
 }
 
 void check_loss_targets(const std::string& name, const Shape& output, const Shape& targets) {

@@ -20,9 +20,7 @@ void Accuracy::update(const Tensor& y_pred, const Tensor& y_true, const Tensor& 
   }
 }
 
-void Accuracy::merge(const std::vector<double>& state) {
-  metrics::add_counts("accuracy", {&correct_, &total_}, state);
-}
+void Accuracy::merge(const std::vector<double>& state) { metrics::add_counts("accuracy", {&correct_, &total_}, state); }
 
 void TopKCategoricalAccuracy::merge(const std::vector<double>& state) {
   metrics::add_counts("top_k_categorical_accuracy", {&hits_, &total_}, state);

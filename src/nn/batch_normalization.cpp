@@ -12,7 +12,8 @@ AXON_REGISTER(Module, "batch_normalization", BatchNormalization);
 
 std::shared_ptr<BatchNormalization> BatchNormalization::from_config(const ConfigReader& c) {
   return std::make_shared<BatchNormalization>(c.number_or("momentum", 0.99, 0, 1, true),
-                                              c.number_or("epsilon", 1e-3, 1e-12, 1), c.boolean_or("synchronized", false));
+                                              c.number_or("epsilon", 1e-3, 1e-12, 1),
+                                              c.boolean_or("synchronized", false));
 }
 
 Config BatchNormalization::config() const {

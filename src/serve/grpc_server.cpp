@@ -231,8 +231,8 @@ class Service final : public inference::GRPCInferenceService::CallbackService {
       const bool raw = request->raw_input_contents_size() > 0;  // answer in the form asked in
       ++in_flight_;
       // Holds copies, never the version: its last reference must not drop on its batcher.
-      auto done = [this, reactor, request, response, raw, wanted, start, model, version,
-                   outputs = served->outputs](std::vector<Tensor> values, std::exception_ptr error) {
+      auto done = [this, reactor, request, response, raw, wanted, start, model, version, outputs = served->outputs](
+                      std::vector<Tensor> values, std::exception_ptr error) {
         grpc::Status status = grpc::Status::OK;
         int code = 200;
         if (error) {
@@ -315,7 +315,8 @@ GrpcServer::~GrpcServer() { stop(); }
 int GrpcServer::start(const std::string& host, int port) {
   grpc::ServerBuilder builder;
   int bound = 0;
-  const std::string address = (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  const std::string address =
+      (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &bound);
   builder.RegisterService(&impl_->service);
   const int limit = static_cast<int>(std::min<int64_t>(impl_->max_message_bytes, INT32_MAX));

@@ -1,5 +1,7 @@
 #include "http_server.h"
 
+#include <array>
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -9,10 +11,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
-#include <atomic>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_set>
 
@@ -253,9 +253,10 @@ void HttpServer::Impl::accept() {
     if (connections >= limits.max_connections) {
       // Over the limit: say so (best effort, never blocking) and close.
       static const std::string body = error_body("too many open connections"),
-                               busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                                      "Connection: close\r\nContent-Length: " +
-                                      std::to_string(body.size()) + "\r\n\r\n" + body;
+                               busy =
+                                   "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                   "Connection: close\r\nContent-Length: " +
+                                   std::to_string(body.size()) + "\r\n\r\n" + body;
       socket.non_blocking(true, ec);
       socket.write_some(net::buffer(busy), ec);
       socket.close(ec);

@@ -75,8 +75,18 @@ std::vector<std::string> path_segments(std::string_view target) {
 // What a request target names: one endpoint, the method it takes, and its model and version.
 struct Route {
   enum Kind {
-    server_metadata, live, ready, metrics, model_metadata, model_ready, infer, tf_status, tf_predict,
-    repository_index, model_load, model_unload
+    server_metadata,
+    live,
+    ready,
+    metrics,
+    model_metadata,
+    model_ready,
+    infer,
+    tf_status,
+    tf_predict,
+    repository_index,
+    model_load,
+    model_unload
   };
   Kind kind;
   const char* method;
@@ -104,8 +114,7 @@ std::optional<Route> match(const std::vector<std::string>& s) {
     if (n == at + 1 && s[at] == "ready") return Route{Route::model_ready, "GET", s[2], version};
     if (n == at + 1 && s[at] == "infer") return Route{Route::infer, "POST", s[2], version};
   }
-  if (n == 3 && s[0] == "v2" && s[1] == "repository" && s[2] == "index")
-    return Route{Route::repository_index, "POST"};
+  if (n == 3 && s[0] == "v2" && s[1] == "repository" && s[2] == "index") return Route{Route::repository_index, "POST"};
   if (n == 5 && s[0] == "v2" && s[1] == "repository" && s[2] == "models") {
     if (s[4] == "load") return Route{Route::model_load, "POST", s[3]};
     if (s[4] == "unload") return Route{Route::model_unload, "POST", s[3]};
@@ -142,9 +151,7 @@ struct InferenceServer::Impl {
   std::atomic<int64_t> in_flight{0};
   std::mutex shutdown_mutex;  // shutdown() may be called from several threads at once
 
-  serve::BatchingOptions batching() const {
-    return {options.max_batch, options.batch_timeout_us, options.max_queue};
-  }
+  serve::BatchingOptions batching() const { return {options.max_batch, options.batch_timeout_us, options.max_queue}; }
 
   void handle(HttpRequest&& request, const Respond& respond) {
     const auto start = Clock::now();
@@ -154,8 +161,8 @@ struct InferenceServer::Impl {
       const std::optional<Route> route = match(path_segments(request.target));
       if (!route) throw HttpError(404, "not found");
       if (request.method != route->method) {
-        HttpResponse wrong = error_response(
-            405, "method " + request.method + " not allowed; use " + std::string(route->method));
+        HttpResponse wrong =
+            error_response(405, "method " + request.method + " not allowed; use " + std::string(route->method));
         wrong.headers.emplace_back("Allow", route->method);
         return respond([wrong] { return wrong; });
       }
@@ -179,8 +186,7 @@ struct InferenceServer::Impl {
   }
 
   // Parses here, runs on the version's batcher, writes the answer on the I/O thread.
-  void infer(const ServedVersion& served, std::string body, bool tf, Clock::time_point start,
-             const Respond& respond) {
+  void infer(const ServedVersion& served, std::string body, bool tf, Clock::time_point start, const Respond& respond) {
     std::vector<Tensor> inputs;
     std::optional<std::string> id;
     std::vector<size_t> wanted;
@@ -226,7 +232,8 @@ struct InferenceServer::Impl {
     const std::shared_ptr<const serve::ModelTable::Models> models = table.snapshot();
     const std::shared_ptr<ServedVersion> served = serve::ModelTable::find(*models, name, version);
     json versions = json::array();
-    for (const auto& [number, v] : serve::ModelTable::versions(*models, name)) versions.push_back(std::to_string(number));
+    for (const auto& [number, v] : serve::ModelTable::versions(*models, name))
+      versions.push_back(std::to_string(number));
     return {{"name", name},
             {"versions", versions},
             {"platform", "axon"},
@@ -248,7 +255,8 @@ struct InferenceServer::Impl {
       case Route::metrics: {
         std::vector<serve::ServerMetrics::QueueDepth> queues;
         for (const auto& [name, versions] : *table.snapshot())
-          for (const auto& [number, served] : versions) queues.push_back({name, number, served->batcher->queued_rows()});
+          for (const auto& [number, served] : versions)
+            queues.push_back({name, number, served->batcher->queued_rows()});
         return {200, metrics.prometheus(queues), "text/plain; version=0.0.4"};
       }
       case Route::model_metadata:
@@ -271,8 +279,8 @@ struct InferenceServer::Impl {
         json index = json::array();
         if (repository)
           for (const serve::RepositoryState& s : repository->index())
-            index.push_back({{"name", s.name}, {"version", std::to_string(s.version)}, {"state", s.state},
-                             {"reason", s.reason}});
+            index.push_back(
+                {{"name", s.name}, {"version", std::to_string(s.version)}, {"state", s.state}, {"reason", s.reason}});
         return json_response(200, index);
       }
       case Route::model_load:
@@ -299,8 +307,9 @@ InferenceServer::InferenceServer(ServerOptions options) : impl_(std::make_unique
       options.batch_timeout_us < 0 || options.max_connections < 1 || options.max_header_bytes < 256 ||
       options.max_header_bytes > (int64_t{1} << 30) || options.request_timeout_ms < 1 || options.idle_timeout_ms < 1 ||
       options.grpc_port < -1 || options.grpc_port > 65535)
-    fail("InferenceServer: max_batch, max_queue, max_body_bytes, threads, max_connections, request_timeout_ms and "
-         "idle_timeout_ms must be >= 1, max_header_bytes in [256, 1 GiB], batch_timeout_us >= 0");
+    fail(
+        "InferenceServer: max_batch, max_queue, max_body_bytes, threads, max_connections, request_timeout_ms and "
+        "idle_timeout_ms must be >= 1, max_header_bytes in [256, 1 GiB], batch_timeout_us >= 0");
   Impl& impl = *impl_;
   impl.options = options;
   if (!options.access_log.empty()) impl.access_log = std::make_unique<serve::AccessLog>(options.access_log);
@@ -311,7 +320,8 @@ InferenceServer::InferenceServer(ServerOptions options) : impl_(std::make_unique
   limits.idle_timeout = std::chrono::milliseconds(options.idle_timeout_ms);
   limits.max_connections = options.max_connections;
   impl.http = std::make_unique<serve::HttpServer>(
-      limits, options.threads, [&impl](HttpRequest&& request, Respond respond) { impl.handle(std::move(request), respond); },
+      limits, options.threads,
+      [&impl](HttpRequest&& request, Respond respond) { impl.handle(std::move(request), respond); },
       impl.access_log.get());
 }
 
@@ -334,8 +344,8 @@ void InferenceServer::add_model(const std::string& name, std::shared_ptr<Model> 
     fail("add_model: invalid model name '", name, "' (use letters, digits, '_', '-' and '.')");
   if (impl.table.snapshot()->contains(name)) fail("add_model: a model named '", name, "' is already served");
   try {
-    impl.table.set(name, {{1, serve::serve_version(name, 1, std::move(model), input_shapes, impl.batching(),
-                                                   impl.metrics)}});
+    impl.table.set(name,
+                   {{1, serve::serve_version(name, 1, std::move(model), input_shapes, impl.batching(), impl.metrics)}});
   } catch (const Error& e) {
     fail("add_model: ", e.what());
   }

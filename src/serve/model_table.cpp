@@ -35,7 +35,8 @@ std::shared_ptr<ServedVersion> ModelTable::find(const Models& models, const std:
   const Versions& all = versions(models, name);
   if (!version) return all.begin()->second;
   const auto v = all.find(*version);
-  if (v == all.end()) throw HttpError(404, "model '" + name + "' has no version " + std::to_string(*version) + " loaded");
+  if (v == all.end())
+    throw HttpError(404, "model '" + name + "' has no version " + std::to_string(*version) + " loaded");
   return v->second;
 }
 

@@ -14,7 +14,6 @@ using json = nlohmann::json;
 
 [[noreturn]] void bad_request(const std::string& message) { throw HttpError(400, message); }
 
-
 // (rows, input_shape...) from `values`, which must hold exactly that many numbers.
 Tensor rows_tensor(std::vector<float>&& values, int64_t rows, const Shape& input_shape) {
   std::vector<int64_t> dims = input_shape.dims();
@@ -264,7 +263,8 @@ TfPredictRequest parse_tf_predict(std::string_view body, const Shape& input_shap
     bad_request("the request must be {\"instances\": [...]} with at least one instance");
   if (stats.first_not_float != NumberStats::none)
     bad_request("instance " + std::to_string(stats.first_not_float / std::max<size_t>(per_row, 1)) + ", value " +
-                std::to_string(stats.first_not_float % std::max<size_t>(per_row, 1)) + " is beyond float32's range (+-3.4e38)");
+                std::to_string(stats.first_not_float % std::max<size_t>(per_row, 1)) +
+                " is beyond float32's range (+-3.4e38)");
   return {rows_tensor(std::move(values), instances, input_shape), columnar};
 }
 

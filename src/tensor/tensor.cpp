@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <type_traits>
 #include <ostream>
+#include <type_traits>
 
 #include "axon/checked_math.h"
 #include "tensor/allocation_limit.h"

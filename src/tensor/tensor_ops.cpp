@@ -5,6 +5,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 
 namespace axon {
@@ -31,29 +32,13 @@ void check(const Tensor& t, const char* op) {
   if (!t.defined()) fail(op, ": tensor is undefined");
 }
 
-// NumPy's rule: align from the right; each pair of sizes equal, or one of them 1.
+// NumPy's rule (broadcast_shapes), in this API's words.
 Shape broadcast_shape(const Shape& a, const Shape& b, const char* op) {
-  const int64_t rank = std::max(a.rank(), b.rank());
-  std::vector<int64_t> dims(static_cast<size_t>(rank));
-  for (int64_t i = 0; i < rank; ++i) {
-    const int64_t da = i < rank - a.rank() ? 1 : a[i - (rank - a.rank())];
-    const int64_t db = i < rank - b.rank() ? 1 : b[i - (rank - b.rank())];
-    if (da != db && da != 1 && db != 1) fail(op, ": shapes ", a, " and ", b, " do not broadcast");
-    dims[static_cast<size_t>(i)] = da == 1 ? db : da;
+  try {
+    return broadcast_shapes(a, b, op);
+  } catch (const Error&) {
+    fail(op, ": shapes ", a, " and ", b, " do not broadcast");
   }
-  return Shape(dims);
-}
-
-// Element strides of `shape` read as `out` (0 along broadcast axes).
-std::vector<int64_t> broadcast_strides(const Shape& shape, const Shape& out) {
-  std::vector<int64_t> strides(static_cast<size_t>(out.rank()), 0);
-  int64_t stride = 1;
-  for (int64_t i = shape.rank() - 1; i >= 0; --i) {
-    const int64_t o = i + out.rank() - shape.rank();
-    strides[static_cast<size_t>(o)] = shape[i] == 1 ? 0 : stride;
-    stride *= shape[i];
-  }
-  return strides;
 }
 
 // out[i] = f(a[.], b[.]) over the broadcast shape, a and b both of type T.
@@ -69,7 +54,8 @@ Tensor elementwise(const Tensor& a, const Tensor& b, DType out_dtype, const char
     for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
     return out;
   }
-  const std::vector<int64_t> sa = broadcast_strides(a.shape(), shape), sb = broadcast_strides(b.shape(), shape);
+  const std::vector<int64_t> sa = kernels::broadcast_strides(a.shape(), shape),
+                             sb = kernels::broadcast_strides(b.shape(), shape);
   std::vector<int64_t> index(static_cast<size_t>(shape.rank()), 0);
   int64_t ia = 0, ib = 0;
   for (int64_t i = 0; i < n; ++i) {
@@ -86,7 +72,6 @@ Tensor elementwise(const Tensor& a, const Tensor& b, DType out_dtype, const char
   }
   return out;
 }
-
 
 enum class Arith { add, sub, mul, div };
 

@@ -18,13 +18,36 @@ void require_same_on_every_rank(Communicator& ranks, const char* what, std::init
     if (all[r] != all[0]) {
       size_t i = 0;
       while (i < all[0].size() && i < all[r].size() && all[0][i] == all[r][i]) ++i;
-      fail(what, ": the ranks were not given the same data and options (rank ", r, " differs from rank 0 in value ",
-           i, " of ", all[0].size(), ": ", i < all[r].size() ? all[r][i] : NAN, " against ",
+      fail(what, ": the ranks were not given the same data and options (rank ", r, " differs from rank 0 in value ", i,
+           " of ", all[0].size(), ": ", i < all[r].size() ? all[r][i] : NAN, " against ",
            i < all[0].size() ? all[0][i] : NAN, "); every rank must call it alike");
     }
 }
 
 }  // namespace detail
+
+namespace {
+
+// Every value of `weights` (float32), back to back, as T: one message for a collective.
+template <class T>
+std::vector<T> concatenated(const std::vector<Variable>& weights) {
+  std::vector<T> flat;
+  for (const Variable& w : weights)
+    flat.insert(flat.end(), w.value().data<float>(), w.value().data<float>() + w.numel());
+  return flat;
+}
+
+// The inverse of concatenated(), each value times `scale`.
+template <class T>
+void write_back(std::vector<Variable>& weights, const std::vector<T>& flat, double scale) {
+  size_t at = 0;
+  for (Variable& w : weights) {
+    float* v = w.value().data<float>();
+    for (int64_t i = 0; i < w.numel(); ++i) v[i] = static_cast<float>(flat[at++] * scale);
+  }
+}
+
+}  // namespace
 
 void Model::distribute(DataParallel strategy) {
   if (!strategy.communicator) fail("distribute: the communicator is null");
@@ -32,35 +55,16 @@ void Model::distribute(DataParallel strategy) {
   distribution_ = std::move(strategy);
 }
 
-void Model::start_distributed(const std::vector<Tensor>& x_sample) {
+void Model::start_distributed() {
   Communicator& ranks = *distribution_->communicator;
-  if (!built()) {  // the weights exist before rank 0's are copied
-    NoGrad no_grad;
-    const bool was_training = training();
-    train(false);
-    run(x_sample);
-    train(was_training);
-  }
   if (!optimizer_attached_) attach_optimizer();
   // One message: every weight, trainable or not, in named_parameters() order.
-  std::vector<NamedParameter> parameters = named_parameters();
-  int64_t total = 0;
-  for (const NamedParameter& p : parameters) total += p.variable.numel();
-  detail::require_same_on_every_rank(ranks, "fit", {static_cast<double>(parameters.size()), static_cast<double>(total)});
-  std::vector<float> flat;
-  flat.reserve(static_cast<size_t>(total));
-  for (const NamedParameter& p : parameters) {
-    const float* v = p.variable.value().data<float>();
-    flat.insert(flat.end(), v, v + p.variable.numel());
-  }
+  std::vector<Variable> weights = parameters();
+  std::vector<float> flat = concatenated<float>(weights);
+  detail::require_same_on_every_rank(ranks, "fit",
+                                     {static_cast<double>(weights.size()), static_cast<double>(flat.size())});
   ranks.broadcast(flat.data(), flat.size(), 0);
-  size_t at = 0;
-  for (NamedParameter& p : parameters) {
-    float* v = p.variable.value().data<float>();
-    std::copy(flat.begin() + static_cast<std::ptrdiff_t>(at),
-              flat.begin() + static_cast<std::ptrdiff_t>(at + static_cast<size_t>(p.variable.numel())), v);
-    at += static_cast<size_t>(p.variable.numel());
-  }
+  write_back(weights, flat, 1.0);
   buckets_ = std::make_shared<detail::GradientBuckets>(trainable_parameters(), ranks, distribution_->bucket_bytes);
 }
 
@@ -99,18 +103,10 @@ void Model::average_non_trainable() {
   for (const NamedParameter& p : named_parameters())
     if (!p.trainable) weights.push_back(p.variable);
   if (weights.empty()) return;
-  std::vector<double> flat;
-  for (const Variable& w : weights) {
-    const float* v = w.value().data<float>();
-    flat.insert(flat.end(), v, v + w.numel());
-  }
+  std::vector<double> flat = concatenated<double>(weights);
   Communicator& ranks = *distribution_->communicator;
   ranks.allreduce_sum(flat.data(), flat.size());
-  size_t at = 0;
-  for (Variable& w : weights) {
-    float* v = w.value().data<float>();
-    for (int64_t i = 0; i < w.numel(); ++i) v[i] = static_cast<float>(flat[at++] / ranks.size());
-  }
+  write_back(weights, flat, 1.0 / ranks.size());
 }
 
 }  // namespace axon

@@ -45,9 +45,9 @@ class GradientBuckets {
   std::vector<Variable> parameters_;
   Communicator& communicator_;
   std::vector<Bucket> buckets_;
-  std::vector<Slot> slots_;                            // one per parameter
+  std::vector<Slot> slots_;                           // one per parameter
   std::unordered_map<const void*, size_t> index_of_;  // a parameter's identity() -> its index
-  size_t next_ = 0;                                    // the first bucket not started
+  size_t next_ = 0;                                   // the first bucket not started
 };
 
 }  // namespace axon::detail

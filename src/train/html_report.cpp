@@ -76,7 +76,8 @@ std::string line_chart(const std::string& title, const std::vector<Series>& seri
   const auto scaled = [&](double v) { return log_scale ? std::log10(v) : v; };
   const double lo = scaled(low), hi = scaled(high);
   const auto x = [&](size_t i) {
-    return kLeft + (epochs > 1 ? static_cast<double>(i) / static_cast<double>(epochs - 1) : 0.5) * (kW - kLeft - kRight);
+    return kLeft +
+           (epochs > 1 ? static_cast<double>(i) / static_cast<double>(epochs - 1) : 0.5) * (kW - kLeft - kRight);
   };
   const auto y = [&](double v) { return kTop + (1 - (scaled(v) - lo) / (hi - lo)) * (kH - kTop - kBottom); };
   std::ostringstream svg;
@@ -139,7 +140,8 @@ th { background: #f4f5f8; } .heatmap text { font-size: 11px; } .examples { displ
 
 }  // namespace
 
-HtmlReport::HtmlReport(std::string path, HtmlReportOptions options) : path_(std::move(path)), options_(std::move(options)) {
+HtmlReport::HtmlReport(std::string path, HtmlReportOptions options)
+    : path_(std::move(path)), options_(std::move(options)) {
   if (path_.empty()) fail("HtmlReport: empty path");
   if (options_.evaluation_data &&
       (!options_.evaluation_data->first.defined() || !options_.evaluation_data->second.defined() ||
@@ -169,13 +171,14 @@ std::string HtmlReport::evaluation_section() const {
   if (!options_.evaluation_data) return "";
   const auto& [x, y] = *options_.evaluation_data;
   const Tensor scores = model().predict(x, 256);
-  if (scores.rank() != 2 || scores.dim(1) < 2) return "<p>The model is not a classifier of several classes: no confusion matrix.</p>";
+  if (scores.rank() != 2 || scores.dim(1) < 2)
+    return "<p>The model is not a classifier of several classes: no confusion matrix.</p>";
   const int64_t classes = scores.dim(1);
   ConfusionMatrix matrix(classes);
   matrix.update(scores, y);
   const auto name = [&](int64_t c) {
     return c < static_cast<int64_t>(options_.class_names.size()) ? options_.class_names[static_cast<size_t>(c)]
-                                                                  : std::to_string(c);
+                                                                 : std::to_string(c);
   };
   std::ostringstream html;
   html << "<h2>Evaluation (" << matrix.total() << " examples)</h2>";
@@ -184,7 +187,8 @@ std::string HtmlReport::evaluation_section() const {
   constexpr int kCell = 34, kLeftLabels = 110, kTopLabels = 70;
   const int cells = kCell * static_cast<int>(classes);
   html << "<p class=\"meta\">Rows: the true class; columns: the predicted class.</p><svg class=\"heatmap\" width=\""
-       << kLeftLabels + cells + 60 << "\" height=\"" << kTopLabels + cells + 10 << "\" xmlns=\"http://www.w3.org/2000/svg\">";
+       << kLeftLabels + cells + 60 << "\" height=\"" << kTopLabels + cells + 10
+       << "\" xmlns=\"http://www.w3.org/2000/svg\">";
   for (int64_t t = 0; t < classes; ++t) {
     int64_t row_total = 0;
     for (int64_t p = 0; p < classes; ++p) row_total += matrix.count(t, p);
@@ -198,15 +202,17 @@ std::string HtmlReport::evaluation_section() const {
       const int shade = static_cast<int>(255 - share * 200);
       html << "<rect class=\"cell\" data-true=\"" << t << "\" data-predicted=\"" << p << "\" data-count=\"" << n
            << "\" x=\"" << kLeftLabels + kCell * p << "\" y=\"" << kTopLabels + kCell * t << "\" width=\"" << kCell
-           << "\" height=\"" << kCell << "\" fill=\"rgb(" << shade << "," << shade << ",255)\" stroke=\"#fff\"><title>true "
-           << escape(name(t)) << ", predicted " << escape(name(p)) << ": " << n << "</title></rect>"
+           << "\" height=\"" << kCell << "\" fill=\"rgb(" << shade << "," << shade
+           << ",255)\" stroke=\"#fff\"><title>true " << escape(name(t)) << ", predicted " << escape(name(p)) << ": "
+           << n << "</title></rect>"
            << "<text x=\"" << kLeftLabels + kCell * p + kCell / 2 << "\" y=\"" << kTopLabels + kCell * t + kCell / 2 + 4
            << "\" text-anchor=\"middle\" fill=\"" << (share > 0.5 ? "#fff" : "#1d2330") << "\">" << n << "</text>";
     }
   }
   html << "</svg>";
   // Precision, recall, F1 per class.
-  html << "<table class=\"per-class\"><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>";
+  html << "<table "
+          "class=\"per-class\"><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>";
   for (int64_t c = 0; c < classes; ++c) {
     int64_t predicted = 0, actual = 0;
     for (int64_t k = 0; k < classes; ++k) predicted += matrix.count(k, c), actual += matrix.count(c, k);
@@ -232,8 +238,8 @@ std::string HtmlReport::evaluation_section() const {
     // The true class: an index ((n,) or (n, 1) labels) or the argmax of a one-hot row.
     const auto per_row = static_cast<int64_t>(labels.size()) / scores.dim(0);
     const double* label_row = labels.data() + i * per_row;
-    const int64_t truth =
-        per_row == 1 ? static_cast<int64_t>(label_row[0]) : std::max_element(label_row, label_row + per_row) - label_row;
+    const int64_t truth = per_row == 1 ? static_cast<int64_t>(label_row[0])
+                                       : std::max_element(label_row, label_row + per_row) - label_row;
     if (predicted == truth) continue;
     ++shown;
     html << "<div class=\"example\" data-index=\"" << i << "\">";
@@ -268,9 +274,10 @@ void HtmlReport::write(bool final_report) const {
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S UTC", std::gmtime(&now));
   html << "<h1>" << escape(options_.title) << "</h1><p class=\"meta\" id=\"status\">"
-       << (final_report ? "Finished" : "Training") << ": " << epochs_.size() << " of " << params().epochs - params().initial_epoch
-       << " epochs; " << params().samples << " samples per epoch in " << params().steps << " steps of "
-       << params().batch_size << " - written " << stamp << " by axon " << version() << "</p>";
+       << (final_report ? "Finished" : "Training") << ": " << epochs_.size() << " of "
+       << params().epochs - params().initial_epoch << " epochs; " << params().samples << " samples per epoch in "
+       << params().steps << " steps of " << params().batch_size << " - written " << stamp << " by axon " << version()
+       << "</p>";
   if (!options_.command.empty()) html << "<pre class=\"command\">" << escape(options_.command) << "</pre>";
 
   html << "<h2>Curves</h2><div class=\"charts\">";

@@ -201,12 +201,17 @@ History Model::fit(const std::vector<Tensor>& x_in, const std::vector<Tensor>& y
   Communicator* ranks = distribution_ ? distribution_->communicator.get() : nullptr;
   if (ranks) {
     loader.shard(ranks->rank(), ranks->size());
-    detail::require_same_on_every_rank(*ranks, "fit", {static_cast<double>(n), static_cast<double>(options.batch_size),
-                                                        static_cast<double>(options.epochs),
-                                                        static_cast<double>(options.initial_epoch),
-                                                        static_cast<double>(options.seed >> 32),
-                                                        static_cast<double>(options.seed & 0xffffffffu)});
-    start_distributed(rows_of(x_train, 0, 1));
+    detail::require_same_on_every_rank(
+        *ranks, "fit",
+        {static_cast<double>(n), static_cast<double>(options.batch_size), static_cast<double>(options.epochs),
+         static_cast<double>(options.initial_epoch), static_cast<double>(options.seed >> 32),
+         static_cast<double>(options.seed & 0xffffffffu)});
+    if (!built()) {  // the weights exist before rank 0's are copied to every rank
+      NoGrad no_grad;
+      ModeGuard eval(*this, false);
+      run(rows_of(x_train, 0, 1));
+    }
+    start_distributed();
   }
   // Ends the distributed state however fit ends.
   struct StopDistributed {

@@ -104,8 +104,9 @@ Variable Model::compute_loss(const std::vector<Variable>& y_pred, const std::vec
   for (size_t k = 0; k < y_pred.size(); ++k) {
     const LossSpec& spec = losses_[losses_.size() == 1 ? 0 : k];
     const Tensor& target = y[k].dtype() == y_pred[k].dtype() ? y[k] : y[k].to(y_pred[k].dtype());
-    Variable loss = sample_weight.defined() ? weighted_loss(spec.name, spec.from_logits, y_pred[k], target, sample_weight)
-                                            : spec.fn(y_pred[k], target);
+    Variable loss = sample_weight.defined()
+                        ? weighted_loss(spec.name, spec.from_logits, y_pred[k], target, sample_weight)
+                        : spec.fn(y_pred[k], target);
     if (y_pred.size() > 1) loss_sums_[k + 1] += loss.item() * rows;
     if (!loss_weights_.empty()) loss = loss * loss_weights_[k];
     total = total.defined() ? total + loss : loss;

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -11,6 +10,7 @@
 #include "axon/checkpoint.h"
 #include "axon/model_file.h"
 #include "axon/model_spec.h"
+#include "axon/regular_file.h"
 #include "data_source.h"
 #include "output_file.h"
 #include "train_guards.h"
@@ -35,13 +35,6 @@ std::vector<std::string> fashion_classes(const std::string& source, const Model&
   const bool ten = !model.output_shapes().empty() && model.output_shapes()[0] == Shape{10};
   return source.rfind("fashion-mnist", 0) == 0 && ten ? datasets::fashion_mnist_class_names()
                                                       : std::vector<std::string>{};
-}
-
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // Each x laid out as the model's input when each row holds the same number of values:
@@ -73,7 +66,7 @@ HtmlReportOptions report_options(const TrainOptions& o, const LabeledData& data,
   command << "axon train --model " << o.model << " --data " << o.data << " --epochs " << o.fit.epochs
           << " --batch-size " << o.fit.batch_size << " --seed " << o.fit.seed;
   if (o.fit.validation_split > 0) command << " --validation-split " << o.fit.validation_split;
-  command << " --out " << o.out << "\n\n" << read_text_file(o.model);
+  command << " --out " << o.out << "\n\n" << read_regular_file(o.model, "--model", SpecLimits{}.max_bytes);
   report.command = command.str();
   if (data.x.size() == 1 && data.y.size() == 1) {
     const int64_t n = data.x[0].dim(0);
@@ -94,7 +87,9 @@ void add_train(CLI::App& app) {
     std::string report;
   };
   auto options = std::make_shared<Options>();
-  CLI::App* cmd = app.add_subcommand("train", "Train a model from a JSON spec and save it (started by mpirun: data-parallel over the ranks, --batch-size per rank)");
+  CLI::App* cmd = app.add_subcommand("train",
+                                     "Train a model from a JSON spec and save it (started by mpirun: data-parallel "
+                                     "over the ranks, --batch-size per rank)");
   cmd->add_option("--model", options->model, "JSON model spec (with a \"compile\" section)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -131,8 +126,9 @@ void add_train(CLI::App& app) {
     if (!model->compiled()) fail(options->model, ": the spec has no \"compile\" section (optimizer, loss, metrics)");
     if (!model->built()) fail(options->model, ": the spec needs an input_shape");
     // Started by mpirun: data-parallel over the ranks; rank 0 prints and writes the files.
-    const bool chief = !launched_by_mpirun() || mpi_world()->chief();
-    if (launched_by_mpirun()) model->distribute({.communicator = mpi_world()});
+    const std::shared_ptr<Communicator> ranks = launched_by_mpirun() ? mpi_world() : nullptr;
+    if (ranks) model->distribute({.communicator = ranks});
+    const bool chief = !ranks || ranks->chief();
     if (chief) check_writable(options->out, "--out");  // before training, not after it
     LabeledData data = load_labeled(options->data, "train", options->rescale);
     if (!options->allow_nan) {

@@ -124,7 +124,8 @@ Tensor load_input(const std::string& path, std::optional<double> rescale) {
   if (ends_with(".npy")) return scaled(flattened(read_npy(path)), rescale);
   if (ends_with(".idx") || ends_with("-ubyte") || ends_with("-ubyte.gz") || ends_with(".idx.gz")) {
     if (!rescale)
-      std::fprintf(stderr, "%s: IDX pixels scaled by 1/255 to [0, 1], as training on IDX data does (--rescale 1 keeps them)\n",
+      std::fprintf(stderr,
+                   "%s: IDX pixels scaled by 1/255 to [0, 1], as training on IDX data does (--rescale 1 keeps them)\n",
                    path.c_str());
     return idx_images(path, rescale);
   }
