@@ -23,7 +23,10 @@ torch() {
     cmake --build build --target axon_cli > /dev/null
     blas_kernels=$(build/tools/axon --version | sed -n 's/^blas: OpenBLAS \(.*\) kernels$/\1/p')
   fi
-  OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$blas_kernels} OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 "$@"
+  # The OpenMP build of OpenBLAS, the threaded one Debian's torch is made for, whatever
+  # the system's BLAS alternative points to (axon itself links the serial build).
+  LD_LIBRARY_PATH=/usr/lib/$(gcc -dumpmachine)/openblas-openmp \
+    OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$blas_kernels} OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 "$@"
 }
 
 # field NAME LINE: the value of "NAME=value" in a bench's one-line report.

@@ -5,9 +5,9 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-# Installed programs and the shared library find the OpenMP build of OpenBLAS whatever
+# Installed programs and the shared library find the serial build of OpenBLAS whatever
 # the system's BLAS alternative is, as they do in the build tree (see OPENBLAS above).
-set(AXON_OPENBLAS_DIR /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-openmp)
+set(AXON_OPENBLAS_DIR /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-pthread)
 set_target_properties(axon_shared axon_cli PROPERTIES INSTALL_RPATH ${AXON_OPENBLAS_DIR})
 
 install(TARGETS axon axon_shared EXPORT axonTargets
@@ -55,7 +55,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libopenblas0-openmp, libgomp1, libgrpc++1.51, libprotobuf32, zlib1g, libstdc++6 (>= 12), libc6 (>= 2.34)")
+    "libopenblas0-pthread, libgrpc++1.51, libprotobuf32, zlib1g, libstdc++6 (>= 12), libc6 (>= 2.34)")
 if(AXON_HAVE_MPI)
   string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi3")
 endif()

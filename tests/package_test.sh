@@ -43,7 +43,7 @@ for path in ./usr/bin/axon ./usr/lib/libaxon.so.0.1 ./usr/lib/libaxon.a ./usr/in
             ./usr/share/man/man1/axon.1 ./usr/lib/systemd/system/axon-serve@.service ./usr/share/doc/axon/CHANGELOG.md; do
   grep -qxF "$path" "$work/files" || fail "$path is not in the .deb"
 done
-dpkg-deb -f "$deb" Depends | grep -q libopenblas0-openmp || fail "the .deb does not depend on OpenBLAS"
+dpkg-deb -f "$deb" Depends | grep -q libopenblas0-pthread || fail "the .deb does not depend on OpenBLAS"
 dpkg-deb -x "$deb" "$work/root"
 version=$("$work/root/usr/bin/axon" --version | head -1)
 [ "$version" = "axon $(sed -n 's/^project(axon VERSION \([0-9.]*\).*/\1/p' "$source/CMakeLists.txt")" ] || fail "installed axon --version says '$version'"

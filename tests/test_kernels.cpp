@@ -1,5 +1,5 @@
 // Every fast kernel against its naive reference, on random shapes including odd sizes
-// and sizes 0 and 1, small (serial) and large (OpenMP) inputs, float32 and float64.
+// and sizes 0 and 1, small (serial) and large (thread pool) inputs, float32 and float64.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,9 +1,12 @@
 #pragma once
-// The one setting for how many threads axon uses, for OpenBLAS and OpenMP alike.
+// The one setting for how many threads axon uses: its thread pool, GEMM included.
 // Defaults to the environment variable AXON_NUM_THREADS, else the cores the process may
-// run on (its CPU affinity: all of them, unless mpirun, taskset or a cpuset narrows it).
-// GEMM is never called inside an OpenMP parallel region, so the two pools never
-// run at once and the cores are not oversubscribed.
+// run on: its CPU affinity (all of them, unless mpirun, taskset or a cpuset narrows
+// it), capped by a container's CPU quota (cgroup v2 cpu.max, rounded up).
+//
+// On a shared machine: work is cut into several chunks per thread that threads claim
+// as they come free, so a thread the OS deschedules does not hold up the others, and
+// idle threads sleep after a short spin (50 us; AXON_SPIN_US sets it).
 #include <string>
 
 namespace axon {

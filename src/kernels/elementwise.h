@@ -1,6 +1,6 @@
 #pragma once
 // Elementwise kernels: unary maps with their derivatives, and binary ops with NumPy
-// broadcasting. Parallel with OpenMP above kParallelThreshold elements.
+// broadcasting. Parallel on the thread pool above kParallelThreshold elements.
 #include <vector>
 
 #include "axon/tensor.h"

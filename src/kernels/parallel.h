@@ -1,8 +1,7 @@
 #pragma once
-// parallel_for: splits [0, n) into chunks run by OpenMP threads when n is large enough
-// to pay for the fork; below the threshold it runs inline. Never call GEMM inside.
-#include <omp.h>
-
+// parallel_for: splits [0, n) into chunks run on the thread pool (see thread_pool.h)
+// when the work is large enough to pay for waking it; below the threshold it runs
+// inline. Inside a chunk, parallel_for and GEMM run serially.
 #if defined(__SSE__)
 #include <immintrin.h>
 #endif
@@ -11,6 +10,7 @@
 #include <cstdint>
 
 #include "axon/threads.h"
+#include "kernels/thread_pool.h"
 
 namespace axon::kernels {
 
@@ -31,22 +31,26 @@ class FlushDenormals {
 #endif
 };
 
+// Chunks per job: several per thread, so that threads which run sooner or faster take
+// over the work of one the OS has descheduled; not so small that claiming them costs.
+constexpr int64_t kChunksPerThread = 4;
+constexpr int64_t kMinChunkWork = kParallelThreshold / 4;  // elements
+
 // body(begin, end) processes [begin, end). `cost` is the work per index, in elements.
 template <class Body>
 void parallel_for(int64_t n, int64_t cost, Body&& body) {
   const int threads = num_threads();
-  if (threads <= 1 || n < 2 || n * cost < kParallelThreshold || omp_in_parallel()) {
+  if (threads <= 1 || n < 2 || n * cost < kParallelThreshold || ThreadPool::in_task()) {
     FlushDenormals flush;
     if (n > 0) body(int64_t{0}, n);
     return;
   }
-  const int64_t chunks = std::min<int64_t>(threads, n);
-#pragma omp parallel for num_threads(static_cast <int>(chunks)) schedule(static)
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t begin = n * c / chunks, end = n * (c + 1) / chunks;
+  const int64_t chunks = std::clamp<int64_t>(n * cost / kMinChunkWork, threads, threads * kChunksPerThread);
+  const int64_t used = std::min(chunks, n);
+  ThreadPool::instance().run(used, [&](int64_t c) {
     FlushDenormals flush;
-    body(begin, end);
-  }
+    body(n * c / used, n * (c + 1) / used);
+  });
 }
 
 }  // namespace axon::kernels

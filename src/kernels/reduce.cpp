@@ -1,7 +1,9 @@
 #include "kernels/reduce.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "kernels/elementwise.h"
 #include "kernels/parallel.h"
@@ -50,10 +52,18 @@ Tensor sum_all(const Tensor& x) {
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* p = x.data<T>();
+    // Partial sums of fixed blocks, added in order: the same total on any thread count.
+    const int64_t n = x.numel(), block = kParallelThreshold, blocks = (n + block - 1) / block;
+    std::vector<double> partial(static_cast<size_t>(blocks), 0.0);
+    parallel_for(blocks, block, [&](int64_t begin, int64_t end) {
+      for (int64_t b = begin; b < end; ++b) {
+        double total = 0;
+        for (int64_t i = b * block; i < std::min(n, (b + 1) * block); ++i) total += static_cast<double>(p[i]);
+        partial[static_cast<size_t>(b)] = total;
+      }
+    });
     double total = 0;
-    const int64_t n = x.numel();
-#pragma omp parallel for reduction(+ : total) if (n >= kParallelThreshold && num_threads() > 1)
-    for (int64_t i = 0; i < n; ++i) total += static_cast<double>(p[i]);
+    for (double s : partial) total += s;
     out.data<T>()[0] = static_cast<T>(total);
   });
   return out;

@@ -1,13 +1,16 @@
 #include "axon/threads.h"
 
-#include <omp.h>
 #include <sched.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 
 #include "axon/error.h"
+#include "kernels/thread_pool.h"
 
 extern "C" {
 void openblas_set_num_threads(int threads);
@@ -33,10 +36,19 @@ int default_threads() {
   }
   // The cores this process may run on: mpirun binds each rank to its own core(s), and
   // taskset or a container's cpuset narrows them too.
+  int cores = static_cast<int>(std::thread::hardware_concurrency());
   cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && CPU_COUNT(&allowed) > 0) return CPU_COUNT(&allowed);
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 1 : static_cast<int>(cores);
+  if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0 && CPU_COUNT(&allowed) > 0) cores = CPU_COUNT(&allowed);
+  // A container limited to a share of the CPU time (cgroup v2 cpu.max "150000 100000":
+  // 1.5 cores) gets as many threads as the share rounds up to.
+  std::ifstream quota_file("/sys/fs/cgroup/cpu.max");
+  std::string quota;
+  double period = 0;
+  if (quota_file >> quota >> period && quota != "max" && period > 0) {
+    const double share = std::atof(quota.c_str()) / period;
+    if (share > 0) cores = std::min(cores, std::max(1, static_cast<int>(std::ceil(share))));
+  }
+  return cores < 1 ? 1 : cores;
 }
 
 // OpenBLAS 0.3.21 (Debian 12) picks its kernels by CPU model, and a model newer than it
@@ -63,10 +75,10 @@ void choose_blas_kernels() {
 int& current_threads() {
   static int threads = [] {
     choose_blas_kernels();
-    const int n = default_threads();
-    openblas_set_num_threads(n);
-    omp_set_num_threads(n);
-    return n;
+    // OpenBLAS runs each call on one thread: axon cuts a large GEMM into blocks for its
+    // own pool (kernels/gemm.cpp), so no second pool of threads spins beside it.
+    openblas_set_num_threads(1);
+    return default_threads();
   }();
   return threads;
 }
@@ -76,8 +88,7 @@ int& current_threads() {
 void set_num_threads(int threads) {
   if (threads < 1) fail("set_num_threads: expected >= 1, got ", threads);
   current_threads() = threads;
-  openblas_set_num_threads(threads);
-  omp_set_num_threads(threads);
+  kernels::ThreadPool::instance().resize(threads);
 }
 
 int num_threads() { return current_threads(); }

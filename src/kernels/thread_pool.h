@@ -1,0 +1,58 @@
+#pragma once
+// The one pool of threads every parallel kernel runs on (GEMM included), built to stay
+// fast when other processes share the cores.
+//
+// A job is cut into chunks that threads claim one at a time, the calling thread among
+// them: a thread the OS has descheduled leaves its unclaimed chunks to the others
+// instead of stalling the job (OpenMP's static schedule waited for it). Idle workers
+// spin briefly for the next job, then sleep, so they do not take the core from the
+// thread that holds the rest of the work.
+#include <atomic>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace axon::kernels {
+
+class ThreadPool {
+ public:
+  // The pool of num_threads() - 1 workers (the caller is the last thread).
+  static ThreadPool& instance();
+  ~ThreadPool();
+
+  // Runs task(chunk) once for every chunk in [0, chunks), on the caller and the
+  // workers, and returns when all have run. Inside a task, or with no workers, it runs
+  // them all on the calling thread. Tasks must not throw.
+  template <class Task>
+  void run(int64_t chunks, Task&& task) {
+    run_erased(chunks, &task, [](void* t, int64_t chunk) { (*static_cast<Task*>(t))(chunk); });
+  }
+
+  // Resizes to `threads` threads in all (the caller included); not while a job runs.
+  void resize(int threads);
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+  // True on a thread that is running a chunk.
+  static bool in_task();
+
+ private:
+  using Invoke = void (*)(void*, int64_t);
+  ThreadPool() = default;
+  void run_erased(int64_t chunks, void* task, Invoke invoke);
+  // A worker's loop; `seen` is the generation of the last job it saw.
+  void work(uint64_t seen);
+  // Claims and runs chunks of job `generation` until none is left.
+  void run_chunks(uint64_t generation);
+  void stop_workers();
+
+  // A job's generation (high 32 bits) and its next unclaimed chunk (low 32 bits), in
+  // one word, so a worker that wakes late cannot claim a chunk of a later job.
+  std::atomic<uint64_t> state_{0};
+  std::atomic<void*> task_{nullptr};
+  std::atomic<Invoke> invoke_{nullptr};
+  std::atomic<int64_t> chunks_{0};
+  std::atomic<int64_t> remaining_{0};  // chunks not yet finished
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace axon::kernels

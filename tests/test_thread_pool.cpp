@@ -1,0 +1,115 @@
+// The thread pool every kernel runs on: each chunk runs exactly once, whoever claims it,
+// under nesting, concurrent callers and resizing; and GEMM called from several threads
+// at once gives the one-thread products (the OpenMP build of OpenBLAS did not).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "axon/axon.h"
+#include "kernels/gemm.h"
+#include "kernels/parallel.h"
+#include "kernels/thread_pool.h"
+
+namespace axon {
+namespace {
+
+using kernels::ThreadPool;
+
+class ThreadPoolTest : public ::testing::Test {
+ protected:
+  void SetUp() override { set_num_threads(2); }
+  void TearDown() override { set_num_threads(2); }
+};
+
+// Runs `jobs` jobs of various chunk counts; every chunk of every job must run once.
+void expect_each_chunk_once(int jobs) {
+  for (int job = 0; job < jobs; ++job) {
+    const int64_t chunks = 1 + job % 37;
+    std::vector<std::atomic<int>> runs(static_cast<size_t>(chunks));
+    ThreadPool::instance().run(chunks, [&](int64_t c) { runs[static_cast<size_t>(c)].fetch_add(1); });
+    for (int64_t c = 0; c < chunks; ++c)
+      ASSERT_EQ(runs[static_cast<size_t>(c)].load(), 1) << "job " << job << " chunk " << c;
+  }
+}
+
+TEST_F(ThreadPoolTest, EveryChunkRunsExactlyOnce) { expect_each_chunk_once(20000); }
+
+TEST_F(ThreadPoolTest, WorksAtEveryThreadCount) {
+  for (int threads : {1, 3, 2}) {
+    set_num_threads(threads);
+    EXPECT_EQ(ThreadPool::instance().threads(), threads);
+    expect_each_chunk_once(500);
+  }
+}
+
+TEST_F(ThreadPoolTest, NestedJobsRunInlineOnTheClaimingThread) {
+  std::atomic<int> inner{0};
+  ThreadPool::instance().run(8, [&](int64_t) {
+    EXPECT_TRUE(ThreadPool::in_task());
+    const std::thread::id self = std::this_thread::get_id();
+    ThreadPool::instance().run(5, [&](int64_t) {
+      EXPECT_EQ(std::this_thread::get_id(), self);
+      inner.fetch_add(1);
+    });
+  });
+  EXPECT_EQ(inner.load(), 40);
+  EXPECT_FALSE(ThreadPool::in_task());
+}
+
+TEST_F(ThreadPoolTest, ConcurrentCallersEachGetAllTheirChunks) {
+  std::vector<std::thread> callers;
+  std::atomic<bool> ok{true};
+  for (int t = 0; t < 3; ++t)
+    callers.emplace_back([&] {
+      for (int job = 0; job < 3000; ++job) {
+        std::atomic<int64_t> sum{0};
+        ThreadPool::instance().run(16, [&](int64_t c) { sum.fetch_add(c + 1); });
+        if (sum.load() != 16 * 17 / 2) ok = false;
+      }
+    });
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_TRUE(ok.load());
+}
+
+TEST_F(ThreadPoolTest, ParallelForCoversTheRangeOnce) {
+  for (int64_t n : {int64_t{2}, int64_t{1000}, int64_t{1} << 20}) {
+    std::vector<int> seen(static_cast<size_t>(n), 0);
+    kernels::parallel_for(n, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) ++seen[static_cast<size_t>(i)];
+    });
+    for (int64_t i = 0; i < n; ++i) ASSERT_EQ(seen[static_cast<size_t>(i)], 1) << "n " << n << " index " << i;
+  }
+}
+
+TEST_F(ThreadPoolTest, GemmFromSeveralThreadsAtOnceMatchesOneThread) {
+  Generator gen(3);
+  const int64_t m = 128, n = 128, k = 784;
+  const Tensor a = gen.uniform(Shape{m, k}, -1, 1), b = gen.uniform(Shape{k, n}, -1, 1);
+  auto product = [&](Tensor& c) {
+    kernels::gemm<float>(false, false, m, n, k, 1.f, a.data<float>(), k, b.data<float>(), n, 0.f, c.data<float>(), n);
+  };
+  set_num_threads(1);
+  Tensor expected = Tensor::empty(Shape{m, n});
+  product(expected);
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < 2; ++t)
+      callers.emplace_back([&] {
+        Tensor c = Tensor::empty(Shape{m, n});
+        for (int rep = 0; rep < 200; ++rep) {
+          product(c);
+          if (std::memcmp(c.data<float>(), expected.data<float>(), sizeof(float) * m * n) != 0) wrong.fetch_add(1);
+        }
+      });
+    for (std::thread& caller : callers) caller.join();
+    EXPECT_EQ(wrong.load(), 0) << "of 400 products at " << threads << " threads";
+  }
+}
+
+}  // namespace
+}  // namespace axon
