@@ -31,7 +31,7 @@ contains() {  # contains DESCRIPTION FILE TEXT
 source "$(dirname "$0")/classifier_fixture.sh"
 
 "$axon" --help > "$work/out" 2>&1; check "--help" 0 $?
-for cmd in train evaluate predict summary serve; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done
+for cmd in train evaluate predict summary serve quantize; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done
 "$axon" --version > "$work/out" 2>&1; check "--version" 0 $?
 contains "--version names the version" "$work/out" '^axon [0-9]*\.[0-9]*\.[0-9]*$'
 "$axon" > "$work/out" 2>&1; check "no subcommand is a usage error" 2 $?
@@ -107,6 +107,20 @@ cmp -s "$work/idx_pred.csv" "$work/raw_pred.csv"; check "--rescale 1 keeps the r
 cmp -s "$work/same.csv" "$work/proba.csv"; check "--rescale 1/1 changes nothing" 0 $?
 "$axon" predict --model "$work/m.safetensors" --input "$work/inputs.csv" --rescale 0 > "$work/out" 2>&1; check "--rescale 0 is a usage error" 2 $?
 contains "probabilities have two columns" "$work/proba.csv" "^output,output_1$"
+
+# quantize: an int8 file beside the float one, compared on the data; it predicts,
+# evaluates and summarises like any model file. A failed run leaves --out alone.
+"$axon" quantize --model "$work/m.safetensors" --data "csv:$work/train.csv?label=label" --out "$work/m.int8.safetensors" > "$work/quant.out" 2>&1
+check "quantize" 0 $?
+contains "quantize compares float32 and int8" "$work/quant.out" "^accuracy  *[0-9.]*  *[0-9.]*$"
+contains "quantize reports the agreement" "$work/quant.out" "the same largest value on"
+"$axon" predict --model "$work/m.int8.safetensors" --input "$work/inputs.csv" --output "$work/pred8.csv" > "$work/out" 2>&1
+cmp -s "$work/pred.csv" "$work/pred8.csv"; check "the int8 model predicts the same classes" 0 $?
+"$axon" summary --model "$work/m.int8.safetensors" > "$work/out" 2>&1
+contains "summary names the int8 layers" "$work/out" "QuantizedDense"
+echo keep > "$work/kept"
+"$axon" quantize --model "$work/spec.json" --out "$work/kept" > "$work/out" 2>&1; check "quantize of a non-model file fails" 1 $?
+[ "$(cat "$work/kept")" = keep ]; check "a failed quantize leaves --out alone" 0 $?
 
 "$axon" summary --model "$work/spec.json" > "$work/out" 2>&1; check "summary of a spec" 0 $?
 contains "summary totals" "$work/out" "Total params: 82"

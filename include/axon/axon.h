@@ -33,6 +33,7 @@
 #include "axon/packaged_datasets.h"
 #include "axon/pooling.h"
 #include "axon/preprocessing.h"
+#include "axon/quantization.h"
 #include "axon/random.h"
 #include "axon/readers.h"
 #include "axon/registry.h"

@@ -77,6 +77,10 @@ class Module : public std::enable_shared_from_this<Module> {
   // Saves or loads the state that is neither a weight nor a setting (a Dropout's
   // generator) through the archive; nothing by default.
   virtual void state(StateArchive& archive) { (void)archive; }
+  // Called, on this module and all its children, after their parameter values were
+  // replaced in place (set_weights, load_weights, restoring a model file), so that a
+  // layer drops what it derived from them (a quantized layer's packed kernel).
+  void weights_replaced();
 
   // Its name in a model ("dense", "dense_1"); a model names unnamed layers when they
   // join it. Parameter paths ("layers.0.kernel") do not depend on it.
@@ -108,6 +112,8 @@ class Module : public std::enable_shared_from_this<Module> {
   // create_weights_many instead.
   virtual void create_weights(const Shape& input_shape) { (void)input_shape; }
   virtual void create_weights_many(const std::vector<Shape>& input_shapes);
+  // What weights_replaced() does for this module alone; nothing by default.
+  virtual void on_weights_replaced() {}
   Variable add_weight(const std::string& name, Tensor value, bool trainable = true, Regularizer regularizer = {});
   void add_module(const std::string& name, std::shared_ptr<Module> module);
   void mark_built() { built_ = true; }  // for models whose parts were built another way

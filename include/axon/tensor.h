@@ -15,10 +15,10 @@
 
 namespace axon {
 
-enum class DType : uint8_t { f32, f64, i32, i64 };
+enum class DType : uint8_t { f32, f64, i32, i64, i8 };  // i8: quantized weights
 
 size_t dtype_size(DType dtype);
-const char* dtype_name(DType dtype);  // "float32", "float64", "int32", "int64"
+const char* dtype_name(DType dtype);  // "float32", "float64", "int32", "int64", "int8"
 bool is_floating(DType dtype);
 [[noreturn]] void fail_not_floating(DType dtype);
 
@@ -40,6 +40,10 @@ template <>
 constexpr DType dtype_of<int64_t>() {
   return DType::i64;
 }
+template <>
+constexpr DType dtype_of<int8_t>() {
+  return DType::i8;
+}
 
 // Calls f(T{}) with T = float or double according to dtype; an integer dtype fails
 // (the kernels that use this compute in floating point).
@@ -50,7 +54,7 @@ decltype(auto) dispatch(DType dtype, F&& f) {
   return f(float{});
 }
 
-// Calls f(T{}) with T = float, double, int32_t or int64_t according to dtype.
+// Calls f(T{}) with T = float, double, int32_t, int64_t or int8_t according to dtype.
 template <class F>
 decltype(auto) dispatch_any(DType dtype, F&& f) {
   switch (dtype) {
@@ -60,6 +64,8 @@ decltype(auto) dispatch_any(DType dtype, F&& f) {
       return f(int32_t{});
     case DType::i64:
       return f(int64_t{});
+    case DType::i8:
+      return f(int8_t{});
     case DType::f32:
       break;
   }

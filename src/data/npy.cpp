@@ -229,6 +229,8 @@ const char* npy_descr(DType dtype) {
       return "<i4";
     case DType::i64:
       return "<i8";
+    case DType::i8:
+      return "|i1";
     case DType::f32:
       break;
   }

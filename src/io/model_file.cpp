@@ -27,9 +27,17 @@ void restore_parameters(Model& model, const SafetensorsFile& file, const std::st
       fail(path, ": tensor '", p.name, "' has shape ", stored.shape(), ", the model expects ", p.variable.shape());
   }
   for (const NamedParameter& p : params) {
+    const Tensor& stored = file.at(p.name);
+    // int8 weights come only from int8 tensors: a float converted to int8 could be out of range.
+    if ((p.variable.value().dtype() == DType::i8) != (stored.dtype() == DType::i8))
+      fail(path, ": tensor '", p.name, "' is ", dtype_name(stored.dtype()), ", the model expects ",
+           dtype_name(p.variable.value().dtype()));
+  }
+  for (const NamedParameter& p : params) {
     Tensor target = p.variable.value();
     target.copy_from(file.at(p.name));
   }
+  model.weights_replaced();
 }
 
 void check_format_version(const SafetensorsFile& file, const std::string& path) {

@@ -41,6 +41,8 @@ const char* safetensors_dtype(DType dtype) {
       return "I32";
     case DType::i64:
       return "I64";
+    case DType::i8:
+      return "I8";
     case DType::f32:
       break;
   }
@@ -61,10 +63,11 @@ DType axon_dtype(const std::string& dtype, const std::string& name, const std::s
   if (dtype == "F64") return DType::f64;
   if (dtype == "I32") return DType::i32;
   if (dtype == "I64") return DType::i64;
-  static const std::set<std::string> known = {"F16", "BF16", "F8_E4M3", "F8_E5M2", "I8",  "I16",
+  if (dtype == "I8") return DType::i8;
+  static const std::set<std::string> known = {"F16", "BF16", "F8_E4M3", "F8_E5M2", "I16",
                                               "U8",  "U16",  "U32",     "U64",     "BOOL"};
   if (known.contains(dtype))
-    fail(source, ": dtype '", dtype, "' of tensor '", name, "' is not supported (F32, F64, I32 and I64 are)");
+    fail(source, ": dtype '", dtype, "' of tensor '", name, "' is not supported (F32, F64, I32, I64 and I8 are)");
   fail(source, ": tensor '", name, "' has unknown dtype '", dtype, "'");
 }
 

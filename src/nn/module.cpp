@@ -229,6 +229,11 @@ void Module::train(bool training) {
   for (auto& [name, child] : children_) child->train(training);
 }
 
+void Module::weights_replaced() {
+  on_weights_replaced();
+  for (auto& [name, child] : children_) child->weights_replaced();
+}
+
 Variable Module::add_weight(const std::string& name, Tensor value, bool trainable, Regularizer regularizer) {
   for (const NamedParameter& p : parameters_)
     if (p.name == name) fail(type_name(), ": weight '", name, "' added twice");

@@ -23,7 +23,10 @@ std::shared_ptr<void> allocate(int64_t numel, DType dtype) {
 
 }  // namespace
 
-size_t dtype_size(DType dtype) { return dtype == DType::f64 || dtype == DType::i64 ? 8 : 4; }
+size_t dtype_size(DType dtype) {
+  if (dtype == DType::i8) return 1;
+  return dtype == DType::f64 || dtype == DType::i64 ? 8 : 4;
+}
 
 const char* dtype_name(DType dtype) {
   switch (dtype) {
@@ -33,6 +36,8 @@ const char* dtype_name(DType dtype) {
       return "int32";
     case DType::i64:
       return "int64";
+    case DType::i8:
+      return "int8";
     case DType::f32:
       break;
   }

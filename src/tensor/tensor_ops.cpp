@@ -14,14 +14,16 @@ namespace {
 
 int type_order(DType dtype) {
   switch (dtype) {
-    case DType::i32:
+    case DType::i8:
       return 0;
-    case DType::i64:
+    case DType::i32:
       return 1;
-    case DType::f32:
+    case DType::i64:
       return 2;
-    case DType::f64:
+    case DType::f32:
       return 3;
+    case DType::f64:
+      return 4;
   }
   return 2;
 }

@@ -405,6 +405,7 @@ void Model::set_weights(const std::vector<Tensor>& weights) {
     if (weights[i].shape() != params[i].variable.shape())
       fail("set_weights: '", params[i].name, "' has shape ", params[i].variable.shape(), ", got ", weights[i].shape());
   for (size_t i = 0; i < params.size(); ++i) params[i].variable.value().copy_from(weights[i]);
+  weights_replaced();
 }
 
 }  // namespace axon

@@ -37,22 +37,6 @@ std::vector<std::string> fashion_classes(const std::string& source, const Model&
                                                       : std::vector<std::string>{};
 }
 
-// Each x laid out as the model's input when each row holds the same number of values:
-// (n, 784) pixels -> (n, 1, 28, 28) for a model built for (1, 28, 28) images.
-std::vector<Tensor> as_model_input(std::vector<Tensor> xs, const Model& model) {
-  const std::vector<Shape> inputs = model.input_shapes();
-  if (xs.size() != inputs.size())
-    fail("the model takes ", inputs.size(), " inputs, the data holds ", xs.size(),
-         " (give one file per input, joined by '+')");
-  for (size_t i = 0; i < xs.size(); ++i) {
-    Tensor& x = xs[i];
-    if (x.rank() < 1 || x.numel() != x.dim(0) * inputs[i].numel()) continue;  // the model reports the mismatch
-    std::vector<int64_t> dims = inputs[i].dims();
-    dims.insert(dims.begin(), x.dim(0));
-    x = x.reshape(dims);
-  }
-  return xs;
-}
 
 }  // namespace
 

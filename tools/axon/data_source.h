@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "axon/model.h"
 #include "axon/tensor.h"
 
 namespace CLI {
@@ -33,5 +34,9 @@ LabeledData load_labeled(const std::string& source, const std::string& default_s
 // Inputs only, for predict: a .csv (all columns are features), .npy or .idx file; for a
 // model of several inputs, one file per input joined by '+'.
 std::vector<Tensor> load_inputs(const std::string& paths, std::optional<double> rescale = std::nullopt);
+
+// Each x laid out as the model's input when each row holds the same number of values:
+// (n, 784) pixels -> (n, 1, 28, 28) for a model built for (1, 28, 28) images.
+std::vector<Tensor> as_model_input(std::vector<Tensor> xs, const Model& model);
 
 }  // namespace axon::cli

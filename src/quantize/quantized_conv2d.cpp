@@ -1,0 +1,134 @@
+#include <algorithm>
+#include <vector>
+
+#include "axon/conv2d.h"
+#include "axon/quantization.h"
+#include "axon/registry.h"
+#include "kernels/conv.h"
+#include "kernels/int8_gemm.h"
+#include "kernels/parallel.h"
+#include "quantize/quantized_layer.h"
+
+namespace axon {
+
+AXON_REGISTER(Module, "quantized_conv2d", QuantizedConv2D);
+
+namespace {
+
+constexpr int64_t kColumnBytes = 2 << 20;  // quantized patch rows per GEMM: about L2's size
+
+// The patches of one quantized image q: (C, H, W) as rows: cols (OH * OW, ld), row p
+// holding (C, KH, KW) in the kernel's order; outside the image, the zero point.
+void im2col_bytes(const uint8_t* q, int64_t c, int64_t h, int64_t w, Size2 kernel, const Geometry2D& g, int64_t oh,
+                  int64_t ow, uint8_t zero, uint8_t* cols, int64_t ld) {
+  for (int64_t oy = 0; oy < oh; ++oy)
+    for (int64_t ox = 0; ox < ow; ++ox) {
+      uint8_t* row = cols + (oy * ow + ox) * ld;
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t ky = 0; ky < kernel.h; ++ky) {
+          const int64_t iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
+          for (int64_t kx = 0; kx < kernel.w; ++kx) {
+            const int64_t ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
+            *row++ = iy >= 0 && iy < h && ix >= 0 && ix < w ? q[(ch * h + iy) * w + ix] : zero;
+          }
+        }
+    }
+}
+
+}  // namespace
+
+QuantizedConv2D::QuantizedConv2D(int64_t filters, Size2 kernel_size, const std::string& activation_name, Window window,
+                                 bool use_bias)
+    : filters_(filters),
+      kernel_size_(kernel_size),
+      activation_name_(activation_name),
+      activation_(activation(activation_name)),
+      window_(std::move(window)),
+      use_bias_(use_bias),
+      packed_(std::make_shared<detail::PackedKernel>()) {
+  if (filters < 1) fail("QuantizedConv2D: filters must be >= 1, got ", filters);
+  if (kernel_size.h < 1 || kernel_size.w < 1) fail("QuantizedConv2D: kernel_size must be >= 1");
+  window_.check("QuantizedConv2D");
+}
+
+Config QuantizedConv2D::config() const {
+  Config c = Config::object()
+                 .set("filters", filters_)
+                 .set("kernel_size", Config::list({Config(kernel_size_.h), Config(kernel_size_.w)}));
+  write_window(c, window_, true);
+  return c.set("activation", activation_name_).set("use_bias", use_bias_);
+}
+
+std::shared_ptr<QuantizedConv2D> QuantizedConv2D::from_config(const ConfigReader& c) {
+  const auto kernel = c.pair("kernel_size", 1);
+  return std::make_shared<QuantizedConv2D>(c.integer("filters", 1), Size2(kernel[0], kernel[1]),
+                                           c.string_or("activation", "linear"), read_window(c),
+                                           c.boolean_or("use_bias", true));
+}
+
+void QuantizedConv2D::create_weights(const Shape& input_shape) {
+  if (input_shape.rank() != 4)
+    fail("QuantizedConv2D: input must be (batch, channels, height, width), got ", input_shape);
+  kernel_ = add_weight(
+      "kernel", Tensor::zeros(Shape{filters_, input_shape[1], kernel_size_.h, kernel_size_.w}, DType::i8), false);
+  kernel_scale_ = add_weight("kernel_scale", Tensor::ones(Shape{filters_}), false);
+  if (use_bias_) bias_ = add_weight("bias", Tensor::zeros(Shape{filters_}), false);
+}
+
+void QuantizedConv2D::on_weights_replaced() { packed_->reset(); }
+
+Variable QuantizedConv2D::forward(const Variable& x) {
+  const Tensor input = detail::quantized_layer_input(x, "QuantizedConv2D");
+  const Shape& s = input.shape();
+  if (s.rank() != 4) fail("QuantizedConv2D: input must be (batch, channels, height, width), got ", s);
+  const int64_t n = s[0], c = s[1], h = s[2], w = s[3], f = filters_;
+  if (c != kernel_.dim(1))
+    fail("QuantizedConv2D: input ", s, " has ", c, " channels; this layer was built for ", kernel_.dim(1));
+  const Geometry2D g = window_.resolve(h, w, kernel_size_);
+  const auto [oh, ow] = kernels::conv2d_output_size(h, w, kernel_size_.h, kernel_size_.w, g, "QuantizedConv2D");
+  const int64_t k = c * kernel_size_.h * kernel_size_.w, pixels = oh * ow, image = c * h * w;
+  const auto packed = packed_->get([&] {  // (f, k) -> (k, f) -> the kernels' layout
+    const int8_t* q = kernel_.value().data<int8_t>();
+    std::vector<int8_t> by_column(static_cast<size_t>(k * f));
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < f; ++j) by_column[static_cast<size_t>(i * f + j)] = q[j * k + i];
+    return kernels::pack_int8_weights(by_column.data(), kernel_scale_.value().data<float>(), k, f);
+  });
+  const int64_t ld = packed->k4, chunk = std::clamp<int64_t>(kColumnBytes / std::max<int64_t>(pixels * ld, 1), 1, n);
+  const bool relu = activation_name_ == "relu";  // fused into the kernel's output pass
+  Tensor y = Tensor::empty(Shape{n, f, oh, ow});
+  std::vector<uint8_t> images(static_cast<size_t>(chunk * image)), cols(static_cast<size_t>(chunk * pixels * ld));
+  std::vector<float> scale(static_cast<size_t>(chunk * pixels)), out(static_cast<size_t>(chunk * pixels * f));
+  std::vector<int32_t> zero(static_cast<size_t>(chunk * pixels));
+  for (int64_t first = 0; first < n; first += chunk) {
+    const int64_t count = std::min(chunk, n - first);
+    // Each image quantized with one scale and zero point, then cut into patch rows.
+    kernels::parallel_for(count, image * 2, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        float image_scale;
+        int32_t image_zero;
+        uint8_t* q = images.data() + i * image;
+        kernels::quantize_rows(input.data<float>() + (first + i) * image, 1, image, image, q, image, &image_scale,
+                               &image_zero);
+        im2col_bytes(q, c, h, w, kernel_size_, g, oh, ow, static_cast<uint8_t>(image_zero),
+                     cols.data() + i * pixels * ld, ld);
+        std::fill_n(scale.data() + i * pixels, pixels, image_scale);
+        std::fill_n(zero.data() + i * pixels, pixels, image_zero);
+      }
+    });
+    kernels::int8_gemm(count * pixels, cols.data(), ld, scale.data(), zero.data(), *packed,
+                       use_bias_ ? bias_.value().data<float>() : nullptr, relu, out.data(), f);
+    // (pixels, f) per image -> its (f, oh, ow) planes.
+    kernels::parallel_for(count * f, pixels, [&](int64_t begin, int64_t end) {
+      for (int64_t plane = begin; plane < end; ++plane) {
+        const int64_t i = plane / f, j = plane % f;
+        float* dst = y.data<float>() + ((first + i) * f + j) * pixels;
+        const float* src = out.data() + i * pixels * f + j;
+        for (int64_t p = 0; p < pixels; ++p) dst[p] = src[p * f];
+      }
+    });
+  }
+  return relu ? Variable(y) : activation_(Variable(y));
+}
+
+}  // namespace axon
