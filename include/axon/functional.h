@@ -84,6 +84,7 @@ class Functional : public Model {
 
  protected:
   void summary_rows(std::vector<SummaryRow>& rows) const override;
+  const detail::Graph* inference_graph(const std::vector<Tensor>& x) override;
 
  private:
   std::unique_ptr<detail::Graph> graph_;

@@ -33,6 +33,7 @@ class Metric;
 struct Batch;
 namespace detail {
 class GradientBuckets;
+class Graph;
 }
 
 // What compile() accepts for each argument: a Keras name or a configured object.
@@ -181,6 +182,9 @@ class Model : public Module {
   };
   virtual void summary_rows(std::vector<SummaryRow>& rows) const;
   static std::string shape_text(const std::vector<Shape>& shapes);
+  // The graph of layer calls this model runs on inputs like x, which predict compiles
+  // into inference plans; null for a model whose call() is its own code.
+  virtual const detail::Graph* inference_graph(const std::vector<Tensor>& x);
 
  private:
   // The one place a training step happens: zero_grad -> forward -> loss -> backward

@@ -34,6 +34,12 @@ class QuantizedDense : public Module {
   QuantizedDense(int64_t units, const std::string& activation = "linear", bool use_bias = true);
 
   Variable forward(const Variable& x) override;
+  // x @ kernel + bias, then relu when that is the activation (any other is the caller's
+  // to apply), for x: (..., in) written into y: (..., units), float32 both; with no
+  // allocation once the kernel is packed (a compiled inference plan calls this).
+  void forward_into(const Tensor& x, Tensor& y);
+  const std::string& activation_name() const { return activation_name_; }
+  int64_t units() const { return units_; }
   std::string type_name() const override { return "QuantizedDense"; }
   Config config() const override;
   static std::shared_ptr<QuantizedDense> from_config(const ConfigReader& config);

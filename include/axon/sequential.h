@@ -35,7 +35,13 @@ class Sequential : public Model {
   size_t size() const { return children().size(); }
   Module& layer(size_t i) const;
 
+ protected:
+  const detail::Graph* inference_graph(const std::vector<Tensor>& x) override;
+
  private:
+  // The graph of the layers over inputs of this example shape (without the batch axis),
+  // planned again when the shape or the layers change.
+  detail::Graph& graph_for(const Shape& example);
   std::unique_ptr<detail::Graph> graph_;
   Shape planned_for_;  // the example shape graph_ was planned for
   size_t planned_layers_ = 0;

@@ -36,20 +36,25 @@ void QuantizedDense::create_weights(const Shape& input_shape) {
 void QuantizedDense::on_weights_replaced() { packed_->reset(); }
 
 Variable QuantizedDense::forward(const Variable& x) {
-  const int64_t in = kernel_.dim(0);
   const Tensor input = detail::quantized_layer_input(x, "QuantizedDense");
-  if (input.dim(-1) != in)
-    fail("QuantizedDense: input ", input.shape(), " has ", input.dim(-1), " features; this layer was built for ", in);
+  std::vector<int64_t> dims = input.shape().dims();
+  if (!dims.empty()) dims.back() = units_;
+  Tensor y = Tensor::empty(Shape(dims));
+  forward_into(input, y);
+  return activation_name_ == "relu" ? Variable(y) : activation_(Variable(y));
+}
+
+void QuantizedDense::forward_into(const Tensor& x, Tensor& y) {
+  const int64_t in = kernel_.dim(0);
+  if (x.dtype() != DType::f32 || x.rank() < 1 || x.dim(-1) != in)
+    fail("QuantizedDense: input ", x.shape(), " (", dtype_name(x.dtype()), ") must be float32 with ", in,
+         " features on its last axis");
   const auto packed = packed_->get([&] {  // (in, units) -> the kernels' layout
     return kernels::pack_int8_weights(kernel_.value().data<int8_t>(), kernel_scale_.value().data<float>(), in, units_);
   });
-  std::vector<int64_t> dims = input.shape().dims();
-  dims.back() = units_;
-  Tensor y = Tensor::empty(Shape(dims));
   const bool relu = activation_name_ == "relu";  // fused into the kernel's output pass
-  kernels::int8_linear(input.data<float>(), input.numel() / in, in, *packed,
-                       use_bias_ ? bias_.value().data<float>() : nullptr, relu, y.data<float>(), units_);
-  return relu ? Variable(y) : activation_(Variable(y));
+  kernels::int8_linear(x.data<float>(), x.numel() / in, in, *packed, use_bias_ ? bias_.value().data<float>() : nullptr,
+                       relu, y.data<float>(), units_);
 }
 
 }  // namespace axon

@@ -4,10 +4,17 @@
 #include <set>
 
 #include "nn/fusion.h"
+#include "train/inference_plan.h"
 
 namespace axon::detail {
 
-namespace {}  // namespace
+namespace {
+
+constexpr size_t kKeptPlans = 4;  // a server's batches come in a few sizes
+
+}  // namespace
+
+Graph::~Graph() = default;
 
 Graph::Graph(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs)
     : inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
@@ -99,6 +106,7 @@ void Graph::plan() {
     const size_t first = first_slot_.at(&node);
     for (size_t k = 0; k < node.output_shapes.size(); ++k) step.outputs.push_back(first + k);
     std::shared_ptr<Module> layer = node.layer;
+    step.layer = layer;
     if (node.output_shapes.size() == 1 && node.inputs.size() == 1 && readers[first] == 1) {
       // The one reader of this output: fuse the two calls when the planner knows how.
       for (size_t j = i + 1; j < calls_.size(); ++j) {
@@ -110,6 +118,7 @@ void Graph::plan() {
               return std::vector<Variable>{fused(x[0])};
             };
             step.outputs = {first_slot_.at(&next)};
+            step.layer = nullptr;
             fused_away[j] = true;
           }
         break;
@@ -125,12 +134,11 @@ void Graph::plan() {
   }
 }
 
-std::vector<Variable> Graph::run(const std::vector<Variable>& inputs) const {
-  if (inputs.size() != inputs_.size()) fail("model: takes ", inputs_.size(), " inputs, got ", inputs.size());
-  std::vector<Variable> values(slots_);
-  for (size_t i = 0; i < inputs.size(); ++i) {
+void Graph::check_inputs(const std::vector<Shape>& shapes) const {
+  if (shapes.size() != inputs_.size()) fail("model: takes ", inputs_.size(), " inputs, got ", shapes.size());
+  for (size_t i = 0; i < shapes.size(); ++i) {
     const Shape& expected = inputs_[i].shape();
-    const Shape& got = inputs[i].shape();
+    const Shape& got = shapes[i];
     if (got.rank() != expected.rank() + 1 ||
         !std::equal(expected.dims().begin(), expected.dims().end(), got.dims().begin() + 1))
       fail(
@@ -141,8 +149,15 @@ std::vector<Variable> Graph::run(const std::vector<Variable>& inputs) const {
             return dims;
           }(),
           "), got ", got);
-    values[i] = inputs[i];
   }
+}
+
+std::vector<Variable> Graph::run(const std::vector<Variable>& inputs) const {
+  std::vector<Shape> shapes;
+  for (const Variable& input : inputs) shapes.push_back(input.shape());
+  check_inputs(shapes);
+  std::vector<Variable> values(slots_);
+  for (size_t i = 0; i < inputs.size(); ++i) values[i] = inputs[i];
   std::vector<Variable> args;
   for (const Step& step : steps_) {
     args.clear();
@@ -154,6 +169,30 @@ std::vector<Variable> Graph::run(const std::vector<Variable>& inputs) const {
   }
   std::vector<Variable> outputs;
   for (size_t slot : output_slots_) outputs.push_back(values[slot]);
+  return outputs;
+}
+
+std::vector<Tensor> Graph::predict(const std::vector<Tensor>& inputs) const {
+  std::vector<Shape> shapes;
+  for (const Tensor& input : inputs) shapes.push_back(input.shape());
+  std::unique_lock lock(plans_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) {  // another thread runs the plans: this call runs the graph
+    std::vector<Variable> values;
+    for (const Tensor& input : inputs) values.emplace_back(input);
+    std::vector<Tensor> outputs;
+    for (const Variable& output : run(values)) outputs.push_back(output.value());
+    return outputs;
+  }
+  auto found = std::find_if(plans_.begin(), plans_.end(), [&](const auto& entry) { return entry.first == shapes; });
+  if (found == plans_.end()) {
+    check_inputs(shapes);
+    if (plans_.size() == kKeptPlans) plans_.pop_back();
+    plans_.insert(plans_.begin(), {shapes, std::make_unique<InferencePlan>(*this, shapes)});
+  } else {
+    std::rotate(plans_.begin(), found, found + 1);
+  }
+  std::vector<Tensor> outputs;
+  for (const Tensor& output : plans_.front().second->run(inputs)) outputs.push_back(output.clone());
   return outputs;
 }
 

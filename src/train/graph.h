@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -13,12 +14,32 @@
 
 namespace axon::detail {
 
+class InferencePlan;
+
 class Graph {
  public:
   Graph(std::vector<SymbolicTensor> inputs, std::vector<SymbolicTensor> outputs);
+  ~Graph();
 
   // One value per input, in order -> one value per output.
   std::vector<Variable> run(const std::vector<Variable>& inputs) const;
+  // The same for inference, through a plan compiled for these input shapes (see
+  // inference_plan.h) and kept for the next call of the same shapes (the last few).
+  // Call it with gradients off and the layers in inference mode.
+  std::vector<Tensor> predict(const std::vector<Tensor>& inputs) const;
+  // Fails unless there is one tensor per input, each of the input's shape with a batch axis.
+  void check_inputs(const std::vector<Shape>& shapes) const;
+
+  // The planned steps: each runs one layer call (or two fused ones, with no `layer`),
+  // reading and writing value slots; the inputs are slots 0, 1, ...
+  struct Step {
+    std::function<std::vector<Variable>(const std::vector<Variable>&)> run;
+    std::vector<size_t> inputs, outputs;  // value slots
+    std::shared_ptr<Module> layer;        // the layer called, unless the step is a fusion
+  };
+  const std::vector<Step>& steps() const { return steps_; }
+  size_t slot_count() const { return slots_; }
+  const std::vector<size_t>& output_slots() const { return output_slots_; }
 
   // The layer calls in topological order (inputs excluded), each with its name:
   // the layer's name for its first call, "<layer>@<k>" for its k-th.
@@ -38,10 +59,6 @@ class Graph {
  private:
   void plan();
 
-  struct Step {
-    std::function<std::vector<Variable>(const std::vector<Variable>&)> run;
-    std::vector<size_t> inputs, outputs;  // value slots
-  };
   std::vector<SymbolicTensor> inputs_, outputs_;
   std::vector<Call> calls_;
   std::vector<std::shared_ptr<Module>> layers_;
@@ -50,6 +67,9 @@ class Graph {
   size_t slots_ = 0;
   std::vector<Step> steps_;
   std::vector<size_t> output_slots_;
+  // Inference plans by input shapes, most recently used first.
+  mutable std::mutex plans_mutex_;
+  mutable std::vector<std::pair<std::vector<Shape>, std::unique_ptr<InferencePlan>>> plans_;
 };
 
 }  // namespace axon::detail

@@ -12,6 +12,7 @@
 #include "data_parallel_checks.h"
 #include "distributed/replica.h"
 #include "gradient_buckets.h"
+#include "graph.h"
 #include "packed_rows.h"
 #include "sample_weights.h"
 
@@ -348,16 +349,19 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& x_in, int64_t batc
   NoGrad no_grad;
   ModeGuard eval(*this, false);
   const int64_t n = x[0].dim(0);
-  auto values = [](const std::vector<Variable>& vars) {
+  // A built model of layer calls runs as an inference plan (see train/inference_plan.h).
+  auto values = [this](const std::vector<Tensor>& batch) {
+    if (built())
+      if (const detail::Graph* graph = inference_graph(batch)) return graph->predict(batch);
     std::vector<Tensor> out;
-    for (const Variable& v : vars) out.push_back(v.value());
+    for (const Variable& v : run(batch)) out.push_back(v.value());
     return out;
   };
-  if (n > 0 && n <= batch_size) return values(run(x));  // one batch: no copy
+  if (n > 0 && n <= batch_size) return values(x);  // one batch: no copy
   std::vector<Tensor> out;
   for (int64_t start = 0; start < n; start += batch_size) {
     const int64_t end = std::min(start + batch_size, n);
-    const std::vector<Tensor> y = values(run(rows_of(x, start, end)));
+    const std::vector<Tensor> y = values(rows_of(x, start, end));
     if (out.empty())
       for (const Tensor& t : y) {
         std::vector<int64_t> dims = t.shape().dims();
@@ -369,6 +373,8 @@ std::vector<Tensor> Model::predict(const std::vector<Tensor>& x_in, int64_t batc
   if (out.empty()) fail("predict: no examples (x has shape ", x[0].shape(), ")");
   return out;
 }
+
+const detail::Graph* Model::inference_graph(const std::vector<Tensor>&) { return nullptr; }
 
 Logs Model::train_on_batch(const Tensor& x, const Tensor& y) {
   require_compiled("train_on_batch");

@@ -1,6 +1,7 @@
 #include "axon/sequential.h"
 
 #include <algorithm>
+#include <typeinfo>
 
 #include "axon/functional.h"
 #include "axon/model_spec.h"
@@ -16,15 +17,20 @@ Sequential::Sequential(const Shape& input_shape) { set_input_shape(input_shape);
 Sequential::~Sequential() = default;
 Sequential::Sequential(Sequential&&) noexcept = default;
 
-Variable Sequential::call(const Variable& x) {
+namespace {
+
+Shape example_of(const Shape& batch) {
+  const std::vector<int64_t>& dims = batch.dims();
+  return Shape(std::vector<int64_t>(dims.begin() + (dims.empty() ? 0 : 1), dims.end()));
+}
+
+}  // namespace
+
+detail::Graph& Sequential::graph_for(const Shape& example) {
   if (children().empty()) fail("Sequential: no layers; add() some first");
-  const std::vector<int64_t>& dims = x.shape().dims();
-  const bool same_example =
-      x.rank() > 0 && std::equal(dims.begin() + 1, dims.end(), planned_for_.dims().begin(), planned_for_.dims().end());
-  if (!graph_ || !same_example || planned_layers_ != children().size()) {
+  if (!graph_ || example != planned_for_ || planned_layers_ != children().size()) {
     // The layers as a graph over this input, planned once (fusions chosen here).
     graph_.reset();
-    const Shape example(std::vector<int64_t>(dims.begin() + (x.rank() > 0 ? 1 : 0), dims.end()));
     const SymbolicTensor input = Input(example);
     SymbolicTensor y = input;
     for (const auto& [path, layer] : children()) y = (*layer)(y);
@@ -32,7 +38,15 @@ Variable Sequential::call(const Variable& x) {
     planned_for_ = example;
     planned_layers_ = children().size();
   }
-  return graph_->run({x})[0];
+  return *graph_;
+}
+
+Variable Sequential::call(const Variable& x) { return graph_for(example_of(x.shape())).run({x})[0]; }
+
+const detail::Graph* Sequential::inference_graph(const std::vector<Tensor>& x) {
+  // A subclass with its own call() runs its own code.
+  if (typeid(*this) != typeid(Sequential) || x.size() != 1 || x[0].rank() < 1) return nullptr;
+  return &graph_for(example_of(x[0].shape()));
 }
 
 Module& Sequential::layer(size_t i) const {
