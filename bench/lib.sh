@@ -11,12 +11,13 @@ build() {
   cmake --build build -j "$(nproc)" --target "$@" > /dev/null
 }
 
-# torch THREADS SCRIPT ARGS...: a PyTorch bench. Debian's torch does its GEMMs in the
-# system OpenBLAS, whose threads follow OPENBLAS_NUM_THREADS, not torch.set_num_threads.
+# torch_env THREADS COMMAND ARGS...: COMMAND (PyTorch, from Python or libtorch's C++) in
+# the environment a PyTorch bench needs. Debian's torch does its GEMMs in the system
+# OpenBLAS, whose threads follow OPENBLAS_NUM_THREADS, not torch.set_num_threads.
 # It gets the OpenBLAS kernels axon runs (axon --version names them): where OpenBLAS
 # does not know the CPU, axon picks better ones than OpenBLAS's generic fallback, and
 # the comparison must not be between kernels.
-torch() {
+torch_env() {
   local threads=$1
   shift
   if [ -z "${blas_kernels+set}" ]; then
@@ -26,7 +27,14 @@ torch() {
   # The OpenMP build of OpenBLAS, the threaded one Debian's torch is made for, whatever
   # the system's BLAS alternative points to (axon itself links the serial build).
   LD_LIBRARY_PATH=/usr/lib/$(gcc -dumpmachine)/openblas-openmp \
-    OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$blas_kernels} OPENBLAS_NUM_THREADS=$threads /usr/bin/python3 "$@"
+    OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-$blas_kernels} OPENBLAS_NUM_THREADS=$threads "$@"
+}
+
+# torch THREADS SCRIPT ARGS...: a PyTorch bench from Python.
+torch() {
+  local threads=$1
+  shift
+  torch_env "$threads" /usr/bin/python3 "$@"
 }
 
 # field NAME LINE: the value of "NAME=value" in a bench's one-line report.

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Single-sample (and batch-64) predict latency of the Fashion-MNIST MLP in process:
 # axon at 1 and 2 threads (Google Benchmark, median of 5) beside PyTorch from Python
-# at 1 thread, and the ratio of the batch-1 figures.
+# at 1 thread and PyTorch's C++ API (libtorch, bench_predict_libtorch) at 1 thread, and
+# the ratios of the batch-1 figures.
 # Usage: bench/predict.sh
 source "$(dirname "$0")/lib.sh"
-build bench_predict
+build bench_predict bench_predict_libtorch  # lib.sh's bootstrap installs libtorch-dev
 
 axon=$(build/bench/bench_predict --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_format=csv 2>/dev/null |
   awk -F, '/_median"/ { name = $1; gsub(/"/, "", name); printf "%s %.2f\n", name, $3 / 1000 }')
 torch_us=$(torch 1 bench/predict_torch.py)
+# "libtorch batch:B threads:1 US us" for B = 1 and 64 (its stderr: NoGradGuard and InferenceMode apart).
+libtorch=$(torch_env 1 build/bench/bench_predict_libtorch 2>/dev/null)
 echo "$axon" | awk '{ printf "axon %-45s %8.2f us\n", $1, $2 }'
 echo "torch batch:1 threads:1 (from Python)                   $torch_us us"
+echo "$libtorch" | awk '{ printf "libtorch %-44s %8.2f us\n", $2 " " $3 " (C++)", $4 }'
 one=$(echo "$axon" | awk '$1 ~ /batch:1\/threads:1/ { print $2 }')
+libtorch_us=$(echo "$libtorch" | awk '$2 == "batch:1" { print $4 }')
 echo "batch 1, 1 thread: axon / PyTorch = $(ratio "$one" "$torch_us")"
+echo "batch 1, 1 thread: axon / libtorch = $(ratio "$one" "$libtorch_us")"
