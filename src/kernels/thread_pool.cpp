@@ -70,7 +70,7 @@ void ThreadPool::resize(int threads) {
 void ThreadPool::stop_workers() {
   stopping_.store(true);
   state_.fetch_add(uint64_t{1} << 32);  // a new generation wakes every worker
-  state_.notify_all();
+  wake(new_job_);
   for (std::thread& worker : workers_) worker.join();
   workers_.clear();
   stopping_.store(false);
@@ -91,12 +91,20 @@ void ThreadPool::run_erased(int64_t chunks, void* task, Invoke invoke) {
   remaining_.store(chunks, std::memory_order_relaxed);
   const uint64_t generation = generation_of(state_.load(std::memory_order_relaxed)) + 1;
   state_.store(generation << 32, std::memory_order_release);
-  state_.notify_all();
+  wake(new_job_);
   run_chunks(generation);
   // Chunks still running on workers: spin for them, then sleep until the last one ends.
   auto finished = [this] { return remaining_.load(std::memory_order_acquire) == 0; };
-  if (!spin_until(finished))
-    for (int64_t left; (left = remaining_.load(std::memory_order_acquire)) != 0;) remaining_.wait(left);
+  if (!spin_until(finished)) {
+    std::unique_lock sleeping(sleep_mutex_);
+    job_done_.wait(sleeping, finished);
+  }
+}
+
+void ThreadPool::wake(std::condition_variable& sleepers) {
+  // Taking the mutex orders this after a sleeper's last check of its condition.
+  { std::lock_guard lock(sleep_mutex_); }
+  sleepers.notify_all();
 }
 
 void ThreadPool::run_chunks(uint64_t generation) {
@@ -112,7 +120,7 @@ void ThreadPool::run_chunks(uint64_t generation) {
     running_task = true;
     invoke(task, chunk);
     running_task = false;
-    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) remaining_.notify_one();
+    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) wake(job_done_);
     state = state_.load(std::memory_order_acquire);
   }
 }
@@ -121,11 +129,10 @@ void ThreadPool::work(uint64_t seen) {
   for (;;) {
     uint64_t state = state_.load(std::memory_order_acquire);
     auto new_job = [&] { return generation_of(state = state_.load(std::memory_order_acquire)) != seen; };
-    if (!spin_until(new_job))
-      while (generation_of(state) == seen) {
-        state_.wait(state);
-        state = state_.load(std::memory_order_acquire);
-      }
+    if (!spin_until(new_job)) {
+      std::unique_lock sleeping(sleep_mutex_);
+      new_job_.wait(sleeping, new_job);
+    }
     if (stopping_.load()) return;
     seen = generation_of(state);
     run_chunks(seen);

@@ -8,7 +8,9 @@
 // spin briefly for the next job, then sleep, so they do not take the core from the
 // thread that holds the rest of the work.
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -43,6 +45,7 @@ class ThreadPool {
   // Claims and runs chunks of job `generation` until none is left.
   void run_chunks(uint64_t generation);
   void stop_workers();
+  void wake(std::condition_variable& sleepers);
 
   // A job's generation (high 32 bits) and its next unclaimed chunk (low 32 bits), in
   // one word, so a worker that wakes late cannot claim a chunk of a later job.
@@ -52,6 +55,10 @@ class ThreadPool {
   std::atomic<int64_t> chunks_{0};
   std::atomic<int64_t> remaining_{0};  // chunks not yet finished
   std::atomic<bool> stopping_{false};
+  // Sleeping, after the spin: workers for a new generation, the caller for the last
+  // chunk. (A mutex and condition variables: libstdc++ 12's atomic wait lost wakeups.)
+  std::mutex sleep_mutex_;
+  std::condition_variable new_job_, job_done_;
   std::vector<std::thread> workers_;
 };
 
