@@ -15,9 +15,6 @@ namespace {
 thread_local bool running_task = false;
 std::mutex one_job;  // one job at a time; a second caller runs its chunks itself
 
-constexpr uint64_t generation_of(uint64_t state) { return state >> 32; }
-constexpr int64_t chunk_of(uint64_t state) { return static_cast<int64_t>(state & 0xffffffffu); }
-
 // How long a thread spins for the next job (a worker) or for the last chunks (the
 // caller) before it sleeps. Long enough to bridge the gap between the parallel loops
 // of one training step on a quiet machine; short enough that on a busy one a waiting
@@ -63,41 +60,64 @@ void ThreadPool::resize(int threads) {
   stop_workers();
   // Each worker waits for the generation after this one: a stop that comes before it
   // first runs is not missed.
-  const uint64_t current = generation_of(state_.load());
+  const uint64_t current = generation_.load();
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this, current] { work(current); });
 }
 
 void ThreadPool::stop_workers() {
-  stopping_.store(true);
-  state_.fetch_add(uint64_t{1} << 32);  // a new generation wakes every worker
-  wake(new_job_);
+  {
+    std::lock_guard lock(sleep_mutex_);
+    stopping_ = true;
+    ++generation_;
+  }
+  new_job_.notify_all();
   for (std::thread& worker : workers_) worker.join();
   workers_.clear();
-  stopping_.store(false);
+  stopping_ = false;
 }
 
 void ThreadPool::run_erased(int64_t chunks, void* task, Invoke invoke) {
   std::unique_lock lock(one_job, std::defer_lock);
-  if (chunks <= 1 || workers_.empty() || running_task || chunks > 0xffffffff || !lock.try_lock()) {
+  if (chunks <= 1 || workers_.empty() || running_task || !lock.try_lock()) {
     const bool outer = running_task;
     running_task = true;
     for (int64_t c = 0; c < chunks; ++c) invoke(task, c);
     running_task = outer;
     return;
   }
-  task_.store(task, std::memory_order_relaxed);
-  invoke_.store(invoke, std::memory_order_relaxed);
-  chunks_.store(chunks, std::memory_order_relaxed);
-  remaining_.store(chunks, std::memory_order_relaxed);
-  const uint64_t generation = generation_of(state_.load(std::memory_order_relaxed)) + 1;
-  state_.store(generation << 32, std::memory_order_release);
-  wake(new_job_);
-  run_chunks(generation);
+  {
+    std::lock_guard sleeping(sleep_mutex_);
+    task_ = task;
+    invoke_ = invoke;
+    chunks_ = chunks;
+    next_.store(0);
+    done_.store(0);
+    open_ = true;
+    ++generation_;
+  }
+  new_job_.notify_all();
+  run_chunks();
   // Chunks still running on workers: spin for them, then sleep until the last one ends.
-  auto finished = [this] { return remaining_.load(std::memory_order_acquire) == 0; };
+  auto finished = [&] { return done_.load(std::memory_order_acquire) == chunks; };
+  std::unique_lock sleeping(sleep_mutex_, std::defer_lock);
   if (!spin_until(finished)) {
-    std::unique_lock sleeping(sleep_mutex_);
+    sleeping.lock();
     job_done_.wait(sleeping, finished);
+  } else {
+    sleeping.lock();
+  }
+  // No worker may still hold this job's task when the caller returns.
+  open_ = false;
+  job_done_.wait(sleeping, [this] { return active_ == 0; });
+}
+
+void ThreadPool::run_chunks() {
+  for (int64_t chunk; (chunk = next_.fetch_add(1)) < chunks_;) {
+    const bool outer = running_task;
+    running_task = true;
+    invoke_(task_, chunk);
+    running_task = outer;
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks_) wake(job_done_);
   }
 }
 
@@ -107,35 +127,26 @@ void ThreadPool::wake(std::condition_variable& sleepers) {
   sleepers.notify_all();
 }
 
-void ThreadPool::run_chunks(uint64_t generation) {
-  uint64_t state = state_.load(std::memory_order_acquire);
-  while (generation_of(state) == (generation & 0xffffffffu)) {
-    // Read before claiming: when the claim succeeds, the job was still this one.
-    const int64_t chunks = chunks_.load(std::memory_order_relaxed);
-    void* task = task_.load(std::memory_order_relaxed);
-    const Invoke invoke = invoke_.load(std::memory_order_relaxed);
-    const int64_t chunk = chunk_of(state);
-    if (chunk >= chunks) return;
-    if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) continue;
-    running_task = true;
-    invoke(task, chunk);
-    running_task = false;
-    if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) wake(job_done_);
-    state = state_.load(std::memory_order_acquire);
-  }
-}
-
 void ThreadPool::work(uint64_t seen) {
   for (;;) {
-    uint64_t state = state_.load(std::memory_order_acquire);
-    auto new_job = [&] { return generation_of(state = state_.load(std::memory_order_acquire)) != seen; };
+    auto new_job = [&] { return generation_.load(std::memory_order_acquire) != seen; };
     if (!spin_until(new_job)) {
       std::unique_lock sleeping(sleep_mutex_);
       new_job_.wait(sleeping, new_job);
     }
-    if (stopping_.load()) return;
-    seen = generation_of(state);
-    run_chunks(seen);
+    {
+      std::lock_guard sleeping(sleep_mutex_);
+      if (stopping_) return;
+      seen = generation_;
+      if (!open_) continue;  // that job is over
+      ++active_;
+    }
+    run_chunks();
+    {
+      std::lock_guard sleeping(sleep_mutex_);
+      --active_;
+    }
+    job_done_.notify_all();
   }
 }
 

@@ -42,21 +42,21 @@ class ThreadPool {
   void run_erased(int64_t chunks, void* task, Invoke invoke);
   // A worker's loop; `seen` is the generation of the last job it saw.
   void work(uint64_t seen);
-  // Claims and runs chunks of job `generation` until none is left.
-  void run_chunks(uint64_t generation);
+  // Claims and runs chunks of the current job until none is left.
+  void run_chunks();
   void stop_workers();
   void wake(std::condition_variable& sleepers);
 
-  // A job's generation (high 32 bits) and its next unclaimed chunk (low 32 bits), in
-  // one word, so a worker that wakes late cannot claim a chunk of a later job.
-  std::atomic<uint64_t> state_{0};
-  std::atomic<void*> task_{nullptr};
-  std::atomic<Invoke> invoke_{nullptr};
-  std::atomic<int64_t> chunks_{0};
-  std::atomic<int64_t> remaining_{0};  // chunks not yet finished
-  std::atomic<bool> stopping_{false};
-  // Sleeping, after the spin: workers for a new generation, the caller for the last
-  // chunk. (A mutex and condition variables: libstdc++ 12's atomic wait lost wakeups.)
+  // The job, set under sleep_mutex_: workers join an open job (counted in active_) and
+  // claim its chunks from next_; the caller closes it and waits for active_ to reach 0
+  // before it returns, so no worker touches a finished job's task.
+  void* task_ = nullptr;
+  Invoke invoke_ = nullptr;
+  int64_t chunks_ = 0;
+  std::atomic<int64_t> next_{0}, done_{0};
+  std::atomic<uint64_t> generation_{0};
+  bool open_ = false, stopping_ = false;
+  int active_ = 0;
   std::mutex sleep_mutex_;
   std::condition_variable new_job_, job_done_;
   std::vector<std::thread> workers_;
