@@ -25,9 +25,6 @@ void restore_parameters(Model& model, const SafetensorsFile& file, const std::st
     const Tensor& stored = file.at(p.name);
     if (stored.shape() != p.variable.shape())
       fail(path, ": tensor '", p.name, "' has shape ", stored.shape(), ", the model expects ", p.variable.shape());
-  }
-  for (const NamedParameter& p : params) {
-    const Tensor& stored = file.at(p.name);
     // int8 weights come only from int8 tensors: a float converted to int8 could be out of range.
     if ((p.variable.value().dtype() == DType::i8) != (stored.dtype() == DType::i8))
       fail(path, ": tensor '", p.name, "' is ", dtype_name(stored.dtype()), ", the model expects ",

@@ -54,7 +54,7 @@ Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
     s *= x.shape().dims()[static_cast<size_t>(d)];
   }
   std::swap(strides[static_cast<size_t>(dim0)], strides[static_cast<size_t>(dim1)]);
-  dispatch(x.dtype(), [&](auto zero) {
+  dispatch_any(x.dtype(), [&](auto zero) {  // moves elements of any type
     using T = decltype(zero);
     const T* px = x.data<T>();
     T* py = y.data<T>();

@@ -51,8 +51,6 @@ ThreadPool& ThreadPool::instance() {
   return *pool;
 }
 
-ThreadPool::~ThreadPool() { stop_workers(); }
-
 bool ThreadPool::in_task() { return running_task; }
 
 void ThreadPool::resize(int threads) {
@@ -91,24 +89,19 @@ void ThreadPool::run_erased(int64_t chunks, void* task, Invoke invoke) {
     invoke_ = invoke;
     chunks_ = chunks;
     next_.store(0);
-    done_.store(0);
     open_ = true;
     ++generation_;
   }
   new_job_.notify_all();
   run_chunks();
-  // Chunks still running on workers: spin for them, then sleep until the last one ends.
-  auto finished = [&] { return done_.load(std::memory_order_acquire) == chunks; };
-  std::unique_lock sleeping(sleep_mutex_, std::defer_lock);
-  if (!spin_until(finished)) {
-    sleeping.lock();
-    job_done_.wait(sleeping, finished);
-  } else {
-    sleeping.lock();
-  }
-  // No worker may still hold this job's task when the caller returns.
+  // Every chunk is claimed now; those still running belong to workers in the job.
+  // Spin for them to leave, then close the job and sleep until the last has left: no
+  // worker may still hold this job's task when the caller returns.
+  auto left = [this] { return active_.load(std::memory_order_acquire) == 0; };
+  spin_until(left);
+  std::unique_lock sleeping(sleep_mutex_);
   open_ = false;
-  job_done_.wait(sleeping, [this] { return active_ == 0; });
+  job_done_.wait(sleeping, left);
 }
 
 void ThreadPool::run_chunks() {
@@ -117,14 +110,7 @@ void ThreadPool::run_chunks() {
     running_task = true;
     invoke_(task_, chunk);
     running_task = outer;
-    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks_) wake(job_done_);
   }
-}
-
-void ThreadPool::wake(std::condition_variable& sleepers) {
-  // Taking the mutex orders this after a sleeper's last check of its condition.
-  { std::lock_guard lock(sleep_mutex_); }
-  sleepers.notify_all();
 }
 
 void ThreadPool::work(uint64_t seen) {

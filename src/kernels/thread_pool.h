@@ -20,7 +20,6 @@ class ThreadPool {
  public:
   // The pool of num_threads() - 1 workers (the caller is the last thread).
   static ThreadPool& instance();
-  ~ThreadPool();
 
   // Runs task(chunk) once for every chunk in [0, chunks), on the caller and the
   // workers, and returns when all have run. Inside a task, or with no workers, it runs
@@ -45,7 +44,6 @@ class ThreadPool {
   // Claims and runs chunks of the current job until none is left.
   void run_chunks();
   void stop_workers();
-  void wake(std::condition_variable& sleepers);
 
   // The job, set under sleep_mutex_: workers join an open job (counted in active_) and
   // claim its chunks from next_; the caller closes it and waits for active_ to reach 0
@@ -53,10 +51,10 @@ class ThreadPool {
   void* task_ = nullptr;
   Invoke invoke_ = nullptr;
   int64_t chunks_ = 0;
-  std::atomic<int64_t> next_{0}, done_{0};
+  std::atomic<int64_t> next_{0};
   std::atomic<uint64_t> generation_{0};
   bool open_ = false, stopping_ = false;
-  int active_ = 0;
+  std::atomic<int> active_{0};  // changed under sleep_mutex_; read without it while spinning
   std::mutex sleep_mutex_;
   std::condition_variable new_job_, job_done_;
   std::vector<std::thread> workers_;

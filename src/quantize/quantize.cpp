@@ -6,6 +6,7 @@
 #include "axon/model_spec.h"
 #include "axon/quantization.h"
 #include "kernels/int8_gemm.h"
+#include "kernels/layout.h"
 
 namespace axon {
 
@@ -39,26 +40,17 @@ void rewrite_layers(json& node) {
   for (auto& [key, value] : node.items()) rewrite_layers(value);
 }
 
-// A float kernel with its output channels on axis `channel_axis` (Dense: 1 of (in, units);
-// Conv2D: 0 of (filters, c, kh, kw)) -> int8 values in the same layout and one scale per channel.
-std::pair<Tensor, Tensor> quantize_kernel(const Tensor& kernel, int channel_axis) {
+// A Dense kernel (in, units) or a Conv2D kernel (filters, c, kh, kw) -> int8 values in
+// the same layout and one scale per output channel (unit or filter).
+std::pair<Tensor, Tensor> quantize_kernel(const Tensor& kernel) {
+  const bool dense = kernel.rank() == 2;
+  // As (inputs, channels): Dense's layout already; Conv2D's flattened and transposed.
   const Tensor w = kernel.to(DType::f32);
-  const int64_t channels = w.dim(channel_axis), per_channel = w.numel() / channels;
-  // As (per_channel, channels): Dense's layout already; Conv2D's transposed.
-  std::vector<float> by_column(static_cast<size_t>(w.numel()));
-  for (int64_t i = 0; i < per_channel; ++i)
-    for (int64_t j = 0; j < channels; ++j)
-      by_column[static_cast<size_t>(i * channels + j)] =
-          w.data<float>()[channel_axis == 1 ? i * channels + j : j * per_channel + i];
-  std::vector<int8_t> q(by_column.size());
-  Tensor scale = Tensor::empty(Shape{channels});
-  kernels::quantize_weights(by_column.data(), per_channel, channels, q.data(), scale.data<float>());
-  Tensor values = Tensor::empty(w.shape(), DType::i8);
-  for (int64_t i = 0; i < per_channel; ++i)
-    for (int64_t j = 0; j < channels; ++j)
-      values.data<int8_t>()[channel_axis == 1 ? i * channels + j : j * per_channel + i] =
-          q[static_cast<size_t>(i * channels + j)];
-  return {values, scale};
+  const Tensor columns = dense ? w : kernels::transpose(w.reshape({w.dim(0), -1}), 0, 1);
+  Tensor q = Tensor::empty(columns.shape(), DType::i8), scale = Tensor::empty(Shape{columns.dim(1)});
+  kernels::quantize_weights(columns.data<float>(), columns.dim(0), columns.dim(1), q.data<int8_t>(),
+                            scale.data<float>());
+  return {dense ? q : kernels::transpose(q, 0, 1).reshape(kernel.shape().dims()), scale};
 }
 
 }  // namespace
@@ -81,8 +73,7 @@ std::shared_ptr<Model> quantize(const Model& model) {
     if (original == source.end()) fail("quantize: the quantized model's '", p.name, "' has no weight to come from");
     Tensor target = p.variable.value();
     if (is_scale || target.dtype() == DType::i8) {
-      if (!kernels.contains(path))
-        kernels[path] = quantize_kernel(original->second, original->second.rank() == 2 ? 1 : 0);
+      if (!kernels.contains(path)) kernels[path] = quantize_kernel(original->second);
       target.copy_from(is_scale ? kernels[path].second : kernels[path].first);
     } else {
       target.copy_from(original->second);

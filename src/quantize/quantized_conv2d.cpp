@@ -6,6 +6,7 @@
 #include "axon/registry.h"
 #include "kernels/conv.h"
 #include "kernels/int8_gemm.h"
+#include "kernels/layout.h"
 #include "kernels/parallel.h"
 #include "quantize/quantized_layer.h"
 
@@ -85,14 +86,14 @@ Variable QuantizedConv2D::forward(const Variable& x) {
   if (c != kernel_.dim(1))
     fail("QuantizedConv2D: input ", s, " has ", c, " channels; this layer was built for ", kernel_.dim(1));
   const Geometry2D g = window_.resolve(h, w, kernel_size_);
-  const auto [oh, ow] = kernels::conv2d_output_size(h, w, kernel_size_.h, kernel_size_.w, g, "QuantizedConv2D");
+  // (Not a structured binding: the lambdas below capture these, which clang 14 refuses.)
+  const std::pair<int64_t, int64_t> out_size =
+      kernels::conv2d_output_size(h, w, kernel_size_.h, kernel_size_.w, g, "QuantizedConv2D");
+  const int64_t oh = out_size.first, ow = out_size.second;
   const int64_t k = c * kernel_size_.h * kernel_size_.w, pixels = oh * ow, image = c * h * w;
   const auto packed = packed_->get([&] {  // (f, k) -> (k, f) -> the kernels' layout
-    const int8_t* q = kernel_.value().data<int8_t>();
-    std::vector<int8_t> by_column(static_cast<size_t>(k * f));
-    for (int64_t i = 0; i < k; ++i)
-      for (int64_t j = 0; j < f; ++j) by_column[static_cast<size_t>(i * f + j)] = q[j * k + i];
-    return kernels::pack_int8_weights(by_column.data(), kernel_scale_.value().data<float>(), k, f);
+    const Tensor by_column = kernels::transpose(kernel_.value().reshape({f, k}), 0, 1);
+    return kernels::pack_int8_weights(by_column.data<int8_t>(), kernel_scale_.value().data<float>(), k, f);
   });
   const int64_t ld = packed->k4, chunk = std::clamp<int64_t>(kColumnBytes / std::max<int64_t>(pixels * ld, 1), 1, n);
   const bool relu = activation_name_ == "relu";  // fused into the kernel's output pass

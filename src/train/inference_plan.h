@@ -30,8 +30,9 @@ class InferencePlan {
     std::function<void()> run;
   };
   std::vector<Tensor> values_;  // one per graph slot
+  size_t input_count_;
+  std::vector<size_t> outputs_;  // slots
   std::vector<Step> steps_;
-  std::vector<size_t> inputs_, outputs_;  // slots
   std::vector<Tensor> results_;
 };
 
