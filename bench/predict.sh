@@ -2,7 +2,9 @@
 # Single-sample (and batch-64) predict latency of the Fashion-MNIST MLP in process:
 # axon at 1 and 2 threads (Google Benchmark, median of 5) beside PyTorch from Python
 # at 1 thread and PyTorch's C++ API (libtorch, bench_predict_libtorch) at 1 thread, and
-# the ratios of the batch-1 figures.
+# the ratios of the batch-1 figures. Then batch-64 inference of the Fashion-MNIST CNN,
+# float32 and int8, in images/s at 1 and 2 threads, beside PyTorch's (int8: its static
+# post-training quantization on the oneDNN engine, bench/predict_cnn_torch.py).
 # Usage: bench/predict.sh
 source "$(dirname "$0")/lib.sh"
 build bench_predict bench_predict_libtorch  # lib.sh's bootstrap installs libtorch-dev
@@ -15,7 +17,24 @@ libtorch=$(torch_env 1 build/bench/bench_predict_libtorch 2>/dev/null)
 echo "$axon" | awk '{ printf "axon %-45s %8.2f us\n", $1, $2 }'
 echo "torch batch:1 threads:1 (from Python)                   $torch_us us"
 echo "$libtorch" | awk '{ printf "libtorch %-44s %8.2f us\n", $2 " " $3 " (C++)", $4 }'
-one=$(echo "$axon" | awk '$1 ~ /batch:1\/threads:1/ { print $2 }')
+one=$(echo "$axon" | awk '$1 ~ /^BM_PredictOne\/batch:1\/threads:1\// { print $2 }')
+one_int8=$(echo "$axon" | awk '$1 ~ /^BM_PredictInt8\/batch:1\/threads:1\// { print $2 }')
 libtorch_us=$(echo "$libtorch" | awk '$2 == "batch:1" { print $4 }')
 echo "batch 1, 1 thread: axon / PyTorch = $(ratio "$one" "$torch_us")"
 echo "batch 1, 1 thread: axon / libtorch = $(ratio "$one" "$libtorch_us")"
+echo "batch 1, 1 thread: axon int8 / libtorch = $(ratio "$one_int8" "$libtorch_us")"
+
+# CNN, batch 64: images/s of axon (Google Benchmark's items_per_second) and PyTorch.
+cnn_axon=$(build/bench/bench_predict --benchmark_filter=Cnn --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_format=csv 2>/dev/null |
+  awk -F, '/_median"/ { name = $1; gsub(/"/, "", name); split(name, p, "/"); sub(/threads:/, "", p[2]); printf "%s %s %.0f\n", p[1], p[2], $7 }')
+echo
+printf '%-26s %8s %14s %14s %7s\n' "CNN batch 64, images/s" threads axon PyTorch "axon/PyTorch"
+for threads in 1 2; do
+  cnn_torch=$(torch "$threads" bench/predict_cnn_torch.py "$threads")
+  for form in fp32 int8; do
+    bm=BM_CnnPredict64; [ "$form" = int8 ] && bm=BM_CnnPredict64Int8
+    a=$(echo "$cnn_axon" | awk -v bm="$bm" -v t="$threads" '$1 == bm && $2 == t { print $3 }')
+    t=$(field "cnn64_${form}_images_per_s" "$cnn_torch")
+    printf '%-26s %8s %14s %14s %7s\n' "$form" "$threads" "$a" "$t" "$(ratio "$a" "$t")"
+  done
+done

@@ -1,6 +1,8 @@
 // In-process predict latency of the Fashion-MNIST MLP (784-256-128-10), float32 and its
 // int8 form (quantize), at batch 1 and 64: the figure the server's per-request cost
-// builds on. PyTorch from Python: bench/predict_torch.py.
+// builds on; and batch-64 inference of the Fashion-MNIST CNN (bench/cnn_axon.cpp's
+// network), float32 and int8, in images/s. PyTorch from Python: bench/predict_torch.py
+// and bench/predict_cnn_torch.py.
 #include <benchmark/benchmark.h>
 
 #include "axon/axon.h"
@@ -24,6 +26,30 @@ void predict(benchmark::State& state, bool int8) {
 void BM_PredictOne(benchmark::State& state) { predict(state, false); }
 void BM_PredictInt8(benchmark::State& state) { predict(state, true); }
 
+// conv32-relu-maxpool -> conv64-relu-maxpool -> dense128-relu -> dense10, batch 64.
+void cnn_predict(benchmark::State& state, bool int8) {
+  axon::set_num_threads(static_cast<int>(state.range(0)));
+  axon::manual_seed(0);
+  auto model = std::make_shared<axon::Sequential>(axon::Shape{1, 28, 28});
+  model->add(axon::Conv2D(32, {3, 3}, "relu", {.padding = "same"}));
+  model->add(axon::MaxPool2D());
+  model->add(axon::Conv2D(64, {3, 3}, "relu", {.padding = "same"}));
+  model->add(axon::MaxPool2D());
+  model->add(axon::Flatten());
+  model->add(axon::Dense(128, "relu"));
+  model->add(axon::Dense(10, "softmax"));
+  model->build(axon::Shape{1, 28, 28});
+  const std::shared_ptr<axon::Model> run = int8 ? axon::quantize(*model) : model;
+  const axon::Tensor x = axon::Generator(1).uniform({64, 1, 28, 28}, 0, 1);
+  for (auto _ : state) benchmark::DoNotOptimize(run->predict(x, 64).raw());
+  state.SetItemsProcessed(state.iterations() * 64);
+}
+
+void BM_CnnPredict64(benchmark::State& state) { cnn_predict(state, false); }
+void BM_CnnPredict64Int8(benchmark::State& state) { cnn_predict(state, true); }
+
+BENCHMARK(BM_CnnPredict64)->ArgNames({"threads"})->Arg(1)->Arg(2)->UseRealTime();
+BENCHMARK(BM_CnnPredict64Int8)->ArgNames({"threads"})->Arg(1)->Arg(2)->UseRealTime();
 BENCHMARK(BM_PredictOne)->ArgNames({"batch", "threads"})->ArgsProduct({{1, 64}, {1, 2}})->UseRealTime();
 BENCHMARK(BM_PredictInt8)->ArgNames({"batch", "threads"})->ArgsProduct({{1, 64}, {1, 2}})->UseRealTime();
 

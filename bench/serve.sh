@@ -2,7 +2,8 @@
 # Load test of `axon serve` with wrk: single-sample Open Inference Protocol requests
 # against a served Fashion-MNIST MLP, server pinned to core 0 and the load generator to
 # core 1. Prints requests/s, p50/p99 latency and errors at 1, 16, 64 and 1,000
-# connections over HTTP, at 16 concurrent gRPC streams (raw_input_contents), then a 4x
+# connections over HTTP, at 16 concurrent gRPC streams (raw_input_contents), each
+# protocol's liveness call (its cost per call without a model), then a 4x
 # overload (256 connections, small queue) and the recovery after it. With
 # AXON_BASELINE=path/to/an/older/axon the HTTP runs are repeated against it, same run.
 # Usage: bench/serve.sh [SECONDS_PER_RUN]   (default 20)
@@ -59,8 +60,16 @@ printf '%-22s %6s %12s %10s %10s %10s %10s\n' run connections requests/s p50 p99
 start_server "$axon" --grpc-port "$grpc_port"
 for c in 1 16 64 1000; do load "$c" "$seconds" "steady"; done
 taskset -c 1 build/bench/bench_grpc_load "127.0.0.1:$grpc_port" mlp "$seconds" 16 > "$work/grpc.out" || true
-read -r _ streams rps p50 p99 errors < "$work/grpc.out"
-printf '%-22s %6s %12s %10s %10s %10s %10s\n' "grpc raw (streams)" "${streams#*=}" "${rps#*=}" "${p50#*=}ms" "${p99#*=}ms" - "${errors#*=}"
+grpc_line() {  # grpc_line LABEL: the load generator's report as a row
+  read -r _ streams rps p50 p99 errors < "$work/grpc.out"
+  printf '%-22s %6s %12s %10s %10s %10s %10s\n' "$1" "${streams#*=}" "${rps#*=}" "${p50#*=}ms" "${p99#*=}ms" - "${errors#*=}"
+}
+grpc_line "grpc raw (streams)"
+# Each protocol's own cost per call, no model: the liveness call at 16 connections/streams.
+taskset -c 1 wrk -t 1 -c 16 -d "${seconds}s" "http://127.0.0.1:$port/v2/health/live" > "$work/wrk.out" 2>&1
+printf '%-22s %6s %12s\n' "http live (no model)" 16 "$(awk '/Requests\/sec/ { print $2 }' "$work/wrk.out")"
+taskset -c 1 build/bench/bench_grpc_load "127.0.0.1:$grpc_port" mlp "$seconds" 16 live > "$work/grpc.out" || true
+grpc_line "grpc live (no model)"
 kill "$server"; wait "$server" 2> /dev/null || true
 
 if [ -n "$baseline" ]; then

@@ -88,7 +88,7 @@ class QuantizedConv2D : public Module {
   Window window_;
   bool use_bias_;
   Variable kernel_, kernel_scale_, bias_;
-  std::shared_ptr<detail::PackedKernel> packed_;  // as (channels * kh * kw, filters), built on first use
+  std::shared_ptr<detail::PackedKernel> packed_;  // as (kh * kw * channels, filters), built on first use
 };
 
 // A copy of `model` with every Dense and Conv2D replaced by its int8 form (weights

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "axon/conv2d.h"
@@ -6,7 +7,6 @@
 #include "axon/registry.h"
 #include "kernels/conv.h"
 #include "kernels/int8_gemm.h"
-#include "kernels/layout.h"
 #include "kernels/parallel.h"
 #include "quantize/quantized_layer.h"
 
@@ -18,22 +18,60 @@ namespace {
 
 constexpr int64_t kColumnBytes = 2 << 20;  // quantized patch rows per GEMM: about L2's size
 
-// The patches of one quantized image q: (C, H, W) as rows: cols (OH * OW, ld), row p
-// holding (C, KH, KW) in the kernel's order; outside the image, the zero point.
-void im2col_bytes(const uint8_t* q, int64_t c, int64_t h, int64_t w, Size2 kernel, const Geometry2D& g, int64_t oh,
-                  int64_t ow, uint8_t zero, uint8_t* cols, int64_t ld) {
+// One quantized image q: (C, H, W) -> padded: (H + pad_top + pad_bottom, W + pad_left +
+// pad_right, C), channels last, the border holding the zero point (the quantized 0).
+void pad_channels_last(const uint8_t* q, int64_t c, int64_t h, int64_t w, const Geometry2D& g, uint8_t zero,
+                       uint8_t* padded) {
+  const int64_t pw = w + g.pad_left + g.pad_right;
+  std::fill_n(padded, (h + g.pad_top + g.pad_bottom) * pw * c, zero);
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      uint8_t* to = padded + ((y + g.pad_top) * pw + x + g.pad_left) * c;
+      for (int64_t ch = 0; ch < c; ++ch) to[ch] = q[(ch * h + y) * w + x];
+    }
+}
+
+// The patch rows of one padded image (as above, pw wide): cols (OH * OW, ld), row p holding
+// (KH, KW, C), the order the packed kernel uses. Without dilation across, a kernel row's
+// KW * C bytes lie side by side in the padded image: one copy each.
+void im2col_channels_last(const uint8_t* padded, int64_t c, int64_t pw, Size2 kernel, const Geometry2D& g, int64_t oh,
+                          int64_t ow, uint8_t* cols, int64_t ld) {
   for (int64_t oy = 0; oy < oh; ++oy)
     for (int64_t ox = 0; ox < ow; ++ox) {
       uint8_t* row = cols + (oy * ow + ox) * ld;
-      for (int64_t ch = 0; ch < c; ++ch)
-        for (int64_t ky = 0; ky < kernel.h; ++ky) {
-          const int64_t iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
-          for (int64_t kx = 0; kx < kernel.w; ++kx) {
-            const int64_t ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-            *row++ = iy >= 0 && iy < h && ix >= 0 && ix < w ? q[(ch * h + iy) * w + ix] : zero;
-          }
+      for (int64_t ky = 0; ky < kernel.h; ++ky) {
+        const uint8_t* from = padded + ((oy * g.stride_h + ky * g.dilation_h) * pw + ox * g.stride_w) * c;
+        if (g.dilation_w == 1) {
+          std::memcpy(row, from, static_cast<size_t>(kernel.w * c));
+          row += kernel.w * c;
+        } else {
+          for (int64_t kx = 0; kx < kernel.w; ++kx, row += c)
+            std::memcpy(row, from + kx * g.dilation_w * c, static_cast<size_t>(c));
         }
+      }
     }
+}
+
+// out: (pixels, f) -> planes: (f, pixels), through 8 x 8 tiles: rows of out copied in
+// whole, then read element by element (the other way round, 8 element stores then a row
+// load of the tile, stalls on store forwarding; a plain strided loop took a quarter of
+// the layer's time).
+void to_planes(const float* out, int64_t pixels, int64_t f, float* planes) {
+  constexpr int64_t kTile = 8;
+  const int64_t p_full = pixels / kTile * kTile, j_full = f / kTile * kTile;
+  for (int64_t p0 = 0; p0 < p_full; p0 += kTile) {
+    for (int64_t j0 = 0; j0 < j_full; j0 += kTile) {
+      float tile[kTile][kTile];
+      for (int64_t p = 0; p < kTile; ++p)
+        for (int64_t j = 0; j < kTile; ++j) tile[p][j] = out[(p0 + p) * f + j0 + j];
+      for (int64_t j = 0; j < kTile; ++j)
+        for (int64_t p = 0; p < kTile; ++p) planes[(j0 + j) * pixels + p0 + p] = tile[p][j];
+    }
+    for (int64_t j = j_full; j < f; ++j)
+      for (int64_t p = p0; p < p0 + kTile; ++p) planes[j * pixels + p] = out[p * f + j];
+  }
+  for (int64_t p = p_full; p < pixels; ++p)
+    for (int64_t j = 0; j < f; ++j) planes[j * pixels + p] = out[p * f + j];
 }
 
 }  // namespace
@@ -91,14 +129,23 @@ Variable QuantizedConv2D::forward(const Variable& x) {
       kernels::conv2d_output_size(h, w, kernel_size_.h, kernel_size_.w, g, "QuantizedConv2D");
   const int64_t oh = out_size.first, ow = out_size.second;
   const int64_t k = c * kernel_size_.h * kernel_size_.w, pixels = oh * ow, image = c * h * w;
-  const auto packed = packed_->get([&] {  // (f, k) -> (k, f) -> the kernels' layout
-    const Tensor by_column = kernels::transpose(kernel_.value().reshape({f, k}), 0, 1);
-    return kernels::pack_int8_weights(by_column.data<int8_t>(), kernel_scale_.value().data<float>(), k, f);
+  const int64_t padded_w = w + g.pad_left + g.pad_right, padded = (h + g.pad_top + g.pad_bottom) * padded_w * c;
+  const bool relu = activation_name_ == "relu";  // fused into the kernel's output pass
+  const int64_t kh = kernel_size_.h, kw = kernel_size_.w;
+  const auto packed = packed_->get([&] {  // (f, c, kh, kw) -> (k, f), k in (kh, kw, c) order -> the kernels' layout
+    const int8_t* kernel = kernel_.value().data<int8_t>();
+    std::vector<int8_t> by_column(static_cast<size_t>(k * f));
+    for (int64_t j = 0; j < f; ++j)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t ky = 0; ky < kh; ++ky)
+          for (int64_t kx = 0; kx < kw; ++kx)
+            by_column[static_cast<size_t>(((ky * kw + kx) * c + ch) * f + j)] = kernel[((j * c + ch) * kh + ky) * kw + kx];
+    return kernels::pack_int8_weights(by_column.data(), kernel_scale_.value().data<float>(), k, f);
   });
   const int64_t ld = packed->k4, chunk = std::clamp<int64_t>(kColumnBytes / std::max<int64_t>(pixels * ld, 1), 1, n);
-  const bool relu = activation_name_ == "relu";  // fused into the kernel's output pass
   Tensor y = Tensor::empty(Shape{n, f, oh, ow});
-  std::vector<uint8_t> images(static_cast<size_t>(chunk * image)), cols(static_cast<size_t>(chunk * pixels * ld));
+  std::vector<uint8_t> images(static_cast<size_t>(chunk * (image + padded))),
+      cols(static_cast<size_t>(chunk * pixels * ld));
   std::vector<float> scale(static_cast<size_t>(chunk * pixels)), out(static_cast<size_t>(chunk * pixels * f));
   std::vector<int32_t> zero(static_cast<size_t>(chunk * pixels));
   for (int64_t first = 0; first < n; first += chunk) {
@@ -108,11 +155,11 @@ Variable QuantizedConv2D::forward(const Variable& x) {
       for (int64_t i = begin; i < end; ++i) {
         float image_scale;
         int32_t image_zero;
-        uint8_t* q = images.data() + i * image;
+        uint8_t* q = images.data() + i * (image + padded);
         kernels::quantize_rows(input.data<float>() + (first + i) * image, 1, image, image, q, image, &image_scale,
                                &image_zero);
-        im2col_bytes(q, c, h, w, kernel_size_, g, oh, ow, static_cast<uint8_t>(image_zero),
-                     cols.data() + i * pixels * ld, ld);
+        pad_channels_last(q, c, h, w, g, static_cast<uint8_t>(image_zero), q + image);
+        im2col_channels_last(q + image, c, padded_w, kernel_size_, g, oh, ow, cols.data() + i * pixels * ld, ld);
         std::fill_n(scale.data() + i * pixels, pixels, image_scale);
         std::fill_n(zero.data() + i * pixels, pixels, image_zero);
       }
@@ -120,13 +167,9 @@ Variable QuantizedConv2D::forward(const Variable& x) {
     kernels::int8_gemm(count * pixels, cols.data(), ld, scale.data(), zero.data(), *packed,
                        use_bias_ ? bias_.value().data<float>() : nullptr, relu, out.data(), f);
     // (pixels, f) per image -> its (f, oh, ow) planes.
-    kernels::parallel_for(count * f, pixels, [&](int64_t begin, int64_t end) {
-      for (int64_t plane = begin; plane < end; ++plane) {
-        const int64_t i = plane / f, j = plane % f;
-        float* dst = y.data<float>() + ((first + i) * f + j) * pixels;
-        const float* src = out.data() + i * pixels * f + j;
-        for (int64_t p = 0; p < pixels; ++p) dst[p] = src[p * f];
-      }
+    kernels::parallel_for(count, pixels * f, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        to_planes(out.data() + i * pixels * f, pixels, f, y.data<float>() + (first + i) * f * pixels);
     });
   }
   return relu ? Variable(y) : activation_(Variable(y));
