@@ -72,6 +72,11 @@ class Registry {
     config.reject_unknown();
     return made;
   }
+  std::vector<std::string> names() const {  // every registered type name, sorted
+    std::vector<std::string> out;
+    for (const auto& entry : factories_) out.push_back(entry.first);
+    return out;
+  }
   std::string known() const {
     std::string names;
     for (const auto& [name, factory] : factories_) names += (names.empty() ? "" : ", ") + name;

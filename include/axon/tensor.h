@@ -86,6 +86,9 @@ class Tensor {
   static Tensor from(const std::vector<double>& values, const Shape& shape);
   static Tensor from(const std::vector<int32_t>& values, const Shape& shape);
   static Tensor from(const std::vector<int64_t>& values, const Shape& shape);
+  // A tensor over `data`, memory that `owner` keeps alive (a numpy array's buffer, for
+  // the Python module): no copy. `data` holds shape.numel() contiguous elements.
+  static Tensor view(std::shared_ptr<void> owner, void* data, const Shape& shape, DType dtype);
 
   bool defined() const { return storage_ != nullptr; }
   const Shape& shape() const { return shape_; }

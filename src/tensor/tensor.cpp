@@ -59,6 +59,15 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
   return t;
 }
 
+Tensor Tensor::view(std::shared_ptr<void> owner, void* data, const Shape& shape, DType dtype) {
+  if (data == nullptr && shape.numel() > 0) fail("Tensor::view: no data for ", shape.numel(), " elements");
+  Tensor t;
+  t.storage_ = std::shared_ptr<void>(std::move(owner), data);  // shares owner's lifetime
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  return t;
+}
+
 Tensor Tensor::zeros(const Shape& shape, DType dtype) {
   Tensor t = empty(shape, dtype);
   std::memset(t.raw(), 0, static_cast<size_t>(t.numel()) * dtype_size(dtype));

@@ -1,0 +1,266 @@
+"""Layers, with Keras's names and arguments: every layer registered in the C++ library
+(Dense, Conv2D, MaxPool2D, BatchNormalization, Dropout, Flatten, Add, Concatenate, ...,
+and C++ layers of your own registered with AXON_REGISTER) is a class here, and
+``Layer`` is the base for layers written in Python (``build`` + ``call``)."""
+import json
+import weakref
+
+from . import _axon
+
+# The Python object of each C++ module that has one, so that model.layers hands back
+# the objects the user made (keyed by the id of their _axon.Module).
+_python_of = weakref.WeakValueDictionary()
+
+
+def _register(layer):
+    _python_of[id(layer._module)] = layer
+
+
+def wrap(module):
+    """The Python layer (or model) of a C++ module: the user's own object if it has one."""
+    found = _python_of.get(id(module))
+    if found is not None and found._module is module:
+        return found
+    if isinstance(module, _axon.Model):
+        from .models import Model
+        return Model._from_native(module)
+    layer = object.__new__(_NativeLayer)
+    layer._init_native(module)
+    return layer
+
+
+class KerasTensor:
+    """A symbolic tensor: a model input (``Input``) or a layer's output in a graph being
+    written (the functional API). ``shape`` starts with None, the batch axis."""
+
+    __slots__ = ("_symbolic", "_layer", "_inputs", "__weakref__")
+
+    def __init__(self, symbolic, layer=None, inputs=()):
+        self._symbolic = symbolic
+        self._layer = layer  # the Python layer that made it (keeps it alive)
+        self._inputs = inputs
+
+    @property
+    def shape(self):
+        return (None,) + tuple(self._symbolic.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape}>"
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
+    """A model input of one example's ``shape`` (no batch axis), as keras.Input."""
+    if shape is None:
+        raise ValueError("Input: give the shape of one example, e.g. Input(shape=(784,))")
+    if kwargs:
+        raise TypeError(f"Input: unexpected arguments {sorted(kwargs)}")
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return KerasTensor(_axon.symbolic_input([int(d) for d in shape], name or ""))
+
+
+def _symbolic_inputs(inputs):
+    if isinstance(inputs, KerasTensor):
+        return [inputs]
+    if isinstance(inputs, (list, tuple)) and inputs and all(isinstance(t, KerasTensor) for t in inputs):
+        return list(inputs)
+    return None
+
+
+class Layer:
+    """Base of every layer. Subclass it for a layer in Python, as in Keras:
+
+        class Scale(axon.layers.Layer):
+            def build(self, input_shape):
+                self.w = self.add_weight("w", shape=(input_shape[-1],), initializer="ones")
+            def call(self, x):
+                return x * self.w
+
+    ``build`` runs once with the first input's shape (batch axis included), ``call``
+    computes on Variables (see axon.ops). Layers assigned as attributes are tracked."""
+
+    def __init__(self, name=None, trainable=True, input_shape=None, dtype=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
+        object.__setattr__(self, "_module", _axon.PythonLayer(self, type(self).__name__))
+        self._init_common(name, input_shape)
+
+    def _init_common(self, name, input_shape):
+        object.__setattr__(self, "_input_shape", None if input_shape is None else tuple(input_shape))
+        if name:
+            self._module.name = name
+        _register(self)
+
+    def build(self, input_shape):
+        """Creates the weights for inputs of ``input_shape``; nothing by default."""
+
+    def call(self, inputs):
+        raise NotImplementedError(f"{type(self).__name__}: a Layer subclass defines call(inputs)")
+
+    def add_weight(self, name=None, shape=(), initializer="glorot_uniform", trainable=True, dtype=None, **kwargs):
+        """A weight of this layer (a Variable), as Keras's add_weight."""
+        if name is None:
+            name = f"weight_{len(self._module.named_parameters())}"
+        if isinstance(shape, int):
+            shape = (shape,)
+        return self._module.add_weight(name, [int(d) for d in shape], initializer, trainable)
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Layer) and not name.startswith("_") and isinstance(self._module, _axon.PythonLayer):
+            self._module.add_child(name, value._module)
+        object.__setattr__(self, name, value)
+
+    def __call__(self, inputs, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(f"{self.name}: a layer is called with its inputs only")
+        symbolic = _symbolic_inputs(inputs)
+        if symbolic is not None:
+            outputs = [KerasTensor(s, self, tuple(symbolic)) for s in
+                       _axon.call_symbolic(self._module, [t._symbolic for t in symbolic])]
+            return outputs[0] if len(outputs) == 1 else outputs
+        return _axon.call_layer(self._module, inputs)
+
+    # Introspection, as Keras.
+    @property
+    def name(self):
+        return self._module.name
+
+    @property
+    def built(self):
+        return self._module.built
+
+    @property
+    def weights(self):
+        return [v for _, v, _ in self._module.named_parameters()]
+
+    @property
+    def trainable_weights(self):
+        return [v for _, v, trainable in self._module.named_parameters() if trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [v for _, v, trainable in self._module.named_parameters() if not trainable]
+
+    def get_weights(self):
+        return [v.numpy() for v in self.weights]
+
+    def set_weights(self, weights):
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(f"{self.name}: set_weights got {len(weights)} arrays for {len(own)} weights")
+        for variable, value in zip(own, weights):
+            variable.assign(value)
+        self._module.weights_replaced()
+
+    def count_params(self):
+        return self._module.parameter_count()
+
+    @property
+    def output_shape(self):
+        shapes = [(None,) + tuple(s) for s in self._module.output_shapes]
+        if not shapes:
+            raise AttributeError(f"{self.name}: has not been called yet, so it has no output shape")
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    def get_config(self):
+        return json.loads(self._module.config_json())
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+class _NativeLayer(Layer):
+    """A layer implemented in C++, made from its registered type and Keras-style config."""
+
+    _type = None         # its registered name ("dense")
+    _positional = ()     # Keras's positional argument names, in order
+
+    def __init__(self, *args, input_shape=None, **kwargs):
+        if len(args) > len(self._positional):
+            raise TypeError(f"{type(self).__name__}: takes at most {len(self._positional)} positional arguments "
+                            f"({', '.join(self._positional) or 'none'}), got {len(args)}")
+        for key, value in zip(self._positional, args):
+            if key in kwargs:
+                raise TypeError(f"{type(self).__name__}: got '{key}' twice")
+            kwargs[key] = value
+        config = {"type": self._type}
+        config.update({k: _config_value(v) for k, v in kwargs.items() if v is not None})
+        self._init_native(_axon.create_layer(json.dumps(config)))
+        object.__setattr__(self, "_input_shape", None if input_shape is None else tuple(input_shape))
+
+    def _init_native(self, module):
+        object.__setattr__(self, "_module", module)
+        object.__setattr__(self, "_input_shape", None)
+        _register(self)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**{k: v for k, v in config.items() if k != "type"})
+
+
+def _config_value(value):
+    if isinstance(value, tuple):
+        return list(value)
+    if hasattr(value, "get_config") and not isinstance(value, type):
+        return value.get_config()
+    return value
+
+
+class InputLayer(Layer):
+    """An input of ``input_shape`` (Keras's InputLayer): in a Sequential it sets the
+    model's input shape; called on values it passes them through."""
+
+    def __init__(self, input_shape=None, shape=None, name=None, **kwargs):
+        super().__init__(name=name, input_shape=input_shape if input_shape is not None else shape, **kwargs)
+
+    def call(self, inputs):
+        return inputs
+
+
+# Keras's positional arguments of the built-in layers; other layers take keywords.
+_POSITIONAL = {
+    "dense": ("units", "activation"),
+    "conv2d": ("filters", "kernel_size", "strides", "padding"),
+    "conv1d": ("filters", "kernel_size", "strides", "padding"),
+    "quantized_dense": ("units", "activation"),
+    "quantized_conv2d": ("filters", "kernel_size", "strides", "padding"),
+    "max_pool2d": ("pool_size", "strides", "padding"),
+    "average_pool2d": ("pool_size", "strides", "padding"),
+    "dropout": ("rate",),
+    "activation": ("activation",),
+    "reshape": ("target_shape",),
+    "batch_normalization": ("axis", "momentum", "epsilon"),
+    "concatenate": ("axis",),
+}
+# Keras's other names for the same layers.
+_ALIASES = {
+    "MaxPool2D": ("MaxPooling2D",),
+    "AveragePool2D": ("AveragePooling2D", "AvgPool2D"),
+    "GlobalAveragePool2D": ("GlobalAveragePooling2D", "GlobalAvgPool2D"),
+}
+
+
+def _class_name(registered):
+    """"max_pool2d" -> "MaxPool2D", "batch_normalization" -> "BatchNormalization"."""
+    parts = [part.capitalize() for part in registered.split("_")]
+    return "".join(p[:-1] + "D" if p.endswith("d") and p[-2:-1].isdigit() else p for p in parts)
+
+
+def _make_layer_classes():
+    made = {}
+    for registered in _axon.layer_types():
+        if registered in ("sequential", "functional"):
+            continue  # models: axon.Sequential, axon.Model
+        name = _class_name(registered)
+        cls = type(name, (_NativeLayer,), {
+            "_type": registered,
+            "_positional": _POSITIONAL.get(registered, ()),
+            "__doc__": f"The registered layer '{registered}' (Keras-style arguments).",
+            "__module__": __name__,
+        })
+        made[name] = cls
+        for alias in _ALIASES.get(name, ()):
+            made[alias] = cls
+    return made
+
+
+globals().update(_make_layer_classes())
