@@ -174,7 +174,9 @@ class _NativeLayer(Layer):
     _type = None         # its registered name ("dense")
     _positional = ()     # Keras's positional argument names, in order
 
-    def __init__(self, *args, input_shape=None, **kwargs):
+    def __init__(self, *args, input_shape=None, name=None, dtype=None, **kwargs):
+        if dtype not in (None, "float32"):
+            raise ValueError(f"{type(self).__name__}: layers compute in float32, got dtype {dtype!r}")
         if len(args) > len(self._positional):
             raise TypeError(f"{type(self).__name__}: takes at most {len(self._positional)} positional arguments "
                             f"({', '.join(self._positional) or 'none'}), got {len(args)}")
@@ -185,6 +187,8 @@ class _NativeLayer(Layer):
         config = {"type": self._type}
         config.update({k: _config_value(v) for k, v in kwargs.items() if v is not None})
         self._init_native(_axon.create_layer(json.dumps(config)))
+        if name:
+            self._module.name = name
         object.__setattr__(self, "_input_shape", None if input_shape is None else tuple(input_shape))
 
     def _init_native(self, module):

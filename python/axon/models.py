@@ -137,7 +137,14 @@ class Model(Layer):
     def build(self, input_shape):
         self._model.build([int(d) for d in _example_shape(input_shape)])
 
+    def _ensure_built(self):
+        """Builds a model whose input shape is known (a Sequential given Input(...)), as
+        Keras does, so summary and the weights are there before any data."""
+        if not self._model.built and self._model.input_shape is not None:
+            self._model.build(list(self._model.input_shape))
+
     def summary(self, line_length=None, positions=None, print_fn=None, **kwargs):
+        self._ensure_built()
         text = self._model.summary()
         (print_fn or print)(text.rstrip("\n"))
 
@@ -242,10 +249,21 @@ class Model(Layer):
 
     # Weights and files.
     def get_weights(self):
+        self._ensure_built()
         return self._model.get_weights()
 
     def set_weights(self, weights):
+        self._ensure_built()
         self._model.set_weights(list(weights))
+
+    @property
+    def weights(self):
+        self._ensure_built()
+        return Layer.weights.fget(self)
+
+    def count_params(self):
+        self._ensure_built()
+        return self._model.parameter_count()
 
     def save(self, filepath, overwrite=True, **kwargs):
         """Writes the model file (safetensors with the model's spec), atomically."""

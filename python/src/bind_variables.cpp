@@ -39,7 +39,10 @@ Variable to_variable(const py::handle& value) {
 }  // namespace
 
 void bind_variables(py::module_& m) {
-  py::class_<Variable>(m, "Variable", "A tensor in the autograd graph")
+  py::class_<Variable> variable(m, "Variable", "A tensor in the autograd graph");
+  // numpy defers to Variable's operators (array @ variable stays in the graph).
+  variable.attr("__array_ufunc__") = py::none();
+  variable
       .def(py::init([](const py::handle& value, bool requires_grad) {
              // A copy, as torch.tensor: parameter updates must not write into the caller's array.
              Tensor t = to_tensor(py::module_::import("numpy").attr("asarray")(value), "Variable").clone();
@@ -88,6 +91,11 @@ void bind_variables(py::module_& m) {
       .def("__neg__", [](const Variable& a) { return neg(a); })
       .def("reshape", [](const Variable& a, const std::vector<int64_t>& dims) { return reshape(a, dims); })
       .def_property_readonly("T", [](const Variable& a) { return transpose(a); });
+
+  m.def(
+      "_tensor_address",
+      [](const py::handle& array) { return reinterpret_cast<uintptr_t>(to_model_input(array, "x").raw()); },
+      "For tests: the address the Tensor made from `array` for a model reads");
 
   py::module_ ops = m.def_submodule("ops", "Differentiable operations on Variables (and arrays)");
   const auto unary = [&ops](const char* name, Variable (*op)(const Variable&), const char* doc) {

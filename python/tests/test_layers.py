@@ -1,0 +1,88 @@
+"""Registered layers from Python: golden values against numpy, configs, Python layers."""
+import numpy as np
+import pytest
+
+import axon
+from axon import _axon
+
+
+def test_every_registered_layer_has_a_class():
+    for registered in _axon.layer_types():
+        if registered in ("sequential", "functional"):
+            continue
+        cls = getattr(axon.layers, axon.layers._class_name(registered))
+        assert cls._type == registered
+    assert axon.layers.MaxPooling2D is axon.layers.MaxPool2D
+
+
+def test_dense_matches_numpy():
+    layer = axon.layers.Dense(3, activation="relu")
+    x = np.random.default_rng(1).normal(size=(5, 4)).astype(np.float32)
+    y = layer(x).numpy()
+    kernel, bias = layer.get_weights()
+    assert kernel.shape == (4, 3) and bias.shape == (3,)
+    np.testing.assert_allclose(y, np.maximum(x @ kernel + bias, 0), rtol=1e-5, atol=1e-6)
+
+
+def test_conv2d_matches_a_naive_convolution():
+    layer = axon.layers.Conv2D(2, 3, padding="valid")
+    x = np.random.default_rng(2).normal(size=(1, 1, 5, 5)).astype(np.float32)  # NCHW, as axon's Conv2D
+    y = layer(x).numpy()
+    kernel, bias = layer.get_weights()
+    naive = np.zeros((1, 2, 3, 3), dtype=np.float32)
+    w = kernel.reshape(2, 1, 3, 3) if kernel.shape[0] == 2 else np.transpose(kernel, (3, 2, 0, 1))
+    for o in range(2):
+        for i in range(3):
+            for j in range(3):
+                naive[0, o, i, j] = (x[0, 0, i:i + 3, j:j + 3] * w[o, 0]).sum() + bias[o]
+    np.testing.assert_allclose(y, naive, rtol=1e-4, atol=1e-5)
+
+
+def test_positional_and_keyword_arguments_follow_keras():
+    layer = axon.layers.Dense(7, "tanh", use_bias=False, name="hidden")
+    config = layer.get_config()
+    assert config["units"] == 7 and config["activation"] == "tanh" and config["use_bias"] is False
+    assert layer.name == "hidden"
+    clone = axon.layers.Dense.from_config(config)
+    assert clone.get_config() == config
+
+
+def test_bad_settings_raise_value_error_naming_the_field():
+    with pytest.raises(ValueError, match="rate"):
+        axon.layers.Dropout(1.5)
+    with pytest.raises(ValueError, match="units"):
+        axon.layers.Dense(units=-1)
+    with pytest.raises(TypeError, match="positional"):
+        axon.layers.Dropout(0.1, 2, 3, 4)
+
+
+class Scale(axon.layers.Layer):
+    """y = x * w, one weight per feature, made in build."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight("w", shape=(input_shape[-1],), initializer="ones")
+
+    def call(self, x):
+        return x * self.w
+
+
+def test_a_python_layer_builds_trains_and_reports_its_weights(blobs):
+    x, y = blobs
+    scale = Scale()
+    model = axon.Sequential([axon.Input(shape=(4,)), scale, axon.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=axon.optimizers.SGD(learning_rate=0.1), loss="sparse_categorical_crossentropy")
+    before = scale.get_weights()[0].copy()
+    np.testing.assert_array_equal(before, np.ones(4, dtype=np.float32))
+    model.fit(x, y, epochs=2, verbose=0)
+    assert not np.allclose(scale.get_weights()[0], before)  # gradients reached the Python layer's weight
+    assert model.layers[0] is scale
+    assert model.count_params() == 4 + 4 * 3 + 3
+
+
+def test_a_python_layer_gradient_matches_central_differences():
+    scale = Scale()
+    x = np.array([[1.0, -2.0, 3.0]], dtype=np.float32)
+    out = axon.ops.sum(axon.ops.square(scale(x)))
+    out.backward()
+    w = scale.weights[0]
+    np.testing.assert_allclose(w.grad, 2 * x[0] ** 2 * w.numpy(), rtol=1e-6)
