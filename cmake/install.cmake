@@ -9,6 +9,9 @@ include(CMakePackageConfigHelpers)
 # the system's BLAS alternative is, as they do in the build tree (see OPENBLAS above).
 set(AXON_OPENBLAS_DIR /usr/lib/${CMAKE_LIBRARY_ARCHITECTURE}/openblas-pthread)
 set_target_properties(axon_shared axon_cli PROPERTIES INSTALL_RPATH ${AXON_OPENBLAS_DIR})
+if(TARGET axon_python)
+  set_target_properties(axon_python PROPERTIES INSTALL_RPATH ${AXON_OPENBLAS_DIR})
+endif()
 
 install(TARGETS axon axon_shared EXPORT axonTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}

@@ -20,6 +20,16 @@ soname=$(objdump -p "$lib/libaxon.so" | awk '/SONAME/ { print $2 }')
 # Public headers stand alone: none pulls in a private dependency.
 if grep -rlE '#include <(nlohmann|httplib|boost|grpc)' "$prefix/include/axon"; then fail "a public header includes a private dependency"; fi
 
+# Python: the installed package imports and predicts (when the build made it).
+if [ -d "$build/python/axon" ]; then
+  module=$(find "$prefix" -name "_axon*.so" -print -quit)
+  [ -n "$module" ] || fail "the Python module is not installed"
+  PYTHONPATH=$(dirname "$(dirname "$module")") /usr/bin/python3 -c "import axon, numpy
+m = axon.Sequential([axon.Input(shape=(3,)), axon.layers.Dense(2)])
+assert m.predict(numpy.ones((1, 3))).shape == (1, 2)" || fail "the installed Python package does not work"
+  echo "ok: the installed Python package imports and predicts"
+fi
+
 # CMake: find_package(axon) from the installed prefix, shared and static.
 cmake -S "$source/tests/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release > "$work/configure.log" \
   || { cat "$work/configure.log"; fail "find_package(axon) did not configure"; }

@@ -86,3 +86,28 @@ def test_a_python_layer_gradient_matches_central_differences():
     out.backward()
     w = scale.weights[0]
     np.testing.assert_allclose(w.grad, 2 * x[0] ** 2 * w.numpy(), rtol=1e-6)
+
+
+class Residual(axon.layers.Layer):
+    """x + dense(x): a Python layer holding a layer of its own."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.dense = axon.layers.Dense(units)
+
+    def call(self, x):
+        return x + self.dense(x)
+
+
+def test_a_python_layer_tracks_the_layers_it_holds(blobs):
+    x, y = blobs
+    block = Residual(4, name="block")
+    model = axon.Sequential([axon.Input(shape=(4,)), block, axon.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert [name for name, _, _ in block._module.named_parameters()] == ["dense.kernel", "dense.bias"]
+    kernel, bias = block.dense.get_weights()
+    np.testing.assert_allclose(block(x).numpy(), x + x @ kernel + bias, rtol=1e-5, atol=1e-5)
+    before = block.get_weights()[0].copy()
+    model.fit(x, y, epochs=1, verbose=0)
+    assert not np.allclose(block.get_weights()[0], before)
+    assert block.name == "block"

@@ -42,3 +42,15 @@ def test_outputs_keep_their_tensor_alive():
     out = model.predict(np.ones((5, 3), dtype=np.float32))
     del model
     assert out.shape == (5, 2) and np.isfinite(out).all()
+
+
+def test_read_only_inputs_are_read_not_written(blobs):
+    x, y = blobs
+    x = x.copy()
+    x.setflags(write=False)
+    before = x.copy()
+    model = axon.Sequential([axon.Input(shape=(4,)), axon.layers.Dropout(0.5), axon.layers.Dense(3)])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    model.predict(x[:1])
+    np.testing.assert_array_equal(x, before)
