@@ -4,6 +4,7 @@ weights, Adam 1e-3, batch 128, shuffled), the axon side of bench/python.sh:
     on_epoch_begin/on_epoch_end in one fit), and fit's own cost outside the epochs;
   - the same for the MLP as a Model subclassed in Python (its call() runs in Python every batch);
   - single-sample predict latency, model.predict(x[:1], batch_size=1), median microseconds per call.
+Epoch medians are bench_mlp's: the upper middle of an even count.
 Prints: axon_python threads=N epoch_seconds=[...] median=... fit_overhead_s=... test_accuracy=...
         subclass_epoch_seconds=[...] subclass_median=... batches=469 predict_us=...
 Usage: AXON_NUM_THREADS=T PYTHONPATH=build/python /usr/bin/python3 bench/python_axon.py EPOCHS [SEED]
@@ -85,8 +86,8 @@ def main():
     sub_seconds, _ = train(SubclassedMLP(), x_train, y_train, epochs, seed)
 
     print(f"axon_python threads={axon.num_threads()} epoch_seconds={seconds_list(seq_seconds)} "
-          f"median={statistics.median(seq_seconds):.3f} fit_overhead_s={overhead:.3f} test_accuracy={accuracy:.4f} "
-          f"subclass_epoch_seconds={seconds_list(sub_seconds)} subclass_median={statistics.median(sub_seconds):.3f} "
+          f"median={statistics.median_high(seq_seconds):.3f} fit_overhead_s={overhead:.3f} test_accuracy={accuracy:.4f} "
+          f"subclass_epoch_seconds={seconds_list(sub_seconds)} subclass_median={statistics.median_high(sub_seconds):.3f} "
           f"batches={-(-len(x_train) // BATCH)} predict_us={predict_us(sequential, x_train):.2f}")
 
 
