@@ -30,6 +30,7 @@ struct NamedParameter {
   Variable variable;
   bool trainable = true;
   Regularizer regularizer;  // its penalty joins the training loss
+  bool learnable = true;    // made trainable (a moving statistic is not; set_trainable keeps it so)
 };
 
 // A module's non-weight state as text, for checkpoints: the same calls save and load it.
@@ -102,6 +103,9 @@ class Module : public std::enable_shared_from_this<Module> {
   const std::vector<Shape>& output_shapes() const { return output_shapes_; }
 
   void train(bool training = true);  // this module and all its children
+  // Freezes (false) or unfreezes every parameter of this module and its children, as
+  // Keras's layer.trainable; optimizers see the change when a model is compiled again.
+  void set_trainable(bool trainable);
   void eval() { train(false); }
   bool training() const { return training_; }
   bool built() const { return built_; }
@@ -128,6 +132,7 @@ class Module : public std::enable_shared_from_this<Module> {
   bool built_ = false;
   bool training_ = true;
   bool in_default_forward_ = false;  // catches a layer that overrides neither forward
+  bool frozen_ = false;              // set_trainable(false): weights made later are frozen too
   std::string name_;
   std::vector<Shape> output_shapes_;
   std::vector<NamedParameter> parameters_;

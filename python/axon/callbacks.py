@@ -1,6 +1,9 @@
 """Callbacks, as Keras's: subclass ``Callback`` and override any of its hooks, or use
 the built-in ones (EarlyStopping, ModelCheckpoint, CSVLogger, ReduceLROnPlateau,
 LearningRateScheduler, TerminateOnNaN, LambdaCallback, and axon's HtmlReport)."""
+import inspect
+import re
+
 from . import _axon
 
 
@@ -68,9 +71,10 @@ class LearningRateScheduler(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         optimizer = self.model.optimizer
         try:
-            rate = self.schedule(epoch, optimizer.learning_rate)
-        except TypeError:
-            rate = self.schedule(epoch)
+            takes_rate = len(inspect.signature(self.schedule).parameters) >= 2
+        except (TypeError, ValueError):  # a builtin without a signature
+            takes_rate = True
+        rate = self.schedule(epoch, optimizer.learning_rate) if takes_rate else self.schedule(epoch)
         optimizer.learning_rate = float(rate)
         if self.verbose:
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {rate}.")
@@ -111,8 +115,20 @@ class ModelCheckpoint(_Native):
                  mode="auto", save_freq="epoch"):
         if save_freq != "epoch":
             raise ValueError("ModelCheckpoint: save_freq must be 'epoch'")
+        if re.search(r"\{(?!epoch\})", str(filepath)):
+            raise ValueError(f"ModelCheckpoint: {filepath!r}: only {{epoch}} is replaced in the path (Keras's format "
+                             "specs such as {epoch:02d} or {val_loss} are not)")
         self._callback = _axon.ModelCheckpoint(str(filepath), monitor, bool(save_best_only), bool(save_weights_only),
                                                mode)
+        self._weights_only = bool(save_weights_only)
+
+    def set_model(self, model):
+        from .models import _modules
+        if not self._weights_only and any(isinstance(m, (_axon.PythonModel, _axon.PythonLayer))
+                                          for m in _modules(model._model)):
+            raise NotImplementedError("ModelCheckpoint: the model has parts written in Python, which a model file "
+                                      "cannot hold; use save_weights_only=True")
+        super().set_model(model)
 
 
 class CSVLogger(_Native):

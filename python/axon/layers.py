@@ -2,6 +2,7 @@
 (Dense, Conv2D, MaxPool2D, BatchNormalization, Dropout, Flatten, Add, Concatenate, ...,
 and C++ layers of your own registered with AXON_REGISTER) is a class here, and
 ``Layer`` is the base for layers written in Python (``build`` + ``call``)."""
+import inspect
 import json
 import weakref
 
@@ -55,6 +56,8 @@ def Input(shape=None, batch_size=None, name=None, dtype=None, **kwargs):
     if kwargs:
         raise TypeError(f"Input: unexpected arguments {sorted(kwargs)}")
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(d is None for d in shape):
+        raise ValueError(f"Input: every dimension of one example must be known, got shape {shape}")
     return KerasTensor(_axon.symbolic_input([int(d) for d in shape], name or ""))
 
 
@@ -82,10 +85,12 @@ class Layer:
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
         object.__setattr__(self, "_module", _axon.PythonLayer(self, type(self).__name__))
-        self._init_common(name, input_shape)
+        self._init_common(name, input_shape, trainable)
 
-    def _init_common(self, name, input_shape):
+    def _init_common(self, name, input_shape, trainable=True):
         object.__setattr__(self, "_input_shape", None if input_shape is None else tuple(input_shape))
+        object.__setattr__(self, "_trainable", bool(trainable))
+        object.__setattr__(self, "_takes_training", None)
         if name:
             self._module.name = name
         _register(self)
@@ -96,22 +101,66 @@ class Layer:
     def call(self, inputs):
         raise NotImplementedError(f"{type(self).__name__}: a Layer subclass defines call(inputs)")
 
-    def add_weight(self, name=None, shape=(), initializer="glorot_uniform", trainable=True, dtype=None, **kwargs):
-        """A weight of this layer (a Variable), as Keras's add_weight."""
+    def add_weight(self, *args, shape=None, initializer="glorot_uniform", dtype=None, trainable=True,
+                   regularizer=None, constraint=None, name=None):
+        """A weight of this layer (a Variable), as Keras's add_weight: add_weight(shape,
+        ...) as Keras 3, or add_weight(name, shape, ...) as Keras 2. ``initializer`` and
+        ``regularizer`` are Keras names or configs ("he_normal"; {"type": "l2", "l2": 1e-4})."""
+        if len(args) > 2:
+            raise TypeError("add_weight: at most two positional arguments (shape, or name and shape)")
+        if args and isinstance(args[0], str):
+            name, args = args[0], args[1:]
+        if args:
+            if shape is not None:
+                raise TypeError("add_weight: shape given twice")
+            shape = args[0]
+        if constraint is not None:
+            raise TypeError("add_weight: weight constraints are not supported")
+        if dtype not in (None, "float32"):
+            raise ValueError(f"add_weight: weights are float32, got dtype {dtype!r}")
+        if not isinstance(initializer, str):
+            raise TypeError("add_weight: initializer is a Keras name ('glorot_uniform', 'zeros', 'he_normal', ...)")
         if name is None:
             name = f"weight_{len(self._module.named_parameters())}"
-        if isinstance(shape, int):
-            shape = (shape,)
-        return self._module.add_weight(name, [int(d) for d in shape], initializer, trainable)
+        shape = () if shape is None else (shape,) if isinstance(shape, int) else tuple(shape)
+        return self._module.add_weight(name, [int(d) for d in shape], initializer, bool(trainable) and self._trainable,
+                                       "" if regularizer is None else json.dumps(_config_value(regularizer)))
 
     def __setattr__(self, name, value):
-        if isinstance(value, Layer) and not name.startswith("_") and isinstance(self._module, _axon.PythonLayer):
-            self._module.add_child(name, value._module)
+        if not name.startswith("_") and isinstance(self.__dict__.get("_module"), _axon.PythonLayer):
+            items = list(enumerate(value)) if isinstance(value, (list, tuple)) else [(None, value)]
+            for index, item in items:
+                if isinstance(item, Layer):
+                    self._module.add_child(name if index is None else f"{name}.{index}", item._module)
         object.__setattr__(self, name, value)
 
-    def __call__(self, inputs, *args, **kwargs):
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezes or unfreezes every weight of the layer; compile again after, as in Keras."""
+        object.__setattr__(self, "_trainable", bool(value))
+        self._module.set_trainable(bool(value))
+
+    def _call_native(self, inputs, training):
+        """What the C++ loop calls: call(inputs), with training= where call takes it."""
+        if self._takes_training is None:
+            parameters = inspect.signature(self.call).parameters
+            object.__setattr__(self, "_takes_training", "training" in parameters or any(
+                p.kind == inspect.Parameter.VAR_KEYWORD for p in parameters.values()))
+        return self.call(inputs, training=training) if self._takes_training else self.call(inputs)
+
+    def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
+        """Calls the layer: on Variables or arrays it computes, on symbolic tensors it
+        records a graph. ``training`` and ``mask`` are accepted for Keras's call
+        convention; the mode is the model's (fit trains, predict and evaluate infer)."""
         if args or kwargs:
-            raise TypeError(f"{self.name}: a layer is called with its inputs only")
+            raise TypeError(f"{type(self).__name__} '{self.name}': a layer is called with its inputs "
+                            f"(and training=, mask=) only, got {len(args)} more arguments and {sorted(kwargs)}")
+        if mask is not None:
+            raise ValueError(f"{self.name}: masks are not supported")
         symbolic = _symbolic_inputs(inputs)
         if symbolic is not None:
             outputs = [KerasTensor(s, self, tuple(symbolic)) for s in
@@ -174,7 +223,7 @@ class _NativeLayer(Layer):
     _type = None         # its registered name ("dense")
     _positional = ()     # Keras's positional argument names, in order
 
-    def __init__(self, *args, input_shape=None, name=None, dtype=None, **kwargs):
+    def __init__(self, *args, input_shape=None, name=None, dtype=None, trainable=True, **kwargs):
         if dtype not in (None, "float32"):
             raise ValueError(f"{type(self).__name__}: layers compute in float32, got dtype {dtype!r}")
         if len(args) > len(self._positional):
@@ -187,14 +236,19 @@ class _NativeLayer(Layer):
         config = {"type": self._type}
         config.update({k: _config_value(v) for k, v in kwargs.items() if v is not None})
         self._init_native(_axon.create_layer(json.dumps(config)))
-        if name:
-            self._module.name = name
-        object.__setattr__(self, "_input_shape", None if input_shape is None else tuple(input_shape))
+        self._init_common(name, input_shape, trainable)
+        if not trainable:
+            self.trainable = False
 
     def _init_native(self, module):
         object.__setattr__(self, "_module", module)
-        object.__setattr__(self, "_input_shape", None)
-        _register(self)
+        self._init_common(None, None)
+
+    def build(self, input_shape):
+        """A C++ layer builds itself on its first input."""
+
+    def _call_native(self, inputs, training):
+        raise TypeError(f"{self.name}: a C++ layer is not called back")
 
     @classmethod
     def from_config(cls, config):
@@ -204,6 +258,9 @@ class _NativeLayer(Layer):
 def _config_value(value):
     if isinstance(value, tuple):
         return list(value)
+    if callable(value) and not hasattr(value, "get_config"):
+        raise TypeError(f"{getattr(value, '__name__', value)!r}: pass activations, initializers and regularizers "
+                        "by their Keras names ('relu', 'he_normal', 'l2') or configs, not as Python functions")
     if hasattr(value, "get_config") and not isinstance(value, type):
         return value.get_config()
     return value

@@ -11,8 +11,13 @@ class Metric:
 
     _name = None
 
-    def __init__(self, name=None):
-        self._metric = _axon.create_metric(name or self._name)
+    def __init__(self, name=None, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)} (axon's metrics take none)")
+        self._metric = _axon.create_metric(self._name)
+        if name is not None and name != self._metric.name:
+            raise ValueError(f"{type(self).__name__}: its logs key is '{self._metric.name}'; other names are not "
+                             "supported")
 
     @property
     def name(self):
@@ -50,7 +55,8 @@ class _ClassificationScore(Metric):
         """average: None (binary for two classes, macro for more), 'macro', 'micro' or 'weighted'."""
         if average not in (None, "macro", "micro", "weighted"):
             raise ValueError(f"average must be None, 'macro', 'micro' or 'weighted', got {average!r}")
-        super().__init__(self._score if average is None else f"{self._score}_{average}")
+        self._name = self._score if average is None else f"{self._score}_{average}"
+        super().__init__(name)
 
 
 class Precision(_ClassificationScore):

@@ -2,6 +2,8 @@
 ``Model`` subclassed in Python with layers as attributes and a ``call``. Training runs
 in the C++ library with the GIL released; it is taken back only to run Python code
 (a Python ``call``, loss or callback)."""
+import threading
+
 import numpy as np
 
 from . import _axon
@@ -10,6 +12,7 @@ from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
 from .layers import InputLayer, KerasTensor, Layer, _register, wrap
+import weakref
 
 
 class History(callbacks_module.Callback):
@@ -76,10 +79,10 @@ class Model(Layer):
     def _set_native(self, native, name=None):
         object.__setattr__(self, "_model", native)
         object.__setattr__(self, "_module", native)
-        object.__setattr__(self, "_input_shape", None)
-        if name:
-            native.name = name
-        _register(self)
+        # One call at a time into the C++ model (fit, predict, ... from several Python
+        # threads take turns); re-entrant for callbacks that call the model.
+        object.__setattr__(self, "_lock", threading.RLock())
+        self._init_common(name, None)
 
     @classmethod
     def _from_native(cls, native):
@@ -107,6 +110,19 @@ class Model(Layer):
     def call(self, inputs):
         raise NotImplementedError(f"{type(self).__name__}: a Model subclass defines call(inputs)")
 
+    def _track_late_layers(self):
+        """Tracks layers that joined an attribute after it was assigned (a list appended
+        to in __init__), as Keras's tracking lists do."""
+        if not isinstance(self._model, _axon.PythonModel):
+            return
+        for name, value in list(self.__dict__.items()):
+            if name.startswith("_"):
+                continue
+            items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else [value]
+            for item in items:
+                if isinstance(item, Layer) and not isinstance(item, InputLayer) and item not in self._tracked:
+                    self._model.track(item._module)
+                    self._tracked.append(item)
     # Structure.
     @property
     def layers(self):
@@ -135,11 +151,13 @@ class Model(Layer):
         return None if shape is None else (None,) + shape
 
     def build(self, input_shape):
+        self._track_late_layers()
         self._model.build([int(d) for d in _example_shape(input_shape)])
 
     def _ensure_built(self):
         """Builds a model whose input shape is known (a Sequential given Input(...)), as
         Keras does, so summary and the weights are there before any data."""
+        self._track_late_layers()
         if not self._model.built and self._model.input_shape is not None:
             self._model.build(list(self._model.input_shape))
 
@@ -162,6 +180,11 @@ class Model(Layer):
         if kwargs:
             raise TypeError(f"compile: unexpected arguments {sorted(kwargs)}")
         optimizer = optimizers_module.get(optimizer)
+        owner = optimizer._owner() if optimizer._owner is not None else None
+        if owner is not None and owner is not self:
+            raise ValueError(f"compile: this {type(optimizer).__name__} already trains the model '{owner.name}'; "
+                             "give each model an optimizer of its own (an optimizer keeps per-weight state)")
+        self._ensure_built()
         if loss is None:
             raise ValueError("compile: give a loss ('sparse_categorical_crossentropy', 'mse', ...)")
         names = list(self._model.output_names) if self._model.output_count > 1 else ["output"]
@@ -170,6 +193,7 @@ class Model(Layer):
         weights = [] if loss_weights is None else [float(w) for w in _per_output(loss_weights, names, "loss_weights")]
         self._model.compile(optimizer._optimizer, losses, metric_lists, weights)
         object.__setattr__(self, "_compiled_with", optimizer)
+        optimizer._owner = weakref.ref(self)
 
     @staticmethod
     def _metric_lists(metrics, weighted_metrics, names):
@@ -203,12 +227,15 @@ class Model(Layer):
         if kwargs:
             raise TypeError(f"fit: unexpected arguments {sorted(kwargs)} (steps_per_epoch and generators "
                             "are not supported: pass arrays)")
-        if y is None:
-            raise ValueError("fit: give targets y")
+        if x is None or y is None:
+            raise ValueError("fit: give inputs x and targets y (arrays)")
+        self._ensure_built()
         history = History()
         user_callbacks = list(callbacks or [])
         batch_size = 32 if batch_size is None else int(batch_size)
-        n = len(x[0]) if isinstance(x, (list, tuple)) and self._model.input_count > 1 else len(x)
+        first = next(iter(x.values())) if isinstance(x, dict) else \
+            x[0] if isinstance(x, (list, tuple)) and self._model.input_count > 1 else x
+        n = len(first)
         params = {"epochs": epochs, "steps": -(-int(n * (1 - validation_split)) // batch_size), "verbose": verbose}
         for callback in [history] + user_callbacks:
             if hasattr(callback, "set_model"):
@@ -217,10 +244,11 @@ class Model(Layer):
         native_callbacks = [getattr(c, "_callback", c) for c in user_callbacks]
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
-        epochs_run, logs = self._model.fit(
-            x, y, int(epochs), batch_size, float(validation_split), validation_data, bool(shuffle), native_callbacks,
-            _verbosity(verbose, 1), int(seed), int(initial_epoch), sample_weight,
-            {int(k): float(v) for k, v in (class_weight or {}).items()})
+        with self._lock:
+            epochs_run, logs = self._model.fit(
+                x, y, int(epochs), batch_size, float(validation_split), validation_data, bool(shuffle),
+                native_callbacks, _verbosity(verbose, 1), int(seed), int(initial_epoch), sample_weight,
+                {int(k): float(v) for k, v in (class_weight or {}).items()})
         history._record(epochs_run, logs)
         object.__setattr__(self, "history", history)
         return history
@@ -229,23 +257,34 @@ class Model(Layer):
                  **kwargs):
         if kwargs:
             raise TypeError(f"evaluate: unexpected arguments {sorted(kwargs)}")
-        logs = self._model.evaluate(x, y, 32 if batch_size is None else int(batch_size), _verbosity(verbose, 0),
-                                    sample_weight)
+        if x is None or y is None:
+            raise ValueError("evaluate: give inputs x and targets y (arrays)")
+        self._ensure_built()
+        with self._lock:
+            logs = self._model.evaluate(x, y, 32 if batch_size is None else int(batch_size), _verbosity(verbose, 1),
+                                        sample_weight)
         return _keras_result(logs, return_dict)
 
     def predict(self, x, batch_size=None, verbose=0, **kwargs):
         if kwargs:
             raise TypeError(f"predict: unexpected arguments {sorted(kwargs)}")
-        return self._model.predict(x, 32 if batch_size is None else int(batch_size))
+        self._ensure_built()
+        with self._lock:
+            return self._model.predict(x, 32 if batch_size is None else int(batch_size))
 
     def predict_on_batch(self, x):
-        return self._model.predict(x, max(1, len(x) if not isinstance(x, (list, tuple)) else len(x[0])))
+        rows = len(x[0]) if isinstance(x, (list, tuple)) and self._model.input_count > 1 else len(x)
+        return self.predict(x, batch_size=max(1, rows))
 
     def train_on_batch(self, x, y, return_dict=False):
-        return _keras_result(self._model.train_on_batch(x, y), return_dict)
+        self._ensure_built()
+        with self._lock:
+            return _keras_result(self._model.train_on_batch(x, y), return_dict)
 
     def test_on_batch(self, x, y, return_dict=False):
-        return _keras_result(self._model.test_on_batch(x, y), return_dict)
+        self._ensure_built()
+        with self._lock:
+            return _keras_result(self._model.test_on_batch(x, y), return_dict)
 
     # Weights and files.
     def get_weights(self):
@@ -267,18 +306,27 @@ class Model(Layer):
 
     def save(self, filepath, overwrite=True, **kwargs):
         """Writes the model file (safetensors with the model's spec), atomically."""
-        if isinstance(self._model, _axon.PythonModel):
+        python_parts = [m.type_name for m in _modules(self._model)
+                        if isinstance(m, (_axon.PythonModel, _axon.PythonLayer))]
+        if python_parts:
             raise NotImplementedError(
-                f"save: {type(self).__name__} is a model subclassed in Python, whose call() is Python code a model "
-                "file cannot hold; use save_weights, then rebuild the model and load_weights (or write it as a "
-                "Sequential or functional Model, which save)")
-        self._model.save(str(filepath))
+                f"save: {python_parts[0]} is written in Python, and a model file holds no code; use save_weights, "
+                "then rebuild the model and load_weights (or write it from C++ layers, which save)")
+        with self._lock:
+            self._model.save(str(filepath))
 
     def save_weights(self, filepath, overwrite=True, **kwargs):
         self._model.save_weights(str(filepath))
 
     def load_weights(self, filepath, **kwargs):
         self._model.load_weights(str(filepath))
+
+
+def _modules(module):
+    """module and every module inside it."""
+    yield module
+    for _, child in module.children():
+        yield from _modules(child)
 
 
 def _verbosity(verbose, auto):

@@ -26,6 +26,7 @@ class Optimizer:
             if value is not None:
                 config[key] = value
         self._optimizer = _axon.create_optimizer(json.dumps(config))
+        self._owner = None  # a weak reference to the model compiled with it
 
     @property
     def learning_rate(self):

@@ -44,10 +44,11 @@ py::object call_on_values(const std::shared_ptr<Module>& layer, const py::handle
 
 }  // namespace
 
-std::vector<Variable> call_python(const PythonSelf& self, const std::string& who, const std::vector<Variable>& inputs) {
+std::vector<Variable> call_python(const PythonSelf& self, const std::string& who, const std::vector<Variable>& inputs,
+                                  bool training) {
   py::gil_scoped_acquire gil;
   py::object instance = self.get(who.c_str());
-  py::object result = inputs.size() == 1 ? instance.attr("call")(inputs[0]) : instance.attr("call")(py::cast(inputs));
+  py::object result = instance.attr("_call_native")(inputs.size() == 1 ? py::cast(inputs[0]) : py::cast(inputs), training);
   if (py::isinstance<Variable>(result)) return {result.cast<Variable>()};
   if (py::isinstance<py::list>(result) || py::isinstance<py::tuple>(result)) {
     std::vector<Variable> outputs;
@@ -81,6 +82,7 @@ void bind_layers(py::module_& m) {
       .def_property_readonly("built", &Module::built)
       .def_property_readonly("training", &Module::training)
       .def("train", &Module::train, py::arg("training") = true)
+      .def("set_trainable", &Module::set_trainable)
       .def("config_json", [](const Module& module) { return module.config().dump(); })
       .def("named_parameters",
            [](const Module& module) {
@@ -132,13 +134,18 @@ void bind_layers(py::module_& m) {
       .def(
           "add_weight",
           [](PythonLayer& layer, const std::string& name, const std::vector<int64_t>& dims,
-             const std::string& initializer, bool trainable) {
+             const std::string& initializer, bool trainable, const std::string& regularizer_json) {
             const Shape shape(dims);
             const auto [fan_in, fan_out] = fans(shape);
             Tensor value = Initializer::from_name(initializer)(shape, fan_in, fan_out, global_generator());
-            return layer.weight(name, std::move(value), trainable);
+            Regularizer regularizer;
+            if (!regularizer_json.empty()) {
+              const Config config = Config::parse(regularizer_json, "regularizer");
+              regularizer = Regularizer::from_config(ConfigReader(config, "regularizer"));
+            }
+            return layer.weight(name, std::move(value), trainable, std::move(regularizer));
           },
-          py::arg("name"), py::arg("shape"), py::arg("initializer"), py::arg("trainable"))
+          py::arg("name"), py::arg("shape"), py::arg("initializer"), py::arg("trainable"), py::arg("regularizer"))
       .def("add_child", &PythonLayer::child);
 }
 

@@ -25,8 +25,12 @@ std::vector<Tensor> model_arrays(const py::handle& value, size_t count, const st
                                  const char* what) {
   const bool sequence = py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value);
   if (count == 1) {
-    if (sequence && py::len(value) == 1 && py::isinstance<py::array>(value.cast<py::sequence>()[0]))
+    if (sequence && py::len(value) >= 1 && py::isinstance<py::array>(value.cast<py::sequence>()[0])) {
+      if (py::len(value) != 1)
+        throw py::value_error(std::string(what) + ": the model has one input, got a list of " +
+                              std::to_string(py::len(value)) + " arrays");
       return {to_model_input(value.cast<py::sequence>()[0], what)};
+    }
     if (py::isinstance<py::dict>(value) && py::len(value) == 1)
       return {to_model_input(value.cast<py::dict>().begin()->second, what)};
     return {to_model_input(value, what)};

@@ -60,7 +60,11 @@ void bind_variables(py::module_& m) {
       .def_property_readonly("dtype", [](const Variable& v) { return std::string(dtype_name(v.dtype())); })
       .def_property_readonly("op", [](const Variable& v) { return std::string(v.op()); })
       .def_property_readonly("ndim", &Variable::rank)
-      .def("__len__", [](const Variable& v) { return v.rank() == 0 ? 0 : v.dim(0); })
+      .def("__len__",
+           [](const Variable& v) {
+             if (v.rank() == 0) throw py::type_error("len() of a 0-d Variable");
+             return v.dim(0);
+           })
       .def("item", &Variable::item)
       .def("backward", [](Variable& v) { v.backward(); })
       .def("backward", [](Variable& v, const py::handle& grad) { v.backward(to_tensor(grad, "grad").to(v.dtype())); })
@@ -72,7 +76,13 @@ void bind_variables(py::module_& m) {
           },
           "Overwrites the value in place (same shape)")
       .def("detach", &Variable::detach)
-      .def("__array__", [](const Variable& v) { return to_numpy(v.value()); })
+      .def(
+          "__array__",
+          [](const Variable& v, const py::object& dtype, const py::object&) {
+            py::object array = to_numpy(v.value().clone());
+            return dtype.is_none() ? array : array.attr("astype")(dtype);
+          },
+          py::arg("dtype") = py::none(), py::arg("copy") = py::none(), "A copy of the value, as numpy")
       .def("__repr__",
            [](const Variable& v) {
              return "Variable(shape=" + v.shape().str() + ", dtype=" + dtype_name(v.dtype()) + ", op=" + v.op() + ")";
@@ -88,6 +98,7 @@ void bind_variables(py::module_& m) {
       .def("__matmul__", &forward_op<matmul>)
       .def("__rmatmul__", &reverse_op<matmul>)
       .def("__pow__", [](const Variable& a, double exponent) { return pow(a, exponent); })
+      .def("__rpow__", [](const Variable& a, const py::handle& base) { return pow(operand(a, base), a); })
       .def("__neg__", [](const Variable& a) { return neg(a); })
       .def("reshape", [](const Variable& a, const std::vector<int64_t>& dims) { return reshape(a, dims); })
       .def_property_readonly("T", [](const Variable& a) { return transpose(a); });

@@ -44,7 +44,10 @@ Tensor to_tensor(const py::handle& value, const char* what) {
     array = py::array(array.attr("astype")(converted_dtype(array.dtype(), what)));
     shared_dtype(array.dtype(), dtype);
   }
-  if (!(array.flags() & py::array::c_style)) array = py::array(py::module_::import("numpy").attr("ascontiguousarray")(array));
+  // Shared only when C-contiguous and aligned (numpy can hold misaligned data, which
+  // axon's kernels must not read as floats): otherwise a contiguous, aligned copy.
+  if (!(array.flags() & py::array::c_style) || !(array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_))
+    array = py::array(py::module_::import("numpy").attr("require")(array, py::none(), "CA"));
   std::vector<int64_t> dims(array.shape(), array.shape() + array.ndim());
   // The Tensor holds a reference to the array; dropping it needs the GIL, which a
   // C++ thread that outlives the call may not hold.

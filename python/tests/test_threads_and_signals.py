@@ -52,7 +52,7 @@ PROGRAM = textwrap.dedent("""
         print("not interrupted")
     except KeyboardInterrupt:
         print("interrupted after %.1f s" % (time.monotonic() - start))
-    print("usable", model.predict(x[:4]).shape, round(model.evaluate(x[:64], y[:64]), 3) >= 0)
+    print("usable", model.predict(x[:4]).shape, round(model.evaluate(x[:64], y[:64], verbose=0), 3) >= 0)
 """)
 
 

@@ -234,11 +234,22 @@ void Module::weights_replaced() {
   for (auto& [name, child] : children_) child->weights_replaced();
 }
 
+void Module::set_trainable(bool trainable) {
+  frozen_ = !trainable;
+  for (NamedParameter& p : parameters_) {
+    p.trainable = trainable && p.learnable;
+    p.variable.set_requires_grad(p.trainable);
+  }
+  for (auto& [name, child] : children_) child->set_trainable(trainable);
+}
+
 Variable Module::add_weight(const std::string& name, Tensor value, bool trainable, Regularizer regularizer) {
   for (const NamedParameter& p : parameters_)
     if (p.name == name) fail(type_name(), ": weight '", name, "' added twice");
+  const bool learnable = trainable;
+  trainable = trainable && !frozen_;
   Variable variable(std::move(value), trainable);
-  parameters_.push_back({name, variable, trainable, regularizer});
+  parameters_.push_back({name, variable, trainable, regularizer, learnable});
   return variable;
 }
 
