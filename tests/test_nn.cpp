@@ -163,5 +163,25 @@ TEST(Module, NestedParametersHavePathsAndModePropagates) {
   EXPECT_FALSE(model.training());
 }
 
+
+TEST(Module, SetTrainableFreezesWeightsMadeBeforeAndAfter) {
+  Sequential model(Shape{3});
+  auto& dense = model.add(Dense(2));
+  auto& norm = model.add(BatchNormalization());
+  norm.set_trainable(false);  // before its weights exist
+  model.build(Shape{3});
+  EXPECT_EQ(norm.trainable_parameter_count(), 0);
+  EXPECT_EQ(model.trainable_parameter_count(), dense.parameter_count());
+  norm.set_trainable(true);  // gamma and beta learn again; the moving statistics never do
+  EXPECT_EQ(norm.trainable_parameter_count(), 2 * 2);
+  dense.set_trainable(false);
+  EXPECT_FALSE(dense.kernel().requires_grad());
+
+  model.compile("sgd", "mse");
+  const Tensor kernel = dense.kernel().value().clone();
+  model.fit(Tensor::ones({8, 3}), Tensor::zeros({8, 2}), {.epochs = 2, .verbose = 0});
+  EXPECT_TRUE(dense.kernel().value().allclose(kernel, 0, 0));  // frozen: unchanged
+}
+
 }  // namespace
 }  // namespace axon
