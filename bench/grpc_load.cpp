@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
   for (Stream& s : pool) s.call();
   {
     std::unique_lock<std::mutex> lock(mutex);
-    all_done.wait(lock, [&] { return std::all_of(pool.begin(), pool.end(), [](const Stream& s) { return s.finished; }); });
+    all_done.wait(lock,
+                  [&] { return std::all_of(pool.begin(), pool.end(), [](const Stream& s) { return s.finished; }); });
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - begin).count();
   std::vector<double> all;
@@ -113,8 +114,8 @@ int main(int argc, char** argv) {
   }
   std::sort(all.begin(), all.end());
   const auto percentile = [&](double q) { return all.empty() ? 0 : all[static_cast<size_t>(q * (all.size() - 1))]; };
-  std::printf("grpc%s streams=%d requests/s=%.0f p50_ms=%.3f p99_ms=%.3f errors=%lld\n", argc == 6 ? "-live" : "", streams,
-              static_cast<double>(all.size()) / elapsed, percentile(0.5), percentile(0.99),
+  std::printf("grpc%s streams=%d requests/s=%.0f p50_ms=%.3f p99_ms=%.3f errors=%lld\n", argc == 6 ? "-live" : "",
+              streams, static_cast<double>(all.size()) / elapsed, percentile(0.5), percentile(0.99),
               static_cast<long long>(errors));
   return errors > 0 ? 1 : 0;
 }

@@ -58,7 +58,7 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS
-    "libopenblas0-pthread, libgrpc++1.51, libprotobuf32, zlib1g, libstdc++6 (>= 12), libc6 (>= 2.34)")
+    "libopenblas0-pthread, libgrpc++1.51, libprotobuf32, libonnx1, zlib1g, libstdc++6 (>= 12), libc6 (>= 2.34)")
 if(AXON_HAVE_MPI)
   string(APPEND CPACK_DEBIAN_PACKAGE_DEPENDS ", libopenmpi3")
 endif()

@@ -31,7 +31,7 @@ contains() {  # contains DESCRIPTION FILE TEXT
 source "$(dirname "$0")/classifier_fixture.sh"
 
 "$axon" --help > "$work/out" 2>&1; check "--help" 0 $?
-for cmd in train evaluate predict summary serve quantize; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done
+for cmd in train evaluate predict summary serve quantize export; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done
 "$axon" --version > "$work/out" 2>&1; check "--version" 0 $?
 contains "--version names the version" "$work/out" '^axon [0-9]*\.[0-9]*\.[0-9]*$'
 "$axon" > "$work/out" 2>&1; check "no subcommand is a usage error" 2 $?
@@ -121,6 +121,18 @@ contains "summary names the int8 layers" "$work/out" "QuantizedDense"
 echo keep > "$work/kept"
 "$axon" quantize --model "$work/spec.json" --out "$work/kept" > "$work/out" 2>&1; check "quantize of a non-model file fails" 1 $?
 [ "$(cat "$work/kept")" = keep ]; check "a failed quantize leaves --out alone" 0 $?
+
+# export: an ONNX file that ONNX's checker accepts (when python3-onnx is there); the
+# int8 model has no ONNX form and fails naming its layer, leaving --onnx alone.
+"$axon" export --model "$work/m.safetensors" --onnx "$work/m.onnx" > "$work/out" 2>&1; check "export" 0 $?
+if /usr/bin/python3 -c "import onnx" 2> /dev/null; then
+  /usr/bin/python3 -c "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)" "$work/m.onnx"
+  check "the exported file passes onnx.checker" 0 $?
+fi
+"$axon" export --model "$work/m.int8.safetensors" --onnx "$work/kept" > "$work/out" 2>&1; check "export of an int8 model fails" 1 $?
+contains "export names the layer without an ONNX form" "$work/out" "QuantizedDense"
+[ "$(cat "$work/kept")" = keep ]; check "a failed export leaves --onnx alone" 0 $?
+"$axon" export --model "$work/m.safetensors" --onnx "$work/m2.onnx" --opset 5 > "$work/out" 2>&1; check "export --opset 5 fails" 1 $?
 
 "$axon" summary --model "$work/spec.json" > "$work/out" 2>&1; check "summary of a spec" 0 $?
 contains "summary totals" "$work/out" "Total params: 82"

@@ -163,7 +163,6 @@ TEST(Module, NestedParametersHavePathsAndModePropagates) {
   EXPECT_FALSE(model.training());
 }
 
-
 TEST(Module, SetTrainableFreezesWeightsMadeBeforeAndAfter) {
   Sequential model(Shape{3});
   auto& dense = model.add(Dense(2));

@@ -19,6 +19,8 @@ class Activation : public Module {
   explicit Activation(const std::string& name);
   Variable forward(const Variable& x) override { return fn_(x); }
   std::string type_name() const override { return "Activation"; }
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   Config config() const override { return Config::object().set("activation", name_); }
   static std::shared_ptr<Activation> from_config(const ConfigReader& config);
   const std::string& name() const { return name_; }

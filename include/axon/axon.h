@@ -28,6 +28,8 @@
 #include "axon/model_file.h"
 #include "axon/model_spec.h"
 #include "axon/module.h"
+#include "axon/onnx.h"
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/optimizers.h"
 #include "axon/packaged_datasets.h"

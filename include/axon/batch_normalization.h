@@ -19,6 +19,8 @@ class BatchNormalization : public Module {
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "BatchNormalization"; }
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   Config config() const override;
   static std::shared_ptr<BatchNormalization> from_config(const ConfigReader& config);
   double momentum() const { return momentum_; }

@@ -21,6 +21,8 @@ class Conv1D : public Module {
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "Conv1D"; }
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   Config config() const override;
   static std::shared_ptr<Conv1D> from_config(const ConfigReader& config);
 

@@ -16,6 +16,8 @@ class Dense : public Module {
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "Dense"; }
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   Config config() const override;
   static std::shared_ptr<Dense> from_config(const ConfigReader& config);
 

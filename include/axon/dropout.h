@@ -17,6 +17,8 @@ class Dropout : public Module {
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "Dropout"; }
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   Config config() const override;
   static std::shared_ptr<Dropout> from_config(const ConfigReader& config);
   void state(StateArchive& archive) override {

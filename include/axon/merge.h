@@ -15,6 +15,8 @@ class Merge : public Module {
   enum class Op { add, subtract, multiply, average };
   std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;
   std::string type_name() const override;
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
 
  protected:
   explicit Merge(Op op) : op_(op) {}
@@ -42,6 +44,8 @@ class Concatenate : public Module {
   explicit Concatenate(int64_t axis = -1) : axis_(axis) {}
   std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;
   std::string type_name() const override { return "Concatenate"; }
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   Config config() const override { return Config::object().set("axis", axis_); }
   static std::shared_ptr<Concatenate> from_config(const ConfigReader& config);
   int64_t axis() const { return axis_; }

@@ -34,7 +34,7 @@ struct Batch;
 namespace detail {
 class GradientBuckets;
 class Graph;
-}
+}  // namespace detail
 
 // What compile() accepts for each argument: a Keras name or a configured object.
 struct OptimizerSpec {
@@ -92,6 +92,10 @@ class Model : public Module {
   virtual Variable call(const Variable& x) = 0;
   Variable forward(const Variable& x) override { return call(x); }
   std::string type_name() const override { return "Model"; }
+  // A Sequential or functional model exports its graph of layer calls (see onnx.h); a
+  // model whose call() is its own code cannot be exported.
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
 
   // Builds the weights for inputs of `input_shape` (without the batch axis).
   void build(const Shape& input_shape);

@@ -24,6 +24,7 @@ namespace axon {
 
 class SymbolicTensor;
 class SymbolicTensors;
+class OnnxGraph;
 
 struct NamedParameter {
   std::string name;  // a stable path: "layers.0.kernel"
@@ -75,6 +76,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // The settings that rebuild this module through its registered from_config (see
   // registry.h); weights are not settings. Empty for a module without settings.
   virtual Config config() const { return Config::object(); }
+  // Writes this layer's computation into an ONNX graph (see onnx_graph.h): `inputs` are
+  // the names of its input tensors and `shapes` their shapes without the batch axis;
+  // returns the names of its outputs. The default fails, naming the layer.
+  virtual std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                               const std::vector<Shape>& shapes) const;
   // Saves or loads the state that is neither a weight nor a setting (a Dropout's
   // generator) through the archive; nothing by default.
   virtual void state(StateArchive& archive) { (void)archive; }

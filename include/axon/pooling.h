@@ -14,6 +14,8 @@ class Pool2D : public Module {
 
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return kind_ == Kind::max ? "MaxPool2D" : "AveragePool2D"; }
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   Config config() const override;
   Kind kind() const { return kind_; }
   Size2 pool_size() const { return pool_size_; }
@@ -58,6 +60,8 @@ class GlobalAveragePool2D : public Module {
  public:
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "GlobalAveragePool2D"; }
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
 };
 
 }  // namespace axon

@@ -385,6 +385,14 @@ class Sequential(Model):
         object.__setattr__(self, name, value)
 
 
+def save_onnx(model, filepath, opset=13):
+    """Writes the model as an ONNX file (standard operators, a dynamic batch axis, the
+    model's input and output names), checked by ONNX's checker before it is written."""
+    model._ensure_built()
+    with model._lock:
+        _axon.save_onnx(model._model, str(filepath), int(opset))
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model from a file written by Model.save (or axon train / the C++ save_model).
     Its C++ layers must be registered; Python layers cannot be in a model file."""

@@ -85,8 +85,8 @@ void bind_callbacks(py::module_& m) {
   py::class_<EarlyStopping, Callback, std::shared_ptr<EarlyStopping>>(m, "EarlyStopping")
       .def(py::init([](const std::string& monitor, double min_delta, int patience, const std::string& mode,
                        bool restore_best_weights, int start_from_epoch) {
-             return std::make_shared<EarlyStopping>(EarlyStopping::Options{monitor, min_delta, patience, mode_from(mode),
-                                                                           restore_best_weights, start_from_epoch});
+             return std::make_shared<EarlyStopping>(EarlyStopping::Options{
+                 monitor, min_delta, patience, mode_from(mode), restore_best_weights, start_from_epoch});
            }),
            py::arg("monitor"), py::arg("min_delta"), py::arg("patience"), py::arg("mode"),
            py::arg("restore_best_weights"), py::arg("start_from_epoch"))

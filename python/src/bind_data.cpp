@@ -15,7 +15,8 @@ namespace {
 
 py::list folds_of(const std::vector<Fold>& folds) {
   py::list out;
-  for (const Fold& fold : folds) out.append(py::make_tuple(py::array(py::cast(fold.train)), py::array(py::cast(fold.test))));
+  for (const Fold& fold : folds)
+    out.append(py::make_tuple(py::array(py::cast(fold.train)), py::array(py::cast(fold.test))));
   return out;
 }
 
@@ -38,8 +39,7 @@ void bind_data(py::module_& m) {
   m.def(
       "train_test_split",
       [](const py::handle& x, const py::handle& y, double test_size, bool stratify, uint64_t seed) {
-        const TrainTestSplit split =
-            train_test_split(to_tensor(x, "x"), to_tensor(y, "y"), test_size, stratify, seed);
+        const TrainTestSplit split = train_test_split(to_tensor(x, "x"), to_tensor(y, "y"), test_size, stratify, seed);
         return py::make_tuple(to_numpy(split.x_train), to_numpy(split.x_test), to_numpy(split.y_train),
                               to_numpy(split.y_test));
       },

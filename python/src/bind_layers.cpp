@@ -48,7 +48,8 @@ std::vector<Variable> call_python(const PythonSelf& self, const std::string& who
                                   bool training) {
   py::gil_scoped_acquire gil;
   py::object instance = self.get(who.c_str());
-  py::object result = instance.attr("_call_native")(inputs.size() == 1 ? py::cast(inputs[0]) : py::cast(inputs), training);
+  py::object result =
+      instance.attr("_call_native")(inputs.size() == 1 ? py::cast(inputs[0]) : py::cast(inputs), training);
   if (py::isinstance<Variable>(result)) return {result.cast<Variable>()};
   if (py::isinstance<py::list>(result) || py::isinstance<py::tuple>(result)) {
     std::vector<Variable> outputs;
@@ -123,14 +124,16 @@ void bind_layers(py::module_& m) {
   py::class_<SymbolicTensor>(m, "SymbolicTensor", "A layer output (or a model input) in a graph being written")
       .def_property_readonly("shape", [](const SymbolicTensor& t) { return shape_tuple(t.shape()); });
   m.def(
-      "symbolic_input", [](const std::vector<int64_t>& shape, const std::string& name) { return Input(Shape(shape), name); },
+      "symbolic_input",
+      [](const std::vector<int64_t>& shape, const std::string& name) { return Input(Shape(shape), name); },
       py::arg("shape"), py::arg("name") = "");
   m.def("call_symbolic", [](const std::shared_ptr<Module>& layer, const std::vector<SymbolicTensor>& inputs) {
     return std::vector<SymbolicTensor>(detail::call_symbolic(layer, inputs));
   });
 
   py::class_<PythonLayer, Module, std::shared_ptr<PythonLayer>>(m, "PythonLayer")
-      .def(py::init([](const py::handle& self, const std::string& type) { return std::make_shared<PythonLayer>(self, type); }))
+      .def(py::init(
+          [](const py::handle& self, const std::string& type) { return std::make_shared<PythonLayer>(self, type); }))
       .def(
           "add_weight",
           [](PythonLayer& layer, const std::string& name, const std::vector<int64_t>& dims,

@@ -7,6 +7,7 @@
 #include "axon/functional.h"
 #include "axon/metric.h"
 #include "axon/model_file.h"
+#include "axon/onnx.h"
 #include "axon/ops.h"
 #include "axon/sequential.h"
 #include "bindings.h"
@@ -72,10 +73,11 @@ LossSpec loss_of(const py::handle& loss) {
   PythonRef fn(parts[1]);
   return LossSpec(name, [fn, name](const Variable& prediction, const Tensor& target) {
     py::gil_scoped_acquire gil;
-    py::object result = fn.get()(Variable(target.dtype() == prediction.dtype() ? target : target.to(prediction.dtype())),
-                                 prediction);
+    py::object result =
+        fn.get()(Variable(target.dtype() == prediction.dtype() ? target : target.to(prediction.dtype())), prediction);
     if (!py::isinstance<Variable>(result))
-      throw py::type_error("loss '" + name + "': expected a Variable, got " + py::str(result.get_type()).cast<std::string>());
+      throw py::type_error("loss '" + name + "': expected a Variable, got " +
+                           py::str(result.get_type()).cast<std::string>());
     const auto value = result.cast<Variable>();
     return value.numel() == 1 ? reshape(value, {}) : mean(value);
   });
@@ -109,9 +111,9 @@ py::tuple history_of(const History& history) {
 }
 
 py::tuple fit_model(Model& model, const py::handle& x, const py::handle& y, int epochs, int64_t batch_size,
-                    double validation_split, const py::handle& validation_data, bool shuffle, const py::handle& callbacks,
-                    int verbose, uint64_t seed, int initial_epoch, const py::handle& sample_weight,
-                    const std::map<int64_t, double>& class_weight) {
+                    double validation_split, const py::handle& validation_data, bool shuffle,
+                    const py::handle& callbacks, int verbose, uint64_t seed, int initial_epoch,
+                    const py::handle& sample_weight, const std::map<int64_t, double>& class_weight) {
   const std::vector<Tensor> inputs = inputs_of(model, x), targets = targets_of(model, y);
   FitOptions options{.epochs = epochs,
                      .batch_size = batch_size,
@@ -185,8 +187,10 @@ void bind_models(py::module_& m) {
       .def("evaluate", &evaluate_model, py::arg("x"), py::arg("y"), py::arg("batch_size"), py::arg("verbose"),
            py::arg("sample_weight"))
       .def("predict", &predict_model, py::arg("x"), py::arg("batch_size"))
-      .def("train_on_batch", [](Model& model, const py::handle& x, const py::handle& y) { return on_batch(model, x, y, true); })
-      .def("test_on_batch", [](Model& model, const py::handle& x, const py::handle& y) { return on_batch(model, x, y, false); })
+      .def("train_on_batch",
+           [](Model& model, const py::handle& x, const py::handle& y) { return on_batch(model, x, y, true); })
+      .def("test_on_batch",
+           [](Model& model, const py::handle& x, const py::handle& y) { return on_batch(model, x, y, false); })
       .def("build", [](Model& model, const std::vector<int64_t>& shape) { model.build(Shape(shape)); })
       .def("summary", [](const Model& model) { return model.summary(); })
       .def("get_weights",
@@ -225,10 +229,13 @@ void bind_models(py::module_& m) {
   py::class_<Functional, Model, std::shared_ptr<Functional>>(m, "Functional")
       .def(py::init<std::vector<SymbolicTensor>, std::vector<SymbolicTensor>>(), py::arg("inputs"), py::arg("outputs"));
   py::class_<PythonModel, Model, std::shared_ptr<PythonModel>>(m, "PythonModel")
-      .def(py::init([](const py::handle& self, const std::string& type) { return std::make_shared<PythonModel>(self, type); }))
+      .def(py::init(
+          [](const py::handle& self, const std::string& type) { return std::make_shared<PythonModel>(self, type); }))
       .def("track", &PythonModel::track);
 
-  m.def("load_model", [](const std::string& path) { return load_model(path); }, py::arg("path"));
+  m.def(
+      "load_model", [](const std::string& path) { return load_model(path); }, py::arg("path"));
+  m.def("save_onnx", &save_onnx, py::arg("model"), py::arg("path"), py::arg("opset"));
 }
 
 }  // namespace axon::python

@@ -38,13 +38,13 @@ void bind_training(py::module_& m) {
 
   py::class_<ConfusionMatrix>(m, "ConfusionMatrix")
       .def(py::init<int64_t>(), py::arg("num_classes"))
-      .def("update", [](ConfusionMatrix& c, const py::handle& y_true, const py::handle& y_pred) {
-        c.update(to_model_input(y_pred, "y_pred"), to_model_input(y_true, "y_true"));
-      })
+      .def("update",
+           [](ConfusionMatrix& c, const py::handle& y_true, const py::handle& y_pred) {
+             c.update(to_model_input(y_pred, "y_pred"), to_model_input(y_true, "y_true"));
+           })
       .def("count", &ConfusionMatrix::count)
-      .def("report", [](const ConfusionMatrix& c, const std::vector<std::string>& names) {
-        return classification_report(c, names);
-      })
+      .def("report", [](const ConfusionMatrix& c,
+                        const std::vector<std::string>& names) { return classification_report(c, names); })
       .def("table", &ConfusionMatrix::str, py::arg("class_names") = std::vector<std::string>{});
 }
 

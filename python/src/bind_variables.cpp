@@ -49,7 +49,8 @@ void bind_variables(py::module_& m) {
              return Variable(is_floating(t.dtype()) ? t : t.to(DType::f32), requires_grad);
            }),
            py::arg("value"), py::arg("requires_grad") = false)
-      .def("numpy", [](const Variable& v) { return to_numpy(v.value().clone()); }, "A copy of the value")
+      .def(
+          "numpy", [](const Variable& v) { return to_numpy(v.value().clone()); }, "A copy of the value")
       .def_property_readonly("grad",
                              [](const Variable& v) -> py::object {
                                if (!v.grad().defined()) return py::none();
@@ -110,7 +111,8 @@ void bind_variables(py::module_& m) {
 
   py::module_ ops = m.def_submodule("ops", "Differentiable operations on Variables (and arrays)");
   const auto unary = [&ops](const char* name, Variable (*op)(const Variable&), const char* doc) {
-    ops.def(name, [op](const py::handle& x) { return op(to_variable(x)); }, py::arg("x"), doc);
+    ops.def(
+        name, [op](const py::handle& x) { return op(to_variable(x)); }, py::arg("x"), doc);
   };
   const auto binary = [&ops](const char* name, Binary op) {
     ops.def(name, [op](const py::handle& a, const py::handle& b) {
@@ -148,8 +150,8 @@ void bind_variables(py::module_& m) {
       "softmax", [](const py::handle& x, int64_t axis) { return softmax(to_variable(x), axis); }, py::arg("x"),
       py::arg("axis") = -1);
   ops.def(
-      "log_softmax", [](const py::handle& x, int64_t axis) { return log_softmax(to_variable(x), axis); },
-      py::arg("x"), py::arg("axis") = -1);
+      "log_softmax", [](const py::handle& x, int64_t axis) { return log_softmax(to_variable(x), axis); }, py::arg("x"),
+      py::arg("axis") = -1);
   const auto reduction = [&ops](const char* name, Variable (*all)(const Variable&),
                                 Variable (*along)(const Variable&, int64_t, bool)) {
     ops.def(
@@ -177,7 +179,9 @@ void bind_variables(py::module_& m) {
       py::arg("xs"), py::arg("axis") = 0);
   ops.def(
       "slice",
-      [](const py::handle& x, int64_t axis, int64_t start, int64_t end) { return slice(to_variable(x), axis, start, end); },
+      [](const py::handle& x, int64_t axis, int64_t start, int64_t end) {
+        return slice(to_variable(x), axis, start, end);
+      },
       py::arg("x"), py::arg("axis"), py::arg("start"), py::arg("end"));
   ops.def(
       "take",

@@ -68,11 +68,21 @@ py::array to_numpy(const Tensor& tensor) {
   if (!tensor.defined()) throw py::value_error("to_numpy: the tensor is undefined");
   py::dtype dtype;
   switch (tensor.dtype()) {
-    case DType::f32: dtype = py::dtype::of<float>(); break;
-    case DType::f64: dtype = py::dtype::of<double>(); break;
-    case DType::i32: dtype = py::dtype::of<int32_t>(); break;
-    case DType::i64: dtype = py::dtype::of<int64_t>(); break;
-    case DType::i8: dtype = py::dtype::of<int8_t>(); break;
+    case DType::f32:
+      dtype = py::dtype::of<float>();
+      break;
+    case DType::f64:
+      dtype = py::dtype::of<double>();
+      break;
+    case DType::i32:
+      dtype = py::dtype::of<int32_t>();
+      break;
+    case DType::i64:
+      dtype = py::dtype::of<int64_t>();
+      break;
+    case DType::i8:
+      dtype = py::dtype::of<int8_t>();
+      break;
   }
   auto* kept = new Tensor(tensor);
   py::capsule owner(kept, [](void* p) { delete static_cast<Tensor*>(p); });

@@ -24,6 +24,6 @@ Tensor to_model_input(const py::handle& value, const char* what);
 py::array to_numpy(const Tensor& tensor);
 
 std::vector<Tensor> to_model_inputs(const py::handle& value, const char* what);  // one array or a list of arrays
-py::object to_numpy_list(const std::vector<Tensor>& tensors);                     // one array, or a list of several
+py::object to_numpy_list(const std::vector<Tensor>& tensors);                    // one array, or a list of several
 
 }  // namespace axon::python

@@ -13,10 +13,11 @@ namespace py = pybind11;
 class PythonRef {
  public:
   PythonRef() = default;
-  explicit PythonRef(const py::handle& object) : object_(object.inc_ref().ptr(), [](PyObject* p) {
-    py::gil_scoped_acquire gil;
-    Py_DECREF(p);
-  }) {}
+  explicit PythonRef(const py::handle& object)
+      : object_(object.inc_ref().ptr(), [](PyObject* p) {
+          py::gil_scoped_acquire gil;
+          Py_DECREF(p);
+        }) {}
   // The object; call with the GIL held.
   py::handle get() const { return object_.get(); }
   explicit operator bool() const { return object_ != nullptr; }

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 
@@ -40,6 +41,12 @@ Activation::Activation(const std::string& name) : name_(name), fn_(activation(na
 std::shared_ptr<Activation> Activation::from_config(const ConfigReader& c) {
   const ConfigReader name = c.at("activation");
   return name.named([&] { return std::make_shared<Activation>(name.as_string()); });
+}
+
+std::vector<std::string> Activation::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                 const std::vector<Shape>& shapes) const {
+  (void)shapes;
+  return {onnx_activation(graph, name_, inputs[0])};
 }
 
 }  // namespace axon

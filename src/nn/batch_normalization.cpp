@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 #include "distributed/replica.h"
@@ -56,6 +57,17 @@ Variable BatchNormalization::forward(const Variable& x) {
       m[c] = static_cast<float>(momentum_ * m[c] + (1 - momentum_) * b.data<float>()[c]);
   }
   return y;
+}
+
+std::vector<std::string> BatchNormalization::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                         const std::vector<Shape>& shapes) const {
+  if (shapes[0].rank() != 1 && shapes[0].rank() != 3)
+    fail("save_onnx: '", name(), "' (BatchNormalization) normalizes ", Shape(shapes[0]),
+         " examples; ONNX's normalizes (batch, channels) or (batch, channels, height, width)");
+  return {graph.op("BatchNormalization",
+                   {inputs[0], graph.weight(gamma_), graph.weight(beta_), graph.weight(moving_mean_),
+                    graph.weight(moving_variance_)},
+                   {{"epsilon", epsilon_}})};
 }
 
 }  // namespace axon

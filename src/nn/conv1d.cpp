@@ -1,6 +1,7 @@
 #include "axon/conv1d.h"
 
 #include "axon/checked_math.h"
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 #include "kernels/conv.h"
@@ -78,6 +79,19 @@ Variable Conv1D::forward(const Variable& x) {
                             reshape(kernel_, {filters_, kernel_.dim(1), 1, kernel_size_}), bias_, g, relu);
   const Variable out = reshape(y, {x.dim(0), filters_, length});
   return relu ? out : activation_(out);
+}
+
+std::vector<std::string> Conv1D::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                             const std::vector<Shape>& shapes) const {
+  const Geometry2D g = geometry(shapes[0][1], Shape{1, shapes[0][0], shapes[0][1]}).first;  // along the length
+  std::vector<std::string> in{inputs[0], graph.weight(kernel_)};  // kernel (filters, channels, k), as ONNX's
+  if (bias_.defined()) in.push_back(graph.weight(bias_));
+  const std::string y = graph.op("Conv", in,
+                                 {{"kernel_shape", std::vector<int64_t>{kernel_size_}},
+                                  {"strides", std::vector<int64_t>{g.stride_w}},
+                                  {"dilations", std::vector<int64_t>{g.dilation_w}},
+                                  {"pads", std::vector<int64_t>{g.pad_left, g.pad_right}}});
+  return {onnx_activation(graph, activation_name_, y)};
 }
 
 }  // namespace axon

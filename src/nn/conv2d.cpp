@@ -1,6 +1,7 @@
 #include "axon/conv2d.h"
 
 #include "axon/checked_math.h"
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 #include "kernels/conv.h"
@@ -102,6 +103,21 @@ Variable Conv2D::forward(const Variable& x) {
   const bool relu = activation_name_ == "relu";  // fused into the convolution
   const Variable y = conv2d(x, kernel_, bias_, geometry_for(x.shape()), relu);
   return relu ? y : activation_(y);
+}
+
+std::vector<std::string> Conv2D::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                             const std::vector<Shape>& shapes) const {
+  std::vector<int64_t> dims{1};
+  dims.insert(dims.end(), shapes[0].dims().begin(), shapes[0].dims().end());
+  const Geometry2D g = geometry_for(Shape(dims));
+  std::vector<std::string> in{inputs[0], graph.weight(kernel_)};  // kernel (filters, channels, kh, kw), as ONNX's
+  if (bias_.defined()) in.push_back(graph.weight(bias_));
+  const std::string y = graph.op("Conv", in,
+                                 {{"kernel_shape", std::vector<int64_t>{kernel_size_.h, kernel_size_.w}},
+                                  {"strides", std::vector<int64_t>{g.stride_h, g.stride_w}},
+                                  {"dilations", std::vector<int64_t>{g.dilation_h, g.dilation_w}},
+                                  {"pads", std::vector<int64_t>{g.pad_top, g.pad_left, g.pad_bottom, g.pad_right}}});
+  return {onnx_activation(graph, activation_name_, y)};
 }
 
 }  // namespace axon

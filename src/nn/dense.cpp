@@ -1,5 +1,6 @@
 #include "axon/dense.h"
 
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 
@@ -39,6 +40,14 @@ Variable Dense::forward(const Variable& x) {
     fail("Dense: input ", x.shape(), " has ", x.dim(-1), " features; this layer was built for ", kernel_.dim(0));
   Variable y = linear(x, kernel_, bias_);
   return activation_(y);
+}
+
+std::vector<std::string> Dense::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                            const std::vector<Shape>& shapes) const {
+  (void)shapes;
+  std::string y = graph.op("MatMul", {inputs[0], graph.weight(kernel_)});  // (..., in) x (in, units)
+  if (bias_.defined()) y = graph.op("Add", {y, graph.weight(bias_)});
+  return {onnx_activation(graph, activation_name_, y)};
 }
 
 }  // namespace axon

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 
@@ -37,6 +38,12 @@ Variable Dropout::forward(const Variable& x) {
     for (int64_t i = 0; i < mask.numel(); ++i) m[i] = generator_.uniform() < rate_ ? T(0) : keep_scale;
   });
   return x * Variable(mask);
+}
+
+std::vector<std::string> Dropout::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                              const std::vector<Shape>& shapes) const {
+  (void)shapes;
+  return {graph.op("Identity", {inputs[0]})};  // inference: dropout passes its input
 }
 
 }  // namespace axon

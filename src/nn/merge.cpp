@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 
@@ -65,6 +66,25 @@ void Concatenate::create_weights_many(const std::vector<Shape>& shapes) {
 std::vector<Variable> Concatenate::forward_many(const std::vector<Variable>& inputs) {
   if (inputs.size() < 2) fail("Concatenate: takes two or more inputs, got ", inputs.size());
   return {concat(inputs, inputs[0].shape().axis(axis_, "Concatenate"))};
+}
+
+std::vector<std::string> Merge::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                            const std::vector<Shape>& shapes) const {
+  (void)shapes;
+  // Average as a sum times 1/n (what every runtime has; OpenCV 4.6 lacks Mean).
+  const char* op = op_ == Op::subtract ? "Sub" : op_ == Op::multiply ? "Mul" : "Add";
+  std::string y = inputs[0];
+  for (size_t i = 1; i < inputs.size(); ++i) y = graph.op(op, {y, inputs[i]});
+  if (op_ == Op::average)
+    y = graph.op("Mul", {y, graph.constant("inverse_count", Tensor::scalar(1.0 / static_cast<double>(inputs.size())))});
+  return {y};
+}
+
+std::vector<std::string> Concatenate::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                  const std::vector<Shape>& shapes) const {
+  std::vector<int64_t> dims{1};
+  dims.insert(dims.end(), shapes[0].dims().begin(), shapes[0].dims().end());
+  return {graph.op("Concat", inputs, {{"axis", Shape(dims).axis(axis_, "Concatenate")}})};
 }
 
 }  // namespace axon

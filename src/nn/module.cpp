@@ -234,6 +234,11 @@ void Module::weights_replaced() {
   for (auto& [name, child] : children_) child->weights_replaced();
 }
 
+std::vector<std::string> Module::export_onnx(OnnxGraph&, const std::vector<std::string>&,
+                                             const std::vector<Shape>&) const {
+  fail("save_onnx: the layer '", name(), "' (", type_name(), ") has no ONNX form");
+}
+
 void Module::set_trainable(bool trainable) {
   frozen_ = !trainable;
   for (NamedParameter& p : parameters_) {

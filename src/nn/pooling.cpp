@@ -1,5 +1,6 @@
 #include "axon/pooling.h"
 
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 #include "kernels/pool.h"
@@ -44,6 +45,23 @@ Variable Pool2D::forward(const Variable& x) {
 Variable GlobalAveragePool2D::forward(const Variable& x) {
   if (x.rank() != 4) fail("GlobalAveragePool2D: input must be (batch, channels, height, width), got ", x.shape());
   return mean(reshape(x, {x.dim(0), x.dim(1), -1}), 2);
+}
+
+std::vector<std::string> Pool2D::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                             const std::vector<Shape>& shapes) const {
+  const Geometry2D g = geometry_for(Shape{1, shapes[0][0], shapes[0][1], shapes[0][2]});
+  // AveragePool leaves the padding out of its counts (count_include_pad 0), as avg_pool2d does.
+  return {graph.op(kind_ == Kind::max ? "MaxPool" : "AveragePool", {inputs[0]},
+                   {{"kernel_shape", std::vector<int64_t>{pool_size_.h, pool_size_.w}},
+                    {"strides", std::vector<int64_t>{g.stride_h, g.stride_w}},
+                    {"pads", std::vector<int64_t>{g.pad_top, g.pad_left, g.pad_bottom, g.pad_right}}})};
+}
+
+std::vector<std::string> GlobalAveragePool2D::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                          const std::vector<Shape>& shapes) const {
+  (void)shapes;
+  return {graph.op("Flatten", {graph.op("GlobalAveragePool", {inputs[0]})},
+                   {{"axis", int64_t{1}}})};  // (N, C, 1, 1) -> (N, C)
 }
 
 }  // namespace axon

@@ -1,5 +1,8 @@
 #include "axon/reshape.h"
 
+#include <algorithm>
+
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 
@@ -40,6 +43,24 @@ Variable Reshape::forward(const Variable& x) {
     for (int64_t d : target_) target += ", " + std::to_string(d);
     fail("Reshape: input ", x.shape(), " cannot become (batch", target, "): ", e.what());
   }
+}
+
+std::vector<std::string> Flatten::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                              const std::vector<Shape>& shapes) const {
+  (void)shapes;
+  return {graph.op("Flatten", {inputs[0]}, {{"axis", int64_t{1}}})};
+}
+
+std::vector<std::string> Reshape::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                              const std::vector<Shape>& shapes) const {
+  (void)shapes;
+  // The batch axis as -1 (inferred), or as 0 (kept as it is) when the target infers one
+  // of its own; -1 is what more runtimes read (OpenCV 4.6 misreads 0).
+  const bool infers = std::find(target_.begin(), target_.end(), -1) != target_.end();
+  std::vector<int64_t> dims{infers ? 0 : -1};
+  dims.insert(dims.end(), target_.begin(), target_.end());
+  return {graph.op("Reshape",
+                   {inputs[0], graph.constant("shape", Tensor::from(dims, Shape{static_cast<int64_t>(dims.size())}))})};
 }
 
 }  // namespace axon

@@ -139,7 +139,8 @@ Variable QuantizedConv2D::forward(const Variable& x) {
       for (int64_t ch = 0; ch < c; ++ch)
         for (int64_t ky = 0; ky < kh; ++ky)
           for (int64_t kx = 0; kx < kw; ++kx)
-            by_column[static_cast<size_t>(((ky * kw + kx) * c + ch) * f + j)] = kernel[((j * c + ch) * kh + ky) * kw + kx];
+            by_column[static_cast<size_t>(((ky * kw + kx) * c + ch) * f + j)] =
+                kernel[((j * c + ch) * kh + ky) * kw + kx];
     return kernels::pack_int8_weights(by_column.data(), kernel_scale_.value().data<float>(), k, f);
   });
   const int64_t ld = packed->k4, chunk = std::clamp<int64_t>(kColumnBytes / std::max<int64_t>(pixels * ld, 1), 1, n);

@@ -10,5 +10,6 @@ void add_predict(CLI::App& app);
 void add_summary(CLI::App& app);
 void add_serve(CLI::App& app);
 void add_quantize(CLI::App& app);
+void add_export(CLI::App& app);
 
 }  // namespace axon::cli

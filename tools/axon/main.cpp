@@ -1,4 +1,4 @@
-// axon: train, evaluate, predict, summarise, serve and quantize models from the command line.
+// axon: train, evaluate, predict, summarise, serve, quantize and export models from the command line.
 // Exit codes: 0 success, 2 usage error, 1 any other failure; messages go to stderr.
 #include <CLI/CLI.hpp>
 
@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   axon::cli::add_summary(app);
   axon::cli::add_serve(app);
   axon::cli::add_quantize(app);
+  axon::cli::add_export(app);
   // Under mpirun, train runs data-parallel over the ranks (see `axon train --help`).
   std::shared_ptr<axon::Communicator> ranks;
   try {
