@@ -244,12 +244,6 @@ class _NativeLayer(Layer):
         object.__setattr__(self, "_module", module)
         self._init_common(None, None)
 
-    def build(self, input_shape):
-        """A C++ layer builds itself on its first input."""
-
-    def _call_native(self, inputs, training):
-        raise TypeError(f"{self.name}: a C++ layer is not called back")
-
     @classmethod
     def from_config(cls, config):
         return cls(**{k: v for k, v in config.items() if k != "type"})

@@ -3,6 +3,7 @@
 in the C++ library with the GIL released; it is taken back only to run Python code
 (a Python ``call``, loss or callback)."""
 import threading
+import weakref
 
 import numpy as np
 
@@ -11,8 +12,7 @@ from . import callbacks as callbacks_module
 from . import losses as losses_module
 from . import metrics as metrics_module
 from . import optimizers as optimizers_module
-from .layers import InputLayer, KerasTensor, Layer, _register, wrap
-import weakref
+from .layers import InputLayer, KerasTensor, Layer, wrap
 
 
 class History(callbacks_module.Callback):
