@@ -203,5 +203,18 @@ TEST(ConvLayers, Conv1DInASpecTrainsAndRoundTrips) {
   EXPECT_LT(model->evaluate(x, y, 64).at("loss"), before / 4);
 }
 
+TEST(ConvLayers, Conv1DExplicitPaddingPadsTheLengthAndRoundTripsInASpec) {
+  const std::string spec = R"({"input_shape": [1, 5],
+    "layers": [{"type": "conv1d", "filters": 1, "kernel_size": 3, "padding": [2, 1], "use_bias": false}]})";
+  auto model = std::dynamic_pointer_cast<Sequential>(model_from_spec(spec));
+  EXPECT_EQ(model->layer(0).output_shape(), (Shape{1, 6}));  // 5 + 2 + 1 - 3 + 1
+  model->set_weights({Tensor::from(std::vector<float>{1, 10, 100}, Shape{1, 1, 3})});
+  // Padded: 0 0 [1 2 3 4 5] 0; y[t] = x[t-2] + 10 x[t-1] + 100 x[t].
+  const Tensor y = model->predict(Tensor::from(std::vector<float>{1, 2, 3, 4, 5}, Shape{1, 1, 5}));
+  EXPECT_EQ(y.to_vector(), (std::vector<double>{100, 210, 321, 432, 543, 54}));
+  EXPECT_EQ(model_to_spec(*model_from_spec(model_to_spec(*model))), model_to_spec(*model));
+  EXPECT_THROW(Conv1D(1, 3, "linear", {.padding = std::array<int64_t, 4>{1, 0, 0, 0}}), Error);
+}
+
 }  // namespace
 }  // namespace axon

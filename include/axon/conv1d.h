@@ -2,8 +2,9 @@
 // Conv1D on (N, C, L) sequences, channels first as PyTorch's Conv1d: y = activation(
 // conv(x, kernel) + bias), kernel (filters, channels, k). It runs as a Conv2D over
 // (N, C, 1, L), on the same kernels. Padding: "valid", "same" (output length
-// ceil(L / stride)) or "causal" (all padding on the left, so output t sees inputs <= t,
-// as Keras). The window's strides and dilation apply along the length:
+// ceil(L / stride)), "causal" (all padding on the left, so output t sees inputs <= t,
+// as Keras) or explicit {0, 0, left, right} ([left, right] in a spec). The window's
+// strides and dilation apply along the length:
 //   Conv1D(16, 3, "relu", {.strides = 2, .padding = "causal"})
 #include <memory>
 #include <string>

@@ -16,6 +16,8 @@ namespace axon {
 void save_model(const Model& model, const std::string& path);  // written atomically
 // Fails with a clear message for a file that names an unregistered type, and before
 // building a model whose weights would take more memory than the file could fill.
+// A path ending in ".onnx" is read by load_onnx (onnx.h) as a functional model, so the
+// CLI, the server and Python take ONNX files wherever they take model files.
 struct ModelFileLimits {
   SafetensorsLimits file;  // the file and each tensor
   SpecLimits spec;         // the axon.model spec inside it

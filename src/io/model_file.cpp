@@ -1,5 +1,7 @@
 #include "axon/model_file.h"
 
+#include "axon/onnx.h"
+
 #include "axon/model_spec.h"
 #include "axon/version.h"
 #include "model_tensors.h"
@@ -54,6 +56,7 @@ void save_model(const Model& model, const std::string& path) {
 }
 
 std::shared_ptr<Model> load_model(const std::string& path, const ModelFileLimits& limits) {
+  if (path.ends_with(".onnx")) return load_onnx(path);
   const SafetensorsFile file = load_safetensors(path, limits.file);
   io::check_format_version(file, path);
   const auto spec = file.metadata.find("axon.model");

@@ -21,7 +21,8 @@ Conv1D::Conv1D(int64_t filters, int64_t kernel_size, const std::string& activati
   if (filters < 1) fail("Conv1D: filters must be >= 1, got ", filters);
   if (kernel_size < 1) fail("Conv1D: kernel_size must be >= 1, got ", kernel_size);
   window_.check("Conv1D");
-  if (window_.padding.mode == "explicit") fail("Conv1D: padding must be \"valid\", \"same\" or \"causal\"");
+  if (window_.padding.mode == "explicit" && (window_.padding.pads[0] != 0 || window_.padding.pads[1] != 0))
+    fail("Conv1D: explicit padding pads the length only: {0, 0, left, right}");
   // Only the length axis slides: one step and no dilation across the height of 1.
   window_.strides.h = window_.dilation.h = 1;
 }
@@ -31,17 +32,30 @@ Config Conv1D::config() const {
                  .set("filters", filters_)
                  .set("kernel_size", kernel_size_)
                  .set("strides", window_.strides.w)
-                 .set("padding", window_.padding.mode)
+                 .set("padding", window_.padding.mode == "explicit"
+                                     ? Config(std::vector<int64_t>{window_.padding.pads[2], window_.padding.pads[3]})
+                                     : Config(window_.padding.mode))
                  .set("dilation", window_.dilation.w)
                  .set("activation", activation_name_);
   options_.write(c);
   return c;
 }
 
+namespace {
+
+// "valid", "same", "causal", or [left, right].
+Padding padding_from(const ConfigReader& f) {
+  if (f.value().kind() == Config::Kind::string) return f.named([&] { return Padding(f.as_string()); });
+  if (f.value().kind() != Config::Kind::list || f.size() != 2)
+    f.bad("\"valid\", \"same\", \"causal\" or [left, right]");
+  return Padding(std::array<int64_t, 4>{0, 0, f.element(0).as_integer(0), f.element(1).as_integer(0)});
+}
+
+}  // namespace
+
 std::shared_ptr<Conv1D> Conv1D::from_config(const ConfigReader& c) {
   const Window window{.strides = c.integer_or("strides", 1, 1),
-                      .padding = c.has("padding") ? c.at("padding").named([&] { return Padding(c.string("padding")); })
-                                                  : Padding("valid"),
+                      .padding = c.has("padding") ? padding_from(c.at("padding")) : Padding("valid"),
                       .dilation = c.integer_or("dilation", 1, 1)};
   return std::make_shared<Conv1D>(c.integer("filters", 1), c.integer("kernel_size", 1),
                                   c.string_or("activation", "linear"), window, WeightOptions::read(c));

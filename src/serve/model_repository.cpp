@@ -83,7 +83,9 @@ RepositoryContents scan_repository(const std::string& dir) {
     if (!model.is_directory(ec) || !valid_model_name(name) || name.starts_with(".")) continue;
     for (const fs::directory_entry& version : fs::directory_iterator(model.path(), ec)) {
       const std::optional<int64_t> number = version_number(version.path().filename().string());
-      const fs::path file = version.path() / "model.safetensors";
+      // model.safetensors, else model.onnx
+      fs::path file = version.path() / "model.safetensors";
+      if (!fs::is_regular_file(file, ec)) file = version.path() / "model.onnx";
       if (number && version.is_directory(ec) && fs::is_regular_file(file, ec)) contents[name][*number] = file.string();
     }
     contents.try_emplace(name);  // a model folder without versions (yet)
@@ -206,7 +208,7 @@ void RepositoryWatcher::load(const std::string& name) {
       if (const auto f = failed_.find(path); f != failed_.end())
         reasons += "; version " + std::to_string(number) + ": " + f->second.reason;
     throw HttpError(400, "model '" + name + "' has no version that loads" +
-                             (reasons.empty() ? " (no version folder holds a model.safetensors)" : reasons));
+                             (reasons.empty() ? " (no version folder holds a model.safetensors or model.onnx)" : reasons));
   }
 }
 

@@ -24,6 +24,7 @@
 #include "axon/checkpoint.h"
 #include "axon/model_file.h"
 #include "axon/model_spec.h"
+#include "axon/onnx.h"
 #include "axon/readers.h"
 #include "axon/safetensors.h"
 #include "serve/http_error.h"
@@ -172,6 +173,17 @@ inline int json_reader(std::string_view bytes) {
   });
 }
 
+// ONNX files from bytes (no external data), with limits small enough that every
+// input is quick under the sanitizers.
+inline int onnx(std::string_view bytes) {
+  return refuse_ok([&] {
+    load_onnx_bytes(std::string(bytes), {.max_file_bytes = 1 << 20,
+                                         .max_tensor_elements = 1 << 20,
+                                         .max_nodes = 1000,
+                                         .max_build_bytes = 64 << 20});
+  });
+}
+
 // Target name (its folder under tests/fuzz/) -> entry.
 inline const std::map<std::string, std::function<int(std::string_view)>>& entries() {
   static const std::map<std::string, std::function<int(std::string_view)>> all = {{"safetensors", safetensors},
@@ -183,7 +195,8 @@ inline const std::map<std::string, std::function<int(std::string_view)>>& entrie
                                                                                   {"npy", npy},
                                                                                   {"v2_infer", v2_infer},
                                                                                   {"tf_predict", tf_predict},
-                                                                                  {"json_reader", json_reader}};
+                                                                                  {"json_reader", json_reader},
+                                                                                  {"onnx", onnx}};
   return all;
 }
 

@@ -157,7 +157,7 @@ void add_evaluate(CLI::App& app) {
   auto rescale = std::make_shared<std::optional<double>>();
   CLI::App* cmd = app.add_subcommand("evaluate", "Report a trained model's loss and metrics on labelled data");
   add_rescale_option(cmd, *rescale);
-  cmd->add_option("--model", *model_path, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", *model_path, "Model file (.safetensors or .onnx)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--data", *data_source, "fashion-mnist[:train|:test], idx:..., csv:..., npy:...")->required();
   cmd->add_option("--batch-size", *batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->callback([=] {
@@ -187,7 +187,7 @@ void add_predict(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("predict", "Run a trained model on inputs; write one CSV row per example");
-  cmd->add_option("--model", options->model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", options->model, "Model file (.safetensors or .onnx)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--input", options->input,
                   "Inputs: a .csv (header, every column a feature), .npy or .idx file (several inputs: A+B)")
       ->required();
@@ -233,7 +233,7 @@ void add_predict(CLI::App& app) {
 void add_summary(CLI::App& app) {
   auto model_path = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand("summary", "Print a model's layers, output shapes and parameter counts");
-  cmd->add_option("--model", *model_path, "Model file (.safetensors) or JSON spec")
+  cmd->add_option("--model", *model_path, "Model file (.safetensors or .onnx) or JSON spec")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->callback([model_path] {

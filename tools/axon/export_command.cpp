@@ -16,7 +16,7 @@ void add_export(CLI::App& app) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd =
       app.add_subcommand("export", "Write a model as an ONNX file (standard operators, dynamic batch axis)");
-  cmd->add_option("--model", options->model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", options->model, "Model file (.safetensors or .onnx)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--onnx", options->onnx, "The ONNX file to write")->required();
   cmd->add_option("--opset", options->opset, "ONNX operator set, 13 to 17")->capture_default_str();
   cmd->callback([options] {

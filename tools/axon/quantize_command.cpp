@@ -41,7 +41,7 @@ void add_quantize(CLI::App& app) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "quantize", "Write a model's int8 form (Dense and Conv2D weights per channel); compare it on labelled data");
-  cmd->add_option("--model", options->model, "Model file (.safetensors)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", options->model, "Model file (.safetensors or .onnx)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", options->out, "The int8 model file to write")->required();
   cmd->add_option("--data", options->data,
                   "Labelled data to compare the two on: fashion-mnist[:train|:test], idx:..., csv:..., npy:...");

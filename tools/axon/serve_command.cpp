@@ -36,12 +36,12 @@ void add_serve(CLI::App& app) {
   auto* models =
       cmd->add_option("--model", options->models, "A model file to serve, as PATH or NAME=PATH (repeatable)");
   auto* dir = cmd->add_option("--model-dir", options->model_dir,
-                              "Serve every .safetensors file in this folder, named after the file")
+                              "Serve every .safetensors and .onnx file in this folder, named after the file")
                   ->check(CLI::ExistingDirectory);
   models->excludes(dir);
   auto* repository =
       cmd->add_option("--model-repository", options->repository.path,
-                      "Serve DIR/<name>/<version>/model.safetensors, watching it for new and removed versions")
+                      "Serve DIR/<name>/<version>/model.safetensors (or model.onnx), watching it for new and removed versions")
           ->check(CLI::ExistingDirectory)
           ->excludes(models)
           ->excludes(dir);
@@ -108,7 +108,7 @@ void add_serve(CLI::App& app) {
     if (!options->model_dir.empty()) {
       const std::filesystem::path root = std::filesystem::canonical(options->model_dir);
       for (const auto& entry : std::filesystem::directory_iterator(root)) {
-        if (entry.path().extension() != ".safetensors") continue;
+        if (entry.path().extension() != ".safetensors" && entry.path().extension() != ".onnx") continue;
         const std::filesystem::path real = std::filesystem::canonical(entry.path());
         if (real.parent_path() != root) fail("--model-dir: ", entry.path().string(), " points outside ", root.string());
         files.emplace_back(entry.path().stem().string(), real.string());

@@ -1,0 +1,454 @@
+// load_onnx: an ONNX file as a functional model of axon layers (see onnx.h). The file
+// is checked as a whole (size, opset, every tensor, the graph's structure, every
+// operator) before the model is built node by node in topological order.
+#include "io/onnx_import.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "axon/checked_math.h"
+#include "axon/onnx.h"
+#include "axon/regular_file.h"
+#include "axon/reshape.h"
+#include "io/onnx_tensor.h"
+#include "tensor/allocation_limit.h"
+
+namespace axon {
+
+namespace detail {
+
+std::string dims_text(const std::vector<int64_t>& dims) {
+  std::string text = "(";
+  for (size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
+  return text + ")";
+}
+
+bool OnnxValue::depends_on_batch() const {
+  return std::find(batch_entries.begin(), batch_entries.end(), true) != batch_entries.end();
+}
+
+OnnxValue OnnxValue::of(SymbolicTensor t) {
+  OnnxValue value;
+  value.dims = t.shape().dims();
+  value.symbolic = std::move(t);
+  return value;
+}
+
+OnnxValue OnnxValue::of(Tensor constant, std::vector<bool> batch_entries) {
+  OnnxValue value;
+  value.constant = std::move(constant);
+  value.batch_entries = std::move(batch_entries);
+  return value;
+}
+
+const OnnxValue& OnnxNode::value(size_t k) const {
+  if (!has(k)) fail("input ", k, " is missing");
+  return *inputs_[k];
+}
+
+const Tensor& OnnxNode::constant(size_t k) const {
+  const OnnxValue& v = value(k);
+  if (!v.is_constant())
+    fail("input ", k, " ('", node_.input(static_cast<int>(k)), "') must be a constant (an initializer)");
+  return v.constant;
+}
+
+SymbolicTensor OnnxNode::tensor(size_t k) {
+  if (!has(k)) fail("input ", k, " is missing");
+  OnnxValue& v = *inputs_[k];
+  if (!v.symbolic)
+    fail("input ", k, " ('", node_.input(static_cast<int>(k)),
+         "') is a constant; axon computes this operator on a graph tensor only");
+  if (v.symbolic->shape().dims() != v.dims) {  // the pending reshape, recorded once
+    auto reshape = std::make_shared<Reshape>(v.dims);
+    v.symbolic = call(reshape, {*v.symbolic}).at(0);
+  }
+  return *v.symbolic;
+}
+
+int64_t OnnxNode::rank(size_t k) const {
+  const OnnxValue& v = value(k);
+  return v.is_constant() ? v.constant.rank() : static_cast<int64_t>(v.dims.size()) + 1;
+}
+
+const onnx::AttributeProto* OnnxNode::attribute(const std::string& name) const {
+  for (const onnx::AttributeProto& a : node_.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+int64_t OnnxNode::integer(const std::string& name, int64_t fallback) const {
+  const onnx::AttributeProto* a = attribute(name);
+  if (!a) return fallback;
+  if (a->type() != onnx::AttributeProto::INT) fail("attribute ", name, " must be an integer");
+  return a->i();
+}
+
+double OnnxNode::real(const std::string& name, double fallback) const {
+  const onnx::AttributeProto* a = attribute(name);
+  if (!a) return fallback;
+  if (a->type() != onnx::AttributeProto::FLOAT) fail("attribute ", name, " must be a float");
+  return a->f();
+}
+
+std::vector<int64_t> OnnxNode::integers(const std::string& name, std::vector<int64_t> fallback) const {
+  const onnx::AttributeProto* a = attribute(name);
+  if (!a) return fallback;
+  if (a->type() != onnx::AttributeProto::INTS) fail("attribute ", name, " must be a list of integers");
+  return {a->ints().begin(), a->ints().end()};
+}
+
+std::string OnnxNode::text(const std::string& name, const std::string& fallback) const {
+  const onnx::AttributeProto* a = attribute(name);
+  if (!a) return fallback;
+  if (a->type() != onnx::AttributeProto::STRING) fail("attribute ", name, " must be a string");
+  return a->s();
+}
+
+const onnx::TensorProto* OnnxNode::tensor_attribute(const std::string& name) const {
+  const onnx::AttributeProto* a = attribute(name);
+  if (!a) return nullptr;
+  if (a->type() != onnx::AttributeProto::TENSOR) fail("attribute ", name, " must be a tensor");
+  return &a->t();
+}
+
+SymbolicTensors OnnxNode::call(std::shared_ptr<Module> layer, const std::vector<SymbolicTensor>& inputs) {
+  layers_.push_back(layer);
+  return (*layer)(inputs);
+}
+
+void OnnxNode::set_weight(Module& layer, const std::string& name, const Tensor& value) const {
+  for (NamedParameter& p : layer.named_parameters()) {
+    if (p.name != name) continue;
+    if (p.variable.shape() != value.shape())
+      fail("the ", name, " is ", value.shape(), " but the layer needs ", p.variable.shape());
+    p.variable.value().copy_from(value);
+    return;
+  }
+  fail("the layer has no weight '", name, "'");
+}
+
+void OnnxNode::set_output(size_t k, OnnxValue value) {
+  if (outputs_.size() <= k) outputs_.resize(k + 1);
+  outputs_[k] = std::move(value);
+}
+
+void OnnxNode::only_first_output() const {
+  for (int k = 1; k < node_.output_size(); ++k)
+    if (!node_.output(k).empty() && graph_.is_read(node_.output(k)))
+      fail("its output ", k, " ('", node_.output(k), "') is not supported");
+}
+
+const onnx::NodeProto* OnnxNode::sole_reader(size_t k) const {
+  if (static_cast<int>(k) >= node_.output_size()) return nullptr;
+  return graph_.sole_reader(node_.output(static_cast<int>(k)));
+}
+
+void OnnxNode::absorb(const onnx::NodeProto& reader) { absorbed_.push_back(&reader); }
+
+void OnnxNode::fail_text(const std::string& text) const {
+  axon::fail("load_onnx: node '", node_.name(), "' (", node_.op_type(), "): ", text);
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::OnnxNode;
+using detail::OnnxValue;
+
+constexpr int64_t kMinOpset = 6, kMaxOpset = 17;
+
+bool is_default_domain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
+
+std::string operator_name(const onnx::NodeProto& node) {
+  return is_default_domain(node.domain()) ? node.op_type() : node.domain() + ":" + node.op_type();
+}
+
+// An axon layer name from an ONNX one ("/fc1/Gemm" -> "fc1_Gemm"), unique in the model.
+std::string layer_name(const std::string& onnx_name, const std::string& type, std::set<std::string>& taken) {
+  std::string name;
+  for (char c : onnx_name) name += std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' ? c : '_';
+  name.erase(0, name.find_first_not_of("_"));
+  return unique_name(name.empty() ? snake_case(type) : name, taken);
+}
+
+class Importer {
+ public:
+  Importer(const onnx::ModelProto& model, const OnnxLimits& limits, std::string folder)
+      : model_(model), graph_(model.graph()), limits_(limits), folder_(std::move(folder)) {}
+
+  std::shared_ptr<Functional> run() {
+    opset_ = default_opset();
+    if (graph_.node_size() > limits_.max_nodes)
+      fail("load_onnx: ", graph_.node_size(), " nodes, more than the limit of ", limits_.max_nodes);
+    read_initializers();
+    int64_t weight_bytes = 0;
+    for (const auto& [name, value] : values_) weight_bytes += value.constant.numel() * 4;
+    const detail::AllocationLimit budget(2 * weight_bytes + limits_.max_build_bytes,
+                                         "load_onnx: building the model needs more memory than its weights justify "
+                                         "(OnnxLimits::max_build_bytes)");
+    read_inputs();
+    const std::vector<int> order = topological_order();
+    check_operators();
+    for (int index : order) import_node(graph_.node(index));
+    return make_model();
+  }
+
+ private:
+  int64_t default_opset() const {
+    std::optional<int64_t> opset;
+    for (const onnx::OperatorSetIdProto& id : model_.opset_import())
+      if (is_default_domain(id.domain())) opset = id.version();
+    if (!opset) fail("load_onnx: the model imports no opset of the default ONNX domain");
+    if (*opset < kMinOpset || *opset > kMaxOpset)
+      fail("load_onnx: opset ", *opset, " is not supported (axon reads opsets ", kMinOpset, " to ", kMaxOpset, ")");
+    return *opset;
+  }
+
+  void define(const std::string& name, OnnxValue value, const std::string& what) {
+    if (name.empty()) fail("load_onnx: ", what, " has no name");
+    if (!values_.emplace(name, std::move(value)).second) fail("load_onnx: tensor '", name, "' is defined twice");
+  }
+
+  void read_initializers() {
+    const detail::OnnxTensorSource source{folder_, limits_.max_tensor_elements};
+    for (const onnx::TensorProto& t : graph_.initializer())
+      define(t.name(), OnnxValue::of(tensor_from_onnx(t, source, "load_onnx: initializer '" + t.name() + "'")),
+             "an initializer");
+    if (graph_.sparse_initializer_size() > 0) fail("load_onnx: sparse initializers are not supported");
+  }
+
+  // Each input that no initializer gives: float32, (batch, fixed sizes...).
+  void read_inputs() {
+    for (const onnx::ValueInfoProto& input : graph_.input()) {
+      if (values_.contains(input.name())) continue;  // an initializer listed as an input (IR < 4)
+      const std::string what = "load_onnx: input '" + input.name() + "'";
+      if (!input.type().has_tensor_type()) fail(what, " is not a tensor");
+      const onnx::TypeProto::Tensor& type = input.type().tensor_type();
+      if (type.elem_type() != onnx::TensorProto::FLOAT)
+        fail(what, " has element type ", detail::onnx_type_name(type.elem_type()), "; axon's inputs are FLOAT");
+      if (!type.has_shape() || type.shape().dim_size() == 0) fail(what, " needs a shape with a batch axis first");
+      std::vector<int64_t> dims;
+      int64_t count = 1;
+      for (int i = 1; i < type.shape().dim_size(); ++i) {
+        const onnx::TensorShapeProto::Dimension& d = type.shape().dim(i);
+        if (!d.has_dim_value())
+          fail(what, ": axis ", i, " has no fixed size", d.has_dim_param() ? " ('" + d.dim_param() + "')" : "",
+               "; axon needs fixed sizes after the batch axis");
+        if (d.dim_value() < 0) fail(what, ": negative dimension ", d.dim_value(), " at axis ", i);
+        count = checked_mul(count, d.dim_value(), what, ": the example size");
+        dims.push_back(d.dim_value());
+      }
+      if (count > limits_.max_tensor_elements)
+        fail(what, ": ", count, " elements per example, more than the limit of ", limits_.max_tensor_elements);
+      const SymbolicTensor x = Input(Shape(dims), input.name());
+      inputs_.push_back(x);
+      define(input.name(), OnnxValue::of(x), "an input");
+    }
+  }
+
+  // Every tensor defined once and read only when defined; the nodes in an order where
+  // each comes after the nodes it reads (Kahn's algorithm; what is left is a cycle).
+  std::vector<int> topological_order() {
+    std::map<std::string, int> producer;  // tensor -> node
+    for (int n = 0; n < graph_.node_size(); ++n)
+      for (const std::string& out : graph_.node(n).output()) {
+        if (out.empty()) continue;
+        if (values_.contains(out) || !producer.emplace(out, n).second)
+          fail("load_onnx: tensor '", out, "' is defined twice (node '", graph_.node(n).name(), "')");
+      }
+    std::vector<int> waiting(static_cast<size_t>(graph_.node_size()), 0);
+    std::vector<std::vector<int>> dependents(static_cast<size_t>(graph_.node_size()));
+    for (int n = 0; n < graph_.node_size(); ++n) {
+      const onnx::NodeProto& node = graph_.node(n);
+      for (const std::string& in : node.input()) {
+        if (in.empty() || values_.contains(in)) continue;
+        const auto it = producer.find(in);
+        if (it == producer.end())
+          fail("load_onnx: node '", node.name(), "' (", node.op_type(), ") reads the undefined tensor '", in, "'");
+        ++waiting[static_cast<size_t>(n)];
+        dependents[static_cast<size_t>(it->second)].push_back(n);
+      }
+      for (const std::string& in : node.input()) readers_[in].push_back(&node);
+    }
+    std::vector<int> order;
+    for (int n = 0; n < graph_.node_size(); ++n)
+      if (waiting[static_cast<size_t>(n)] == 0) order.push_back(n);
+    for (size_t i = 0; i < order.size(); ++i)
+      for (int d : dependents[static_cast<size_t>(order[i])])
+        if (--waiting[static_cast<size_t>(d)] == 0) order.push_back(d);
+    if (order.size() != static_cast<size_t>(graph_.node_size())) {
+      for (int n = 0; n < graph_.node_size(); ++n)
+        if (waiting[static_cast<size_t>(n)] > 0)
+          fail("load_onnx: the graph has a cycle through node '", graph_.node(n).name(), "' (",
+               graph_.node(n).op_type(), ")");
+    }
+    for (const onnx::ValueInfoProto& output : graph_.output()) {
+      if (!values_.contains(output.name()) && !producer.contains(output.name()))
+        fail("load_onnx: output '", output.name(), "' is not computed by the graph");
+      graph_outputs_.insert(output.name());
+    }
+    return order;
+  }
+
+  // Every operator known, else one error listing all that are not.
+  void check_operators() const {
+    std::set<std::string> unsupported;
+    for (const onnx::NodeProto& node : graph_.node()) {
+      const bool known =
+          is_default_domain(node.domain()) && (detail::onnx_layer_operators().contains(node.op_type()) ||
+                                               detail::onnx_folding_operators().contains(node.op_type()));
+      if (!known) unsupported.insert(operator_name(node));
+    }
+    if (unsupported.empty()) return;
+    std::string list;
+    for (const std::string& op : unsupported) list += (list.empty() ? "" : ", ") + op;
+    fail("load_onnx: the model uses operators axon does not support: ", list);
+  }
+
+  const onnx::NodeProto* sole_reader(const std::string& tensor) const {
+    const auto it = readers_.find(tensor);
+    if (it == readers_.end() || it->second.size() != 1 || graph_outputs_.contains(tensor)) return nullptr;
+    return it->second[0];
+  }
+
+  void import_node(const onnx::NodeProto& node) {
+    if (absorbed_.contains(&node)) return;
+    std::vector<OnnxValue*> inputs;
+    bool constant = true;
+    for (const std::string& in : node.input()) {
+      inputs.push_back(in.empty() ? nullptr : &values_.at(in));
+      constant = constant && (in.empty() || inputs.back()->is_constant());
+    }
+    const OnnxNode::Graph around{
+        [this](const std::string& t) { return sole_reader(t); },
+        [this](const std::string& t) { return readers_.contains(t) || graph_outputs_.contains(t); },
+        [this](const std::string& t) -> const OnnxValue* {
+          const auto it = values_.find(t);
+          return it == values_.end() ? nullptr : &it->second;
+        }};
+    OnnxNode context(node, opset_, inputs, around, limits_.max_tensor_elements);
+    const auto& folding = detail::onnx_folding_operators();
+    const auto& layers = detail::onnx_layer_operators();
+    const auto fold = folding.find(node.op_type());
+    if (fold != folding.end() && (constant || !layers.contains(node.op_type()))) {
+      fold->second(context);
+    } else if (layers.contains(node.op_type())) {
+      layers.at(node.op_type())(context);
+    } else {
+      context.fail("axon computes it only from constants");
+    }
+    // The outputs: those of this node, or of the last node it absorbed.
+    const onnx::NodeProto& last = context.absorbed().empty() ? node : *context.absorbed().back();
+    for (const onnx::NodeProto* reader : context.absorbed()) absorbed_.insert(reader);
+    for (int k = 0; k < last.output_size(); ++k) {
+      if (last.output(k).empty()) continue;
+      if (static_cast<size_t>(k) >= context.outputs().size() ||
+          (!context.outputs()[k].is_constant() && !context.outputs()[k].symbolic)) {
+        if (k == 0 || !readers_.contains(last.output(k))) continue;  // an unused optional output
+        context.fail("output ", k, " is not computed");
+      }
+      OnnxValue value = context.outputs()[k];
+      if (value.is_constant() && value.constant.numel() > limits_.max_tensor_elements)
+        context.fail("a constant of ", value.constant.numel(), " elements, more than the limit");
+      values_.emplace(last.output(k), std::move(value));
+    }
+  }
+
+  std::shared_ptr<Functional> make_model() {
+    std::vector<SymbolicTensor> outputs;
+    std::set<std::string> taken;
+    std::set<const Module*> named;
+    // Each output's layer takes the output's name; a pending reshape or an input given
+    // back as an output is recorded as a layer first.
+    std::vector<std::pair<std::shared_ptr<Module>, std::string>> output_layers;
+    for (const onnx::ValueInfoProto& output : graph_.output()) {
+      OnnxValue& value = values_.at(output.name());
+      if (!value.symbolic)
+        fail("load_onnx: output '", output.name(), "' is a constant; axon models compute their outputs");
+      if (!value.symbolic->node()->layer || value.symbolic->shape().dims() != value.dims ||
+          value.symbolic->index() != 0 || named.contains(value.symbolic->node()->layer.get())) {
+        std::shared_ptr<Module> layer = std::make_shared<Reshape>(value.dims);
+        value.symbolic = (*layer)(std::vector<SymbolicTensor>{*value.symbolic}).at(0);
+      }
+      const std::shared_ptr<Module>& layer = value.symbolic->node()->layer;
+      named.insert(layer.get());
+      output_layers.emplace_back(layer, output.name());
+      outputs.push_back(*value.symbolic);
+    }
+    for (const auto& [layer, name] : output_layers) layer->set_name(layer_name(name, layer->type_name(), taken));
+    name_layers(outputs, taken);
+    if (inputs_.empty()) fail("load_onnx: the model has no input that is not an initializer");
+    return std::make_shared<Functional>(inputs_, outputs);
+  }
+
+  // Layers not named yet take their node's name (recorded in layer_nodes_).
+  void name_layers(const std::vector<SymbolicTensor>& outputs, std::set<std::string>& taken) {
+    std::vector<std::shared_ptr<detail::GraphNode>> stack;
+    std::set<const detail::GraphNode*> seen;
+    for (const SymbolicTensor& t : outputs) stack.push_back(t.node());
+    while (!stack.empty()) {
+      std::shared_ptr<detail::GraphNode> node = stack.back();
+      stack.pop_back();
+      if (!node->layer || !seen.insert(node.get()).second) continue;
+      if (node->layer->name().empty()) node->layer->set_name(layer_name("", node->layer->type_name(), taken));
+      for (const SymbolicTensor& in : node->inputs) stack.push_back(in.node());
+    }
+  }
+
+  const onnx::ModelProto& model_;
+  const onnx::GraphProto& graph_;
+  const OnnxLimits& limits_;
+  std::string folder_;
+  int64_t opset_ = 0;
+  std::map<std::string, OnnxValue> values_;
+  std::map<std::string, std::vector<const onnx::NodeProto*>> readers_;
+  std::set<std::string> graph_outputs_;
+  std::set<const onnx::NodeProto*> absorbed_;
+  std::vector<SymbolicTensor> inputs_;
+};
+
+std::shared_ptr<Functional> import_model(const std::string& bytes, const OnnxLimits& limits,
+                                         const std::string& folder) {
+  if (bytes.size() > limits.max_file_bytes)
+    fail("load_onnx: ", bytes.size(), " bytes is over the limit of ", limits.max_file_bytes, " bytes");
+  onnx::ModelProto model;
+  // Protobuf refuses messages nested deeper than 100 levels, so parsing is bounded too.
+  if (bytes.empty() || !model.ParseFromString(bytes))
+    fail("load_onnx: not a valid ONNX model (the protobuf is empty, truncated, corrupt or nested too deep)");
+  if (!model.has_graph()) fail("load_onnx: the model has no graph");
+  return Importer(model, limits, folder).run();
+}
+
+}  // namespace
+
+std::shared_ptr<Functional> load_onnx(const std::string& path, const OnnxLimits& limits) {
+  const std::string bytes = read_regular_file(path, "load_onnx", limits.max_file_bytes);
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  try {
+    return import_model(bytes, limits, folder.empty() ? "." : folder.string());
+  } catch (const Error& e) {
+    fail(path, ": ", e.what());
+  }
+}
+
+std::shared_ptr<Functional> load_onnx_bytes(const std::string& bytes, const OnnxLimits& limits) {
+  return import_model(bytes, limits, "");
+}
+
+std::vector<std::string> onnx_supported_operators() {
+  std::vector<std::string> names;
+  for (const auto& [name, op] : detail::onnx_layer_operators()) names.push_back(name);
+  return names;
+}
+
+std::vector<std::string> onnx_folded_operators() {
+  std::vector<std::string> names;
+  for (const auto& [name, op] : detail::onnx_folding_operators())
+    if (!detail::onnx_layer_operators().contains(name)) names.push_back(name);
+  return names;
+}
+
+}  // namespace axon

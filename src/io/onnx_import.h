@@ -1,0 +1,129 @@
+#pragma once
+// What load_onnx (src/io/onnx_import.cpp) hands each ONNX node while it builds the
+// functional model, and the table of operators (src/io/onnx_operators.cpp for those
+// that become layers, src/io/onnx_folding.cpp for those computed while loading).
+#include <onnx/onnx_pb.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "axon/functional.h"
+#include "axon/module.h"
+#include "axon/tensor.h"
+
+namespace axon::detail {
+
+// A tensor of the ONNX graph during the import: known now (a constant), or computed by
+// the axon graph being recorded (symbolic).
+struct OnnxValue {
+  Tensor constant;  // defined for a constant
+  // For an int64 constant computed from Shape: true for the entries that are the batch
+  // size, unknown until run time (their value in `constant` means nothing).
+  std::vector<bool> batch_entries;
+  std::optional<SymbolicTensor> symbolic;
+  // A symbolic value's ONNX shape after the batch axis. It may differ from
+  // symbolic->shape() by a reshape not recorded yet: Flatten, Reshape, Squeeze and
+  // Unsqueeze only change it, and a layer is added when a consumer needs the shape.
+  std::vector<int64_t> dims;
+
+  bool is_constant() const { return constant.defined(); }
+  bool depends_on_batch() const;
+  static OnnxValue of(SymbolicTensor t);
+  static OnnxValue of(Tensor constant, std::vector<bool> batch_entries = {});
+};
+
+class OnnxNode {
+ public:
+  // What a node may ask of the graph around it: the node that alone reads a tensor,
+  // whether any node or the graph's outputs read it, and a tensor's value by name (null
+  // if it is not computed yet).
+  struct Graph {
+    std::function<const onnx::NodeProto*(const std::string&)> sole_reader;
+    std::function<bool(const std::string&)> is_read;
+    std::function<const OnnxValue*(const std::string&)> find_value;
+  };
+
+  OnnxNode(const onnx::NodeProto& node, int64_t opset, std::vector<OnnxValue*> inputs, Graph graph,
+           int64_t max_elements)
+      : node_(node), opset_(opset), inputs_(std::move(inputs)), graph_(std::move(graph)), max_elements_(max_elements) {}
+
+  const onnx::NodeProto& proto() const { return node_; }
+  int64_t opset() const { return opset_; }
+
+  // Inputs: an optional one left out (an empty name, or past the end) is absent.
+  size_t input_count() const { return inputs_.size(); }
+  bool has(size_t k) const { return k < inputs_.size() && inputs_[k] != nullptr; }
+  const OnnxValue& value(size_t k) const;
+  const Tensor& constant(size_t k) const;  // fails unless input k is known at load time
+  // Input k as a tensor of the graph, its ONNX shape recorded (a Reshape layer when pending).
+  SymbolicTensor tensor(size_t k);
+  // Input k's rank counting the batch axis, for resolving ONNX axes.
+  int64_t rank(size_t k) const;
+
+  // Attributes, with ONNX's defaults given by the caller.
+  bool has_attribute(const std::string& name) const { return attribute(name) != nullptr; }
+  int64_t integer(const std::string& name, int64_t fallback) const;
+  double real(const std::string& name, double fallback) const;
+  std::vector<int64_t> integers(const std::string& name, std::vector<int64_t> fallback) const;
+  std::string text(const std::string& name, const std::string& fallback) const;
+  const onnx::TensorProto* tensor_attribute(const std::string& name) const;
+  int64_t max_elements() const { return max_elements_; }
+
+  // Records layer(inputs), the layer named after the node.
+  SymbolicTensors call(std::shared_ptr<Module> layer, const std::vector<SymbolicTensor>& inputs);
+  // Replaces a built layer's weight (its path in the layer: "kernel") by `value`.
+  void set_weight(Module& layer, const std::string& name, const Tensor& value) const;
+
+  void set_output(size_t k, OnnxValue value);
+  const std::vector<OnnxValue>& outputs() const { return outputs_; }
+  // Fails unless outputs after the first are unused (Dropout's mask, MaxPool's indices).
+  void only_first_output() const;
+
+  // The node that alone reads output k (when it is not also a graph output), for
+  // fusions (MatMul + Add -> Dense); absorb() then takes its place: its output is this
+  // node's.
+  const onnx::NodeProto* sole_reader(size_t k) const;
+  const onnx::NodeProto* sole_reader(const std::string& tensor) const { return graph_.sole_reader(tensor); }
+  const OnnxValue* find_value(const std::string& name) const { return graph_.find_value(name); }
+  void absorb(const onnx::NodeProto& reader);
+  const std::vector<const onnx::NodeProto*>& absorbed() const { return absorbed_; }
+
+  // Throws "load_onnx: node 'name' (Op): ..." .
+  template <class... Parts>
+  [[noreturn]] void fail(const Parts&... parts) const {
+    std::ostringstream message;
+    (message << ... << parts);
+    fail_text(message.str());
+  }
+
+ private:
+  const onnx::AttributeProto* attribute(const std::string& name) const;
+  [[noreturn]] void fail_text(const std::string& text) const;
+
+  const onnx::NodeProto& node_;
+  int64_t opset_;
+  std::vector<OnnxValue*> inputs_;
+  Graph graph_;
+  int64_t max_elements_;
+  std::vector<OnnxValue> outputs_;
+  std::vector<const onnx::NodeProto*> absorbed_;
+  std::vector<std::shared_ptr<Module>> layers_;
+};
+
+using OnnxOperator = std::function<void(OnnxNode&)>;
+
+// Operators that become axon layers (onnx_operators.cpp).
+const std::map<std::string, OnnxOperator>& onnx_layer_operators();
+// Operators computed while loading when their inputs are constants; Shape also on a
+// graph tensor, whose shape is known but for the batch size (onnx_folding.cpp).
+const std::map<std::string, OnnxOperator>& onnx_folding_operators();
+
+// "A x B" as text, for errors.
+std::string dims_text(const std::vector<int64_t>& dims);
+
+}  // namespace axon::detail

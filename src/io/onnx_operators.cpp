@@ -1,0 +1,455 @@
+// The ONNX operators load_onnx turns into axon layers (see onnx_import.h). Each entry
+// reads its node's inputs and attributes with ONNX's defaults, records the layers on
+// the graph tensors and sets their weights from the node's constant inputs. Shapes
+// here leave out the batch axis (OnnxValue::dims); ONNX axes count it.
+#include <numeric>
+
+#include "axon/activations.h"
+#include "axon/batch_normalization.h"
+#include "axon/conv1d.h"
+#include "axon/conv2d.h"
+#include "axon/dense.h"
+#include "axon/merge.h"
+#include "axon/pooling.h"
+#include "axon/tensor_ops.h"
+#include "io/onnx_import.h"
+#include "kernels/layout.h"
+
+namespace axon::detail {
+
+namespace {
+
+using Dims = std::vector<int64_t>;
+
+// An ONNX axis of a tensor of `rank` (batch axis included) in [0, rank).
+int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank) node.fail("axis ", axis, " is out of range for rank ", rank);
+  return axis < 0 ? axis + rank : axis;
+}
+
+// The same, for an axis that must not be the batch axis.
+int64_t feature_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
+  const int64_t resolved = resolve_axis(node, axis, rank);
+  if (resolved == 0) node.fail("it works along the batch axis (axis 0), which axon keeps whole");
+  return resolved;
+}
+
+int64_t product(const Dims& dims) { return std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<>()); }
+
+Dims integer_values(const Tensor& t) {
+  Dims values;
+  for (double v : t.to_vector()) values.push_back(static_cast<int64_t>(v));
+  return values;
+}
+
+// Output 0 carries the value of input 0 (Identity, Dropout at inference).
+void pass_through(OnnxNode& node) {
+  node.only_first_output();
+  node.set_output(0, node.value(0));
+}
+
+// Dropout: the identity at inference; training_mode (opset 12, input 2) must be false.
+void dropout(OnnxNode& node) {
+  if (node.has(2) && (!node.value(2).is_constant() || node.constant(2).to_vector().at(0) != 0))
+    node.fail("training_mode is true: a random mask at inference; axon imports models for inference and fit()");
+  pass_through(node);
+}
+
+void activation_layer(OnnxNode& node, const std::string& name) {
+  node.set_output(0, OnnxValue::of(node.call(std::make_shared<Activation>(name), {node.tensor(0)}).at(0)));
+}
+
+// Softmax and LogSoftmax: axon's run along the last axis. Before opset 13 ONNX flattens
+// the axes from `axis` on, which is the last axis only when axis is the last.
+void softmax_layer(OnnxNode& node, const std::string& name) {
+  const int64_t rank = node.rank(0);
+  const int64_t axis = resolve_axis(node, node.integer("axis", node.opset() >= 13 ? -1 : 1), rank);
+  if (axis != rank - 1)
+    node.fail("axis ", axis, ": axon computes ", name, " along the last axis only (", rank - 1, ")");
+  activation_layer(node, name);
+}
+
+void merge_layer(OnnxNode& node, std::shared_ptr<Module> layer) {
+  if (node.input_count() == 1) return node.set_output(0, node.value(0));  // Sum or Mean of one
+  std::vector<SymbolicTensor> inputs;
+  for (size_t k = 0; k < node.input_count(); ++k) {
+    if (!node.value(k).symbolic)
+      node.fail("input ", k, " is a constant; axon computes this operator between graph tensors only ",
+                "(a bias after MatMul becomes part of its Dense layer)");
+    if (node.value(k).dims != node.value(0).dims)
+      node.fail("inputs of shapes ", dims_text(node.value(0).dims), " and ", dims_text(node.value(k).dims),
+                " (after the batch axis): axon does not broadcast between graph tensors");
+    inputs.push_back(node.tensor(k));
+  }
+  node.set_output(0, OnnxValue::of(node.call(std::move(layer), inputs).at(0)));
+}
+
+// Dense from a (in, units) kernel and an optional bias of `units` values (any shape).
+void dense_layer(OnnxNode& node, const SymbolicTensor& x, const Tensor& kernel, const Tensor& bias) {
+  const int64_t in = kernel.dim(0), units = kernel.dim(1);
+  if (x.shape().rank() == 0 || x.shape()[x.shape().rank() - 1] != in)
+    node.fail("the input's last axis is ", x.shape().rank() ? x.shape()[x.shape().rank() - 1] : 0,
+              " but the weight has ", in, " rows");
+  auto dense = std::make_shared<Dense>(units);
+  const SymbolicTensor y = node.call(dense, {x}).at(0);
+  node.set_weight(*dense, "kernel", kernel);
+  if (bias.defined()) {
+    if (bias.numel() != units && bias.numel() != 1)
+      node.fail("a bias of ", bias.numel(), " values for ", units, " units");
+    node.set_weight(*dense, "bias", (Tensor::zeros(Shape{units}) + bias.reshape({-1})).to(DType::f32));
+  }
+  node.set_output(0, OnnxValue::of(y));
+}
+
+// Gemm: Y = alpha * A' B' + beta * C, A the graph tensor (batch, in).
+void gemm(OnnxNode& node) {
+  if (node.integer("transA", 0) != 0) node.fail("transA = 1 would transpose the batch axis away");
+  const SymbolicTensor a = node.tensor(0);
+  if (a.shape().rank() != 1) node.fail("A must be (batch, features), not of rank ", a.shape().rank() + 1);
+  Tensor b = node.constant(1).to(DType::f32);
+  if (b.rank() != 2) node.fail("B must be a matrix, not of shape ", b.shape());
+  if (node.integer("transB", 0) != 0) b = kernels::transpose(b, 0, 1);
+  const Tensor kernel = (b * node.real("alpha", 1.0)).to(DType::f32);
+  Tensor bias;
+  if (node.has(2)) bias = (node.constant(2).to(DType::f32) * node.real("beta", 1.0)).to(DType::f32);
+  dense_layer(node, a, kernel, bias);
+}
+
+// MatMul of a graph tensor (..., in) by a constant (in, units), with the Add of a bias
+// that alone reads its output folded into the same Dense layer.
+void matmul(OnnxNode& node) {
+  if (!node.value(0).symbolic || !node.value(1).is_constant())
+    node.fail(
+        "axon computes a graph tensor times a constant matrix (the weights); a product of two graph tensors is not "
+        "supported");
+  const Tensor kernel = node.constant(1).to(DType::f32);
+  if (kernel.rank() != 2) node.fail("the weight must be a matrix, not of shape ", kernel.shape());
+  Tensor bias;
+  const onnx::NodeProto* add = node.sole_reader(0);
+  if (add && add->op_type() == "Add" && add->input_size() == 2) {
+    const int other = add->input(0) == node.proto().output(0) ? 1 : 0;
+    const auto* value = node.find_value(add->input(other));
+    if (value && value->is_constant() && value->constant.rank() >= 1 && value->constant.numel() == kernel.dim(1) &&
+        value->constant.shape().dims().back() == kernel.dim(1)) {
+      bias = value->constant.to(DType::f32);
+      node.absorb(*add);
+    }
+  }
+  dense_layer(node, node.tensor(0), kernel, bias);
+}
+
+// The explicit padding of a window over `spatial` sizes: ONNX's [begin..., end...].
+Dims window_pads(const OnnxNode& node, const Dims& spatial, const Dims& kernel, const Dims& strides,
+                 const Dims& dilations) {
+  const size_t n = spatial.size();
+  const std::string auto_pad = node.text("auto_pad", "NOTSET");
+  if (auto_pad == "NOTSET") {
+    Dims pads = node.integers("pads", Dims(2 * n, 0));
+    if (pads.size() != 2 * n) node.fail("pads has ", pads.size(), " values, expected ", 2 * n);
+    for (int64_t p : pads)
+      if (p < 0) node.fail("negative padding ", p);
+    return pads;
+  }
+  if (auto_pad == "VALID") return Dims(2 * n, 0);
+  if (auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER") node.fail("auto_pad '", auto_pad, "' is not known");
+  Dims pads(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t out = (spatial[i] + strides[i] - 1) / strides[i];
+    const int64_t total =
+        std::max<int64_t>(0, (out - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - spatial[i]);
+    const int64_t small = total / 2, large = total - small;
+    pads[i] = auto_pad == "SAME_UPPER" ? small : large;
+    pads[i + n] = auto_pad == "SAME_UPPER" ? large : small;
+  }
+  return pads;
+}
+
+// Strides, dilations (each >= 1, `n` of them) and the explicit padding of a Conv or pool.
+struct WindowAttributes {
+  Dims kernel, strides, dilations, pads;
+};
+
+WindowAttributes window_attributes(const OnnxNode& node, const Dims& spatial, const Dims& kernel) {
+  const size_t n = spatial.size();
+  WindowAttributes w{kernel, node.integers("strides", Dims(n, 1)), node.integers("dilations", Dims(n, 1)), {}};
+  if (kernel.size() != n || w.strides.size() != n || w.dilations.size() != n)
+    node.fail("kernel_shape, strides and dilations need ", n, " values each for a ", n, "-D window");
+  for (size_t i = 0; i < n; ++i)
+    if (w.kernel[i] < 1 || w.strides[i] < 1 || w.dilations[i] < 1)
+      node.fail("kernel sizes, strides and dilations must be >= 1");
+  w.pads = window_pads(node, spatial, kernel, w.strides, w.dilations);
+  return w;
+}
+
+Window window_of(const WindowAttributes& w) {
+  if (w.kernel.size() == 1)  // a sequence runs as an image of height 1
+    return {.strides = Size2(1, w.strides[0]),
+            .padding = std::array<int64_t, 4>{0, 0, w.pads[0], w.pads[1]},
+            .dilation = Size2(1, w.dilations[0])};
+  return {.strides = Size2(w.strides[0], w.strides[1]),
+          .padding = std::array<int64_t, 4>{w.pads[0], w.pads[2], w.pads[1], w.pads[3]},
+          .dilation = Size2(w.dilations[0], w.dilations[1])};
+}
+
+// Conv: X (N, C, L) or (N, C, H, W), W (M, C, k...) as axon's Conv1D/Conv2D kernels, B (M).
+void conv(OnnxNode& node) {
+  const SymbolicTensor x = node.tensor(0);
+  const Dims& dims = x.shape().dims();
+  if (dims.size() != 2 && dims.size() != 3)
+    node.fail("axon convolves (N, C, L) and (N, C, H, W) tensors, not rank ", dims.size() + 1);
+  if (node.integer("group", 1) != 1)
+    node.fail("grouped convolution (group ", node.integer("group", 1), ") is not supported");
+  const Tensor kernel = node.constant(1).to(DType::f32);
+  if (kernel.rank() != static_cast<int64_t>(dims.size()) + 1 || kernel.dim(1) != dims[0])
+    node.fail("a weight of shape ", kernel.shape(), " for an input of ", dims[0], " channels");
+  const Dims kernel_size(kernel.shape().dims().begin() + 2, kernel.shape().dims().end());
+  if (node.has_attribute("kernel_shape") && node.integers("kernel_shape", {}) != kernel_size)
+    node.fail("kernel_shape differs from the weight's shape");
+  const WindowAttributes w = window_attributes(node, Dims(dims.begin() + 1, dims.end()), kernel_size);
+  std::shared_ptr<Module> layer;
+  if (dims.size() == 2)
+    layer = std::make_shared<Conv1D>(kernel.dim(0), kernel_size[0], "linear", window_of(w));
+  else
+    layer = std::make_shared<Conv2D>(kernel.dim(0), Size2(kernel_size[0], kernel_size[1]), "linear", window_of(w));
+  const SymbolicTensor y = node.call(layer, {x}).at(0);
+  node.set_weight(*layer, "kernel", kernel);
+  node.set_weight(*layer, "bias", node.has(2) ? node.constant(2).to(DType::f32) : Tensor::zeros(Shape{kernel.dim(0)}));
+  node.set_output(0, OnnxValue::of(y));
+}
+
+void pool(OnnxNode& node, Pool2D::Kind kind) {
+  const SymbolicTensor x = node.tensor(0);
+  const Dims& dims = x.shape().dims();
+  if (dims.size() != 3) node.fail("axon pools (N, C, H, W) images, not tensors of rank ", dims.size() + 1);
+  if (node.integer("ceil_mode", 0) != 0) node.fail("ceil_mode = 1 is not supported");
+  const WindowAttributes w = window_attributes(node, {dims[1], dims[2]}, node.integers("kernel_shape", {}));
+  if (w.dilations != Dims{1, 1}) node.fail("dilated pooling is not supported");
+  const bool padded = std::any_of(w.pads.begin(), w.pads.end(), [](int64_t p) { return p > 0; });
+  if (kind == Pool2D::Kind::average && padded && node.integer("count_include_pad", 0) != 0)
+    node.fail("count_include_pad = 1 with padding: axon's average leaves the padding out");
+  const Size2 size(w.kernel[0], w.kernel[1]);
+  const std::array<int64_t, 2> strides{w.strides[0], w.strides[1]};
+  const Padding padding = window_of(w).padding;
+  std::shared_ptr<Module> layer;
+  if (kind == Pool2D::Kind::max)
+    layer = std::make_shared<MaxPool2D>(size, strides, padding);
+  else
+    layer = std::make_shared<AveragePool2D>(size, strides, padding);
+  node.only_first_output();  // MaxPool's indices
+  node.set_output(0, OnnxValue::of(node.call(layer, {x}).at(0)));
+}
+
+// (N, C, H, W) -> (N, C, 1, 1): axon's layer gives (N, C), the ones a pending reshape.
+void global_average_pool(OnnxNode& node) {
+  if (node.value(0).dims.size() != 3) node.fail("axon pools (N, C, H, W) images, not tensors of rank ", node.rank(0));
+  OnnxValue y = OnnxValue::of(node.call(std::make_shared<GlobalAveragePool2D>(), {node.tensor(0)}).at(0));
+  y.dims = {y.dims[0], 1, 1};
+  node.set_output(0, y);
+}
+
+void batch_normalization(OnnxNode& node) {
+  if (node.integer("training_mode", 0) != 0) node.fail("training_mode = 1 is not supported; export in eval mode");
+  const SymbolicTensor x = node.tensor(0);
+  if (x.shape().rank() != 1 && x.shape().rank() != 3)
+    node.fail("axon normalizes (N, C) and (N, C, H, W) tensors, not rank ", x.shape().rank() + 1);
+  node.only_first_output();
+  auto layer = std::make_shared<BatchNormalization>(node.real("momentum", 0.9), node.real("epsilon", 1e-5));
+  const SymbolicTensor y = node.call(layer, {x}).at(0);
+  const char* names[] = {"gamma", "beta", "moving_mean", "moving_variance"};
+  for (size_t k = 0; k < 4; ++k) node.set_weight(*layer, names[k], node.constant(k + 1).to(DType::f32));
+  node.set_output(0, OnnxValue::of(y));
+}
+
+// The layout operators only change the shape a graph tensor has: a Reshape layer is
+// recorded when a consumer needs it (OnnxNode::tensor).
+void set_dims(OnnxNode& node, Dims dims) {
+  OnnxValue y = node.value(0);
+  if (product(dims) != product(y.dims))
+    node.fail("cannot give ", dims_text(y.dims), " the shape ", dims_text(dims), " (after the batch axis)");
+  y.dims = std::move(dims);
+  node.set_output(0, y);
+}
+
+void flatten(OnnxNode& node) {
+  const OnnxValue& x = node.value(0);
+  if (feature_axis(node, node.integer("axis", 1), node.rank(0)) != 1)
+    node.fail("axis ", node.integer("axis", 1), ": axon flattens everything after the batch axis (axis 1)");
+  set_dims(node, {product(x.dims)});
+}
+
+void reshape(OnnxNode& node) {
+  const OnnxValue& x = node.value(0);
+  const OnnxValue& target_value = node.value(1);
+  if (!target_value.is_constant()) node.fail("the target shape must be known while loading");
+  const Dims target = integer_values(target_value.constant);
+  const bool allow_zero = node.integer("allowzero", 0) != 0;
+  if (target.empty()) node.fail("a target shape of rank 0 would drop the batch axis");
+  // The first entry must keep the batch: 0 (copy), the batch size from Shape, or -1.
+  const bool batch_first = (target[0] == 0 && !allow_zero) ||
+                           (!target_value.batch_entries.empty() && target_value.batch_entries[0]) || target[0] == -1;
+  for (size_t i = 1; i < target_value.batch_entries.size(); ++i)
+    if (target_value.batch_entries[i]) node.fail("the batch size would move away from axis 0");
+  if (!batch_first) node.fail("the target shape ", dims_text(target), " does not keep the batch axis first");
+  Dims dims;
+  int64_t inferred = -1;
+  for (size_t i = 1; i < target.size(); ++i) {
+    int64_t d = target[i];
+    if (d == 0 && !allow_zero) {
+      if (i > x.dims.size()) node.fail("target entry ", i, " is 0 but the input has no axis ", i);
+      d = x.dims[i - 1];
+    }
+    if (d == -1) {
+      if (inferred >= 0 || target[0] == -1) node.fail("the target shape has more than one -1");
+      inferred = static_cast<int64_t>(dims.size());
+      d = 1;
+    } else if (d < 0) {
+      node.fail("target entry ", d, " is negative");
+    }
+    dims.push_back(d);
+  }
+  if (inferred >= 0) {
+    const int64_t known = product(dims);
+    if (known == 0 || product(x.dims) % known != 0)
+      node.fail("cannot give ", dims_text(x.dims), " the shape ", dims_text(target), " (after the batch axis)");
+    dims[static_cast<size_t>(inferred)] = product(x.dims) / known;
+  }
+  set_dims(node, dims);
+}
+
+// Squeeze and Unsqueeze: their axes are an attribute before opset 13, an input from it.
+Dims axes_of(OnnxNode& node) {
+  if (node.opset() >= 13) return node.has(1) ? integer_values(node.constant(1)) : Dims{};
+  return node.integers("axes", {});
+}
+
+void squeeze(OnnxNode& node) {
+  const Dims& in = node.value(0).dims;
+  Dims axes = axes_of(node);
+  std::vector<bool> dropped(in.size() + 1, false);
+  if (axes.empty())
+    for (size_t i = 0; i < in.size(); ++i) dropped[i + 1] = in[i] == 1;
+  for (int64_t a : axes) {
+    const int64_t axis = feature_axis(node, a, node.rank(0));
+    if (in[static_cast<size_t>(axis - 1)] != 1)
+      node.fail("axis ", axis, " has size ", in[static_cast<size_t>(axis - 1)], ", not 1");
+    dropped[static_cast<size_t>(axis)] = true;
+  }
+  Dims dims;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!dropped[i + 1]) dims.push_back(in[i]);
+  set_dims(node, dims);
+}
+
+void unsqueeze(OnnxNode& node) {
+  const Dims& in = node.value(0).dims;
+  const Dims axes = axes_of(node);
+  const int64_t rank = node.rank(0) + static_cast<int64_t>(axes.size());
+  std::vector<bool> inserted(static_cast<size_t>(rank), false);
+  for (int64_t a : axes) inserted[static_cast<size_t>(feature_axis(node, a, rank))] = true;
+  Dims dims;
+  size_t next = 0;
+  for (int64_t i = 1; i < rank; ++i) dims.push_back(inserted[static_cast<size_t>(i)] ? 1 : in[next++]);
+  set_dims(node, dims);
+}
+
+void concat(OnnxNode& node) {
+  const int64_t axis = feature_axis(node, node.integer("axis", 0), node.rank(0));
+  std::vector<SymbolicTensor> inputs;
+  for (size_t k = 0; k < node.input_count(); ++k) {
+    if (!node.value(k).symbolic) node.fail("input ", k, " is a constant; axon joins graph tensors only");
+    inputs.push_back(node.tensor(k));
+  }
+  node.set_output(0, OnnxValue::of(node.call(std::make_shared<Concatenate>(axis), inputs).at(0)));
+}
+
+// A constant operand of `node` that is one number near `value`.
+bool is_number(const OnnxNode& node, const onnx::NodeProto& reader, const std::string& computed, double value) {
+  if (reader.input_size() != 2) return false;
+  const OnnxValue* v = node.find_value(reader.input(0) == computed ? reader.input(1) : reader.input(0));
+  return v && v->is_constant() && v->constant.numel() == 1 && std::abs(v->constant.item() - value) < 1e-4;
+}
+
+// The next node of a chain: the sole reader of `tensor`, if it is `op`.
+const onnx::NodeProto* next(const OnnxNode& node, const std::string& tensor, const std::string& op) {
+  const onnx::NodeProto* reader = node.sole_reader(tensor);
+  return reader && reader->op_type() == op ? reader : nullptr;
+}
+
+// Exact GELU as exporters write it, x * (1 + erf(x / sqrt 2)) / 2: Div -> Erf -> Add 1,
+// then Mul by 0.5 and by x in either order (axon's and torch's). Div of a graph tensor
+// is imported as part of it only.
+void gelu(OnnxNode& node) {
+  const std::string& x = node.proto().input(0);
+  const onnx::NodeProto* erf = node.value(0).symbolic && is_number(node, node.proto(), x, std::sqrt(2.0))
+                                   ? next(node, node.proto().output(0), "Erf")
+                                   : nullptr;
+  const onnx::NodeProto* add = erf ? next(node, erf->output(0), "Add") : nullptr;
+  const onnx::NodeProto* first =
+      add && is_number(node, *add, erf->output(0), 1.0) ? next(node, add->output(0), "Mul") : nullptr;
+  const onnx::NodeProto* second = first ? next(node, first->output(0), "Mul") : nullptr;
+  const auto times_x = [&](const onnx::NodeProto& mul) { return mul.input(0) == x || mul.input(1) == x; };
+  const bool half_then_x = first && second && is_number(node, *first, add->output(0), 0.5) && times_x(*second);
+  const bool x_then_half = first && second && times_x(*first) && is_number(node, *second, first->output(0), 0.5);
+  if (!half_then_x && !x_then_half)
+    node.fail("a graph tensor divided is supported as part of GELU, x * (1 + erf(x / sqrt 2)) / 2, only");
+  for (const onnx::NodeProto* part : {erf, add, first, second}) node.absorb(*part);
+  activation_layer(node, "gelu");
+}
+
+// Pad of zeros only (torch writes one before some pools): a real padding fails.
+void pad(OnnxNode& node) {
+  if (node.text("mode", "constant") != "constant") node.fail("mode '", node.text("mode", ""), "' is not supported");
+  const Dims pads = node.opset() >= 11 ? integer_values(node.constant(1)) : node.integers("pads", {});
+  if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; }))
+    node.fail("padding as its own operator is not supported (pads ", dims_text(pads),
+              "); axon pads inside Conv and the pools");
+  node.set_output(0, node.value(0));
+}
+
+}  // namespace
+
+const std::map<std::string, OnnxOperator>& onnx_layer_operators() {
+  static const std::map<std::string, OnnxOperator> operators = {
+      {"Gemm", gemm},
+      {"MatMul", matmul},
+      {"Conv", conv},
+      {"BatchNormalization", batch_normalization},
+      {"MaxPool", [](OnnxNode& n) { pool(n, Pool2D::Kind::max); }},
+      {"AveragePool", [](OnnxNode& n) { pool(n, Pool2D::Kind::average); }},
+      {"GlobalAveragePool", global_average_pool},
+      {"Relu", [](OnnxNode& n) { activation_layer(n, "relu"); }},
+      {"Sigmoid", [](OnnxNode& n) { activation_layer(n, "sigmoid"); }},
+      {"Tanh", [](OnnxNode& n) { activation_layer(n, "tanh"); }},
+      {"Elu",
+       [](OnnxNode& n) {
+         if (n.real("alpha", 1.0) != 1.0) n.fail("alpha ", n.real("alpha", 1.0), ": axon's elu has alpha 1");
+         activation_layer(n, "elu");
+       }},
+      {"LeakyRelu",
+       [](OnnxNode& n) {
+         if (std::abs(n.real("alpha", 0.01) - 0.01) > 1e-9)
+           n.fail("alpha ", n.real("alpha", 0.01), ": axon's leaky_relu has slope 0.01");
+         activation_layer(n, "leaky_relu");
+       }},
+      {"Softmax", [](OnnxNode& n) { softmax_layer(n, "softmax"); }},
+      {"LogSoftmax", [](OnnxNode& n) { softmax_layer(n, "log_softmax"); }},
+      {"Add", [](OnnxNode& n) { merge_layer(n, std::make_shared<Add>()); }},
+      {"Sub", [](OnnxNode& n) { merge_layer(n, std::make_shared<Subtract>()); }},
+      {"Mul", [](OnnxNode& n) { merge_layer(n, std::make_shared<Multiply>()); }},
+      {"Sum", [](OnnxNode& n) { merge_layer(n, std::make_shared<Add>()); }},
+      {"Mean", [](OnnxNode& n) { merge_layer(n, std::make_shared<Average>()); }},
+      {"Concat", concat},
+      {"Flatten", flatten},
+      {"Reshape", reshape},
+      {"Squeeze", squeeze},
+      {"Unsqueeze", unsqueeze},
+      {"Identity", pass_through},
+      {"Dropout", dropout},
+      {"Pad", pad},
+      {"Div", gelu},
+      {"Erf", [](OnnxNode& n) { n.fail("Erf is supported as part of GELU, x * (1 + erf(x / sqrt 2)) / 2, only"); }},
+  };
+  return operators;
+}
+
+}  // namespace axon::detail
