@@ -133,6 +133,22 @@ fi
 contains "export names the layer without an ONNX form" "$work/out" "QuantizedDense"
 [ "$(cat "$work/kept")" = keep ]; check "a failed export leaves --onnx alone" 0 $?
 "$axon" export --model "$work/m.safetensors" --onnx "$work/m2.onnx" --opset 5 > "$work/out" 2>&1; check "export --opset 5 fails" 1 $?
+# ONNX files are models too: summary, evaluate, predict and serve take the exported
+# file and answer as the model file does (README's ONNX section).
+"$axon" summary --model "$work/m.onnx" > "$work/out" 2>&1; check "summary of an ONNX file" 0 $?
+contains "summary lists the imported Dense layers" "$work/out" "Dense"
+"$axon" evaluate --model "$work/m.onnx" --data "csv:$work/train.csv?label=label" > "$work/out" 2>&1
+check "evaluate of an ONNX file without --loss fails" 1 $?
+contains "evaluate asks for --loss" "$work/out" "give --loss"
+"$axon" evaluate --model "$work/m.onnx" --data "csv:$work/train.csv?label=label" --loss sparse_categorical_crossentropy \
+  --metrics accuracy > "$work/eval_onnx.out" 2>&1
+check "evaluate an ONNX file" 0 $?
+contains "evaluate of the ONNX file gives the model file's accuracy" "$work/eval_onnx.out" "$(grep -o 'accuracy: [0-9.]*' "$work/eval.out" | head -1)"
+"$axon" predict --model "$work/m.onnx" --input "$work/inputs.csv" --proba > "$work/onnx_proba.csv" 2>&1; check "predict from an ONNX file" 0 $?
+cmp -s "$work/proba.csv" "$work/onnx_proba.csv"; check "the ONNX file predicts the model file's probabilities" 0 $?
+printf 'not a protobuf' > "$work/bad.onnx"
+"$axon" predict --model "$work/bad.onnx" --input "$work/inputs.csv" > "$work/out" 2>&1; check "a corrupt ONNX file fails" 1 $?
+contains "a corrupt ONNX file is named" "$work/out" "bad.onnx: load_onnx: not a valid ONNX model"
 
 "$axon" summary --model "$work/spec.json" > "$work/out" 2>&1; check "summary of a spec" 0 $?
 contains "summary totals" "$work/out" "Total params: 82"
@@ -171,6 +187,14 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v2/models/other/ready"); che
 curl -sf "$url/metrics" > "$work/out"; check "GET /metrics" 0 $?
 contains "metrics count the requests" "$work/out" 'axon_requests_total{model="clf",version="1",code="200"} 2'
 kill -TERM "$server"; wait "$server"; check "serve exits 0 on SIGTERM" 0 $?
+start_server --model "clf=$work/m.onnx"
+body='{"inputs":[{"name":"input","shape":[2,2],"datatype":"FP32","data":[[0.9,0.8],[-0.9,-0.7]]}]}'
+curl -sf -d "$body" "http://127.0.0.1:$port/v2/models/clf/infer" > "$work/onnx_infer.out"; check "serve an ONNX file" 0 $?
+kill -TERM "$server"; wait "$server"
+start_server --model "clf=$work/m.safetensors"
+curl -sf -d "$body" "http://127.0.0.1:$port/v2/models/clf/infer" > "$work/file_infer.out"
+kill -TERM "$server"; wait "$server"
+cmp -s "$work/onnx_infer.out" "$work/file_infer.out"; check "the served ONNX file answers as the model file" 0 $?
 # A model repository: versions, the newest served, a new version picked up by polling,
 # model control behind its flag, and an access log.
 mkdir -p "$work/repo/clf/1" "$work/staging"

@@ -77,6 +77,20 @@ TEST(Activations, ByNameAndErrors) {
   EXPECT_THROW(Dense(4, "sigmoud"), Error);
 }
 
+TEST(Rescaling, ScalesAndShiftsItsGradientAndRoundTripsInASpec) {
+  Rescaling layer(1.0 / 255, -0.5);
+  Variable x(Tensor::from(std::vector<float>{0, 255, 51}, Shape{1, 3}), true);
+  Variable y = layer(x);
+  EXPECT_TRUE(y.value().allclose(Tensor::from(std::vector<float>{-0.5f, 0.5f, -0.3f}, Shape{1, 3}), 1e-6, 1e-6));
+  sum(y).backward();
+  EXPECT_TRUE(x.grad().allclose(Tensor::full(Shape{1, 3}, 1.0 / 255), 1e-6, 1e-9));
+  const auto model =
+      model_from_spec(R"({"input_shape": [3], "layers": [{"type": "rescaling", "scale": 2, "offset": 1}]})");
+  EXPECT_EQ(model->predict(Tensor::from(std::vector<float>{1, 2, 3}, Shape{1, 3})).to_vector(),
+            (std::vector<double>{3, 5, 7}));
+  EXPECT_NE(error_of([] { Rescaling(std::nan(""), 0); }).find("finite"), std::string::npos);
+}
+
 TEST(Dense, BuildsOnFirstInputAndNamesItsParameters) {
   Dense layer(3, "relu", {.seed = 5});
   EXPECT_FALSE(layer.built());

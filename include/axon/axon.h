@@ -40,6 +40,7 @@
 #include "axon/readers.h"
 #include "axon/registry.h"
 #include "axon/regularizers.h"
+#include "axon/rescaling.h"
 #include "axon/reshape.h"
 #include "axon/safetensors.h"
 #include "axon/schedules.h"

@@ -14,7 +14,7 @@ from . import callbacks, datasets, layers, losses, metrics, models, optimizers, 
 from ._axon import Variable, no_grad, ops
 from ._axon import num_threads, set_num_threads, blas_kernels, manual_seed
 from .layers import Input
-from .models import Model, Sequential, load_model, save_onnx
+from .models import Model, Sequential, load_model, load_onnx, save_onnx
 
 AxonError = _axon.AxonError  # a ValueError
 __version__ = _axon.version()

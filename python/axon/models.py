@@ -393,7 +393,14 @@ def save_onnx(model, filepath, opset=13):
         _axon.save_onnx(model._model, str(filepath), int(opset))
 
 
+def load_onnx(filepath):
+    """A functional model of axon layers from an ONNX file (torch.onnx.export, axon, ...),
+    for predict, evaluate and fit; an unsupported operator fails naming every one."""
+    return Model._from_native(_axon.load_onnx(str(filepath)))
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """A model from a file written by Model.save (or axon train / the C++ save_model).
-    Its C++ layers must be registered; Python layers cannot be in a model file."""
+    """A model from a file written by Model.save (or axon train / the C++ save_model),
+    or from an ONNX file when the path ends in .onnx. Its C++ layers must be
+    registered; Python layers cannot be in a model file."""
     return Model._from_native(_axon.load_model(str(filepath)))

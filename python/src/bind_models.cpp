@@ -236,6 +236,8 @@ void bind_models(py::module_& m) {
   m.def(
       "load_model", [](const std::string& path) { return load_model(path); }, py::arg("path"));
   m.def("save_onnx", &save_onnx, py::arg("model"), py::arg("path"), py::arg("opset"));
+  m.def(
+      "load_onnx", [](const std::string& path) { return load_onnx(path); }, py::arg("path"));
 }
 
 }  // namespace axon::python

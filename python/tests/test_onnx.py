@@ -1,5 +1,7 @@
-"""ONNX export, checked by others: ONNX's own checker and shape inference (full check),
-and OpenCV's dnn module running the file against axon's predict on 100 inputs."""
+"""ONNX both ways. Export, checked by others: ONNX's own checker and shape inference
+(full check), and OpenCV's dnn module running the file against axon's predict on 100
+inputs. Import: axon's files come back with the same outputs, and a model defined in
+PyTorch and exported by torch.onnx.export gives PyTorch's outputs and fine-tunes."""
 import numpy as np
 import pytest
 
@@ -139,3 +141,47 @@ def test_what_cannot_be_exported_fails_naming_it(tmp_path):
     with pytest.raises(ValueError, match="opset"):
         axon.save_onnx(mlp(), path, opset=7)
     assert path.read_bytes() == b"the last good file"  # a failed export leaves the old file
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_an_exported_model_imports_with_the_same_outputs(name, tmp_path):
+    make, shape = CASES[name]
+    model = make()
+    x = np.random.default_rng(2).random((20,) + shape, dtype=np.float32)
+    axon.save_onnx(model, tmp_path / "m.onnx")
+    back = axon.load_onnx(tmp_path / "m.onnx")
+    assert list(back._model.input_names) == list(model._model.input_names)
+    expected, got = model.predict(x), back.predict(x)
+    for e, g in zip(expected if isinstance(expected, list) else [expected], got if isinstance(got, list) else [got]):
+        np.testing.assert_allclose(g, e, atol=1e-6, rtol=1e-6)
+
+
+def test_a_pytorch_model_imports_gives_its_outputs_and_fine_tunes(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
+                              torch.nn.MaxPool2d(2), torch.nn.Flatten(), torch.nn.Linear(4 * 4 * 4, 3)).eval()
+    x = np.random.default_rng(3).standard_normal((64, 1, 8, 8)).astype(np.float32)
+    torch.onnx.export(net, torch.from_numpy(x[:1]), str(tmp_path / "net.onnx"), input_names=["image"],
+                      output_names=["logits"], dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
+                      opset_version=13, training=torch.onnx.TrainingMode.PRESERVE)
+    with torch.no_grad():
+        expected = net(torch.from_numpy(x)).numpy()
+    model = axon.models.load_model(tmp_path / "net.onnx")  # load_model takes .onnx too
+    np.testing.assert_allclose(model.predict(x), expected, atol=1e-4, rtol=1e-4)
+
+    labels = (x[:, 0, :4, :].mean(axis=(1, 2)) > 0).astype(np.int64) + (x[:, 0, 4:, :].mean(axis=(1, 2)) > 0)
+    model.compile(optimizer=axon.optimizers.Adam(0.01), loss=axon.losses.SparseCategoricalCrossentropy(from_logits=True))
+    before = model.evaluate(x, labels, verbose=0)
+    model.fit(x, labels, epochs=1, batch_size=8, verbose=0)
+    assert model.evaluate(x, labels, verbose=0) < before
+
+
+def test_an_unsupported_operator_is_named(tmp_path):
+    from onnx import TensorProto, helper
+    graph = helper.make_graph([helper.make_node("Hardmax", ["x"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 3])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(tmp_path / "h.onnx"))
+    with pytest.raises(ValueError, match="operators axon does not support: Hardmax"):
+        axon.load_onnx(tmp_path / "h.onnx")

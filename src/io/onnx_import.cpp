@@ -158,7 +158,7 @@ namespace {
 using detail::OnnxNode;
 using detail::OnnxValue;
 
-constexpr int64_t kMinOpset = 6, kMaxOpset = 17;
+constexpr int64_t kMinOpset = 1, kMaxOpset = 17;
 
 bool is_default_domain(const std::string& domain) { return domain.empty() || domain == "ai.onnx"; }
 
@@ -330,6 +330,9 @@ class Importer {
           return it == values_.end() ? nullptr : &it->second;
         }};
     OnnxNode context(node, opset_, inputs, around, limits_.max_tensor_elements);
+    // Before opset 7 arithmetic broadcast a second operand from a given axis on.
+    if (opset_ < 7 && context.integer("broadcast", 0) != 0 && context.has_attribute("axis"))
+      context.fail("broadcasting from an axis (before opset 7) is not supported");
     const auto& folding = detail::onnx_folding_operators();
     const auto& layers = detail::onnx_layer_operators();
     const auto fold = folding.find(node.op_type());

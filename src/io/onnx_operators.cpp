@@ -11,6 +11,7 @@
 #include "axon/dense.h"
 #include "axon/merge.h"
 #include "axon/pooling.h"
+#include "axon/rescaling.h"
 #include "axon/tensor_ops.h"
 #include "io/onnx_import.h"
 #include "kernels/layout.h"
@@ -69,13 +70,41 @@ void softmax_layer(OnnxNode& node, const std::string& name) {
   activation_layer(node, name);
 }
 
+// A graph tensor and a scalar constant, in either order: y = x * scale + offset.
+// `form` gives (scale, offset) from the constant c and whether c came first.
+template <class Form>
+bool rescaling_layer(OnnxNode& node, Form form) {
+  if (node.input_count() != 2 || node.value(0).is_constant() == node.value(1).is_constant()) return false;
+  const size_t k = node.value(0).is_constant() ? 0 : 1;
+  if (node.constant(k).numel() != 1) return false;
+  const auto [scale, offset] = form(node.constant(k).item(), k == 0);
+  node.set_output(0, OnnxValue::of(node.call(std::make_shared<Rescaling>(scale, offset), {node.tensor(1 - k)}).at(0)));
+  return true;
+}
+
+using Affine = std::pair<double, double>;
+
 void merge_layer(OnnxNode& node, std::shared_ptr<Module> layer) {
   if (node.input_count() == 1) return node.set_output(0, node.value(0));  // Sum or Mean of one
+  const std::string op = node.proto().op_type();
+  if ((op == "Add" && rescaling_layer(node,
+                                      [](double c, bool) {
+                                        return Affine{1.0, c};
+                                      })) ||
+      (op == "Mul" && rescaling_layer(node,
+                                      [](double c, bool) {
+                                        return Affine{c, 0.0};
+                                      })) ||
+      (op == "Sub" && rescaling_layer(node, [](double c, bool first) {
+         return first ? Affine{-1.0, c} : Affine{1.0, -c};
+       })))
+    return;
   std::vector<SymbolicTensor> inputs;
   for (size_t k = 0; k < node.input_count(); ++k) {
     if (!node.value(k).symbolic)
-      node.fail("input ", k, " is a constant; axon computes this operator between graph tensors only ",
-                "(a bias after MatMul becomes part of its Dense layer)");
+      node.fail("input ", k, " is a constant of shape ", node.value(k).constant.shape(),
+                "; axon computes this operator between graph tensors, or with a scalar (a bias after MatMul ",
+                "becomes part of its Dense layer)");
     if (node.value(k).dims != node.value(0).dims)
       node.fail("inputs of shapes ", dims_text(node.value(0).dims), " and ", dims_text(node.value(k).dims),
                 " (after the batch axis): axon does not broadcast between graph tensors");
@@ -376,9 +405,9 @@ const onnx::NodeProto* next(const OnnxNode& node, const std::string& tensor, con
 }
 
 // Exact GELU as exporters write it, x * (1 + erf(x / sqrt 2)) / 2: Div -> Erf -> Add 1,
-// then Mul by 0.5 and by x in either order (axon's and torch's). Div of a graph tensor
-// is imported as part of it only.
-void gelu(OnnxNode& node) {
+// then Mul by 0.5 and by x in either order (axon's and torch's). Any other Div of a
+// graph tensor must be by a scalar constant: a Rescaling layer.
+void divide(OnnxNode& node) {
   const std::string& x = node.proto().input(0);
   const onnx::NodeProto* erf = node.value(0).symbolic && is_number(node, node.proto(), x, std::sqrt(2.0))
                                    ? next(node, node.proto().output(0), "Erf")
@@ -390,8 +419,13 @@ void gelu(OnnxNode& node) {
   const auto times_x = [&](const onnx::NodeProto& mul) { return mul.input(0) == x || mul.input(1) == x; };
   const bool half_then_x = first && second && is_number(node, *first, add->output(0), 0.5) && times_x(*second);
   const bool x_then_half = first && second && times_x(*first) && is_number(node, *second, first->output(0), 0.5);
-  if (!half_then_x && !x_then_half)
-    node.fail("a graph tensor divided is supported as part of GELU, x * (1 + erf(x / sqrt 2)) / 2, only");
+  if (!half_then_x && !x_then_half) {
+    if (!node.value(1).is_constant() || !rescaling_layer(node, [](double c, bool) {
+          return Affine{1.0 / c, 0.0};
+        }))  // x / c
+      node.fail("axon divides a graph tensor by a scalar constant only");
+    return;
+  }
   for (const onnx::NodeProto* part : {erf, add, first, second}) node.absorb(*part);
   activation_layer(node, "gelu");
 }
@@ -446,7 +480,7 @@ const std::map<std::string, OnnxOperator>& onnx_layer_operators() {
       {"Identity", pass_through},
       {"Dropout", dropout},
       {"Pad", pad},
-      {"Div", gelu},
+      {"Div", divide},
       {"Erf", [](OnnxNode& n) { n.fail("Erf is supported as part of GELU, x * (1 + erf(x / sqrt 2)) / 2, only"); }},
   };
   return operators;

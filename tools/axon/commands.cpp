@@ -37,7 +37,6 @@ std::vector<std::string> fashion_classes(const std::string& source, const Model&
                                                       : std::vector<std::string>{};
 }
 
-
 }  // namespace
 
 // What the report of `axon train` shows: the command and spec that produced the run, and
@@ -160,9 +159,22 @@ void add_evaluate(CLI::App& app) {
   cmd->add_option("--model", *model_path, "Model file (.safetensors or .onnx)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--data", *data_source, "fashion-mnist[:train|:test], idx:..., csv:..., npy:...")->required();
   cmd->add_option("--batch-size", *batch_size, "Examples per step")->check(CLI::PositiveNumber)->capture_default_str();
+  auto loss = std::make_shared<std::string>();
+  auto metrics = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--loss", *loss,
+                  "The loss to report (sparse_categorical_crossentropy, mse, ...), for a model without compile "
+                  "settings (an ONNX file) or instead of its own");
+  cmd->add_option("--metrics", *metrics, "Metrics to report with --loss (accuracy, ...)")->delimiter(',');
   cmd->callback([=] {
     std::shared_ptr<Model> model = load_model(*model_path);
-    if (!model->compiled()) fail(*model_path, ": the model was saved without compile settings; cannot evaluate a loss");
+    if (!loss->empty()) {
+      std::vector<MetricSpec> metric_specs(metrics->begin(), metrics->end());
+      model->compile("sgd", *loss, metric_specs);  // the optimizer is not used
+    } else if (!metrics->empty()) {
+      throw CLI::ValidationError("--metrics", "needs --loss");
+    }
+    if (!model->compiled())
+      fail(*model_path, ": the model has no compile settings (an ONNX file has none); give --loss (and --metrics)");
     LabeledData data = load_labeled(*data_source, "test", *rescale);
     data.x = as_model_input(data.x, *model);
     std::cout << model->evaluate(data.x, data.y, *batch_size).str() << "\n";
@@ -187,7 +199,9 @@ void add_predict(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("predict", "Run a trained model on inputs; write one CSV row per example");
-  cmd->add_option("--model", options->model, "Model file (.safetensors or .onnx)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--model", options->model, "Model file (.safetensors or .onnx)")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--input", options->input,
                   "Inputs: a .csv (header, every column a feature), .npy or .idx file (several inputs: A+B)")
       ->required();
