@@ -223,35 +223,32 @@ TEST(OnnxImport, BadDimensionsAndShortDataAreRefusedBeforeAllocating) {
   expect_error(error_of(raw), "initializer 'w'");
 }
 
-TEST(OnnxImport, ExternalDataMustStayInTheModelsFolder) {
-  const fs::path folder = temp_folder("external");
-  std::ofstream(folder / "weights.bin", std::ios::binary) << std::string(24, '\0');
-  for (const std::string location : {"/etc/passwd", "../weights.bin", "sub/../../weights.bin"}) {
-    onnx::ModelProto model = small_model();
-    onnx::TensorProto* w = model.mutable_graph()->mutable_initializer(0);
-    w->clear_float_data();
-    w->set_data_location(onnx::TensorProto::EXTERNAL);
-    auto* entry = w->add_external_data();
-    entry->set_key("location");
-    entry->set_value(location);
-    std::ofstream(folder / "m.onnx", std::ios::binary) << model.SerializeAsString();
-    try {
-      load_onnx((folder / "m.onnx").string());
-      ADD_FAILURE() << location << " was read";
-    } catch (const Error& e) {
-      expect_error(e.what(), location);
-    }
-  }
-  // Inside the folder, of the right length, it loads.
+// The small model with its weights in an external file at `location`, written in `folder`.
+fs::path with_external_weights(const fs::path& folder, const std::string& location) {
   onnx::ModelProto model = small_model();
   onnx::TensorProto* w = model.mutable_graph()->mutable_initializer(0);
   w->clear_float_data();
   w->set_data_location(onnx::TensorProto::EXTERNAL);
   auto* entry = w->add_external_data();
   entry->set_key("location");
-  entry->set_value("weights.bin");
+  entry->set_value(location);
   std::ofstream(folder / "m.onnx", std::ios::binary) << model.SerializeAsString();
-  EXPECT_EQ(load_onnx((folder / "m.onnx").string())->parameter_count(), 8);
+  return folder / "m.onnx";
+}
+
+TEST(OnnxImport, ExternalDataMustStayInTheModelsFolder) {
+  const fs::path folder = temp_folder("external");
+  std::ofstream(folder / "weights.bin", std::ios::binary) << std::string(24, '\0');
+  for (const std::string location : {"/etc/passwd", "../weights.bin", "sub/../../weights.bin"}) {
+    try {
+      load_onnx(with_external_weights(folder, location).string());
+      ADD_FAILURE() << location << " was read";
+    } catch (const Error& e) {
+      expect_error(e.what(), location);
+    }
+  }
+  // Inside the folder, of the right length, it loads.
+  EXPECT_EQ(load_onnx(with_external_weights(folder, "weights.bin").string())->parameter_count(), 8);
   fs::remove_all(folder);
 }
 

@@ -16,17 +16,6 @@ namespace {
 
 using Dims = std::vector<int64_t>;
 
-int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank) node.fail("axis ", axis, " is out of range for rank ", rank);
-  return axis < 0 ? axis + rank : axis;
-}
-
-Dims integer_values(const Tensor& t) {
-  Dims values;
-  for (double v : t.to_vector()) values.push_back(static_cast<int64_t>(v));
-  return values;
-}
-
 // Fails when input k holds the batch size, which is not known while loading.
 const Tensor& known(const OnnxNode& node, size_t k) {
   if (node.value(k).depends_on_batch())
@@ -97,39 +86,6 @@ void gather(OnnxNode& node) {
 void reshaped(OnnxNode& node, const Dims& dims) {
   const OnnxValue& x = node.value(0);
   node.set_output(0, OnnxValue::of(x.constant.reshape(dims), x.batch_entries));
-}
-
-Dims axes_of(OnnxNode& node) {
-  if (node.opset() >= 13) return node.has(1) ? integer_values(known(node, 1)) : Dims{};
-  return node.integers("axes", {});
-}
-
-void unsqueeze(OnnxNode& node) {
-  const Dims in = node.value(0).constant.shape().dims();
-  const Dims axes = axes_of(node);
-  const int64_t rank = static_cast<int64_t>(in.size() + axes.size());
-  std::vector<bool> inserted(static_cast<size_t>(rank), false);
-  for (int64_t a : axes) inserted[static_cast<size_t>(resolve_axis(node, a, rank))] = true;
-  Dims dims;
-  size_t next = 0;
-  for (int64_t i = 0; i < rank; ++i) dims.push_back(inserted[static_cast<size_t>(i)] ? 1 : in[next++]);
-  reshaped(node, dims);
-}
-
-void squeeze(OnnxNode& node) {
-  const Dims in = node.value(0).constant.shape().dims();
-  const Dims axes = axes_of(node);
-  std::vector<bool> dropped(in.size(), false);
-  for (size_t i = 0; i < in.size(); ++i) dropped[i] = axes.empty() && in[i] == 1;
-  for (int64_t a : axes) {
-    const auto axis = static_cast<size_t>(resolve_axis(node, a, static_cast<int64_t>(in.size())));
-    if (in[axis] != 1) node.fail("axis ", axis, " has size ", in[axis], ", not 1");
-    dropped[axis] = true;
-  }
-  Dims dims;
-  for (size_t i = 0; i < in.size(); ++i)
-    if (!dropped[i]) dims.push_back(in[i]);
-  reshaped(node, dims);
 }
 
 void reshape(OnnxNode& node) {
@@ -234,8 +190,8 @@ const std::map<std::string, OnnxOperator>& onnx_folding_operators() {
       {"Constant", constant},
       {"Shape", shape},
       {"Gather", gather},
-      {"Unsqueeze", unsqueeze},
-      {"Squeeze", squeeze},
+      {"Unsqueeze", [](OnnxNode& n) { reshaped(n, unsqueezed_shape(n, n.value(0).constant.shape().dims(), false)); }},
+      {"Squeeze", [](OnnxNode& n) { reshaped(n, squeezed_shape(n, n.value(0).constant.shape().dims(), false)); }},
       {"Reshape", reshape},
       {"Flatten", flatten},
       {"Concat", concat},

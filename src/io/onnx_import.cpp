@@ -24,6 +24,64 @@ std::string dims_text(const std::vector<int64_t>& dims) {
   return text + ")";
 }
 
+int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank) node.fail("axis ", axis, " is out of range for rank ", rank);
+  return axis < 0 ? axis + rank : axis;
+}
+
+std::vector<int64_t> integer_values(const Tensor& t) {
+  std::vector<int64_t> values;
+  for (double v : t.to_vector()) values.push_back(static_cast<int64_t>(v));
+  return values;
+}
+
+namespace {
+
+std::vector<int64_t> squeeze_axes(const OnnxNode& node) {
+  if (node.opset() < 13) return node.integers("axes", {});
+  if (!node.has(1)) return {};
+  if (node.value(1).depends_on_batch()) node.fail("its axes depend on the batch size");
+  return integer_values(node.constant(1));
+}
+
+void check_batch_stays(const OnnxNode& node, bool keep_batch, int64_t axis) {
+  if (keep_batch && axis == 0) node.fail("it works along the batch axis (axis 0), which axon keeps whole");
+}
+
+}  // namespace
+
+std::vector<int64_t> squeezed_shape(const OnnxNode& node, const std::vector<int64_t>& in, bool keep_batch) {
+  const std::vector<int64_t> axes = squeeze_axes(node);
+  std::vector<bool> dropped(in.size(), false);
+  for (size_t i = keep_batch ? 1 : 0; i < in.size(); ++i) dropped[i] = axes.empty() && in[i] == 1;
+  for (int64_t a : axes) {
+    const int64_t axis = resolve_axis(node, a, static_cast<int64_t>(in.size()));
+    check_batch_stays(node, keep_batch, axis);
+    if (in[static_cast<size_t>(axis)] != 1)
+      node.fail("axis ", axis, " has size ", in[static_cast<size_t>(axis)], ", not 1");
+    dropped[static_cast<size_t>(axis)] = true;
+  }
+  std::vector<int64_t> dims;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!dropped[i]) dims.push_back(in[i]);
+  return dims;
+}
+
+std::vector<int64_t> unsqueezed_shape(const OnnxNode& node, const std::vector<int64_t>& in, bool keep_batch) {
+  const std::vector<int64_t> axes = squeeze_axes(node);
+  const int64_t rank = static_cast<int64_t>(in.size() + axes.size());
+  std::vector<bool> inserted(static_cast<size_t>(rank), false);
+  for (int64_t a : axes) {
+    const int64_t axis = resolve_axis(node, a, rank);
+    check_batch_stays(node, keep_batch, axis);
+    inserted[static_cast<size_t>(axis)] = true;
+  }
+  std::vector<int64_t> dims;
+  size_t next = 0;
+  for (int64_t i = 0; i < rank; ++i) dims.push_back(inserted[static_cast<size_t>(i)] ? 1 : in.at(next++));
+  return dims;
+}
+
 bool OnnxValue::depends_on_batch() const {
   return std::find(batch_entries.begin(), batch_entries.end(), true) != batch_entries.end();
 }

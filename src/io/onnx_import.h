@@ -126,4 +126,15 @@ const std::map<std::string, OnnxOperator>& onnx_folding_operators();
 // "A x B" as text, for errors.
 std::string dims_text(const std::vector<int64_t>& dims);
 
+// Helpers of the operator tables:
+// an ONNX axis of a tensor of `rank` (counting the batch axis) in [0, rank);
+int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank);
+// a constant's values as integers;
+std::vector<int64_t> integer_values(const Tensor& t);
+// the shape after Squeeze or Unsqueeze of a tensor of shape `in` (with its batch axis,
+// which with keep_batch must stay first); their axes are an attribute before opset 13,
+// input 1 from it.
+std::vector<int64_t> squeezed_shape(const OnnxNode& node, const std::vector<int64_t>& in, bool keep_batch);
+std::vector<int64_t> unsqueezed_shape(const OnnxNode& node, const std::vector<int64_t>& in, bool keep_batch);
+
 }  // namespace axon::detail

@@ -22,13 +22,7 @@ namespace {
 
 using Dims = std::vector<int64_t>;
 
-// An ONNX axis of a tensor of `rank` (batch axis included) in [0, rank).
-int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
-  if (axis < -rank || axis >= rank) node.fail("axis ", axis, " is out of range for rank ", rank);
-  return axis < 0 ? axis + rank : axis;
-}
-
-// The same, for an axis that must not be the batch axis.
+// An ONNX axis (see resolve_axis) that must not be the batch axis.
 int64_t feature_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
   const int64_t resolved = resolve_axis(node, axis, rank);
   if (resolved == 0) node.fail("it works along the batch axis (axis 0), which axon keeps whole");
@@ -36,12 +30,6 @@ int64_t feature_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
 }
 
 int64_t product(const Dims& dims) { return std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<>()); }
-
-Dims integer_values(const Tensor& t) {
-  Dims values;
-  for (double v : t.to_vector()) values.push_back(static_cast<int64_t>(v));
-  return values;
-}
 
 // Output 0 carries the value of input 0 (Identity, Dropout at inference).
 void pass_through(OnnxNode& node) {
@@ -345,40 +333,13 @@ void reshape(OnnxNode& node) {
   set_dims(node, dims);
 }
 
-// Squeeze and Unsqueeze: their axes are an attribute before opset 13, an input from it.
-Dims axes_of(OnnxNode& node) {
-  if (node.opset() >= 13) return node.has(1) ? integer_values(node.constant(1)) : Dims{};
-  return node.integers("axes", {});
-}
-
-void squeeze(OnnxNode& node) {
-  const Dims& in = node.value(0).dims;
-  Dims axes = axes_of(node);
-  std::vector<bool> dropped(in.size() + 1, false);
-  if (axes.empty())
-    for (size_t i = 0; i < in.size(); ++i) dropped[i + 1] = in[i] == 1;
-  for (int64_t a : axes) {
-    const int64_t axis = feature_axis(node, a, node.rank(0));
-    if (in[static_cast<size_t>(axis - 1)] != 1)
-      node.fail("axis ", axis, " has size ", in[static_cast<size_t>(axis - 1)], ", not 1");
-    dropped[static_cast<size_t>(axis)] = true;
-  }
-  Dims dims;
-  for (size_t i = 0; i < in.size(); ++i)
-    if (!dropped[i + 1]) dims.push_back(in[i]);
-  set_dims(node, dims);
-}
-
-void unsqueeze(OnnxNode& node) {
-  const Dims& in = node.value(0).dims;
-  const Dims axes = axes_of(node);
-  const int64_t rank = node.rank(0) + static_cast<int64_t>(axes.size());
-  std::vector<bool> inserted(static_cast<size_t>(rank), false);
-  for (int64_t a : axes) inserted[static_cast<size_t>(feature_axis(node, a, rank))] = true;
-  Dims dims;
-  size_t next = 0;
-  for (int64_t i = 1; i < rank; ++i) dims.push_back(inserted[static_cast<size_t>(i)] ? 1 : in[next++]);
-  set_dims(node, dims);
+// Squeeze and Unsqueeze of a graph tensor: its shape with the batch axis kept first.
+template <class Change>
+void change_axes(OnnxNode& node, Change change) {
+  Dims with_batch{1};
+  with_batch.insert(with_batch.end(), node.value(0).dims.begin(), node.value(0).dims.end());
+  const Dims changed = change(node, with_batch, true);
+  set_dims(node, Dims(changed.begin() + 1, changed.end()));
 }
 
 void concat(OnnxNode& node) {
@@ -475,8 +436,8 @@ const std::map<std::string, OnnxOperator>& onnx_layer_operators() {
       {"Concat", concat},
       {"Flatten", flatten},
       {"Reshape", reshape},
-      {"Squeeze", squeeze},
-      {"Unsqueeze", unsqueeze},
+      {"Squeeze", [](OnnxNode& n) { change_axes(n, squeezed_shape); }},
+      {"Unsqueeze", [](OnnxNode& n) { change_axes(n, unsqueezed_shape); }},
       {"Identity", pass_through},
       {"Dropout", dropout},
       {"Pad", pad},
