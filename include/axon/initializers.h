@@ -1,6 +1,6 @@
 #pragma once
 // Weight initializers, as in Keras: glorot (Xavier), he (Kaiming), lecun, each uniform
-// or (truncated) normal, and zeros / ones / constant. fan_in and fan_out are given by
+// or (truncated) normal, orthogonal (recurrent kernels), and zeros / ones / constant. fan_in and fan_out are given by
 // the layer: for Dense (in, out) they are in and out.
 #include <string>
 
@@ -20,7 +20,8 @@ class Initializer {
     lecun_normal,
     zeros,
     ones,
-    constant
+    constant,
+    orthogonal
   };
 
   Initializer(Kind kind = Kind::glorot_uniform, double value = 0.0) : kind_(kind), value_(value) {}

@@ -285,6 +285,11 @@ _POSITIONAL = {
     "reshape": ("target_shape",),
     "batch_normalization": ("axis", "momentum", "epsilon"),
     "concatenate": ("axis",),
+    "rescaling": ("scale", "offset"),
+    "embedding": ("input_dim", "output_dim"),
+    "simple_rnn": ("units",),
+    "lstm": ("units",),
+    "gru": ("units",),
 }
 # Keras's other names for the same layers.
 _ALIASES = {
@@ -294,8 +299,14 @@ _ALIASES = {
 }
 
 
+# Keras's class names that capitalisation alone does not give.
+_CLASS_NAMES = {"lstm": "LSTM", "gru": "GRU", "simple_rnn": "SimpleRNN"}
+
+
 def _class_name(registered):
     """"max_pool2d" -> "MaxPool2D", "batch_normalization" -> "BatchNormalization"."""
+    if registered in _CLASS_NAMES:
+        return _CLASS_NAMES[registered]
     parts = [part.capitalize() for part in registered.split("_")]
     return "".join(p[:-1] + "D" if p.endswith("d") and p[-2:-1].isdigit() else p for p in parts)
 

@@ -111,3 +111,19 @@ def test_a_python_layer_tracks_the_layers_it_holds(blobs):
     model.fit(x, y, epochs=1, verbose=0)
     assert not np.allclose(block.get_weights()[0], before)
     assert block.name == "block"
+
+
+def test_sequence_layers_have_kerass_names_arguments_and_parameter_counts():
+    L = axon.layers
+    model = axon.Sequential([axon.Input(shape=(6,)), L.Embedding(10, 4), L.LSTM(8, return_sequences=True), L.GRU(5),
+                             L.Dense(2, activation="softmax")])
+    x = np.random.default_rng(0).integers(0, 10, size=(64, 6)).astype(np.float32)
+    y = (x[:, 0] > 4).astype(np.int64)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=5, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert [layer.count_params() for layer in model.layers] == [40, 4 * (4 * 8 + 8 * 8 + 8), 3 * (8 * 5 + 5 * 5) + 2 * 15, 12]
+    rnn = axon.Sequential([axon.Input(shape=(3, 2)), L.SimpleRNN(4, go_backwards=True)])
+    assert rnn.predict(np.zeros((1, 3, 2), np.float32)).shape == (1, 4)
+    with pytest.raises(ValueError, match="token id 10"):
+        model.predict(np.full((1, 6), 10, np.float32))

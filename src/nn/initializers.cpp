@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <utility>
+#include <vector>
 
 namespace axon {
 
@@ -15,7 +16,8 @@ const std::pair<const char*, Initializer::Kind> kNames[] = {{"glorot_uniform", I
                                                             {"lecun_normal", Initializer::Kind::lecun_normal},
                                                             {"zeros", Initializer::Kind::zeros},
                                                             {"ones", Initializer::Kind::ones},
-                                                            {"constant", Initializer::Kind::constant}};
+                                                            {"constant", Initializer::Kind::constant},
+                                                            {"orthogonal", Initializer::Kind::orthogonal}};
 
 // Keras's truncated normal: draws beyond 2 stddev are redrawn; the stddev is divided by
 // 0.8796..., the stddev of a unit normal truncated at +-2, so the variance comes out right.
@@ -30,6 +32,40 @@ Tensor truncated_normal(const Shape& shape, double stddev, Generator& generator,
       while (std::abs(z) > 2.0) z = generator.normal();
       p[i] = static_cast<T>(z * scale);
     }
+  });
+  return t;
+}
+
+// Keras's orthogonal: the (rows, columns) matrix (all axes but the last, the last) with
+// orthonormal rows or columns, whichever there are fewer of: a normal draw of
+// (max, min), orthonormalized by Gram-Schmidt (the Q of QR with a positive diagonal of
+// R), transposed when there are fewer rows.
+Tensor orthogonal(const Shape& shape, Generator& generator, DType dtype) {
+  const int64_t columns = shape.rank() ? shape[shape.rank() - 1] : 1, rows = columns ? shape.numel() / columns : 0;
+  const int64_t n = std::max(rows, columns), m = std::min(rows, columns);
+  std::vector<double> q(static_cast<size_t>(n * m));  // column j at q[j * n ...]
+  for (double& v : q) v = generator.normal();
+  for (int64_t j = 0; j < m; ++j) {
+    double* column = q.data() + j * n;
+    for (int64_t k = 0; k < j; ++k) {
+      const double* done = q.data() + k * n;
+      double dot = 0;
+      for (int64_t i = 0; i < n; ++i) dot += done[i] * column[i];
+      for (int64_t i = 0; i < n; ++i) column[i] -= dot * done[i];
+    }
+    double norm = 0;
+    for (int64_t i = 0; i < n; ++i) norm += column[i] * column[i];
+    norm = std::sqrt(norm);
+    for (int64_t i = 0; i < n; ++i) column[i] /= norm;
+  }
+  Tensor t = Tensor::empty(shape, dtype);
+  dispatch(dtype, [&](auto zero) {
+    using T = decltype(zero);
+    T* p = t.data<T>();
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < columns; ++c)  // (n, m) is (rows, columns), or its transpose
+        p[r * columns + c] =
+            static_cast<T>(rows >= columns ? q[static_cast<size_t>(c * n + r)] : q[static_cast<size_t>(r * n + c)]);
   });
   return t;
 }
@@ -75,6 +111,8 @@ Tensor Initializer::operator()(const Shape& shape, int64_t fan_in, int64_t fan_o
       return Tensor::ones(shape, dtype);
     case Kind::constant:
       return Tensor::full(shape, value_, dtype);
+    case Kind::orthogonal:
+      return orthogonal(shape, generator, dtype);
   }
   fail("Initializer: unknown kind");
 }

@@ -1,0 +1,37 @@
+#pragma once
+// Embedding (Keras's layer): token ids (batch, ...) -> their rows of the table
+// `embeddings` (input_dim, output_dim): (batch, ..., output_dim). The ids may be int32,
+// int64 or float32 holding whole numbers; each must be in [0, input_dim), else the call
+// fails naming the id and its position. The table starts uniform in [-0.05, 0.05], as
+// Keras; its gradient adds each row's uses.
+//   SymbolicTensor vectors = Embedding(vocabulary, 64)(Input(Shape{128}, "tokens"));
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "axon/module.h"
+
+namespace axon {
+
+class Embedding : public Module {
+ public:
+  Embedding(int64_t input_dim, int64_t output_dim, std::optional<uint64_t> seed = std::nullopt);
+  Variable forward(const Variable& ids) override;
+  std::string type_name() const override { return "Embedding"; }
+  Config config() const override;
+  static std::shared_ptr<Embedding> from_config(const ConfigReader& config);
+  int64_t input_dim() const { return input_dim_; }
+  int64_t output_dim() const { return output_dim_; }
+  const Variable& embeddings() const { return embeddings_; }
+
+ protected:
+  void create_weights(const Shape& input_shape) override;
+
+ private:
+  int64_t input_dim_, output_dim_;
+  std::optional<uint64_t> seed_;
+  Variable embeddings_;
+};
+
+}  // namespace axon

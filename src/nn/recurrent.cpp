@@ -1,0 +1,101 @@
+// Recurrent: the loop over time every recurrent layer shares, its weights and settings,
+// and SimpleRNN's step. LSTM and GRU have their own files.
+#include "axon/recurrent.h"
+
+#include "axon/initializers.h"
+#include "axon/ops.h"
+#include "axon/registry.h"
+
+namespace axon {
+
+AXON_REGISTER(Module, "simple_rnn", SimpleRNN);
+
+Recurrent::Recurrent(int64_t units, int64_t gates, size_t states, RecurrentOptions recurrent_options,
+                     WeightOptions options)
+    : units_(units),
+      gates_(gates),
+      state_count_(states),
+      recurrent_options_(recurrent_options),
+      options_(std::move(options)) {
+  if (units < 1) fail(gates == 4 ? "LSTM" : gates == 3 ? "GRU" : "SimpleRNN", ": units must be >= 1, got ", units);
+}
+
+void Recurrent::create_weights_many(const std::vector<Shape>& input_shapes) {
+  const Shape& x = input_shapes.at(0);
+  if (x.rank() != 3) fail(type_name(), ": expects (batch, time, features) sequences, got ", x);
+  const int64_t features = x[2], width = gates_ * units_;
+  Generator seeded(options_.seed.value_or(0));
+  Generator& generator = options_.seed ? seeded : global_generator();
+  kernel_ = add_weight("kernel", options_.kernel_initializer(Shape{features, width}, features, width, generator), true,
+                       options_.kernel_regularizer);
+  recurrent_kernel_ = add_weight(
+      "recurrent_kernel", Initializer(Initializer::Kind::orthogonal)(Shape{units_, width}, units_, width, generator));
+  if (options_.use_bias) {
+    Tensor bias = options_.bias_initializer(bias_shape(), features, width, generator);
+    initialize_bias(bias);
+    bias_ = add_weight("bias", std::move(bias), true, options_.bias_regularizer);
+  }
+}
+
+std::vector<Variable> Recurrent::forward_many(const std::vector<Variable>& inputs) {
+  const Variable& x = inputs.at(0);
+  if (x.shape().rank() != 3 || x.dim(2) != kernel_.dim(0))
+    fail(type_name(), ": expects (batch, time, ", kernel_.dim(0), ") sequences, got ", x.shape());
+  const int64_t batch = x.dim(0), time = x.dim(1);
+  if (time < 1) fail(type_name(), ": the sequence has no steps");
+  if (inputs.size() != 1 && inputs.size() != 1 + state_count_)
+    fail(type_name(), ": takes the sequence and, optionally, ", state_count_, " initial state(s); got ", inputs.size(),
+         " inputs");
+  std::vector<Variable> states;
+  for (size_t k = 0; k < state_count_; ++k) {
+    if (inputs.size() == 1) {
+      states.emplace_back(Tensor::zeros(Shape{batch, units_}));
+      continue;
+    }
+    if (inputs[1 + k].shape() != Shape{batch, units_})
+      fail(type_name(), ": initial state ", k, " must be (", batch, ", ", units_, "), got ", inputs[1 + k].shape());
+    states.push_back(inputs[1 + k]);
+  }
+  // Every step's input projection in one GEMM: (batch, time, gates * units).
+  const Variable projected = linear(x, kernel_, input_bias());
+  std::vector<Variable> outputs;
+  for (int64_t i = 0; i < time; ++i) {
+    const int64_t t = recurrent_options_.go_backwards ? time - 1 - i : i;
+    states = step(reshape(slice(projected, 1, t, t + 1), {batch, gates_ * units_}), states);
+    if (recurrent_options_.return_sequences) outputs.push_back(reshape(states[0], {batch, 1, units_}));
+  }
+  std::vector<Variable> result{recurrent_options_.return_sequences ? concat(outputs, 1) : states[0]};
+  if (recurrent_options_.return_state) result.insert(result.end(), states.begin(), states.end());
+  return result;
+}
+
+Config Recurrent::recurrent_config() const {
+  return Config::object()
+      .set("units", units_)
+      .set("return_sequences", recurrent_options_.return_sequences)
+      .set("return_state", recurrent_options_.return_state)
+      .set("go_backwards", recurrent_options_.go_backwards);
+}
+
+Config Recurrent::config() const {
+  Config c = recurrent_config();
+  options_.write(c);
+  return c;
+}
+
+RecurrentOptions Recurrent::read_recurrent_options(const ConfigReader& c) {
+  return {.return_sequences = c.boolean_or("return_sequences", false),
+          .return_state = c.boolean_or("return_state", false),
+          .go_backwards = c.boolean_or("go_backwards", false)};
+}
+
+std::shared_ptr<SimpleRNN> SimpleRNN::from_config(const ConfigReader& c) {
+  return std::make_shared<SimpleRNN>(c.integer("units", 1), read_recurrent_options(c), WeightOptions::read(c));
+}
+
+// h = tanh(x W + b + h U)
+std::vector<Variable> SimpleRNN::step(const Variable& x_t, const std::vector<Variable>& states) {
+  return {tanh(x_t + matmul(states[0], recurrent_kernel_))};
+}
+
+}  // namespace axon
