@@ -91,6 +91,27 @@ TEST(Rescaling, ScalesAndShiftsItsGradientAndRoundTripsInASpec) {
   EXPECT_NE(error_of([] { Rescaling(std::nan(""), 0); }).find("finite"), std::string::npos);
 }
 
+TEST(LayerNormalization, NormalizesTheLastAxisAndRoundTripsInASpec) {
+  LayerNormalization norm(1e-5);
+  const Tensor x = Tensor::from(std::vector<float>{1, 2, 3, 4, 10, 10, 10, 14}, Shape{2, 4});
+  Variable input(x, true);
+  const Tensor y = norm(input).value();
+  // Row 1: mean 2.5, variance 1.25; row 2: mean 11, variance 3.
+  const std::vector<double> expected = {-1.5 / std::sqrt(1.25 + 1e-5), -0.5 / std::sqrt(1.25 + 1e-5),
+                                        0.5 / std::sqrt(1.25 + 1e-5),  1.5 / std::sqrt(1.25 + 1e-5),
+                                        -1 / std::sqrt(3 + 1e-5),      -1 / std::sqrt(3 + 1e-5),
+                                        -1 / std::sqrt(3 + 1e-5),      3 / std::sqrt(3 + 1e-5)};
+  const std::vector<double> got = y.to_vector();
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-5);
+  // The outputs of a row sum to zero whatever the input, so each input's gradient of their sum is 0.
+  sum(norm(input)).backward();
+  for (double g : input.grad().to_vector()) EXPECT_NEAR(g, 0.0, 1e-5);
+  const auto model =
+      model_from_spec(R"({"input_shape": [3, 4], "layers": [{"type": "layer_normalization", "epsilon": 0.01}]})");
+  EXPECT_EQ(model_to_spec(*model_from_spec(model_to_spec(*model))), model_to_spec(*model));
+  EXPECT_NE(error_of([] { LayerNormalization(0); }).find("epsilon"), std::string::npos);
+}
+
 TEST(Dense, BuildsOnFirstInputAndNamesItsParameters) {
   Dense layer(3, "relu", {.seed = 5});
   EXPECT_FALSE(layer.built());

@@ -96,6 +96,21 @@ TEST(OnnxImport, SiluComesBackAsXTimesSigmoid) {
   fs::remove_all(folder);
 }
 
+TEST(OnnxImport, LayerNormalizationComesBackAtOpset17) {
+  Sequential model(Shape{5, 6});
+  model.add(Dense(6, "relu"));
+  model.add(LayerNormalization(1e-5));
+  model.build(Shape{5, 6});
+  model.set_weights({model.get_weights()[0], model.get_weights()[1], Generator(1).normal(Shape{6}, 1.0, 0.2),
+                     Generator(2).normal(Shape{6}, 0.0, 0.2)});
+  const fs::path folder = temp_folder("layer_norm");
+  save_onnx(model, (folder / "m.onnx").string(), 17);
+  const Tensor x = Generator(5).normal(Shape{3, 5, 6}, 0.0, 1.0);
+  EXPECT_EQ(max_difference(load_onnx((folder / "m.onnx").string())->predict(x), model.predict(x)), 0.0);
+  save_onnx(model, (folder / "m13.onnx").string(), 13);  // decomposed below opset 17: checked by ONNX's checker
+  fs::remove_all(folder);
+}
+
 TEST(OnnxImport, AnImportedModelFineTunesAndItsValidationLossFalls) {
   std::shared_ptr<Functional> model = load_onnx(fixture("torch_mlp.onnx"));
   // Labels from a fixed rule the PyTorch weights do not know: the largest of 5 features.

@@ -21,6 +21,7 @@
 #include "axon/geometry.h"
 #include "axon/html_report.h"
 #include "axon/initializers.h"
+#include "axon/layer_normalization.h"
 #include "axon/logs.h"
 #include "axon/losses.h"
 #include "axon/merge.h"

@@ -9,6 +9,7 @@
 #include "axon/conv1d.h"
 #include "axon/conv2d.h"
 #include "axon/dense.h"
+#include "axon/layer_normalization.h"
 #include "axon/merge.h"
 #include "axon/pooling.h"
 #include "axon/rescaling.h"
@@ -277,6 +278,20 @@ void batch_normalization(OnnxNode& node) {
   node.set_output(0, OnnxValue::of(y));
 }
 
+// LayerNormalization (opset 17) over the last axis, with constant scale and bias.
+void layer_normalization(OnnxNode& node) {
+  const int64_t rank = node.rank(0);
+  if (resolve_axis(node, node.integer("axis", -1), rank) != rank - 1)
+    node.fail("axon normalizes over the last axis only");
+  node.only_first_output();  // the mean and inverse deviation
+  auto layer = std::make_shared<LayerNormalization>(node.real("epsilon", 1e-5));
+  const SymbolicTensor y = node.call(layer, {node.tensor(0)}).at(0);
+  node.set_weight(*layer, "gamma", node.constant(1).to(DType::f32));
+  node.set_weight(*layer, "beta",
+                  node.has(2) ? node.constant(2).to(DType::f32) : Tensor::zeros(Shape{node.value(0).dims.back()}));
+  node.set_output(0, OnnxValue::of(y));
+}
+
 // The layout operators only change the shape a graph tensor has: a Reshape layer is
 // recorded when a consumer needs it (OnnxNode::tensor).
 void set_dims(OnnxNode& node, Dims dims) {
@@ -409,6 +424,7 @@ const std::map<std::string, OnnxOperator>& onnx_layer_operators() {
       {"MatMul", matmul},
       {"Conv", conv},
       {"BatchNormalization", batch_normalization},
+      {"LayerNormalization", layer_normalization},
       {"MaxPool", [](OnnxNode& n) { pool(n, Pool2D::Kind::max); }},
       {"AveragePool", [](OnnxNode& n) { pool(n, Pool2D::Kind::average); }},
       {"GlobalAveragePool", global_average_pool},
