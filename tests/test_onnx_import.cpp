@@ -185,6 +185,37 @@ TEST(OnnxImport, TheSmallModelLoads) {
   EXPECT_EQ(y.to_vector(), (std::vector<double>{1 * 0 - 1 * 2 + 2 * 4, 1 * 1 - 1 * 3 + 2 * 5}));
 }
 
+TEST(OnnxImport, ArithmeticWithAScalarBecomesRescaling) {
+  onnx::ModelProto model = small_model();  // y = (3 - 2 x) / 4 + 1, for x (batch, 3)
+  onnx::GraphProto* graph = model.mutable_graph();
+  graph->clear_node();
+  graph->clear_initializer();
+  const auto scalar = [&](const std::string& name, float value) {
+    onnx::TensorProto* t = graph->add_initializer();
+    t->set_name(name);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    t->add_float_data(value);
+  };
+  const auto node = [&](const std::string& op, const std::string& a, const std::string& b, const std::string& out) {
+    onnx::NodeProto* n = graph->add_node();
+    n->set_op_type(op);
+    n->add_input(a);
+    n->add_input(b);
+    n->add_output(out);
+  };
+  scalar("two", 2), scalar("three", 3), scalar("four", 4), scalar("one", 1);
+  node("Mul", "x", "two", "a");
+  node("Sub", "three", "a", "b");
+  node("Div", "b", "four", "c");
+  node("Add", "one", "c", "y");
+  std::shared_ptr<Functional> imported = load_onnx_bytes(model.SerializeAsString());
+  const Tensor y = imported->predict(Tensor::from(std::vector<float>{0, 1, -2}, Shape{1, 3}));
+  EXPECT_EQ(y.to_vector(), (std::vector<double>{1.75, 1.25, 2.75}));
+  graph->mutable_node(2)->set_input(0, "four");  // 4 / b: not a rescaling
+  graph->mutable_node(2)->set_input(1, "b");
+  expect_error(error_of(model), "divides a graph tensor by a scalar constant only");
+}
+
 TEST(OnnxImport, TruncatedOrCorruptBytesAreRefused) {
   const std::string bytes = small_model().SerializeAsString();
   for (size_t cut : {size_t{0}, size_t{1}, bytes.size() / 2, bytes.size() - 3})

@@ -59,35 +59,33 @@ void softmax_layer(OnnxNode& node, const std::string& name) {
   activation_layer(node, name);
 }
 
-// A graph tensor and a scalar constant, in either order: y = x * scale + offset.
-// `form` gives (scale, offset) from the constant c and whether c came first.
-template <class Form>
-bool rescaling_layer(OnnxNode& node, Form form) {
+// Add, Sub, Mul or Div of a graph tensor x and a scalar constant c, in either order (Div:
+// x / c only), as y = x * scale + offset: a Rescaling layer. False when the operands are
+// not of that form.
+bool rescaling_layer(OnnxNode& node) {
   if (node.input_count() != 2 || node.value(0).is_constant() == node.value(1).is_constant()) return false;
   const size_t k = node.value(0).is_constant() ? 0 : 1;
-  if (node.constant(k).numel() != 1) return false;
-  const auto [scale, offset] = form(node.constant(k).item(), k == 0);
+  const std::string& op = node.proto().op_type();
+  if (node.constant(k).numel() != 1 || (op == "Div" && k == 0)) return false;
+  const double value = node.constant(k).item();
+  double scale = 1, offset = 0;
+  if (op == "Add")
+    offset = value;
+  else if (op == "Mul")
+    scale = value;
+  else if (op == "Div")
+    scale = 1 / value;
+  else if (k == 0)
+    scale = -1, offset = value;  // c - x
+  else
+    offset = -value;  // x - c
   node.set_output(0, OnnxValue::of(node.call(std::make_shared<Rescaling>(scale, offset), {node.tensor(1 - k)}).at(0)));
   return true;
 }
 
-using Affine = std::pair<double, double>;
-
 void merge_layer(OnnxNode& node, std::shared_ptr<Module> layer) {
   if (node.input_count() == 1) return node.set_output(0, node.value(0));  // Sum or Mean of one
-  const std::string op = node.proto().op_type();
-  if ((op == "Add" && rescaling_layer(node,
-                                      [](double c, bool) {
-                                        return Affine{1.0, c};
-                                      })) ||
-      (op == "Mul" && rescaling_layer(node,
-                                      [](double c, bool) {
-                                        return Affine{c, 0.0};
-                                      })) ||
-      (op == "Sub" && rescaling_layer(node, [](double c, bool first) {
-         return first ? Affine{-1.0, c} : Affine{1.0, -c};
-       })))
-    return;
+  if (rescaling_layer(node)) return;
   std::vector<SymbolicTensor> inputs;
   for (size_t k = 0; k < node.input_count(); ++k) {
     if (!node.value(k).symbolic)
@@ -396,10 +394,7 @@ void divide(OnnxNode& node) {
   const bool half_then_x = first && second && is_number(node, *first, add->output(0), 0.5) && times_x(*second);
   const bool x_then_half = first && second && times_x(*first) && is_number(node, *second, first->output(0), 0.5);
   if (!half_then_x && !x_then_half) {
-    if (!node.value(1).is_constant() || !rescaling_layer(node, [](double c, bool) {
-          return Affine{1.0 / c, 0.0};
-        }))  // x / c
-      node.fail("axon divides a graph tensor by a scalar constant only");
+    if (!rescaling_layer(node)) node.fail("axon divides a graph tensor by a scalar constant only");
     return;
   }
   for (const onnx::NodeProto* part : {erf, add, first, second}) node.absorb(*part);
