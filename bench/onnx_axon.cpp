@@ -18,8 +18,9 @@ int main(int argc, char** argv) {
   const std::string path = argv[1];
   const int64_t batch = std::stoll(argv[2]);
   std::shared_ptr<axon::Functional> model = axon::load_onnx(path);
+  const axon::Shape example = model->input_shapes().at(0);
   std::vector<int64_t> dims{batch};
-  for (int64_t d : model->input_shapes()[0].dims()) dims.push_back(d);
+  for (int64_t d : example.dims()) dims.push_back(d);
   const axon::Tensor x = axon::Generator(0).normal(axon::Shape(dims), 0.0, 1.0);
   std::vector<double> times;
   for (int i = 0; i < (batch == 1 ? 60 : 25); ++i) {

@@ -43,10 +43,25 @@ class ResidualCnn(nn.Module):
         return self.head(torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1))
 
 
+def trained_statistics(model):
+    """Batch norm statistics and scales away from their initial 0 and 1, as a trained
+    model's (identical initial tensors are also written once, behind Identity nodes
+    that OpenCV 4.6 cannot read)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.1)
+    return model
+
+
 def main(folder):
     os.makedirs(folder, exist_ok=True)
     torch.manual_seed(0)
     for name, model, shape in [("fashion_cnn", FashionCnn(), (1, 1, 28, 28)), ("residual_cnn", ResidualCnn(), (1, 3, 32, 32))]:
+        trained_statistics(model)
         torch.onnx.export(model.eval(), torch.randn(*shape), os.path.join(folder, name + ".onnx"), input_names=["x"],
                           output_names=["y"], dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}}, opset_version=13,
                           training=torch.onnx.TrainingMode.PRESERVE)
