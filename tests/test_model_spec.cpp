@@ -104,8 +104,10 @@ TEST(ModelSpec, ErrorsNameTheField) {
             "spec: layers[0].units: expected an integer >= 1, got \"ten\"");
   EXPECT_EQ(spec_error(with_layer(R"({"type": "conv9d"})")),
             "spec: layers[0].type: expected a registered type (activation, add, average, average_pool2d, "
-            "batch_normalization, concatenate, conv1d, conv2d, dense, dropout, embedding, flatten, functional, "
-            "global_average_pool2d, gru, layer_normalization, lstm, max_pool2d, multiply, quantized_conv2d, quantized_dense, rescaling, "
+            "batch_normalization, bidirectional, concatenate, conv1d, conv2d, dense, dropout, embedding, flatten, "
+            "functional, "
+            "global_average_pool2d, global_average_pooling1d, gru, layer_normalization, lstm, max_pool2d, multiply, "
+            "quantized_conv2d, quantized_dense, rescaling, "
             "reshape, sequential, simple_rnn, subtract), got \"conv9d\"");
   const std::string unknown = spec_error(with_layer(R"({"type": "dense", "units": 2, "unit": 3})"));
   EXPECT_NE(unknown.find("layers[0].unit: unknown field; expected one of: "), std::string::npos) << unknown;

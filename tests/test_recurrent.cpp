@@ -16,6 +16,10 @@ namespace {
 
 using test_support::error_of;
 
+std::string spec_error(const std::string& spec) {
+  return error_of([&] { model_from_spec(spec); });
+}
+
 std::string fixture(const std::string& name) {
   return std::string(AXON_SOURCE_DIR) + "/tests/fixtures/recurrent/" + name + ".npy";
 }
@@ -220,6 +224,63 @@ TEST(Recurrent, BadInputNamesTheLayer) {
       }).find("2 initial state(s)"),
       std::string::npos);
   EXPECT_NE(error_of([] { GRU(0); }).find("GRU: units must be >= 1"), std::string::npos);
+}
+
+// The parameters of `from` whose path starts with `prefix` into `to` (its own paths).
+void copy_weights(const Module& from, const std::string& prefix, Module& to) {
+  for (NamedParameter& target : to.named_parameters())
+    for (const NamedParameter& source : from.named_parameters())
+      if (source.name == prefix + target.name) target.variable.value().copy_from(source.variable.value());
+}
+
+TEST(Bidirectional, ConcatenatesTheForwardAndTheTimeAlignedBackwardOutputs) {
+  const Tensor x = Generator(12).normal(Shape{2, 5, 3}, 0.0, 1.0);
+  Bidirectional both(std::make_shared<LSTM>(4, RecurrentOptions{.return_sequences = true}));
+  const Tensor y = both(Variable(x)).value();
+  EXPECT_EQ(y.shape(), (Shape{2, 5, 8}));
+  EXPECT_EQ(both.parameter_count(), 2 * (4 * (3 * 4 + 4 * 4 + 4)));
+  LSTM ahead(4, {.return_sequences = true}), behind(4, {.return_sequences = true});
+  ahead(Variable(x));
+  behind(Variable(x));
+  copy_weights(both, "forward_layer.", ahead);
+  copy_weights(both, "backward_layer.", behind);
+  // The backward layer reads x from its end: its output at position t is behind's at T-1-t on reversed x.
+  const Tensor a = ahead(Variable(x)).value(), b = behind(Variable(reversed(x))).value();
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t t = 0; t < 5; ++t)
+      for (int64_t j = 0; j < 4; ++j) {
+        EXPECT_NEAR(y.data<float>()[(n * 5 + t) * 8 + j], a.data<float>()[(n * 5 + t) * 4 + j], 1e-6);
+        EXPECT_NEAR(y.data<float>()[(n * 5 + t) * 8 + 4 + j], b.data<float>()[(n * 5 + 4 - t) * 4 + j], 1e-6);
+      }
+  Bidirectional sum(std::make_shared<GRU>(4), "sum");
+  EXPECT_EQ(sum(Variable(x)).shape(), (Shape{2, 4}));
+  EXPECT_NE(error_of([] { Bidirectional(std::make_shared<GRU>(4), "max"); }).find("merge_mode"), std::string::npos);
+}
+
+TEST(Bidirectional, AModelWithSequencePoolingTrainsAndRoundTrips) {
+  SymbolicTensor x = Input(Shape{6, 2}, "x");
+  SymbolicTensor h = Bidirectional(std::make_shared<GRU>(5, RecurrentOptions{.return_sequences = true}), "ave")(x);
+  Functional model({x}, {Dense(1)(GlobalAveragePooling1D()(h))});
+  model.compile(Adam(0.02), "mse");
+  const Tensor inputs = Generator(13).normal(Shape{128, 6, 2}, 0.0, 1.0);
+  Tensor targets = Tensor::empty(Shape{128, 1});  // the mean of the first feature
+  for (int64_t n = 0; n < 128; ++n) {
+    double total = 0;
+    for (int64_t t = 0; t < 6; ++t) total += inputs.data<float>()[(n * 6 + t) * 2];
+    targets.data<float>()[n] = static_cast<float>(total / 6);
+  }
+  const double before = model.evaluate(inputs, targets).at("loss");
+  model.fit(inputs, targets, {.epochs = 20, .batch_size = 16, .verbose = 0});
+  EXPECT_LT(model.evaluate(inputs, targets).at("loss"), before / 3);
+  const std::string path = (std::filesystem::temp_directory_path() / "axon_bidirectional.safetensors").string();
+  save_model(model, path);
+  EXPECT_EQ(max_difference(load_model(path)->predict(inputs), model.predict(inputs)), 0.0);
+  std::filesystem::remove(path);
+  EXPECT_NE(
+      spec_error(
+          R"({"input_shape": [4, 2], "layers": [{"type": "bidirectional", "layer": {"type": "dense", "units": 2}}]})")
+          .find("a recurrent layer"),
+      std::string::npos);
 }
 
 TEST(Embedding, GathersRowsAndAddsTheGradientsOfRepeatedIds) {

@@ -3,6 +3,7 @@
 #include "axon/activations.h"
 #include "axon/augmentation.h"
 #include "axon/batch_normalization.h"
+#include "axon/bidirectional.h"
 #include "axon/callbacks.h"
 #include "axon/checkpoint.h"
 #include "axon/communicator.h"

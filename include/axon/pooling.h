@@ -1,6 +1,7 @@
 #pragma once
 // Pooling layers on NCHW images: MaxPool2D, AveragePool2D (strides default to the pool
-// size, as Keras) and GlobalAveragePool2D ((N, C, H, W) -> (N, C)).
+// size, as Keras) and GlobalAveragePool2D ((N, C, H, W) -> (N, C)); over sequences,
+// GlobalAveragePooling1D ((batch, time, features) -> (batch, features), as Keras).
 #include <memory>
 #include <optional>
 
@@ -60,6 +61,14 @@ class GlobalAveragePool2D : public Module {
  public:
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "GlobalAveragePool2D"; }
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
+};
+
+class GlobalAveragePooling1D : public Module {
+ public:
+  Variable forward(const Variable& x) override;
+  std::string type_name() const override { return "GlobalAveragePooling1D"; }
   std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                        const std::vector<Shape>& shapes) const override;
 };

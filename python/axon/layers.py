@@ -255,6 +255,8 @@ def _config_value(value):
     if callable(value) and not hasattr(value, "get_config"):
         raise TypeError(f"{getattr(value, '__name__', value)!r}: pass activations, initializers and regularizers "
                         "by their Keras names ('relu', 'he_normal', 'l2') or configs, not as Python functions")
+    if isinstance(value, _NativeLayer):  # a layer inside a layer (Bidirectional's): its spec
+        return {"type": value._type, **value.get_config()}
     if hasattr(value, "get_config") and not isinstance(value, type):
         return value.get_config()
     return value
@@ -290,6 +292,7 @@ _POSITIONAL = {
     "simple_rnn": ("units",),
     "lstm": ("units",),
     "gru": ("units",),
+    "bidirectional": ("layer", "merge_mode"),
 }
 # Keras's other names for the same layers.
 _ALIASES = {

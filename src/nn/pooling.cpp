@@ -10,6 +10,7 @@ namespace axon {
 AXON_REGISTER(Module, "max_pool2d", MaxPool2D);
 AXON_REGISTER(Module, "average_pool2d", AveragePool2D);
 AXON_REGISTER(Module, "global_average_pool2d", GlobalAveragePool2D);
+AXON_REGISTER(Module, "global_average_pooling1d", GlobalAveragePooling1D);
 
 Pool2D::Pool2D(Kind kind, Size2 pool_size, std::optional<std::array<int64_t, 2>> strides, Padding padding)
     : kind_(kind),
@@ -62,6 +63,18 @@ std::vector<std::string> GlobalAveragePool2D::export_onnx(OnnxGraph& graph, cons
   (void)shapes;
   return {graph.op("Flatten", {graph.op("GlobalAveragePool", {inputs[0]})},
                    {{"axis", int64_t{1}}})};  // (N, C, 1, 1) -> (N, C)
+}
+
+// (batch, time, features) -> (batch, features)
+Variable GlobalAveragePooling1D::forward(const Variable& x) {
+  if (x.rank() != 3) fail("GlobalAveragePooling1D: expects (batch, time, features), got ", x.shape());
+  return mean(x, 1);
+}
+
+std::vector<std::string> GlobalAveragePooling1D::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                             const std::vector<Shape>& shapes) const {
+  (void)shapes;
+  return {graph.op("ReduceMean", {inputs[0]}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}})};
 }
 
 }  // namespace axon
