@@ -10,6 +10,7 @@
 
 #include "axon/axon.h"
 #include "error_of.h"
+#include "kernels/lstm.h"
 
 namespace axon {
 namespace {
@@ -121,6 +122,43 @@ void expect_naive(Recurrent& layer, int64_t gates) {
     const std::vector<double> one(all.begin() + b * 30, all.begin() + (b + 1) * 30);
     const std::vector<double> expected = naive_last(one, 6, 5, layer.units(), weights_of(layer), gates);
     for (int64_t j = 0; j < layer.units(); ++j) EXPECT_NEAR(got[b * layer.units() + j], expected[j], 1e-5);
+  }
+}
+
+TEST(Recurrent, TheFusedLstmEqualsTheStepByStepCompositionWithItsGradients) {
+  const Tensor x = Generator(14).normal(Shape{3, 7, 5}, 0.0, 1.0);
+  for (const bool backwards : {false, true}) {
+    LSTM lstm(6, {.return_sequences = true, .return_state = true, .go_backwards = backwards}, {.seed = 4});
+    const Variable input(x, true);
+    const std::vector<Variable> fused = lstm(std::vector<Variable>{input});
+    sum(fused[0] * fused[0]).backward();  // a loss that weighs each output differently
+    const Tensor fused_grad = input.grad().clone(), fused_kernel_grad = lstm.recurrent_kernel().grad().clone();
+    for (Variable& p : lstm.parameters()) p.zero_grad();
+    const Variable again(x, true);
+    const std::vector<Variable> stepped = lstm.Recurrent::forward_many({again});  // one step at a time
+    sum(stepped[0] * stepped[0]).backward();
+    for (size_t k = 0; k < 3; ++k) EXPECT_LT(max_difference(fused[k].value(), stepped[k].value()), 1e-6);
+    EXPECT_LT(max_difference(fused_grad, again.grad()), 1e-5);
+    EXPECT_LT(max_difference(fused_kernel_grad, lstm.recurrent_kernel().grad()), 1e-5);
+  }
+}
+
+TEST(Recurrent, TheLstmKernelEqualsItsNaiveReference) {
+  Generator generator(15);
+  const Tensor projected = generator.normal(Shape{4, 6, 20}, 0.0, 1.0),
+               recurrent = generator.normal(Shape{5, 20}, 0.0, 0.5), h0 = generator.normal(Shape{4, 5}, 0.0, 1.0),
+               c0 = generator.normal(Shape{4, 5}, 0.0, 1.0), grad = generator.normal(Shape{4, 6, 10}, 0.0, 1.0);
+  for (const bool reverse : {false, true}) {
+    Tensor gates, naive_gates;
+    const Tensor states = kernels::lstm_forward(projected, recurrent, h0, c0, reverse, gates);
+    const Tensor naive = kernels::lstm_forward_naive(projected, recurrent, h0, c0, reverse, naive_gates);
+    EXPECT_LT(max_difference(states, naive), 1e-5);
+    const kernels::LstmGradients fast = kernels::lstm_backward(grad, states, gates, recurrent, h0, c0, reverse);
+    const kernels::LstmGradients slow = kernels::lstm_backward_naive(grad, states, gates, recurrent, h0, c0, reverse);
+    EXPECT_LT(max_difference(fast.projected, slow.projected), 1e-4);
+    EXPECT_LT(max_difference(fast.recurrent, slow.recurrent), 1e-4);
+    EXPECT_LT(max_difference(fast.h0, slow.h0), 1e-4);
+    EXPECT_LT(max_difference(fast.c0, slow.c0), 1e-4);
   }
 }
 

@@ -72,6 +72,13 @@ Variable concat(const std::vector<Variable>& parts, int64_t axis = 0);
 Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end);
 Variable index_select(const Variable& x, int64_t axis, const std::vector<int64_t>& indices);
 
+// Sequences. The LSTM recurrence over every step, fused (recurrent.h's formulas):
+// projected (B, T, 4U), every step's x W + b; recurrent_kernel (U, 4U); h0, c0 (B, U)
+// -> (B, T, 2U), [h, c] of each step in the order the steps run (from the end with
+// reverse).
+Variable lstm_sequence(const Variable& projected, const Variable& recurrent_kernel, const Variable& h0,
+                       const Variable& c0, bool reverse = false);
+
 // Images, NCHW. g: the window's strides, padding and dilation, resolved (see geometry.h).
 // x: (N, C, H, W), weight: (F, C, KH, KW), bias: (F,) or undefined -> (N, F, OH, OW).
 // relu: max(y, 0), fused: one pass over y instead of three, and y is the only thing kept.

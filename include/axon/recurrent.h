@@ -11,7 +11,9 @@
 //              an input and a recurrent bias, and hh = tanh(x W_h + b_h + r * (h U_h + b'_h));
 //              without, bias is (3 units) and hh = tanh(x W_h + (r * h) U_h + b_h).
 //              h = z * h + (1 - z) * hh.
-// The recurrent kernel starts orthogonal, the kernel glorot uniform, as Keras.
+// The recurrent kernel starts orthogonal, the kernel glorot uniform, as Keras. Every
+// layer projects the whole sequence's inputs in one GEMM; LSTM then runs all its steps
+// as one fused op (lstm_sequence in ops.h), SimpleRNN and GRU step by step.
 // Inputs: the sequence, then optionally the initial states (batch, units) — h for
 // SimpleRNN and GRU, h and c for LSTM — else zeros. Outputs: the last step's output
 // (batch, units), or every step's (batch, time, units) with return_sequences; then,
@@ -54,8 +56,19 @@ class Recurrent : public Module {
   virtual Shape bias_shape() const { return Shape{gates_ * units_}; }
   // Sets the bias's initial value in place (LSTM: the forget gate's 1s).
   virtual void initialize_bias(Tensor& bias) const { (void)bias; }
+  // The sequence's input projection (batch, time, gates * units), one GEMM for every
+  // step, and the initial states (given, or zeros), checked against the layer.
+  struct Start {
+    Variable projected;
+    std::vector<Variable> states;
+  };
+  Start start(const std::vector<Variable>& inputs) const;
+  // The layer's outputs from every step's output (batch, time, units), in the order the
+  // steps ran, and the final states.
+  std::vector<Variable> outputs(const Variable& sequence, std::vector<Variable> final_states) const;
   // One step: x_t, the input projected (batch, gates * units), and the states (batch,
-  // units) each -> the new states; the output is the new first state.
+  // units) each -> the new states; the output is the new first state. (LSTM runs all
+  // steps as one fused op instead.)
   virtual std::vector<Variable> step(const Variable& x_t, const std::vector<Variable>& states) = 0;
   // Recurrent settings, then the layer's own, then the weight options.
   Config recurrent_config() const;
@@ -84,6 +97,7 @@ class LSTM : public Recurrent {
   explicit LSTM(int64_t units, RecurrentOptions recurrent_options = {}, WeightOptions options = {})
       : Recurrent(units, 4, 2, recurrent_options, std::move(options)) {}
   std::string type_name() const override { return "LSTM"; }
+  std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;  // lstm_sequence (ops.h)
   static std::shared_ptr<LSTM> from_config(const ConfigReader& config);
 
  protected:

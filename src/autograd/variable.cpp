@@ -95,7 +95,8 @@ const std::vector<const char*>& registered_ops() {
                                                "concat",       "slice",
                                                "index_select", "batch_norm",
                                                "conv2d",       "conv2d_max_pool2d",
-                                               "max_pool2d",   "avg_pool2d"};
+                                               "max_pool2d",   "avg_pool2d",
+                                               "lstm_sequence"};
   return ops;
 }
 

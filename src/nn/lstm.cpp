@@ -17,7 +17,18 @@ void LSTM::initialize_bias(Tensor& bias) const {
   for (int64_t j = units_; j < 2 * units_; ++j) b[j] += 1.0f;
 }
 
-// states: h (batch, units), c (batch, units).
+// Every step at once: lstm_sequence gives [h, c] of each step (batch, time, 2 units).
+std::vector<Variable> LSTM::forward_many(const std::vector<Variable>& inputs) {
+  const Start s = start(inputs);
+  const int64_t batch = s.projected.dim(0), time = s.projected.dim(1);
+  const Variable hc =
+      lstm_sequence(s.projected, recurrent_kernel_, s.states[0], s.states[1], recurrent_options_.go_backwards);
+  const Variable last = reshape(slice(hc, 1, time - 1, time), {batch, 2 * units_});
+  return outputs(recurrent_options_.return_sequences ? slice(hc, 2, 0, units_) : Variable(),
+                 {slice(last, 1, 0, units_), slice(last, 1, units_, 2 * units_)});
+}
+
+// The same one step at a time (tests hold the two equal): states h, c (batch, units).
 std::vector<Variable> LSTM::step(const Variable& x_t, const std::vector<Variable>& states) {
   const Variable z = x_t + matmul(states[0], recurrent_kernel_);  // (batch, 4 units)
   const auto gate = [&](int64_t k) { return slice(z, 1, k * units_, (k + 1) * units_); };

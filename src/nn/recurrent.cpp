@@ -37,36 +37,44 @@ void Recurrent::create_weights_many(const std::vector<Shape>& input_shapes) {
   }
 }
 
-std::vector<Variable> Recurrent::forward_many(const std::vector<Variable>& inputs) {
+Recurrent::Start Recurrent::start(const std::vector<Variable>& inputs) const {
   const Variable& x = inputs.at(0);
   if (x.shape().rank() != 3 || x.dim(2) != kernel_.dim(0))
     fail(type_name(), ": expects (batch, time, ", kernel_.dim(0), ") sequences, got ", x.shape());
-  const int64_t batch = x.dim(0), time = x.dim(1);
-  if (time < 1) fail(type_name(), ": the sequence has no steps");
+  const int64_t batch = x.dim(0);
+  if (x.dim(1) < 1) fail(type_name(), ": the sequence has no steps");
   if (inputs.size() != 1 && inputs.size() != 1 + state_count_)
     fail(type_name(), ": takes the sequence and, optionally, ", state_count_, " initial state(s); got ", inputs.size(),
          " inputs");
-  std::vector<Variable> states;
+  Start start{linear(x, kernel_, input_bias()), {}};
   for (size_t k = 0; k < state_count_; ++k) {
     if (inputs.size() == 1) {
-      states.emplace_back(Tensor::zeros(Shape{batch, units_}));
+      start.states.emplace_back(Tensor::zeros(Shape{batch, units_}, x.value().dtype()));
       continue;
     }
     if (inputs[1 + k].shape() != Shape{batch, units_})
       fail(type_name(), ": initial state ", k, " must be (", batch, ", ", units_, "), got ", inputs[1 + k].shape());
-    states.push_back(inputs[1 + k]);
+    start.states.push_back(inputs[1 + k]);
   }
-  // Every step's input projection in one GEMM: (batch, time, gates * units).
-  const Variable projected = linear(x, kernel_, input_bias());
-  std::vector<Variable> outputs;
+  return start;
+}
+
+std::vector<Variable> Recurrent::outputs(const Variable& sequence, std::vector<Variable> final_states) const {
+  std::vector<Variable> result{recurrent_options_.return_sequences ? sequence : final_states[0]};
+  if (recurrent_options_.return_state) result.insert(result.end(), final_states.begin(), final_states.end());
+  return result;
+}
+
+std::vector<Variable> Recurrent::forward_many(const std::vector<Variable>& inputs) {
+  Start s = start(inputs);
+  const int64_t batch = s.projected.dim(0), time = s.projected.dim(1);
+  std::vector<Variable> steps;
   for (int64_t i = 0; i < time; ++i) {
     const int64_t t = recurrent_options_.go_backwards ? time - 1 - i : i;
-    states = step(reshape(slice(projected, 1, t, t + 1), {batch, gates_ * units_}), states);
-    if (recurrent_options_.return_sequences) outputs.push_back(reshape(states[0], {batch, 1, units_}));
+    s.states = step(reshape(slice(s.projected, 1, t, t + 1), {batch, gates_ * units_}), s.states);
+    if (recurrent_options_.return_sequences) steps.push_back(reshape(s.states[0], {batch, 1, units_}));
   }
-  std::vector<Variable> result{recurrent_options_.return_sequences ? concat(outputs, 1) : states[0]};
-  if (recurrent_options_.return_state) result.insert(result.end(), states.begin(), states.end());
-  return result;
+  return outputs(recurrent_options_.return_sequences ? concat(steps, 1) : Variable(), s.states);
 }
 
 Config Recurrent::recurrent_config() const {
