@@ -179,6 +179,8 @@ const std::vector<GradCase>& table() {
              v[0], 3, {.stride_h = 2, .stride_w = 2, .pad_top = 1, .pad_bottom = 1, .pad_left = 1, .pad_right = 1});
        }},
       {"avg_pool2d", "avg_pool2d", {{2, 2, 4, 4}}, [](const V& v) { return avg_pool2d(v[0], 2, kHalving); }},
+      {"max_axis", "max_axis", {{3, 4, 2}}, [](const V& v) { return max(v[0], 1); }},
+      {"max_axis/keepdim", "max_axis", {{2, 5}}, [](const V& v) { return max(v[0], -1, true); }},
       {"lstm_sequence",
        "lstm_sequence",
        {{2, 3, 8}, {2, 8}, {2, 2}, {2, 2}},

@@ -106,9 +106,10 @@ TEST(ModelSpec, ErrorsNameTheField) {
             "spec: layers[0].type: expected a registered type (activation, add, average, average_pool2d, "
             "batch_normalization, bidirectional, concatenate, conv1d, conv2d, dense, dropout, embedding, flatten, "
             "functional, "
-            "global_average_pool2d, global_average_pooling1d, gru, layer_normalization, lstm, max_pool2d, multiply, "
+            "global_average_pool2d, global_average_pooling1d, global_max_pooling1d, gru, layer_normalization, lstm, "
+            "max_pool2d, multiply, "
             "quantized_conv2d, quantized_dense, rescaling, "
-            "reshape, sequential, simple_rnn, subtract), got \"conv9d\"");
+            "reshape, sequential, simple_rnn, subtract, time_distributed), got \"conv9d\"");
   const std::string unknown = spec_error(with_layer(R"({"type": "dense", "units": 2, "unit": 3})"));
   EXPECT_NE(unknown.find("layers[0].unit: unknown field; expected one of: "), std::string::npos) << unknown;
   EXPECT_NE(unknown.find(", units, use_bias"), std::string::npos) << unknown;

@@ -321,6 +321,44 @@ TEST(Bidirectional, AModelWithSequencePoolingTrainsAndRoundTrips) {
       std::string::npos);
 }
 
+TEST(SequencePooling, MaxAndAverageOverTimeWithTheMaxGradientOnTheLargest) {
+  const Tensor x =
+      Tensor::from(std::vector<float>{1, 5, 3, -2, 2, 0}, Shape{1, 3, 2});  // steps (1, 5), (3, -2), (2, 0)
+  Variable input(x, true);
+  GlobalMaxPooling1D top;
+  const Variable y = top(input);
+  EXPECT_EQ(y.value().to_vector(), (std::vector<double>{3, 5}));
+  sum(y).backward();
+  EXPECT_EQ(input.grad().to_vector(), (std::vector<double>{0, 1, 1, 0, 0, 0}));
+  EXPECT_EQ(GlobalAveragePooling1D()(Variable(x)).value().to_vector(), (std::vector<double>{2, 1}));
+  EXPECT_NE(error_of([&] {
+              top(Variable(Tensor::zeros(Shape{2, 3})));
+            }).find("GlobalMaxPooling1D: expects"),
+            std::string::npos);
+}
+
+TEST(TimeDistributed, AppliesOneLayerToEveryStepAndRoundTrips) {
+  const Tensor x = Generator(16).normal(Shape{2, 4, 5}, 0.0, 1.0);
+  auto dense = std::make_shared<Dense>(3, "tanh");
+  TimeDistributed each(dense);
+  const Tensor y = each(Variable(x)).value();
+  EXPECT_EQ(y.shape(), (Shape{2, 4, 3}));
+  EXPECT_EQ(each.parameter_count(), 5 * 3 + 3);
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t t = 0; t < 4; ++t) {
+      const Tensor step = Tensor::from(
+          std::vector<float>(x.data<float>() + (n * 4 + t) * 5, x.data<float>() + (n * 4 + t + 1) * 5), Shape{1, 5});
+      const Tensor alone = (*dense)(Variable(step)).value();
+      for (int64_t j = 0; j < 3; ++j) EXPECT_FLOAT_EQ(y.data<float>()[(n * 4 + t) * 3 + j], alone.data<float>()[j]);
+    }
+  SymbolicTensor in = Input(Shape{4, 5}, "x");
+  Functional model({in}, {TimeDistributed(std::make_shared<Dense>(2))(LSTM(3, {.return_sequences = true})(in))});
+  const std::string path = (std::filesystem::temp_directory_path() / "axon_time_distributed.safetensors").string();
+  save_model(model, path);
+  EXPECT_EQ(max_difference(load_model(path)->predict(x), model.predict(x)), 0.0);
+  std::filesystem::remove(path);
+}
+
 TEST(Embedding, GathersRowsAndAddsTheGradientsOfRepeatedIds) {
   Embedding embedding(5, 3, 1);
   const Tensor ids = Tensor::from(std::vector<int32_t>{4, 1, 4}, Shape{1, 3});

@@ -53,6 +53,7 @@
 #include "axon/splits.h"
 #include "axon/tensor.h"
 #include "axon/tensor_ops.h"
+#include "axon/time_distributed.h"
 #include "axon/threads.h"
 #include "axon/variable.h"
 #include "axon/version.h"

@@ -58,6 +58,9 @@ Variable sum(const Variable& x);  // -> scalar
 Variable sum(const Variable& x, int64_t axis, bool keepdim = false);
 Variable mean(const Variable& x);
 Variable mean(const Variable& x, int64_t axis, bool keepdim = false);
+// The largest element along an axis; its gradient goes to that element (the first of
+// equal ones).
+Variable max(const Variable& x, int64_t axis, bool keepdim = false);
 
 // Linear algebra. a: (m, k), b: (k, n) -> (m, n).
 Variable matmul(const Variable& a, const Variable& b);

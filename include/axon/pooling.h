@@ -1,7 +1,8 @@
 #pragma once
 // Pooling layers on NCHW images: MaxPool2D, AveragePool2D (strides default to the pool
 // size, as Keras) and GlobalAveragePool2D ((N, C, H, W) -> (N, C)); over sequences,
-// GlobalAveragePooling1D ((batch, time, features) -> (batch, features), as Keras).
+// GlobalAveragePooling1D and GlobalMaxPooling1D ((batch, time, features) -> (batch,
+// features), as Keras).
 #include <memory>
 #include <optional>
 
@@ -69,6 +70,14 @@ class GlobalAveragePooling1D : public Module {
  public:
   Variable forward(const Variable& x) override;
   std::string type_name() const override { return "GlobalAveragePooling1D"; }
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
+};
+
+class GlobalMaxPooling1D : public Module {
+ public:
+  Variable forward(const Variable& x) override;
+  std::string type_name() const override { return "GlobalMaxPooling1D"; }
   std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                        const std::vector<Shape>& shapes) const override;
 };

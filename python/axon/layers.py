@@ -293,6 +293,7 @@ _POSITIONAL = {
     "lstm": ("units",),
     "gru": ("units",),
     "bidirectional": ("layer", "merge_mode"),
+    "time_distributed": ("layer",),
 }
 # Keras's other names for the same layers.
 _ALIASES = {

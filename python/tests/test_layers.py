@@ -129,12 +129,12 @@ def test_sequence_layers_have_kerass_names_arguments_and_parameter_counts():
         model.predict(np.full((1, 6), 10, np.float32))
 
 
-def test_bidirectional_wraps_a_layer_given_as_an_object():
+def test_wrappers_take_a_layer_given_as_an_object():
     L = axon.layers
     model = axon.Sequential([axon.Input(shape=(6, 3)), L.Bidirectional(L.LSTM(8, return_sequences=True)),
-                             L.GlobalAveragePooling1D(), L.Dense(1)])
+                             L.TimeDistributed(L.Dense(4)), L.GlobalMaxPooling1D(), L.Dense(1)])
     x = np.random.default_rng(1).random((32, 6, 3), dtype=np.float32)
     model.compile(optimizer="adam", loss="mse")
     model.fit(x, x.mean(axis=(1, 2))[:, None], epochs=1, verbose=0)
-    assert [layer.count_params() for layer in model.layers] == [2 * 4 * (3 * 8 + 8 * 8 + 8), 0, 17]
+    assert [layer.count_params() for layer in model.layers] == [2 * 4 * (3 * 8 + 8 * 8 + 8), 16 * 4 + 4, 0, 5]
     assert model.predict(x[:2]).shape == (2, 1)

@@ -1,6 +1,7 @@
-// sum and mean, over everything or along one axis. Their gradient spreads g back
-// over the reduced elements.
+// sum and mean, over everything or along one axis: their gradient spreads g back over
+// the reduced elements. max along an axis: its gradient goes to the largest element.
 #include "axon/ops.h"
+#include "axon/tensor_ops.h"
 #include "kernels/elementwise.h"
 #include "kernels/reduce.h"
 
@@ -57,6 +58,32 @@ Variable mean(const Variable& x) {
 Variable sum(const Variable& x, int64_t axis, bool keepdim) { return sum_axis_op("sum_axis", x, axis, keepdim, false); }
 Variable mean(const Variable& x, int64_t axis, bool keepdim) {
   return sum_axis_op("mean_axis", x, axis, keepdim, true);
+}
+
+Variable max(const Variable& x, int64_t axis, bool keepdim) {
+  axis = x.shape().axis(axis, "max");
+  const Shape shape = x.shape();
+  if (shape[axis] == 0) fail("max: axis ", axis, " of shape ", shape, " is empty");
+  const Tensor winners = argmax(x.value(), axis, false);  // (outer, inner) positions along the axis
+  return Variable::make("max_axis", max(x.value(), axis, keepdim), {x},
+                        [shape, axis, winners](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+                          // x as (outer, n, inner): g's element (o, i) goes to (o, winner, i).
+                          const int64_t n = shape[axis];
+                          int64_t after = 1;
+                          for (int64_t d = axis + 1; d < shape.rank(); ++d) after *= shape[d];
+                          Tensor grad = Tensor::zeros(shape, g.dtype());
+                          const std::vector<double> index = winners.to_vector();
+                          dispatch(g.dtype(), [&](auto zero) {
+                            using T = decltype(zero);
+                            const T* from = g.data<T>();
+                            T* to = grad.data<T>();
+                            for (size_t k = 0; k < index.size(); ++k) {
+                              const int64_t o = static_cast<int64_t>(k) / after, i = static_cast<int64_t>(k) % after;
+                              to[(o * n + static_cast<int64_t>(index[k])) * after + i] = from[k];
+                            }
+                          });
+                          return {grad};
+                        });
 }
 
 }  // namespace axon

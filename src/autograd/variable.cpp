@@ -96,7 +96,7 @@ const std::vector<const char*>& registered_ops() {
                                                "index_select", "batch_norm",
                                                "conv2d",       "conv2d_max_pool2d",
                                                "max_pool2d",   "avg_pool2d",
-                                               "lstm_sequence"};
+                                               "lstm_sequence", "max_axis"};
   return ops;
 }
 

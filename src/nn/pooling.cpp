@@ -11,6 +11,7 @@ AXON_REGISTER(Module, "max_pool2d", MaxPool2D);
 AXON_REGISTER(Module, "average_pool2d", AveragePool2D);
 AXON_REGISTER(Module, "global_average_pool2d", GlobalAveragePool2D);
 AXON_REGISTER(Module, "global_average_pooling1d", GlobalAveragePooling1D);
+AXON_REGISTER(Module, "global_max_pooling1d", GlobalMaxPooling1D);
 
 Pool2D::Pool2D(Kind kind, Size2 pool_size, std::optional<std::array<int64_t, 2>> strides, Padding padding)
     : kind_(kind),
@@ -65,16 +66,32 @@ std::vector<std::string> GlobalAveragePool2D::export_onnx(OnnxGraph& graph, cons
                    {{"axis", int64_t{1}}})};  // (N, C, 1, 1) -> (N, C)
 }
 
-// (batch, time, features) -> (batch, features)
-Variable GlobalAveragePooling1D::forward(const Variable& x) {
-  if (x.rank() != 3) fail("GlobalAveragePooling1D: expects (batch, time, features), got ", x.shape());
-  return mean(x, 1);
+namespace {
+
+// (batch, time, features) -> (batch, features) by `reduce` over time; ONNX's `op` with axes [1].
+Variable pool_time(const Variable& x, const char* layer, Variable (*reduce)(const Variable&, int64_t, bool)) {
+  if (x.rank() != 3) fail(layer, ": expects (batch, time, features), got ", x.shape());
+  return reduce(x, 1, false);
 }
 
+std::string export_time_pool(OnnxGraph& graph, const char* op, const std::string& x) {
+  return graph.op(op, {x}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}});
+}
+
+}  // namespace
+
+Variable GlobalAveragePooling1D::forward(const Variable& x) { return pool_time(x, "GlobalAveragePooling1D", mean); }
+
 std::vector<std::string> GlobalAveragePooling1D::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
-                                                             const std::vector<Shape>& shapes) const {
-  (void)shapes;
-  return {graph.op("ReduceMean", {inputs[0]}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}})};
+                                                             const std::vector<Shape>&) const {
+  return {export_time_pool(graph, "ReduceMean", inputs[0])};
+}
+
+Variable GlobalMaxPooling1D::forward(const Variable& x) { return pool_time(x, "GlobalMaxPooling1D", max); }
+
+std::vector<std::string> GlobalMaxPooling1D::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                         const std::vector<Shape>&) const {
+  return {export_time_pool(graph, "ReduceMax", inputs[0])};
 }
 
 }  // namespace axon
