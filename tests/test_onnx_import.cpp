@@ -9,9 +9,12 @@
 #include <fstream>
 
 #include "axon/axon.h"
+#include "max_difference.h"
 
 namespace axon {
 namespace {
+
+using test_support::max_difference;
 
 namespace fs = std::filesystem;
 
@@ -22,14 +25,6 @@ fs::path temp_folder(const std::string& name) {
   fs::remove_all(folder);
   fs::create_directories(folder);
   return folder;
-}
-
-double max_difference(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  double worst = 0;
-  const std::vector<double> x = a.to_vector(), y = b.to_vector();
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
-  return worst;
 }
 
 class TorchExported : public ::testing::TestWithParam<std::string> {};

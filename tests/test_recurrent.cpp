@@ -11,9 +11,12 @@
 #include "axon/axon.h"
 #include "error_of.h"
 #include "kernels/lstm.h"
+#include "max_difference.h"
 
 namespace axon {
 namespace {
+
+using test_support::max_difference;
 
 using test_support::error_of;
 
@@ -23,14 +26,6 @@ std::string spec_error(const std::string& spec) {
 
 std::string fixture(const std::string& name) {
   return std::string(AXON_SOURCE_DIR) + "/tests/fixtures/recurrent/" + name + ".npy";
-}
-
-double max_difference(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(a.shape(), b.shape());
-  const std::vector<double> x = a.to_vector(), y = b.to_vector();
-  double worst = 0;
-  for (size_t i = 0; i < x.size() && i < y.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
-  return worst;
 }
 
 // Runs `layer` on the fixture's x with the fixture's weights; returns its outputs.

@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "axon/tensor_ops.h"
-#include "io/onnx_import.h"
+#include "io/onnx_node.h"
 #include "io/onnx_tensor.h"
 #include "kernels/layout.h"
 

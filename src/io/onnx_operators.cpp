@@ -14,7 +14,7 @@
 #include "axon/pooling.h"
 #include "axon/rescaling.h"
 #include "axon/tensor_ops.h"
-#include "io/onnx_import.h"
+#include "io/onnx_node.h"
 #include "kernels/layout.h"
 
 namespace axon::detail {

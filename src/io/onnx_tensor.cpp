@@ -114,47 +114,40 @@ Tensor tensor_from_onnx(const onnx::TensorProto& proto, const OnnxTensorSource& 
     raw = &external;
   }
   if (raw && raw->size() != needed) fail(what, ": holds ", raw->size(), " bytes, its shape needs ", needed);
-  auto check_values = [&](int values) {
-    if (static_cast<int64_t>(values) != count) fail(what, ": holds ", values, " values, its shape needs ", count);
+  // Typed values: the raw bytes, or the proto's typed field, whose count must be the shape's.
+  const auto read = [&](auto* out, const auto& field) {
+    if (raw) {
+      std::memcpy(out, raw->data(), needed);
+      return;
+    }
+    if (static_cast<int64_t>(field.size()) != count)
+      fail(what, ": holds ", field.size(), " values, its shape needs ", count);
+    copy_values(field, out);
   };
 
   Tensor tensor = Tensor::empty(Shape(dims), dtype);
   if (count == 0) return tensor;
   switch (proto.data_type()) {
     case onnx::TensorProto::FLOAT:
-      if (raw)
-        std::memcpy(tensor.raw(), raw->data(), needed);
-      else
-        check_values(proto.float_data_size()), copy_values(proto.float_data(), tensor.data<float>());
+      read(tensor.data<float>(), proto.float_data());
       break;
     case onnx::TensorProto::DOUBLE: {
       std::vector<double> values(static_cast<size_t>(count));
-      if (raw)
-        std::memcpy(values.data(), raw->data(), needed);
-      else
-        check_values(proto.double_data_size()), copy_values(proto.double_data(), values.data());
+      read(values.data(), proto.double_data());
       for (int64_t i = 0; i < count; ++i) tensor.data<float>()[i] = static_cast<float>(values[i]);
       break;
     }
     case onnx::TensorProto::INT32:
-      if (raw)
-        std::memcpy(tensor.raw(), raw->data(), needed);
-      else
-        check_values(proto.int32_data_size()), copy_values(proto.int32_data(), tensor.data<int32_t>());
+      read(tensor.data<int32_t>(), proto.int32_data());
       break;
     case onnx::TensorProto::INT64:
-      if (raw)
-        std::memcpy(tensor.raw(), raw->data(), needed);
-      else
-        check_values(proto.int64_data_size()), copy_values(proto.int64_data(), tensor.data<int64_t>());
+      read(tensor.data<int64_t>(), proto.int64_data());
       break;
     case onnx::TensorProto::BOOL:  // one byte each in raw_data, one int32 each in int32_data
-      if (raw) {
+      if (raw)
         for (int64_t i = 0; i < count; ++i) tensor.data<int32_t>()[i] = (*raw)[static_cast<size_t>(i)] != 0;
-      } else {
-        check_values(proto.int32_data_size());
-        copy_values(proto.int32_data(), tensor.data<int32_t>());
-      }
+      else
+        read(tensor.data<int32_t>(), proto.int32_data());
       break;
   }
   return tensor;

@@ -4,19 +4,13 @@
 
 #include "axon/ops.h"
 #include "axon/registry.h"
+#include "nn/typed_config.h"
 
 namespace axon {
 
 AXON_REGISTER(Module, "bidirectional", Bidirectional);
 
 namespace {
-
-// The layer's config with its registered type, as a spec holds it.
-Config typed_config(const Module& layer) {
-  Config config = layer.config();
-  config.set("type", Registry<Module>::instance().name_of(layer));
-  return config;
-}
 
 std::shared_ptr<Recurrent> recurrent_from(const ConfigReader& config) {
   std::shared_ptr<Recurrent> layer = std::dynamic_pointer_cast<Recurrent>(Registry<Module>::instance().create(config));
@@ -31,7 +25,7 @@ Bidirectional::Bidirectional(std::shared_ptr<Recurrent> layer, std::string merge
   if (!forward_) fail("Bidirectional: needs a recurrent layer");
   if (merge_mode_ != "concat" && merge_mode_ != "sum" && merge_mode_ != "mul" && merge_mode_ != "ave")
     fail("Bidirectional: merge_mode must be \"concat\", \"sum\", \"mul\" or \"ave\", got \"", merge_mode_, "\"");
-  Config backward = typed_config(*forward_);
+  Config backward = detail::typed_config(*forward_);
   backward.set("go_backwards", !forward_->recurrent_options().go_backwards);
   backward_ = recurrent_from(ConfigReader(backward, "Bidirectional.backward_layer"));
   add_module("forward_layer", forward_);
@@ -39,7 +33,7 @@ Bidirectional::Bidirectional(std::shared_ptr<Recurrent> layer, std::string merge
 }
 
 Config Bidirectional::config() const {
-  return Config::object().set("layer", typed_config(*forward_)).set("merge_mode", merge_mode_);
+  return Config::object().set("layer", detail::typed_config(*forward_)).set("merge_mode", merge_mode_);
 }
 
 std::shared_ptr<Bidirectional> Bidirectional::from_config(const ConfigReader& c) {

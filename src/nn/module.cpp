@@ -7,6 +7,7 @@
 #include "axon/functional.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
+#include "nn/typed_config.h"
 
 namespace axon {
 
@@ -157,8 +158,7 @@ std::shared_ptr<Module> Module::owned_for_graph(bool allow_copy) {
     fail(type_name(), ": a layer called on symbolic tensors must be owned by a std::shared_ptr (std::make_shared<",
          type_name(), ">(...)) so the model can hold it, or be a temporary");
   if (built_) fail(type_name(), ": a built temporary layer cannot join a graph; make it with std::make_shared");
-  Config config = this->config();
-  config.set("type", Registry<Module>::instance().name_of(*this));
+  const Config config = detail::typed_config(*this);
   const ConfigReader reader(config, type_name());
   std::shared_ptr<Module> copy = Registry<Module>::instance().create(reader);
   if (!name_.empty()) copy->set_name(name_);

@@ -2,6 +2,7 @@
 
 #include "axon/ops.h"
 #include "axon/registry.h"
+#include "nn/typed_config.h"
 
 namespace axon {
 
@@ -12,11 +13,7 @@ TimeDistributed::TimeDistributed(std::shared_ptr<Module> layer) : layer_(std::mo
   add_module("layer", layer_);
 }
 
-Config TimeDistributed::config() const {
-  Config inner = layer_->config();
-  inner.set("type", Registry<Module>::instance().name_of(*layer_));
-  return Config::object().set("layer", inner);
-}
+Config TimeDistributed::config() const { return Config::object().set("layer", detail::typed_config(*layer_)); }
 
 std::shared_ptr<TimeDistributed> TimeDistributed::from_config(const ConfigReader& c) {
   return std::make_shared<TimeDistributed>(Registry<Module>::instance().create(c.at("layer")));

@@ -1,7 +1,8 @@
 #pragma once
 // What load_onnx (src/io/onnx_import.cpp) hands each ONNX node while it builds the
-// functional model, and the table of operators (src/io/onnx_operators.cpp for those
-// that become layers, src/io/onnx_folding.cpp for those computed while loading).
+// functional model (defined in onnx_node.cpp), and the tables of operators
+// (onnx_operators.cpp for those that become layers, onnx_folding.cpp for those computed
+// while loading).
 #include <onnx/onnx_pb.h>
 
 #include <functional>
@@ -112,7 +113,6 @@ class OnnxNode {
   int64_t max_elements_;
   std::vector<OnnxValue> outputs_;
   std::vector<const onnx::NodeProto*> absorbed_;
-  std::vector<std::shared_ptr<Module>> layers_;
 };
 
 using OnnxOperator = std::function<void(OnnxNode&)>;

@@ -1,0 +1,205 @@
+// OnnxNode and OnnxValue (onnx_node.h): what the importer hands each ONNX node, and the
+// helpers the operator tables share.
+#include "io/onnx_node.h"
+
+#include <algorithm>
+
+#include "axon/reshape.h"
+
+namespace axon {
+
+namespace detail {
+
+std::string dims_text(const std::vector<int64_t>& dims) {
+  std::string text = "(";
+  for (size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
+  return text + ")";
+}
+
+int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank) node.fail("axis ", axis, " is out of range for rank ", rank);
+  return axis < 0 ? axis + rank : axis;
+}
+
+std::vector<int64_t> integer_values(const Tensor& t) {
+  std::vector<int64_t> values;
+  for (double v : t.to_vector()) values.push_back(static_cast<int64_t>(v));
+  return values;
+}
+
+namespace {
+
+std::vector<int64_t> squeeze_axes(const OnnxNode& node) {
+  if (node.opset() < 13) return node.integers("axes", {});
+  if (!node.has(1)) return {};
+  if (node.value(1).depends_on_batch()) node.fail("its axes depend on the batch size");
+  return integer_values(node.constant(1));
+}
+
+void check_batch_stays(const OnnxNode& node, bool keep_batch, int64_t axis) {
+  if (keep_batch && axis == 0) node.fail("it works along the batch axis (axis 0), which axon keeps whole");
+}
+
+}  // namespace
+
+std::vector<int64_t> squeezed_shape(const OnnxNode& node, const std::vector<int64_t>& in, bool keep_batch) {
+  const std::vector<int64_t> axes = squeeze_axes(node);
+  std::vector<bool> dropped(in.size(), false);
+  for (size_t i = keep_batch ? 1 : 0; i < in.size(); ++i) dropped[i] = axes.empty() && in[i] == 1;
+  for (int64_t a : axes) {
+    const int64_t axis = resolve_axis(node, a, static_cast<int64_t>(in.size()));
+    check_batch_stays(node, keep_batch, axis);
+    if (in[static_cast<size_t>(axis)] != 1)
+      node.fail("axis ", axis, " has size ", in[static_cast<size_t>(axis)], ", not 1");
+    dropped[static_cast<size_t>(axis)] = true;
+  }
+  std::vector<int64_t> dims;
+  for (size_t i = 0; i < in.size(); ++i)
+    if (!dropped[i]) dims.push_back(in[i]);
+  return dims;
+}
+
+std::vector<int64_t> unsqueezed_shape(const OnnxNode& node, const std::vector<int64_t>& in, bool keep_batch) {
+  const std::vector<int64_t> axes = squeeze_axes(node);
+  const int64_t rank = static_cast<int64_t>(in.size() + axes.size());
+  std::vector<bool> inserted(static_cast<size_t>(rank), false);
+  for (int64_t a : axes) {
+    const int64_t axis = resolve_axis(node, a, rank);
+    check_batch_stays(node, keep_batch, axis);
+    inserted[static_cast<size_t>(axis)] = true;
+  }
+  std::vector<int64_t> dims;
+  size_t next = 0;
+  for (int64_t i = 0; i < rank; ++i) dims.push_back(inserted[static_cast<size_t>(i)] ? 1 : in.at(next++));
+  return dims;
+}
+
+bool OnnxValue::depends_on_batch() const {
+  return std::find(batch_entries.begin(), batch_entries.end(), true) != batch_entries.end();
+}
+
+OnnxValue OnnxValue::of(SymbolicTensor t) {
+  OnnxValue value;
+  value.dims = t.shape().dims();
+  value.symbolic = std::move(t);
+  return value;
+}
+
+OnnxValue OnnxValue::of(Tensor constant, std::vector<bool> batch_entries) {
+  OnnxValue value;
+  value.constant = std::move(constant);
+  value.batch_entries = std::move(batch_entries);
+  return value;
+}
+
+const OnnxValue& OnnxNode::value(size_t k) const {
+  if (!has(k)) fail("input ", k, " is missing");
+  return *inputs_[k];
+}
+
+const Tensor& OnnxNode::constant(size_t k) const {
+  const OnnxValue& v = value(k);
+  if (!v.is_constant())
+    fail("input ", k, " ('", node_.input(static_cast<int>(k)), "') must be a constant (an initializer)");
+  return v.constant;
+}
+
+SymbolicTensor OnnxNode::tensor(size_t k) {
+  if (!has(k)) fail("input ", k, " is missing");
+  OnnxValue& v = *inputs_[k];
+  if (!v.symbolic)
+    fail("input ", k, " ('", node_.input(static_cast<int>(k)),
+         "') is a constant; axon computes this operator on a graph tensor only");
+  if (v.symbolic->shape().dims() != v.dims) {  // the pending reshape, recorded once
+    auto reshape = std::make_shared<Reshape>(v.dims);
+    v.symbolic = call(reshape, {*v.symbolic}).at(0);
+  }
+  return *v.symbolic;
+}
+
+int64_t OnnxNode::rank(size_t k) const {
+  const OnnxValue& v = value(k);
+  return v.is_constant() ? v.constant.rank() : static_cast<int64_t>(v.dims.size()) + 1;
+}
+
+const onnx::AttributeProto* OnnxNode::attribute(const std::string& name) const {
+  for (const onnx::AttributeProto& a : node_.attribute())
+    if (a.name() == name) return &a;
+  return nullptr;
+}
+
+int64_t OnnxNode::integer(const std::string& name, int64_t fallback) const {
+  const onnx::AttributeProto* a = attribute(name);
+  if (!a) return fallback;
+  if (a->type() != onnx::AttributeProto::INT) fail("attribute ", name, " must be an integer");
+  return a->i();
+}
+
+double OnnxNode::real(const std::string& name, double fallback) const {
+  const onnx::AttributeProto* a = attribute(name);
+  if (!a) return fallback;
+  if (a->type() != onnx::AttributeProto::FLOAT) fail("attribute ", name, " must be a float");
+  return a->f();
+}
+
+std::vector<int64_t> OnnxNode::integers(const std::string& name, std::vector<int64_t> fallback) const {
+  const onnx::AttributeProto* a = attribute(name);
+  if (!a) return fallback;
+  if (a->type() != onnx::AttributeProto::INTS) fail("attribute ", name, " must be a list of integers");
+  return {a->ints().begin(), a->ints().end()};
+}
+
+std::string OnnxNode::text(const std::string& name, const std::string& fallback) const {
+  const onnx::AttributeProto* a = attribute(name);
+  if (!a) return fallback;
+  if (a->type() != onnx::AttributeProto::STRING) fail("attribute ", name, " must be a string");
+  return a->s();
+}
+
+const onnx::TensorProto* OnnxNode::tensor_attribute(const std::string& name) const {
+  const onnx::AttributeProto* a = attribute(name);
+  if (!a) return nullptr;
+  if (a->type() != onnx::AttributeProto::TENSOR) fail("attribute ", name, " must be a tensor");
+  return &a->t();
+}
+
+SymbolicTensors OnnxNode::call(std::shared_ptr<Module> layer, const std::vector<SymbolicTensor>& inputs) {
+  return (*layer)(inputs);
+}
+
+void OnnxNode::set_weight(Module& layer, const std::string& name, const Tensor& value) const {
+  for (NamedParameter& p : layer.named_parameters()) {
+    if (p.name != name) continue;
+    if (p.variable.shape() != value.shape())
+      fail("the ", name, " is ", value.shape(), " but the layer needs ", p.variable.shape());
+    p.variable.value().copy_from(value);
+    return;
+  }
+  fail("the layer has no weight '", name, "'");
+}
+
+void OnnxNode::set_output(size_t k, OnnxValue value) {
+  if (outputs_.size() <= k) outputs_.resize(k + 1);
+  outputs_[k] = std::move(value);
+}
+
+void OnnxNode::only_first_output() const {
+  for (int k = 1; k < node_.output_size(); ++k)
+    if (!node_.output(k).empty() && graph_.is_read(node_.output(k)))
+      fail("its output ", k, " ('", node_.output(k), "') is not supported");
+}
+
+const onnx::NodeProto* OnnxNode::sole_reader(size_t k) const {
+  if (static_cast<int>(k) >= node_.output_size()) return nullptr;
+  return graph_.sole_reader(node_.output(static_cast<int>(k)));
+}
+
+void OnnxNode::absorb(const onnx::NodeProto& reader) { absorbed_.push_back(&reader); }
+
+void OnnxNode::fail_text(const std::string& text) const {
+  axon::fail("load_onnx: node '", node_.name(), "' (", node_.op_type(), "): ", text);
+}
+
+}  // namespace detail
+
+}  // namespace axon
