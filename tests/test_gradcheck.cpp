@@ -189,6 +189,37 @@ const std::vector<GradCase>& table() {
        "lstm_sequence",
        {{3, 4, 12}, {3, 12}, {3, 3}, {3, 3}},
        [](const V& v) { return lstm_sequence(v[0], v[1], v[2], v[3], true); }},
+      {"lstm_sequence/masked",
+       "lstm_sequence",
+       {{2, 4, 8}, {2, 8}, {2, 2}, {2, 2}},
+       [](const V& v) {
+         const Tensor mask = Tensor::from(std::vector<float>{1, 0, 1, 0, 0, 1, 1, 0}, {2, 4});
+         return lstm_sequence(v[0], v[1], v[2], v[3], false, mask);
+       }},
+      {"matmul/batched", "matmul", {{2, 3, 4}, {2, 4, 2}}, [](const V& v) { return matmul(v[0], v[1]); }},
+      {"matmul/shared", "matmul", {{2, 3, 4}, {4, 2}}, [](const V& v) { return matmul(v[0], v[1]); }},
+      {"permute", "permute", {{2, 3, 4}}, [](const V& v) { return permute(v[0], {2, 0, 1}); }},
+      {"layer_norm",
+       "layer_norm",
+       {{3, 2, 5}, {5}, {5}},
+       [](const V& v) { return layer_norm(v[0], v[1], v[2], 1e-3); }},
+      {"attention", "attention", {{2, 3, 2, 3}, {2, 4, 2, 3}, {2, 4, 2, 2}}, [](const V& v) {
+         return attention(v[0], v[1], v[2]);
+       }},
+      {"attention/plain", "attention", {{2, 3, 2, 3}, {2, 4, 2, 3}, {2, 4, 2, 2}}, [](const V& v) {
+         return attention(v[0], v[1], v[2], {.plain = true});
+       }},
+      {"attention/causal blocks",
+       "attention",
+       {{1, 5, 2, 2}, {1, 5, 2, 2}, {1, 5, 2, 3}},
+       [](const V& v) { return attention(v[0], v[1], v[2], {.scale = 0.7, .causal = true, .block = 2}); }},
+      {"attention/masked dropout",
+       "attention",
+       {{2, 4, 1, 2}, {2, 5, 1, 2}, {2, 5, 1, 2}},
+       [](const V& v) {
+         const Tensor mask = Tensor::from(std::vector<double>{1, 1, 0, 1, 0, 0, 0, 0, 0, 0}, {2, 5});
+         return attention(v[0], v[1], v[2], {.key_mask = mask, .dropout = 0.3, .seed = 7, .block = 2});
+       }},
       {"avg_pool2d/pad",
        "avg_pool2d",
        {{1, 1, 5, 4}},

@@ -62,7 +62,8 @@ Variable mean(const Variable& x, int64_t axis, bool keepdim = false);
 // equal ones).
 Variable max(const Variable& x, int64_t axis, bool keepdim = false);
 
-// Linear algebra. a: (m, k), b: (k, n) -> (m, n).
+// Linear algebra. a: (m, k), b: (k, n) -> (m, n); batched over leading axes:
+// a (..., m, k), b (..., k, n) with the same leading axes, or b (k, n) for all -> (..., m, n).
 Variable matmul(const Variable& a, const Variable& b);
 // x: (..., in), weight: (in, out), bias: (out,) or undefined -> (..., out). One GEMM.
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias);
@@ -71,16 +72,44 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
 Variable reshape(const Variable& x, const std::vector<int64_t>& dims);  // one dim may be -1
 Variable flatten(const Variable& x);                                    // (batch, ...) -> (batch, product of the rest)
 Variable transpose(const Variable& x, int64_t dim0 = -2, int64_t dim1 = -1);
+// Axes reordered: output axis i is input axis order[i] (numpy's transpose(x, order)).
+Variable permute(const Variable& x, const std::vector<int64_t>& order);
 Variable concat(const std::vector<Variable>& parts, int64_t axis = 0);
 Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end);
 Variable index_select(const Variable& x, int64_t axis, const std::vector<int64_t>& indices);
 
+// Layer normalisation over the last axis, one fused op: (x - mean) / sqrt(variance +
+// epsilon) * gamma + beta, biased variance. x (..., F); gamma, beta (F,).
+Variable layer_norm(const Variable& x, const Variable& gamma, const Variable& beta, double epsilon);
+
+// Scaled dot-product attention, fused, in the layout multi-head attention's projections
+// give: query (B, Tq, H, D), key (B, Tk, H, D), value (B, Tk, H, Dv) -> (B, Tq, H, Dv),
+// out[b, i, h] = sum_j softmax_j(scale * query[b, i, h] . key[b, j, h]) value[b, j, h]
+// over the keys query i sees. With causal, query i sees keys j <= i + Tk - Tq (the
+// queries are the last Tq steps); with key_mask (B, Tk) of 0/1, only keys marked 1. A
+// query that sees no key gets zeros. Dropout zeroes probabilities at that rate (scaling
+// the rest), drawn from `seed`. Tiled (the default) keeps only a log-sum-exp per query for
+// backward, computing in blocks with an online softmax; plain keeps the probabilities
+// (B, H, Tq, Tk). Both give the same results (see docs/sequence.md for which is faster).
+struct AttentionOptions {
+  double scale = 0;  // 0: 1 / sqrt(D)
+  bool causal = false;
+  Tensor key_mask;
+  double dropout = 0;
+  uint64_t seed = 0;
+  bool plain = false;
+  int64_t block = 64;  // tiled: queries and keys per block
+};
+Variable attention(const Variable& query, const Variable& key, const Variable& value,
+                   const AttentionOptions& options = {});
+
 // Sequences. The LSTM recurrence over every step, fused (recurrent.h's formulas):
 // projected (B, T, 4U), every step's x W + b; recurrent_kernel (U, 4U); h0, c0 (B, U)
 // -> (B, T, 2U), [h, c] of each step in the order the steps run (from the end with
-// reverse).
+// reverse). mask (B, T) of 0/1 by input step, or undefined: at a step marked 0 (padding)
+// h and c carry over unchanged.
 Variable lstm_sequence(const Variable& projected, const Variable& recurrent_kernel, const Variable& h0,
-                       const Variable& c0, bool reverse = false);
+                       const Variable& c0, bool reverse = false, const Tensor& mask = {});
 
 // Images, NCHW. g: the window's strides, padding and dilation, resolved (see geometry.h).
 // x: (N, C, H, W), weight: (F, C, KH, KW), bias: (F,) or undefined -> (N, F, OH, OW).

@@ -1,4 +1,4 @@
-// reshape, flatten, transpose, concat, slice and index_select: ops that move elements.
+// reshape, flatten, transpose, permute, concat, slice and index_select: ops that move elements.
 #include "axon/ops.h"
 #include "kernels/layout.h"
 
@@ -23,6 +23,15 @@ Variable transpose(const Variable& x, int64_t dim0, int64_t dim1) {
                         [dim0, dim1](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
                           return {kernels::transpose(g, dim0, dim1)};
                         });
+}
+
+Variable permute(const Variable& x, const std::vector<int64_t>& order) {
+  std::vector<int64_t> inverse(order.size());
+  const Tensor y = kernels::permute(x.value(), order);  // checks the order
+  for (size_t d = 0; d < order.size(); ++d) inverse[static_cast<size_t>(order[d])] = static_cast<int64_t>(d);
+  return Variable::make("permute", y, {x}, [inverse](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
+    return {kernels::permute(g, inverse)};
+  });
 }
 
 Variable concat(const std::vector<Variable>& parts, int64_t axis) {

@@ -7,13 +7,19 @@ namespace axon {
 
 using kernels::matmul;
 
-// y = a @ b;  da = g @ b^T,  db = a^T @ g
+// y = a @ b;  da = g @ b^T,  db = a^T @ g (summed over the batch when b is shared).
 Variable matmul(const Variable& a, const Variable& b) {
   const Tensor va = a.value(), vb = b.value();
   return Variable::make(
       "matmul", matmul(va, false, vb, false, "matmul"), {a, b},
       [va, vb](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
-        return {needs[0] ? matmul(g, false, vb, true) : Tensor(), needs[1] ? matmul(va, true, g, false) : Tensor()};
+        std::vector<Tensor> grads(2);
+        if (needs[0]) grads[0] = matmul(g, false, vb, true);
+        if (needs[1])
+          grads[1] = vb.rank() == 2 && va.rank() > 2
+                         ? matmul(va.reshape({-1, va.dim(-1)}), true, g.reshape({-1, g.dim(-1)}), false)
+                         : matmul(va, true, g, false);
+        return grads;
       });
 }
 

@@ -1,7 +1,8 @@
-// batch_norm on the fused kernels of kernels/batch_norm.cpp.
+// batch_norm and layer_norm on the fused kernels of kernels/batch_norm.cpp and kernels/layer_norm.cpp.
 #include "axon/communicator.h"
 #include "axon/ops.h"
 #include "kernels/batch_norm.h"
+#include "kernels/layer_norm.h"
 
 namespace axon {
 
@@ -29,6 +30,17 @@ Variable batch_norm(const Variable& x, const Variable& gamma, const Variable& be
                           std::vector<Tensor> grads{std::move(g.dx), std::move(g.dgamma)};
                           if (needs.size() > 2) grads.push_back(std::move(g.dbeta));
                           return grads;
+                        });
+}
+
+Variable layer_norm(const Variable& x, const Variable& gamma, const Variable& beta, double epsilon) {
+  auto saved = std::make_shared<kernels::LayerNormForward>(
+      kernels::layer_norm(x.value(), gamma.value(), beta.value(), epsilon));
+  const Tensor vx = x.value(), vgamma = gamma.value();
+  return Variable::make("layer_norm", saved->y, {x, gamma, beta},
+                        [saved, vx, vgamma](const Tensor& dy, const std::vector<bool>&) -> std::vector<Tensor> {
+                          kernels::LayerNormGradients g = kernels::layer_norm_backward(dy, vx, vgamma, *saved);
+                          return {std::move(g.x), std::move(g.gamma), std::move(g.beta)};
                         });
 }
 

@@ -16,6 +16,7 @@ struct Node {
   const char* op = "leaf";
   std::vector<std::shared_ptr<Node>> inputs;
   BackwardFn backward;
+  Tensor mask;  // (batch, steps) of 0/1, or undefined
 
   // Tears the graph down iteratively: the default recursive destruction of a long
   // chain (say 100,000 ops) would overflow the stack.
@@ -96,7 +97,9 @@ const std::vector<const char*>& registered_ops() {
                                                "index_select", "batch_norm",
                                                "conv2d",       "conv2d_max_pool2d",
                                                "max_pool2d",   "avg_pool2d",
-                                               "lstm_sequence", "max_axis"};
+                                               "lstm_sequence", "max_axis",
+                                               "permute",      "layer_norm",
+                                               "attention"};
   return ops;
 }
 
@@ -160,6 +163,19 @@ void Variable::zero_grad() {
   node_->grad = Tensor();
 }
 Variable Variable::detach() const { return Variable(value(), false); }
+
+const Tensor& Variable::mask() const {
+  require(node_, "mask");
+  return node_->mask;
+}
+
+void Variable::set_mask(Tensor mask) {
+  require(node_, "set_mask");
+  if (mask.defined() && (mask.rank() != 2 || rank() < 2 || mask.dim(0) != dim(0) || mask.dim(1) != dim(1)))
+    fail("Variable::set_mask: a mask must be (batch, steps) of a (batch, steps, ...) value; got ", mask.shape(),
+         " for ", shape());
+  node_->mask = mask.defined() && mask.dtype() != DType::f32 ? mask.to(DType::f32) : std::move(mask);
+}
 
 size_t Variable::input_count() const {
   require(node_, "input_count");

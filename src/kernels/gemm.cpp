@@ -85,17 +85,39 @@ template void gemm_naive<double>(bool, bool, int64_t, int64_t, int64_t, double, 
                                  int64_t, double, double*, int64_t);
 
 Tensor matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const char* op) {
-  if (a.rank() != 2 || b.rank() != 2) fail(op, ": expects 2-D operands, got ", a.shape(), " x ", b.shape());
+  if (a.rank() < 2 || b.rank() < 2 || (b.rank() != 2 && b.rank() != a.rank()))
+    fail(op, ": expects (..., m, k) x (..., k, n) or (..., m, k) x (k, n), got ", a.shape(), " x ", b.shape());
   if (a.dtype() != b.dtype()) fail(op, ": dtypes differ (", dtype_name(a.dtype()), " x ", dtype_name(b.dtype()), ")");
-  const int64_t m = trans_a ? a.dim(1) : a.dim(0), k = trans_a ? a.dim(0) : a.dim(1);
-  const int64_t kb = trans_b ? b.dim(1) : b.dim(0), n = trans_b ? b.dim(0) : b.dim(1);
+  const int64_t ar = a.dim(-2), ac = a.dim(-1), br = b.dim(-2), bc = b.dim(-1);
+  const int64_t m = trans_a ? ac : ar, k = trans_a ? ar : ac, kb = trans_b ? bc : br, n = trans_b ? br : bc;
+  std::vector<int64_t> dims(a.shape().dims().begin(), a.shape().dims().end() - 2);
+  const bool shared_b = b.rank() == 2 && a.rank() > 2;
+  if (b.rank() == a.rank() && !std::equal(dims.begin(), dims.end(), b.shape().dims().begin()))
+    fail(op, ": leading axes differ: ", a.shape(), " x ", b.shape());
   if (k != kb)
     fail(op, ": ", a.shape(), trans_a ? "^T" : "", " x ", b.shape(), trans_b ? "^T" : "", ": inner dimensions differ");
-  if (k == 0) return Tensor::zeros(Shape{m, n}, a.dtype());
-  Tensor c = Tensor::empty(Shape{m, n}, a.dtype());
+  int64_t batch = 1;
+  for (int64_t d : dims) batch *= d;
+  dims.push_back(m);
+  dims.push_back(n);
+  if (k == 0) return Tensor::zeros(Shape(dims), a.dtype());
+  Tensor c = Tensor::empty(Shape(dims), a.dtype());
   dispatch(a.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    gemm<T>(trans_a, trans_b, m, n, k, T(1), a.data<T>(), a.dim(1), b.data<T>(), b.dim(1), T(0), c.data<T>(), n);
+    const T *pa = a.data<T>(), *pb = b.data<T>();
+    T* pc = c.data<T>();
+    if (shared_b && !trans_a) {  // every batch entry against one b: one GEMM of all rows
+      gemm<T>(false, trans_b, batch * m, n, k, T(1), pa, ac, pb, bc, T(0), pc, n);
+      return;
+    }
+    auto product = [&](int64_t i) {
+      gemm<T>(trans_a, trans_b, m, n, k, T(1), pa + i * ar * ac, ac, shared_b ? pb : pb + i * br * bc, bc, T(0),
+              pc + i * m * n, n);
+    };
+    if (batch == 1) return product(0);  // GEMM threads itself
+    parallel_for(batch, m * n * k, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) product(i);
+    });
   });
   return c;
 }

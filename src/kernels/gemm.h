@@ -15,8 +15,9 @@ template <class T>
 void gemm_naive(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
                 const T* b, int64_t ldb, T beta, T* c, int64_t ldc);  // reference triple loop
 
-// Tensor form for 2-D operands: op(a): (m, k), op(b): (k, n) -> (m, n). Shapes are
-// checked; `op` names the caller in error messages.
+// Tensor form: op(a): (..., m, k), op(b): (..., k, n) -> (..., m, n), a product per
+// index of the leading axes (which must be equal), or b 2-D and shared by all. op
+// transposes the last two axes. Shapes are checked; `op` names the caller in errors.
 Tensor matmul(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, const char* op = "matmul");
 
 }  // namespace axon::kernels

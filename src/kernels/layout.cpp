@@ -36,24 +36,33 @@ void copy_blocks(const Tensor& src, int64_t src_offset, int64_t src_stride, Tens
 
 }  // namespace
 
-Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
-  dim0 = x.shape().axis(dim0, "transpose");
-  dim1 = x.shape().axis(dim1, "transpose");
-  std::vector<int64_t> dims = x.shape().dims();
-  std::swap(dims[static_cast<size_t>(dim0)], dims[static_cast<size_t>(dim1)]);
+Tensor permute(const Tensor& x, const std::vector<int64_t>& order) {
+  const int64_t rank = x.rank();
+  std::vector<bool> seen(static_cast<size_t>(rank), false);
+  bool valid = static_cast<int64_t>(order.size()) == rank;
+  for (int64_t axis : order) {
+    valid = valid && axis >= 0 && axis < rank && !seen[static_cast<size_t>(axis)];
+    if (valid) seen[static_cast<size_t>(axis)] = true;
+  }
+  if (!valid) fail("permute: the order must name each axis of ", x.shape(), " once");
+  // Input strides, permuted into output order: y[idx] = x[sum(idx[d] * strides[d])].
+  std::vector<int64_t> input_strides(static_cast<size_t>(rank)), dims(static_cast<size_t>(rank)),
+      strides(static_cast<size_t>(rank));
+  for (int64_t d = rank - 1, s = 1; d >= 0; --d) {
+    input_strides[static_cast<size_t>(d)] = s;
+    s *= x.dim(d);
+  }
+  bool identity = true;
+  for (size_t d = 0; d < order.size(); ++d) {
+    dims[d] = x.dim(order[d]);
+    strides[d] = input_strides[static_cast<size_t>(order[d])];
+    identity = identity && order[d] == static_cast<int64_t>(d);
+  }
   Tensor y = Tensor::empty(Shape(dims), x.dtype());
-  if (dim0 == dim1) {
+  if (identity) {
     y.copy_from(x);
     return y;
   }
-  // Input strides, permuted into output order: y[idx] = x[sum(idx[d] * strides[d])].
-  const int64_t rank = x.rank();
-  std::vector<int64_t> strides(static_cast<size_t>(rank));
-  for (int64_t d = rank - 1, s = 1; d >= 0; --d) {
-    strides[static_cast<size_t>(d)] = s;
-    s *= x.shape().dims()[static_cast<size_t>(d)];
-  }
-  std::swap(strides[static_cast<size_t>(dim0)], strides[static_cast<size_t>(dim1)]);
   dispatch_any(x.dtype(), [&](auto zero) {  // moves elements of any type
     using T = decltype(zero);
     const T* px = x.data<T>();
@@ -71,6 +80,15 @@ Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
     });
   });
   return y;
+}
+
+Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
+  dim0 = x.shape().axis(dim0, "transpose");
+  dim1 = x.shape().axis(dim1, "transpose");
+  std::vector<int64_t> order(static_cast<size_t>(x.rank()));
+  for (size_t d = 0; d < order.size(); ++d) order[d] = static_cast<int64_t>(d);
+  std::swap(order[static_cast<size_t>(dim0)], order[static_cast<size_t>(dim1)]);
+  return permute(x, order);
 }
 
 Tensor concat(const std::vector<Tensor>& parts, int64_t axis) {

@@ -1,5 +1,5 @@
 #pragma once
-// Kernels that move elements without arithmetic: transpose, concat, slice, gather.
+// Kernels that move elements without arithmetic: transpose, permute, concat, slice, gather.
 #include <vector>
 
 #include "axon/tensor.h"
@@ -7,6 +7,8 @@
 namespace axon::kernels {
 
 Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1);  // swaps two axes (copy)
+// Output axis i is input axis order[i] (copy); order names each axis once.
+Tensor permute(const Tensor& x, const std::vector<int64_t>& order);
 Tensor concat(const std::vector<Tensor>& parts, int64_t axis);
 // Elements [start, end) along axis.
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end);
