@@ -107,9 +107,10 @@ TEST(ModelSpec, ErrorsNameTheField) {
             "batch_normalization, bidirectional, concatenate, conv1d, conv2d, dense, dropout, embedding, flatten, "
             "functional, "
             "global_average_pool2d, global_average_pooling1d, global_max_pooling1d, gru, layer_normalization, lstm, "
-            "max_pool2d, multiply, "
+            "max_pool2d, multi_head_attention, multiply, positional_embedding, "
             "quantized_conv2d, quantized_dense, rescaling, "
-            "reshape, sequential, simple_rnn, subtract, time_distributed), got \"conv9d\"");
+            "reshape, sequential, simple_rnn, sine_position_encoding, subtract, time_distributed, "
+            "transformer_decoder_block, transformer_encoder_block), got \"conv9d\"");
   const std::string unknown = spec_error(with_layer(R"({"type": "dense", "units": 2, "unit": 3})"));
   EXPECT_NE(unknown.find("layers[0].unit: unknown field; expected one of: "), std::string::npos) << unknown;
   EXPECT_NE(unknown.find(", units, use_bias"), std::string::npos) << unknown;

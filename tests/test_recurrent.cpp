@@ -355,7 +355,7 @@ TEST(TimeDistributed, AppliesOneLayerToEveryStepAndRoundTrips) {
 }
 
 TEST(Embedding, GathersRowsAndAddsTheGradientsOfRepeatedIds) {
-  Embedding embedding(5, 3, 1);
+  Embedding embedding(5, 3, {.seed = 1});
   const Tensor ids = Tensor::from(std::vector<int32_t>{4, 1, 4}, Shape{1, 3});
   Variable y = embedding(Variable(ids));
   EXPECT_EQ(y.shape(), (Shape{1, 3, 3}));

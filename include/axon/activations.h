@@ -18,6 +18,7 @@ class Activation : public Module {
  public:
   explicit Activation(const std::string& name);
   Variable forward(const Variable& x) override { return fn_(x); }
+  bool propagates_mask() const override { return true; }
   std::string type_name() const override { return "Activation"; }
   std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                        const std::vector<Shape>& shapes) const override;

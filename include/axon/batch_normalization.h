@@ -18,6 +18,7 @@ class BatchNormalization : public Module {
   explicit BatchNormalization(double momentum = 0.99, double epsilon = 1e-3, bool synchronized = false);
 
   Variable forward(const Variable& x) override;
+  bool propagates_mask() const override { return true; }
   std::string type_name() const override { return "BatchNormalization"; }
   std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                        const std::vector<Shape>& shapes) const override;

@@ -19,6 +19,7 @@ class Bidirectional : public Module {
   explicit Bidirectional(std::shared_ptr<Recurrent> layer, std::string merge_mode = "concat");
   std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;
   std::string type_name() const override { return "Bidirectional"; }
+  bool propagates_mask() const override { return true; }
   Config config() const override;
   static std::shared_ptr<Bidirectional> from_config(const ConfigReader& config);
   const Recurrent& forward_layer() const { return *forward_; }

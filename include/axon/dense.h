@@ -15,6 +15,7 @@ class Dense : public Module {
   explicit Dense(int64_t units, const std::string& activation = "linear", WeightOptions options = {});
 
   Variable forward(const Variable& x) override;
+  bool propagates_mask() const override { return true; }
   std::string type_name() const override { return "Dense"; }
   std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                        const std::vector<Shape>& shapes) const override;

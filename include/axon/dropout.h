@@ -16,6 +16,7 @@ class Dropout : public Module {
   explicit Dropout(double rate, std::optional<uint64_t> seed = std::nullopt);
 
   Variable forward(const Variable& x) override;
+  bool propagates_mask() const override { return true; }
   std::string type_name() const override { return "Dropout"; }
   std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                        const std::vector<Shape>& shapes) const override;

@@ -16,6 +16,7 @@ class LayerNormalization : public Module {
  public:
   explicit LayerNormalization(double epsilon = 1e-3);
   Variable forward(const Variable& x) override;
+  bool propagates_mask() const override { return true; }
   std::string type_name() const override { return "LayerNormalization"; }
   std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                        const std::vector<Shape>& shapes) const override;

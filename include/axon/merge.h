@@ -15,6 +15,7 @@ class Merge : public Module {
   enum class Op { add, subtract, multiply, average };
   std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;
   std::string type_name() const override;
+  bool propagates_mask() const override { return true; }
   std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                        const std::vector<Shape>& shapes) const override;
 
@@ -44,6 +45,7 @@ class Concatenate : public Module {
   explicit Concatenate(int64_t axis = -1) : axis_(axis) {}
   std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;
   std::string type_name() const override { return "Concatenate"; }
+  bool propagates_mask() const override { return true; }
   std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                        const std::vector<Shape>& shapes) const override;
   Config config() const override { return Config::object().set("axis", axis_); }

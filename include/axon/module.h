@@ -81,6 +81,11 @@ class Module : public std::enable_shared_from_this<Module> {
   // returns the names of its outputs. The default fails, naming the layer.
   virtual std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                                const std::vector<Shape>& shapes) const;
+  // Whether this layer's outputs keep its inputs' steps, so that a sequence mask on
+  // them (Variable::mask) passes on to the outputs: when true and a (batch, steps, ...)
+  // output has none of its own, it gets the product of the inputs' masks that fit it. Keras's
+  // supports_masking; false by default.
+  virtual bool propagates_mask() const { return false; }
   // Saves or loads the state that is neither a weight nor a setting (a Dropout's
   // generator) through the archive; nothing by default.
   virtual void state(StateArchive& archive) { (void)archive; }
@@ -131,6 +136,7 @@ class Module : public std::enable_shared_from_this<Module> {
  private:
   void build_for(const std::vector<Shape>& input_shapes);
   void note_outputs(const std::vector<Variable>& outputs);
+  void pass_masks(const std::vector<Variable>& inputs, std::vector<Variable>& outputs) const;
   // This module as a shared_ptr for a graph to own: itself when already shared,
   // else (allow_copy: a temporary) a fresh one from its config.
   std::shared_ptr<Module> owned_for_graph(bool allow_copy);

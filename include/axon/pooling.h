@@ -2,7 +2,7 @@
 // Pooling layers on NCHW images: MaxPool2D, AveragePool2D (strides default to the pool
 // size, as Keras) and GlobalAveragePool2D ((N, C, H, W) -> (N, C)); over sequences,
 // GlobalAveragePooling1D and GlobalMaxPooling1D ((batch, time, features) -> (batch,
-// features), as Keras).
+// features), as Keras), leaving out the steps a sequence mask marks as padding.
 #include <memory>
 #include <optional>
 

@@ -64,8 +64,9 @@ class Recurrent : public Module {
   };
   Start start(const std::vector<Variable>& inputs) const;
   // The layer's outputs from every step's output (batch, time, units), in the order the
-  // steps ran, and the final states.
-  std::vector<Variable> outputs(const Variable& sequence, std::vector<Variable> final_states) const;
+  // steps ran, and the final states; the sequence carries the input's mask (in the
+  // order the steps ran).
+  std::vector<Variable> outputs(Variable sequence, std::vector<Variable> final_states, const Tensor& mask) const;
   // One step: x_t, the input projected (batch, gates * units), and the states (batch,
   // units) each -> the new states; the output is the new first state. (LSTM runs all
   // steps as one fused op instead.)

@@ -14,6 +14,7 @@ class Rescaling : public Module {
  public:
   explicit Rescaling(double scale, double offset = 0.0);
   Variable forward(const Variable& x) override;
+  bool propagates_mask() const override { return true; }
   std::string type_name() const override { return "Rescaling"; }
   std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                        const std::vector<Shape>& shapes) const override;

@@ -15,6 +15,7 @@ class TimeDistributed : public Module {
  public:
   explicit TimeDistributed(std::shared_ptr<Module> layer);
   Variable forward(const Variable& x) override;
+  bool propagates_mask() const override { return true; }
   std::string type_name() const override { return "TimeDistributed"; }
   Config config() const override;
   static std::shared_ptr<TimeDistributed> from_config(const ConfigReader& config);

@@ -61,6 +61,14 @@ class Variable {
   // The same value, cut from the graph.
   Variable detach() const;
 
+  // Keras's mask: which steps of a batch of sequences are real (1) and which padding
+  // (0), (batch, steps) for a (batch, steps, ...) value. Embedding(mask_zero) attaches
+  // it; layers that keep the steps pass it on (Module::propagates_mask); recurrent
+  // layers, attention and sequence pooling skip the padded steps. Held as float32;
+  // undefined when none.
+  const Tensor& mask() const;
+  void set_mask(Tensor mask);
+
   // The inputs of the op that made this Variable (none for a leaf), read-only: e.g. a
   // cross-entropy loss finds the logits behind a "softmax" output and works from them.
   size_t input_count() const;

@@ -1,5 +1,6 @@
 #include "kernels/lstm.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/gemm.h"
@@ -28,9 +29,12 @@ constexpr int64_t kGateCost = 60;
 template <class T>
 using Gemm = void (*)(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*, int64_t);
 
+// Whether step t of sequence b is real: mask (B, T) as float 0/1, or none.
+inline bool real_step(const float* mask, int64_t time, int64_t b, int64_t t) { return !mask || mask[b * time + t] != 0; }
+
 template <class T>
 Tensor forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-               Tensor& gates, Gemm<T> gemm_fn) {
+               const float* mask, Tensor& gates, Gemm<T> gemm_fn) {
   const int64_t batch = projected.dim(0), time = projected.dim(1), width = projected.dim(2), units = width / 4;
   Tensor states = Tensor::empty(Shape{batch, time, 2 * units}, projected.dtype());
   gates = Tensor::empty(Shape{batch, time, 5 * units}, projected.dtype());
@@ -50,6 +54,12 @@ Tensor forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h
         const T* xb = xp + (b * time + t) * width;  // x W + b
         T* a = act + (b * time + s) * 5 * units;
         T* out = hc + (b * time + s) * 2 * units;
+        if (!real_step(mask, time, b, t)) {  // padding: the state carries over
+          std::fill(a, a + 5 * units, T(0));
+          std::copy_n(h + b * units, units, out);
+          std::copy_n(c + b * units, units, out + units);
+          continue;
+        }
         for (int64_t j = 0; j < units; ++j) {
           const T i = sigmoid_of(zb[j] + xb[j]), f = sigmoid_of(zb[units + j] + xb[units + j]),
                   g = tanh_of(zb[2 * units + j] + xb[2 * units + j]),
@@ -69,7 +79,7 @@ Tensor forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h
 
 template <class T>
 LstmGradients backward(const Tensor& grad_states, const Tensor& states, const Tensor& gates, const Tensor& recurrent,
-                       const Tensor& h0, const Tensor& c0, bool reverse, Gemm<T> gemm_fn) {
+                       const Tensor& h0, const Tensor& c0, bool reverse, const float* mask, Gemm<T> gemm_fn) {
   const int64_t batch = gates.dim(0), time = gates.dim(1), units = gates.dim(2) / 5, width = 4 * units;
   const DType dtype = gates.dtype();
   LstmGradients grads{Tensor::zeros(Shape{batch, time, width}, dtype), Tensor::zeros(recurrent.shape(), dtype),
@@ -79,6 +89,8 @@ LstmGradients backward(const Tensor& grad_states, const Tensor& states, const Te
   const T *g_out = grad_states.data<T>(), *hc = states.data<T>(), *act = gates.data<T>();
   T *dz_all = grads.projected.data<T>(), *dh = grads.h0.data<T>(), *dc = grads.c0.data<T>();
   T* before = h_before.data<T>();
+  // A padded step passes the gradient of h straight to the step before, around the GEMM.
+  Tensor carried = mask ? Tensor::zeros(h0.shape(), dtype) : Tensor();
   for (int64_t s = time - 1; s >= 0; --s) {
     const int64_t t = reverse ? time - 1 - s : s;
     parallel_for(batch, units * kGateCost, [&](int64_t first, int64_t last) {
@@ -87,6 +99,16 @@ LstmGradients backward(const Tensor& grad_states, const Tensor& states, const Te
         const T* a = act + (b * time + s) * 5 * units;
         const T* prev = s > 0 ? hc + (b * time + s - 1) * 2 * units : nullptr;
         T* dz = dz_all + (b * time + t) * width;
+        if (!real_step(mask, time, b, t)) {  // dz stays 0; c's gradient passes on as it is
+          T* carry = carried.data<T>() + b * units;
+          for (int64_t j = 0; j < units; ++j) {
+            carry[j] = gs[j] + dh[b * units + j];
+            dc[b * units + j] += gs[units + j];
+            before[(b * time + t) * units + j] = T(0);
+          }
+          continue;
+        }
+        if (mask) std::fill_n(carried.data<T>() + b * units, units, T(0));
         for (int64_t j = 0; j < units; ++j) {
           const T i = a[j], f = a[units + j], g = a[2 * units + j], o = a[3 * units + j];
           const T tanh_c = a[4 * units + j];
@@ -105,6 +127,8 @@ LstmGradients backward(const Tensor& grad_states, const Tensor& states, const Te
     // dh_{s-1} = dz_s U^T; dz_s's rows are `time * width` apart in the gradient of `projected`.
     gemm_fn(false, true, batch, units, width, T(1), dz_all + t * width, time * width, recurrent.data<T>(), width, T(0),
             dh, units);
+    if (mask)
+      for (int64_t i = 0; i < batch * units; ++i) dh[i] += carried.data<T>()[i];
   }
   // dU = sum over steps of h_{s-1}^T dz_s: one GEMM over all (b, t) rows.
   gemm_fn(true, false, units, width, batch * time, T(1), before, units, dz_all, width, T(0), grads.recurrent.data<T>(),
@@ -117,40 +141,53 @@ Gemm<T> pick(bool naive) {
   return naive ? &gemm_naive<T> : &gemm<T>;
 }
 
+const float* mask_data(const Tensor& mask, const Tensor& projected) {
+  if (!mask.defined()) return nullptr;
+  if (mask.dtype() != DType::f32 || mask.shape() != Shape{projected.dim(0), projected.dim(1)})
+    fail("lstm_sequence: the mask must be float32 (batch, time) = (", projected.dim(0), ", ", projected.dim(1),
+         "), got ", mask.shape());
+  return mask.data<float>();
+}
+
 Tensor run_forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                   Tensor& gates, bool naive) {
+                   const Tensor& mask, Tensor& gates, bool naive) {
+  const float* m = mask_data(mask, projected);
   if (projected.dtype() == DType::f64)
-    return forward<double>(projected, recurrent, h0, c0, reverse, gates, pick<double>(naive));
-  return forward<float>(projected, recurrent, h0, c0, reverse, gates, pick<float>(naive));
+    return forward<double>(projected, recurrent, h0, c0, reverse, m, gates, pick<double>(naive));
+  return forward<float>(projected, recurrent, h0, c0, reverse, m, gates, pick<float>(naive));
 }
 
 LstmGradients run_backward(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
-                           const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse, bool naive) {
+                           const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
+                           const Tensor& mask, bool naive) {
+  const float* m = mask_data(mask, gates);
   if (gates.dtype() == DType::f64)
-    return backward<double>(grad_states, states, gates, recurrent, h0, c0, reverse, pick<double>(naive));
-  return backward<float>(grad_states, states, gates, recurrent, h0, c0, reverse, pick<float>(naive));
+    return backward<double>(grad_states, states, gates, recurrent, h0, c0, reverse, m, pick<double>(naive));
+  return backward<float>(grad_states, states, gates, recurrent, h0, c0, reverse, m, pick<float>(naive));
 }
 
 }  // namespace
 
 Tensor lstm_forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                    Tensor& gates) {
-  return run_forward(projected, recurrent, h0, c0, reverse, gates, false);
+                    Tensor& gates, const Tensor& mask) {
+  return run_forward(projected, recurrent, h0, c0, reverse, mask, gates, false);
 }
 
 LstmGradients lstm_backward(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
-                            const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse) {
-  return run_backward(grad_states, states, gates, recurrent, h0, c0, reverse, false);
+                            const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
+                            const Tensor& mask) {
+  return run_backward(grad_states, states, gates, recurrent, h0, c0, reverse, mask, false);
 }
 
 Tensor lstm_forward_naive(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0,
-                          bool reverse, Tensor& gates) {
-  return run_forward(projected, recurrent, h0, c0, reverse, gates, true);
+                          bool reverse, Tensor& gates, const Tensor& mask) {
+  return run_forward(projected, recurrent, h0, c0, reverse, mask, gates, true);
 }
 
 LstmGradients lstm_backward_naive(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
-                                  const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse) {
-  return run_backward(grad_states, states, gates, recurrent, h0, c0, reverse, true);
+                                  const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
+                                  const Tensor& mask) {
+  return run_backward(grad_states, states, gates, recurrent, h0, c0, reverse, mask, true);
 }
 
 }  // namespace axon::kernels

@@ -7,6 +7,8 @@
 //   states (B, T, 2U): [h, c] of each step in the order the steps run (from T-1 down
 //   to 0 with reverse); gates (B, T, 5U): i, f, g, o after their activations and
 //   tanh(c), kept for backward.
+//   mask (B, T), float32 0/1 by input step, or undefined: a step marked 0 is padding, where
+//   h and c carry over unchanged (Keras's masking).
 #include "axon/tensor.h"
 
 namespace axon::kernels {
@@ -16,14 +18,16 @@ struct LstmGradients {
 };
 
 Tensor lstm_forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                    Tensor& gates);
+                    Tensor& gates, const Tensor& mask = {});
 LstmGradients lstm_backward(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
-                            const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse);
+                            const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
+                            const Tensor& mask = {});
 
 // The references: the same with the naive GEMM, for tests.
 Tensor lstm_forward_naive(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0,
-                          bool reverse, Tensor& gates);
+                          bool reverse, Tensor& gates, const Tensor& mask = {});
 LstmGradients lstm_backward_naive(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
-                                  const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse);
+                                  const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
+                                  const Tensor& mask = {});
 
 }  // namespace axon::kernels

@@ -142,9 +142,16 @@ Variable sparse_categorical_crossentropy(const Variable& prediction, const Tenso
     if (const Variable logits = logits_of(prediction, "softmax"); logits.defined())
       return sparse_categorical_crossentropy(logits, target, true);
   if (!from_logits) return mean(sparse_categorical_crossentropy_terms(prediction, target, false));
-  if (prediction.rank() != 2)
-    fail("sparse_categorical_crossentropy: prediction must be (batch, classes), got ", prediction.shape());
   // One fused op for the common case: softmax and cross-entropy, forward and backward.
+  // A prediction per step, (batch, steps, ..., classes) against labels (batch, steps,
+  // ...): every position is one row, the mean over all of them (Keras's).
+  if (prediction.rank() > 2) {
+    const int64_t classes = prediction.dim(-1), rows = prediction.numel() / std::max<int64_t>(classes, 1);
+    if (target.numel() != rows)
+      fail("sparse_categorical_crossentropy: prediction ", prediction.shape(), " needs one label per position, got ",
+           target.shape());
+    return softmax_cross_entropy(reshape(prediction, {rows, classes}), target.reshape({rows}));
+  }
   return softmax_cross_entropy(prediction, target.rank() == 2 ? target.reshape({-1}) : target);
 }
 

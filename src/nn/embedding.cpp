@@ -9,28 +9,29 @@ namespace axon {
 
 AXON_REGISTER(Module, "embedding", Embedding);
 
-Embedding::Embedding(int64_t input_dim, int64_t output_dim, std::optional<uint64_t> seed)
-    : input_dim_(input_dim), output_dim_(output_dim), seed_(seed) {
+Embedding::Embedding(int64_t input_dim, int64_t output_dim, EmbeddingOptions options)
+    : input_dim_(input_dim), output_dim_(output_dim), options_(options) {
   if (input_dim < 1 || output_dim < 1)
     fail("Embedding: input_dim and output_dim must be >= 1, got ", input_dim, " and ", output_dim);
 }
 
 Config Embedding::config() const {
-  Config c = Config::object().set("input_dim", input_dim_).set("output_dim", output_dim_);
-  if (seed_) c.set("seed", *seed_);
+  Config c =
+      Config::object().set("input_dim", input_dim_).set("output_dim", output_dim_).set("mask_zero", options_.mask_zero);
+  if (options_.seed) c.set("seed", *options_.seed);
   return c;
 }
 
 std::shared_ptr<Embedding> Embedding::from_config(const ConfigReader& c) {
-  std::optional<uint64_t> seed;
-  if (c.has("seed")) seed = static_cast<uint64_t>(c.integer("seed", 0));
-  return std::make_shared<Embedding>(c.integer("input_dim", 1), c.integer("output_dim", 1), seed);
+  EmbeddingOptions options{.mask_zero = c.boolean_or("mask_zero", false)};
+  if (c.has("seed")) options.seed = static_cast<uint64_t>(c.integer("seed", 0));
+  return std::make_shared<Embedding>(c.integer("input_dim", 1), c.integer("output_dim", 1), options);
 }
 
 void Embedding::create_weights(const Shape& input_shape) {
   (void)input_shape;
-  Generator seeded(seed_.value_or(0));
-  Generator& generator = seed_ ? seeded : global_generator();
+  Generator seeded(options_.seed.value_or(0));
+  Generator& generator = options_.seed ? seeded : global_generator();
   embeddings_ = add_weight("embeddings", generator.uniform(Shape{input_dim_, output_dim_}, -0.05, 0.05));
 }
 
@@ -47,7 +48,14 @@ Variable Embedding::forward(const Variable& ids) {
   }
   std::vector<int64_t> dims = ids.shape().dims();
   dims.push_back(output_dim_);
-  return reshape(index_select(embeddings_, 0, rows), dims);
+  Variable vectors = reshape(index_select(embeddings_, 0, rows), dims);
+  if (options_.mask_zero) {
+    if (ids.rank() != 2) fail("Embedding: mask_zero needs (batch, steps) ids, got ", ids.shape());
+    Tensor mask = Tensor::empty(ids.shape(), DType::f32);
+    for (size_t i = 0; i < rows.size(); ++i) mask.data<float>()[i] = rows[i] != 0 ? 1.0f : 0.0f;
+    vectors.set_mask(std::move(mask));
+  }
+  return vectors;
 }
 
 }  // namespace axon

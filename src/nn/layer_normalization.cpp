@@ -23,14 +23,12 @@ void LayerNormalization::create_weights(const Shape& input_shape) {
   beta_ = add_weight("beta", Tensor::zeros(Shape{features}));
 }
 
-// x (batch, ..., features): statistics over the last axis, kept for broadcasting.
+// x (batch, ..., features): statistics over the last axis, one fused op.
 Variable LayerNormalization::forward(const Variable& x) {
   if (x.dim(-1) != gamma_.dim(0))
     fail("LayerNormalization: input ", x.shape(), " has ", x.dim(-1), " features; this layer was built for ",
          gamma_.dim(0));
-  const Variable centered = x - mean(x, -1, true);
-  const Variable variance = mean(square(centered), -1, true);
-  return centered / sqrt(variance + epsilon_) * gamma_ + beta_;
+  return layer_norm(x, gamma_, beta_, epsilon_);
 }
 
 std::vector<std::string> LayerNormalization::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,

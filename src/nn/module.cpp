@@ -94,7 +94,9 @@ void Module::set_name(std::string name) {
 Variable Module::operator()(const Variable& x) {
   if (!x.defined()) fail(type_name(), ": input is undefined");
   if (!built_) build_for({x.shape()});
-  Variable y = forward(x);
+  std::vector<Variable> outputs{forward(x)};
+  if (x.mask().defined()) pass_masks({x}, outputs);
+  const Variable& y = outputs[0];
   if (output_shapes_.size() != 1 || !std::equal(y.shape().dims().begin() + 1, y.shape().dims().end(),
                                                 output_shapes_[0].dims().begin(), output_shapes_[0].dims().end()))
     note_outputs({y});
@@ -105,8 +107,29 @@ std::vector<Variable> Module::operator()(const std::vector<Variable>& inputs) {
   const std::vector<Shape> shapes = shapes_of(inputs, type_name());
   if (!built_) build_for(shapes);
   std::vector<Variable> outputs = forward_many(inputs);
+  pass_masks(inputs, outputs);
   note_outputs(outputs);
   return outputs;
+}
+
+void Module::pass_masks(const std::vector<Variable>& inputs, std::vector<Variable>& outputs) const {
+  if (!propagates_mask()) return;
+  for (Variable& y : outputs) {
+    if (y.mask().defined() || y.rank() < 3) continue;
+    Tensor mask;
+    for (const Variable& x : inputs) {
+      const Tensor& m = x.mask();
+      if (!m.defined() || m.dim(0) != y.dim(0) || m.dim(1) != y.dim(1)) continue;
+      if (!mask.defined()) {
+        mask = m;
+        continue;
+      }
+      Tensor both = m.clone();  // float32 0/1 (Variable::set_mask)
+      for (int64_t i = 0; i < both.numel(); ++i) both.data<float>()[i] *= mask.data<float>()[i];
+      mask = both;
+    }
+    if (mask.defined()) y.set_mask(mask);
+  }
 }
 
 Variable Module::forward(const Variable& x) {

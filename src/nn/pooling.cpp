@@ -68,26 +68,57 @@ std::vector<std::string> GlobalAveragePool2D::export_onnx(OnnxGraph& graph, cons
 
 namespace {
 
-// (batch, time, features) -> (batch, features) by `reduce` over time; ONNX's `op` with axes [1].
-Variable pool_time(const Variable& x, const char* layer, Variable (*reduce)(const Variable&, int64_t, bool)) {
+// (batch, time, features) -> (batch, features) by `reduce` over time.
+Variable pool_time(const Variable& x, const char* layer, Variable (*reduce)(const Variable&)) {
   if (x.rank() != 3) fail(layer, ": expects (batch, time, features), got ", x.shape());
-  return reduce(x, 1, false);
+  return reduce(x);
 }
 
+// With a mask (batch, time) on x: the padded steps left out. A sequence of padding
+// alone pools to zeros.
+Variable masked_mean(const Variable& x) {
+  const Tensor& mask = x.mask();
+  if (!mask.defined()) return mean(x, 1, false);
+  const int64_t batch = x.dim(0), time = x.dim(1);
+  const Tensor weights = mask.to(x.dtype()).reshape({batch, time, 1});
+  std::vector<double> inverse_counts(static_cast<size_t>(batch));
+  for (int64_t b = 0; b < batch; ++b) {
+    double count = 0;
+    for (int64_t t = 0; t < time; ++t) count += mask.data<float>()[b * time + t];
+    inverse_counts[static_cast<size_t>(b)] = count > 0 ? 1.0 / count : 0.0;
+  }
+  return sum(x * Variable(weights), 1, false) * Variable(Tensor::from(inverse_counts, Shape{batch, 1}).to(x.dtype()));
+}
+
+Variable masked_max(const Variable& x) {
+  const Tensor& mask = x.mask();
+  if (!mask.defined()) return max(x, 1, false);
+  const int64_t batch = x.dim(0), time = x.dim(1);
+  std::vector<double> penalty(static_cast<size_t>(batch * time)), any(static_cast<size_t>(batch), 0.0);
+  for (int64_t i = 0; i < batch * time; ++i) {
+    const bool real = mask.data<float>()[i] != 0;
+    penalty[static_cast<size_t>(i)] = real ? 0.0 : -1e9;  // a padded step never wins over a real one
+    if (real) any[static_cast<size_t>(i / time)] = 1.0;
+  }
+  const Variable shifted = x + Variable(Tensor::from(penalty, Shape{batch, time, 1}).to(x.dtype()));
+  return max(shifted, 1, false) * Variable(Tensor::from(any, Shape{batch, 1}).to(x.dtype()));
+}
+
+// ONNX's `op` with axes [1] (the graph has no masks).
 std::string export_time_pool(OnnxGraph& graph, const char* op, const std::string& x) {
   return graph.op(op, {x}, {{"axes", std::vector<int64_t>{1}}, {"keepdims", int64_t{0}}});
 }
 
 }  // namespace
 
-Variable GlobalAveragePooling1D::forward(const Variable& x) { return pool_time(x, "GlobalAveragePooling1D", mean); }
+Variable GlobalAveragePooling1D::forward(const Variable& x) { return pool_time(x, "GlobalAveragePooling1D", masked_mean); }
 
 std::vector<std::string> GlobalAveragePooling1D::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                                              const std::vector<Shape>&) const {
   return {export_time_pool(graph, "ReduceMean", inputs[0])};
 }
 
-Variable GlobalMaxPooling1D::forward(const Variable& x) { return pool_time(x, "GlobalMaxPooling1D", max); }
+Variable GlobalMaxPooling1D::forward(const Variable& x) { return pool_time(x, "GlobalMaxPooling1D", masked_max); }
 
 std::vector<std::string> GlobalMaxPooling1D::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                                          const std::vector<Shape>&) const {

@@ -2,6 +2,8 @@
 // and SimpleRNN's step. LSTM and GRU have their own files.
 #include "axon/recurrent.h"
 
+#include <algorithm>
+
 #include "axon/initializers.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
@@ -59,7 +61,17 @@ Recurrent::Start Recurrent::start(const std::vector<Variable>& inputs) const {
   return start;
 }
 
-std::vector<Variable> Recurrent::outputs(const Variable& sequence, std::vector<Variable> final_states) const {
+std::vector<Variable> Recurrent::outputs(Variable sequence, std::vector<Variable> final_states,
+                                         const Tensor& mask) const {
+  if (recurrent_options_.return_sequences && mask.defined()) {  // the mask, in the order the steps ran
+    Tensor ordered = mask.to(DType::f32);
+    if (recurrent_options_.go_backwards) {
+      const int64_t batch = mask.dim(0), time = mask.dim(1);
+      for (int64_t b = 0; b < batch; ++b)
+        std::reverse(ordered.data<float>() + b * time, ordered.data<float>() + (b + 1) * time);
+    }
+    sequence.set_mask(std::move(ordered));
+  }
   std::vector<Variable> result{recurrent_options_.return_sequences ? sequence : final_states[0]};
   if (recurrent_options_.return_state) result.insert(result.end(), final_states.begin(), final_states.end());
   return result;
@@ -68,13 +80,21 @@ std::vector<Variable> Recurrent::outputs(const Variable& sequence, std::vector<V
 std::vector<Variable> Recurrent::forward_many(const std::vector<Variable>& inputs) {
   Start s = start(inputs);
   const int64_t batch = s.projected.dim(0), time = s.projected.dim(1);
+  const Tensor& mask = inputs[0].mask();
   std::vector<Variable> steps;
   for (int64_t i = 0; i < time; ++i) {
     const int64_t t = recurrent_options_.go_backwards ? time - 1 - i : i;
-    s.states = step(reshape(slice(s.projected, 1, t, t + 1), {batch, gates_ * units_}), s.states);
+    std::vector<Variable> next = step(reshape(slice(s.projected, 1, t, t + 1), {batch, gates_ * units_}), s.states);
+    if (mask.defined()) {  // padding steps keep the states: state + m (next - state), m (batch, 1)
+      std::vector<double> column(static_cast<size_t>(batch));
+      for (int64_t b = 0; b < batch; ++b) column[static_cast<size_t>(b)] = mask.data<float>()[b * time + t];
+      const Variable real(Tensor::from(column, Shape{batch, 1}).to(s.projected.dtype()));
+      for (size_t k = 0; k < next.size(); ++k) next[k] = s.states[k] + real * (next[k] - s.states[k]);
+    }
+    s.states = std::move(next);
     if (recurrent_options_.return_sequences) steps.push_back(reshape(s.states[0], {batch, 1, units_}));
   }
-  return outputs(recurrent_options_.return_sequences ? concat(steps, 1) : Variable(), s.states);
+  return outputs(recurrent_options_.return_sequences ? concat(steps, 1) : Variable(), s.states, mask);
 }
 
 Config Recurrent::recurrent_config() const {

@@ -1,5 +1,7 @@
 #include "train/inference_plan.h"
 
+#include <algorithm>
+
 #include "axon/dense.h"
 #include "axon/quantization.h"
 #include "kernels/gemm.h"
@@ -63,16 +65,25 @@ struct QuantizedDenseFastPath {
 }  // namespace
 
 InferencePlan::InferencePlan(const Graph& graph, const std::vector<Shape>& input_shapes)
-    : values_(graph.slot_count()), input_count_(input_shapes.size()), outputs_(graph.output_slots()) {
+    : values_(graph.slot_count()),
+      masks_(graph.slot_count()),
+      input_count_(input_shapes.size()),
+      outputs_(graph.output_slots()) {
   for (const Graph::Step& step : graph.steps()) {
     // The layer as it runs in the graph, on its values: every step can fall back to it.
     auto generic = [this, step] {
       std::vector<Variable> args;
-      for (size_t slot : step.inputs) args.emplace_back(values_[slot]);
+      for (size_t slot : step.inputs) {
+        args.emplace_back(values_[slot]);
+        if (masks_[slot].defined()) args.back().set_mask(masks_[slot]);
+      }
       const std::vector<Variable> results = step.run(args);
       if (results.size() != step.outputs.size())
         fail("model: a layer returned ", results.size(), " outputs, expected ", step.outputs.size());
-      for (size_t k = 0; k < results.size(); ++k) values_[step.outputs[k]] = results[k].value();
+      for (size_t k = 0; k < results.size(); ++k) {
+        values_[step.outputs[k]] = results[k].value();
+        masks_[step.outputs[k]] = results[k].mask();
+      }
     };
     const bool single = step.layer && step.inputs.size() == 1 && step.outputs.size() == 1;
     const size_t in = step.inputs.empty() ? 0 : step.inputs[0], out = step.outputs.empty() ? 0 : step.outputs[0];
@@ -84,6 +95,7 @@ InferencePlan::InferencePlan(const Graph& graph, const std::vector<Shape>& input
         const Tensor y = fast(values_[in]);
         if (!y.defined()) return generic();
         values_[out] = after ? after(Variable(y)).value() : y;
+        masks_[out] = y.rank() >= 3 ? masks_[in] : Tensor();  // Dense keeps the steps
       }});
     };
     const std::string type = step.layer ? step.layer->type_name() : "";
@@ -98,12 +110,13 @@ InferencePlan::InferencePlan(const Graph& graph, const std::vector<Shape>& input
         if (layer->training())
           generic();
         else
-          values_[out] = values_[in];
+          values_[out] = values_[in], masks_[out] = masks_[in];
       }});
     } else if (single && type == "Flatten") {  // a view
       steps_.push_back({[this, in, out] {
         const Tensor& x = values_[in];
         values_[out] = x.reshape({x.dim(0), x.dim(0) ? x.numel() / x.dim(0) : 0});
+        masks_[out] = Tensor();
       }});
     } else {
       steps_.push_back({generic});
@@ -113,6 +126,7 @@ InferencePlan::InferencePlan(const Graph& graph, const std::vector<Shape>& input
 
 const std::vector<Tensor>& InferencePlan::run(const std::vector<Tensor>& inputs) {
   for (size_t i = 0; i < input_count_; ++i) values_[i] = inputs[i];  // the inputs are slots 0, 1, ...
+  std::fill(masks_.begin(), masks_.end(), Tensor());
   for (Step& step : steps_) step.run();
   results_.clear();
   for (size_t slot : outputs_) results_.push_back(values_[slot]);

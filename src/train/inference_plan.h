@@ -6,7 +6,7 @@
 // in the pass that writes its product, and a single row through it as a GEMV that
 // streams the kernel once (kernels/gemv.h); an int8 Dense writes straight into its
 // buffer; Dropout (at inference), Flatten and Reshape cost nothing. A layer the plan
-// has no step for runs as it does in the graph, on its values.
+// has no step for runs as it does in the graph, on its values (and sequence masks).
 // The weights are read from the layers at every run, so a plan stays valid when they
 // change.
 #include <functional>
@@ -30,6 +30,7 @@ class InferencePlan {
     std::function<void()> run;
   };
   std::vector<Tensor> values_;  // one per graph slot
+  std::vector<Tensor> masks_;   // the sequence mask (Variable::mask) of each slot's value, if any
   size_t input_count_;
   std::vector<size_t> outputs_;  // slots
   std::vector<Step> steps_;

@@ -1,0 +1,101 @@
+#include "axon/multi_head_attention.h"
+
+#include "axon/ops.h"
+#include "axon/registry.h"
+
+namespace axon {
+
+AXON_REGISTER(Module, "multi_head_attention", MultiHeadAttention);
+
+MultiHeadAttention::MultiHeadAttention(int64_t num_heads, int64_t key_dim, AttentionLayerOptions options,
+                                       WeightOptions weights)
+    : num_heads_(num_heads),
+      key_dim_(key_dim),
+      options_(options),
+      weights_(std::move(weights)),
+      generator_(weights_.seed ? *weights_.seed : global_generator().next_u64()) {
+  if (num_heads < 1 || key_dim < 1)
+    fail("MultiHeadAttention: num_heads and key_dim must be >= 1, got ", num_heads, " and ", key_dim);
+  if (options.value_dim < 0 || options.output_dim < 0)
+    fail("MultiHeadAttention: value_dim and output_dim must be >= 0 (0: the default), got ", options.value_dim, " and ",
+         options.output_dim);
+  if (!(options.dropout >= 0 && options.dropout < 1))
+    fail("MultiHeadAttention: dropout must be in [0, 1), got ", options.dropout);
+  if (options_.value_dim == 0) options_.value_dim = key_dim;
+}
+
+Config MultiHeadAttention::config() const {
+  Config c = Config::object()
+                 .set("num_heads", num_heads_)
+                 .set("key_dim", key_dim_)
+                 .set("value_dim", options_.value_dim)
+                 .set("output_dim", options_.output_dim)
+                 .set("dropout", options_.dropout)
+                 .set("causal", options_.causal);
+  weights_.write(c);
+  return c;
+}
+
+std::shared_ptr<MultiHeadAttention> MultiHeadAttention::from_config(const ConfigReader& c) {
+  return std::make_shared<MultiHeadAttention>(
+      c.integer("num_heads", 1), c.integer("key_dim", 1),
+      AttentionLayerOptions{.value_dim = c.integer_or("value_dim", 0, 0),
+                            .output_dim = c.integer_or("output_dim", 0, 0),
+                            .dropout = c.number_or("dropout", 0, 0, 1, true),
+                            .causal = c.boolean_or("causal", false)},
+      WeightOptions::read(c));
+}
+
+MultiHeadAttention::Projection MultiHeadAttention::add_projection(const std::string& name, int64_t in, int64_t out,
+                                                                  uint64_t seed_offset) {
+  WeightOptions options = weights_;
+  if (options.seed) *options.seed += seed_offset;  // four different kernels from one seed
+  auto [kernel, bias] = options.initial(Shape{in, out}, Shape{out}, in, out);
+  Projection p;
+  p.kernel = add_weight(name + "_kernel", std::move(kernel), true, options.kernel_regularizer);
+  if (options.use_bias) p.bias = add_weight(name + "_bias", std::move(bias), true, options.bias_regularizer);
+  return p;
+}
+
+void MultiHeadAttention::create_weights_many(const std::vector<Shape>& shapes) {
+  if (shapes.empty() || shapes.size() > 3)
+    fail("MultiHeadAttention: takes query, value and key (or query and value, or query alone), got ", shapes.size(),
+         " inputs");
+  for (const Shape& shape : shapes)
+    if (shape.rank() != 3) fail("MultiHeadAttention: inputs must be (batch, steps, features), got ", shape);
+  const Shape& query = shapes[0];
+  const Shape& value = shapes.size() > 1 ? shapes[1] : query;
+  const Shape& key = shapes.size() > 2 ? shapes[2] : value;
+  const int64_t heads = num_heads_, output = options_.output_dim > 0 ? options_.output_dim : query[2];
+  query_ = add_projection("query", query[2], heads * key_dim_, 0);
+  key_ = add_projection("key", key[2], heads * key_dim_, 1);
+  value_ = add_projection("value", value[2], heads * options_.value_dim, 2);
+  output_ = add_projection("output", heads * options_.value_dim, output, 3);
+}
+
+// (B, T, E) -> (B, T, H, dim): one GEMM, the heads side by side in its columns.
+std::vector<Variable> MultiHeadAttention::forward_many(const std::vector<Variable>& inputs) {
+  if (inputs.empty() || inputs.size() > 3)
+    fail("MultiHeadAttention: takes query, value and key, got ", inputs.size(), " inputs");
+  const Variable& query = inputs[0];
+  const Variable& value = inputs.size() > 1 ? inputs[1] : query;
+  const Variable& key = inputs.size() > 2 ? inputs[2] : value;
+  const int64_t batch = query.dim(0);
+  if (value.dim(0) != batch || key.dim(0) != batch || key.dim(1) != value.dim(1))
+    fail("MultiHeadAttention: query ", query.shape(), ", value ", value.shape(), " and key ", key.shape(),
+         " must share the batch, and key and value their steps");
+  auto heads = [&](const Variable& x, const Projection& p, int64_t dim) {
+    return reshape(linear(x, p.kernel, p.bias), {batch, x.dim(1), num_heads_, dim});
+  };
+  AttentionOptions attention_options{.causal = options_.causal, .key_mask = value.mask()};
+  if (training() && options_.dropout > 0) {
+    attention_options.dropout = options_.dropout;
+    attention_options.seed = generator_.next_u64();
+  }
+  const Variable attended = attention(heads(query, query_, key_dim_), heads(key, key_, key_dim_),
+                                      heads(value, value_, options_.value_dim), attention_options);
+  return {linear(reshape(attended, {batch, query.dim(1), num_heads_ * options_.value_dim}), output_.kernel,
+                 output_.bias)};
+}
+
+}  // namespace axon

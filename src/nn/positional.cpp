@@ -1,0 +1,78 @@
+#include "axon/positional.h"
+
+#include <cmath>
+
+#include "axon/initializers.h"
+#include "axon/ops.h"
+#include "axon/registry.h"
+
+namespace axon {
+
+AXON_REGISTER(Module, "positional_embedding", PositionalEmbedding);
+AXON_REGISTER(Module, "sine_position_encoding", SinePositionEncoding);
+
+namespace {
+
+void check_sequence(const char* layer, const Shape& x) {
+  if (x.rank() != 3) fail(layer, ": expects (batch, steps, features), got ", x);
+}
+
+}  // namespace
+
+PositionalEmbedding::PositionalEmbedding(int64_t sequence_length, std::optional<uint64_t> seed)
+    : sequence_length_(sequence_length), seed_(seed) {
+  if (sequence_length < 1) fail("PositionalEmbedding: sequence_length must be >= 1, got ", sequence_length);
+}
+
+Config PositionalEmbedding::config() const {
+  Config c = Config::object().set("sequence_length", sequence_length_);
+  if (seed_) c.set("seed", *seed_);
+  return c;
+}
+
+std::shared_ptr<PositionalEmbedding> PositionalEmbedding::from_config(const ConfigReader& c) {
+  std::optional<uint64_t> seed;
+  if (c.has("seed")) seed = static_cast<uint64_t>(c.integer("seed", 0));
+  return std::make_shared<PositionalEmbedding>(c.integer("sequence_length", 1), seed);
+}
+
+void PositionalEmbedding::create_weights(const Shape& input_shape) {
+  check_sequence("PositionalEmbedding", input_shape);
+  const int64_t features = input_shape[2];
+  Generator seeded(seed_.value_or(0));
+  Generator& generator = seed_ ? seeded : global_generator();
+  embeddings_ = add_weight("embeddings", Initializer()(Shape{sequence_length_, features}, sequence_length_, features,
+                                                       generator));
+}
+
+// x (B, T, F) + embeddings[:T] (T, F), broadcast over the batch.
+Variable PositionalEmbedding::forward(const Variable& x) {
+  check_sequence("PositionalEmbedding", x.shape());
+  if (x.dim(1) > sequence_length_ || x.dim(2) != embeddings_.dim(1))
+    fail("PositionalEmbedding: input ", x.shape(), " does not fit the table of ", sequence_length_, " positions of ",
+         embeddings_.dim(1), " features (at most ", sequence_length_, " steps)");
+  return x + slice(embeddings_, 0, 0, x.dim(1));
+}
+
+SinePositionEncoding::SinePositionEncoding(double max_wavelength) : max_wavelength_(max_wavelength) {
+  if (!(max_wavelength > 1)) fail("SinePositionEncoding: max_wavelength must be > 1, got ", max_wavelength);
+}
+
+std::shared_ptr<SinePositionEncoding> SinePositionEncoding::from_config(const ConfigReader& c) {
+  return std::make_shared<SinePositionEncoding>(c.number_or("max_wavelength", 10000, 1, INFINITY));
+}
+
+Variable SinePositionEncoding::forward(const Variable& x) {
+  check_sequence("SinePositionEncoding", x.shape());
+  const int64_t steps = x.dim(1), features = x.dim(2);
+  std::vector<double> table(static_cast<size_t>(steps * features));
+  for (int64_t t = 0; t < steps; ++t)
+    for (int64_t f = 0; f < features; ++f) {
+      const double angle =
+          static_cast<double>(t) / std::pow(max_wavelength_, static_cast<double>(f - f % 2) / static_cast<double>(features));
+      table[static_cast<size_t>(t * features + f)] = f % 2 == 0 ? std::sin(angle) : std::cos(angle);
+    }
+  return x + Variable(Tensor::from(table, Shape{steps, features}).to(x.dtype()));
+}
+
+}  // namespace axon
