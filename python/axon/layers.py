@@ -156,17 +156,37 @@ class Layer:
         """Calls the layer: on Variables or arrays it computes, on symbolic tensors it
         records a graph. ``training`` and ``mask`` are accepted for Keras's call
         convention; the mode is the model's (fit trains, predict and evaluate infer)."""
-        if args or kwargs:
+        if getattr(self, "_type", None) == "multi_head_attention":
+            inputs = self._attention_inputs(inputs, args, kwargs)
+        elif args or kwargs:
             raise TypeError(f"{type(self).__name__} '{self.name}': a layer is called with its inputs "
                             f"(and training=, mask=) only, got {len(args)} more arguments and {sorted(kwargs)}")
         if mask is not None:
-            raise ValueError(f"{self.name}: masks are not supported")
+            raise ValueError(f"{self.name}: an explicit mask= is not supported; masks flow from "
+                             "Embedding(mask_zero=True) through the layers after it")
         symbolic = _symbolic_inputs(inputs)
         if symbolic is not None:
             outputs = [KerasTensor(s, self, tuple(symbolic)) for s in
                        _axon.call_symbolic(self._module, [t._symbolic for t in symbolic])]
             return outputs[0] if len(outputs) == 1 else outputs
-        return _axon.call_layer(self._module, inputs)
+        outputs = _axon.call_layer(self._module, inputs)
+        return outputs[0] if isinstance(outputs, list) and len(outputs) == 1 else outputs
+
+    def _attention_inputs(self, query, args, kwargs):
+        """Keras's MultiHeadAttention call: (query, value, key=None, use_causal_mask=False)."""
+        unexpected = sorted(set(kwargs) - {"value", "key", "use_causal_mask"})
+        if unexpected or len(args) > 2:
+            raise TypeError(f"{self.name}: called as (query, value, key=None, use_causal_mask=False), "
+                            f"got {len(args)} more positional arguments and {unexpected}")
+        value = args[0] if args else kwargs.get("value")
+        key = args[1] if len(args) > 1 else kwargs.get("key")
+        causal = bool(kwargs.get("use_causal_mask", False))
+        if causal != self.get_config()["causal"]:
+            raise ValueError(f"{self.name}: use_causal_mask={causal} differs from the layer's causal setting; "
+                             "give causal= when making the layer (it is saved with the model)")
+        if value is None:
+            return query
+        return [query, value] + ([key] if key is not None else [])
 
     # Introspection, as Keras.
     @property
@@ -294,6 +314,11 @@ _POSITIONAL = {
     "gru": ("units",),
     "bidirectional": ("layer", "merge_mode"),
     "time_distributed": ("layer",),
+    "multi_head_attention": ("num_heads", "key_dim", "value_dim", "dropout"),
+    "positional_embedding": ("sequence_length",),
+    "sine_position_encoding": ("max_wavelength",),
+    "transformer_encoder_block": ("num_heads", "intermediate_dim", "dropout"),
+    "transformer_decoder_block": ("num_heads", "intermediate_dim", "dropout"),
 }
 # Keras's other names for the same layers.
 _ALIASES = {

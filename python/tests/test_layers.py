@@ -138,3 +138,31 @@ def test_wrappers_take_a_layer_given_as_an_object():
     model.fit(x, x.mean(axis=(1, 2))[:, None], epochs=1, verbose=0)
     assert [layer.count_params() for layer in model.layers] == [2 * 4 * (3 * 8 + 8 * 8 + 8), 16 * 4 + 4, 0, 5]
     assert model.predict(x[:2]).shape == (2, 1)
+
+
+def test_attention_and_transformer_layers_as_keras_calls_them():
+    L = axon.layers
+    tokens = axon.Input(shape=(8,))
+    x = L.PositionalEmbedding(8)(L.Embedding(12, 16, mask_zero=True)(tokens))
+    attention = L.MultiHeadAttention(num_heads=2, key_dim=8)
+    x = L.LayerNormalization()(L.Add()([x, attention(x, x)]))
+    x = L.TransformerEncoderBlock(2, 32, dropout=0.1)(x)
+    model = axon.Model(tokens, L.Dense(2, activation="softmax")(L.GlobalAveragePooling1D()(x)))
+    rng = np.random.default_rng(2)
+    ids = rng.integers(1, 12, size=(64, 8)).astype(np.float32)
+    ids[::2, 5:] = 0  # padding, masked from the embedding on
+    labels = (ids[:, 0] > 6).astype(np.int64)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(ids, labels, epochs=8, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert attention.count_params() == 4 * (16 * 16 + 16)
+    assert model.predict(ids[:3]).shape == (3, 2)
+    with pytest.raises(ValueError, match="use_causal_mask"):
+        attention(x, x, use_causal_mask=True)
+    gpt = L.TransformerDecoderBlock(num_heads=2, intermediate_dim=32)
+    assert gpt.get_config()["normalize_first"] is True
+    causal = L.MultiHeadAttention(2, 4, causal=True)
+    seq = np.random.default_rng(3).random((1, 5, 6), dtype=np.float32)
+    full = causal(seq, seq, use_causal_mask=True).numpy()
+    head = causal(seq[:, :3], seq[:, :3], use_causal_mask=True).numpy()
+    np.testing.assert_allclose(full[:, :3], head, atol=1e-6)  # step i never sees steps after it
