@@ -280,5 +280,60 @@ TEST(Transformer, AGptModelTrainsRoundTripsAndFailsClearly) {
             std::string::npos);
 }
 
+// ---- generation ----
+
+std::shared_ptr<Functional> tiny_gpt(int64_t context) {
+  SymbolicTensor tokens = Input(Shape{context}, "tokens");
+  SymbolicTensor h = PositionalEmbedding(context, 1)(Embedding(7, 8, {.seed = 2})(tokens));
+  h = TransformerDecoderBlock(2, 16, {.seed = 3})(h);
+  h = TransformerDecoderBlock(2, 16, {.seed = 4})(h);
+  return std::make_shared<Functional>(std::vector{tokens},
+                                      std::vector{Dense(7, "softmax", {.seed = 5})(LayerNormalization()(h))});
+}
+
+std::shared_ptr<Functional> tiny_lstm_lm(int64_t context) {
+  SymbolicTensor tokens = Input(Shape{context}, "tokens");
+  SymbolicTensor h = LSTM(8, {.return_sequences = true}, {.seed = 6})(Embedding(7, 4, {.seed = 2})(tokens));
+  h = GRU(6, {.return_sequences = true}, true, {.seed = 7})(h);
+  return std::make_shared<Functional>(std::vector{tokens}, std::vector{Dense(7, "linear", {.seed = 8})(h)});
+}
+
+TEST(Generation, CachedAndUncachedDecodingAgreeWithinTheContext) {
+  for (auto [label, model] : {std::pair{"gpt", tiny_gpt(12)}, std::pair{"lstm", tiny_lstm_lm(12)}}) {
+    for (double temperature : {0.0, 1.0}) {
+      const GenerateOptions options{.tokens = 9, .temperature = temperature, .top_k = 4, .seed = 3};
+      GenerateOptions uncached = options;
+      uncached.cache = false;
+      EXPECT_EQ(generate(*model, {1, 2, 3}, options), generate(*model, {1, 2, 3}, uncached)) << label;
+    }
+    // One step with the cache gives the scores the full run gives at that step.
+    NoGrad no_grad;
+    model->eval();
+    Tensor whole;
+    {
+      IncrementalDecoding scope;  // lets the model run on 5 of its 12 steps
+      whole = (*model)(Variable(Tensor::from(std::vector<float>{1, 2, 3, 4, 5}, Shape{1, 5}))).value();
+    }
+    IncrementalDecoding decoding;
+    (*model)(Variable(Tensor::from(std::vector<float>{1, 2, 3, 4}, Shape{1, 4})));
+    decoding.advance(4);
+    const Tensor last = (*model)(Variable(Tensor::from(std::vector<float>{5}, Shape{1, 1}))).value();
+    EXPECT_LT(max_difference(last.reshape({-1}), whole.reshape({5, -1}).rows(4, 5).reshape({-1})), 1e-5) << label;
+  }
+}
+
+TEST(Generation, GoesOnPastTheContextAndRefusesLayersThatReadAhead) {
+  std::shared_ptr<Functional> model = tiny_gpt(6);
+  const std::vector<int64_t> ids = generate(*model, {1, 2}, {.tokens = 20, .temperature = 0.8, .seed = 1});
+  EXPECT_EQ(ids.size(), 22u);
+  for (int64_t id : ids) EXPECT_TRUE(id >= 0 && id < 7);
+
+  SymbolicTensor tokens = Input(Shape{5}, "tokens");
+  SymbolicTensor h = TransformerEncoderBlock(2, 8)(Embedding(7, 4)(tokens));
+  Functional encoder({tokens}, {Dense(7)(h)});
+  EXPECT_NE(error_of([&] { generate(encoder, {1}, {.tokens = 1}); }).find("needs causal attention"), std::string::npos);
+  EXPECT_NE(error_of([&] { generate(*model, {}, {}); }).find("at least one token"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace axon

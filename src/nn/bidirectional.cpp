@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "axon/generation.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 #include "nn/typed_config.h"
@@ -42,6 +43,7 @@ std::shared_ptr<Bidirectional> Bidirectional::from_config(const ConfigReader& c)
 
 std::vector<Variable> Bidirectional::forward_many(const std::vector<Variable>& inputs) {
   if (inputs.size() != 1) fail("Bidirectional: takes the sequence alone, got ", inputs.size(), " inputs");
+  if (IncrementalDecoding::active()) fail("Bidirectional: incremental decoding cannot run a layer that reads ahead");
   const std::vector<Variable> ahead = (*forward_)(inputs);
   std::vector<Variable> behind = (*backward_)(inputs);
   if (forward_->recurrent_options().return_sequences) {  // back in time order: (batch, time, units)

@@ -1,5 +1,6 @@
 #include "axon/multi_head_attention.h"
 
+#include "axon/generation.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 
@@ -92,8 +93,21 @@ std::vector<Variable> MultiHeadAttention::forward_many(const std::vector<Variabl
     attention_options.dropout = options_.dropout;
     attention_options.seed = generator_.next_u64();
   }
-  const Variable attended = attention(heads(query, query_, key_dim_), heads(key, key_, key_dim_),
-                                      heads(value, value_, options_.value_dim), attention_options);
+  Variable keys = heads(key, key_, key_dim_), values = heads(value, value_, options_.value_dim);
+  if (IncrementalDecoding* decoding = IncrementalDecoding::active()) {
+    // The earlier steps' keys and values come from the cache; this call's join them. Only
+    // causal self-attention sees nothing after the step it computes.
+    if (!options_.causal)
+      fail("MultiHeadAttention: incremental decoding needs causal attention (this layer sees every step)");
+    std::vector<Tensor>& cache = decoding->state(*this);
+    if (!cache.empty()) {
+      keys = concat({Variable(cache[0]), keys}, 1);
+      values = concat({Variable(cache[1]), values}, 1);
+    }
+    cache = {keys.value(), values.value()};
+    attention_options.key_mask = Tensor();  // generation runs one unpadded sequence
+  }
+  const Variable attended = attention(heads(query, query_, key_dim_), keys, values, attention_options);
   return {linear(reshape(attended, {batch, query.dim(1), num_heads_ * options_.value_dim}), output_.kernel,
                  output_.bias)};
 }

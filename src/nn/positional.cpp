@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "axon/generation.h"
 #include "axon/initializers.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
@@ -15,6 +16,12 @@ namespace {
 
 void check_sequence(const char* layer, const Shape& x) {
   if (x.rank() != 3) fail(layer, ": expects (batch, steps, features), got ", x);
+}
+
+// The position of the input's first step: 0, or in incremental decoding the steps run before.
+int64_t first_position() {
+  const IncrementalDecoding* decoding = IncrementalDecoding::active();
+  return decoding ? decoding->position() : 0;
 }
 
 }  // namespace
@@ -48,10 +55,12 @@ void PositionalEmbedding::create_weights(const Shape& input_shape) {
 // x (B, T, F) + embeddings[:T] (T, F), broadcast over the batch.
 Variable PositionalEmbedding::forward(const Variable& x) {
   check_sequence("PositionalEmbedding", x.shape());
-  if (x.dim(1) > sequence_length_ || x.dim(2) != embeddings_.dim(1))
-    fail("PositionalEmbedding: input ", x.shape(), " does not fit the table of ", sequence_length_, " positions of ",
-         embeddings_.dim(1), " features (at most ", sequence_length_, " steps)");
-  return x + slice(embeddings_, 0, 0, x.dim(1));
+  const int64_t first = first_position();
+  if (first + x.dim(1) > sequence_length_ || x.dim(2) != embeddings_.dim(1))
+    fail("PositionalEmbedding: input ", x.shape(), first ? " after " + std::to_string(first) + " steps" : "",
+         " does not fit the table of ", sequence_length_, " positions of ", embeddings_.dim(1), " features (at most ",
+         sequence_length_, " steps)");
+  return x + slice(embeddings_, 0, first, first + x.dim(1));
 }
 
 SinePositionEncoding::SinePositionEncoding(double max_wavelength) : max_wavelength_(max_wavelength) {
@@ -64,12 +73,12 @@ std::shared_ptr<SinePositionEncoding> SinePositionEncoding::from_config(const Co
 
 Variable SinePositionEncoding::forward(const Variable& x) {
   check_sequence("SinePositionEncoding", x.shape());
-  const int64_t steps = x.dim(1), features = x.dim(2);
+  const int64_t steps = x.dim(1), features = x.dim(2), first = first_position();
   std::vector<double> table(static_cast<size_t>(steps * features));
   for (int64_t t = 0; t < steps; ++t)
     for (int64_t f = 0; f < features; ++f) {
       const double angle =
-          static_cast<double>(t) / std::pow(max_wavelength_, static_cast<double>(f - f % 2) / static_cast<double>(features));
+          static_cast<double>(first + t) / std::pow(max_wavelength_, static_cast<double>(f - f % 2) / static_cast<double>(features));
       table[static_cast<size_t>(t * features + f)] = f % 2 == 0 ? std::sin(angle) : std::cos(angle);
     }
   return x + Variable(Tensor::from(table, Shape{steps, features}).to(x.dtype()));

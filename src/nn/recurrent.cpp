@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "axon/generation.h"
 #include "axon/initializers.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
@@ -49,7 +50,15 @@ Recurrent::Start Recurrent::start(const std::vector<Variable>& inputs) const {
     fail(type_name(), ": takes the sequence and, optionally, ", state_count_, " initial state(s); got ", inputs.size(),
          " inputs");
   Start start{linear(x, kernel_, input_bias()), {}};
+  IncrementalDecoding* decoding = IncrementalDecoding::active();
+  if (decoding && recurrent_options_.go_backwards)
+    fail(type_name(), ": incremental decoding cannot run a layer that reads the sequence from its end");
+  const std::vector<Tensor>* carried = decoding ? &decoding->state(*this) : nullptr;
   for (size_t k = 0; k < state_count_; ++k) {
+    if (inputs.size() == 1 && carried && carried->size() == state_count_) {  // the states the last run ended in
+      start.states.emplace_back((*carried)[k]);
+      continue;
+    }
     if (inputs.size() == 1) {
       start.states.emplace_back(Tensor::zeros(Shape{batch, units_}, x.value().dtype()));
       continue;
@@ -63,6 +72,11 @@ Recurrent::Start Recurrent::start(const std::vector<Variable>& inputs) const {
 
 std::vector<Variable> Recurrent::outputs(Variable sequence, std::vector<Variable> final_states,
                                          const Tensor& mask) const {
+  if (IncrementalDecoding* decoding = IncrementalDecoding::active()) {  // the next run starts from them
+    std::vector<Tensor>& carried = decoding->state(*this);
+    carried.clear();
+    for (const Variable& state : final_states) carried.push_back(state.value());
+  }
   if (recurrent_options_.return_sequences && mask.defined()) {  // the mask, in the order the steps ran
     Tensor ordered = mask.to(DType::f32);
     if (recurrent_options_.go_backwards) {

@@ -11,5 +11,6 @@ void add_summary(CLI::App& app);
 void add_serve(CLI::App& app);
 void add_quantize(CLI::App& app);
 void add_export(CLI::App& app);
+void add_generate(CLI::App& app);
 
 }  // namespace axon::cli

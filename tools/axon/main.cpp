@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   axon::cli::add_serve(app);
   axon::cli::add_quantize(app);
   axon::cli::add_export(app);
+  axon::cli::add_generate(app);
   // Under mpirun, train runs data-parallel over the ranks (see `axon train --help`).
   std::shared_ptr<axon::Communicator> ranks;
   try {
