@@ -3,7 +3,7 @@
 // form (probabilities kept for backward) or tiled (blocks with an online softmax), and
 // the bytes each keeps for backward.
 // Prints "axon form=F steps=T threads=N ms=X kept_mb=Y".
-// Usage: bench_attention plain|tiled STEPS [RUNS]
+// Usage: bench_attention plain|tiled STEPS [RUNS] [BLOCK]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   const std::string form = argv[1];
   const int64_t steps = std::stoll(argv[2]), batch = 32, heads = 4, dim = 32;
   const int runs = argc > 3 ? std::stoi(argv[3]) : 10;
+  const int64_t block = argc > 4 ? std::stoll(argv[4]) : axon::AttentionOptions{}.block;
   axon::Generator generator(1);
   const axon::Shape shape{batch, steps, heads, dim};
   axon::Variable q(generator.normal(shape, 0.0, 1.0), true), k(generator.normal(shape, 0.0, 1.0), true),
@@ -28,7 +29,7 @@ int main(int argc, char** argv) {
   std::vector<double> ms;
   for (int i = 0; i <= runs; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    axon::attention(q, k, v, {.causal = true, .plain = form == "plain"}).backward(weights);
+    axon::attention(q, k, v, {.causal = true, .plain = form == "plain", .block = block}).backward(weights);
     for (axon::Variable* x : {&q, &k, &v}) x->zero_grad();
     if (i > 0)
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());

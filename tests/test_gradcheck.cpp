@@ -81,6 +81,7 @@ const std::vector<GradCase>& table() {
       {"matmul", "matmul", {{3, 4}, {4, 5}}, [](const V& v) { return matmul(v[0], v[1]); }},
       {"linear", "linear", {{3, 4}, {4, 5}, {5}}, [](const V& v) { return linear(v[0], v[1], v[2]); }},
       {"linear/3d no bias", "linear", {{2, 3, 4}, {4, 2}}, [](const V& v) { return linear(v[0], v[1], Variable()); }},
+      {"linear/relu", "linear", {{2, 3, 4}, {4, 5}, {5}}, [](const V& v) { return linear(v[0], v[1], v[2], true); }},
       {"softmax", "softmax", {{3, 5}}, [](const V& v) { return softmax(v[0]); }},
       {"softmax/axis 0", "softmax_axis", {{3, 2, 4}}, [](const V& v) { return softmax(v[0], 0); }},
       {"log_softmax", "log_softmax", {{3, 5}}, [](const V& v) { return log_softmax(v[0]); }},

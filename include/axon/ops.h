@@ -66,7 +66,9 @@ Variable max(const Variable& x, int64_t axis, bool keepdim = false);
 // a (..., m, k), b (..., k, n) with the same leading axes, or b (k, n) for all -> (..., m, n).
 Variable matmul(const Variable& a, const Variable& b);
 // x: (..., in), weight: (in, out), bias: (out,) or undefined -> (..., out). One GEMM.
-Variable linear(const Variable& x, const Variable& weight, const Variable& bias);
+// relu: max(y, 0) applied in the same op (one pass instead of an op of its own, and
+// nothing more kept for backward).
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias, bool relu = false);
 
 // Shape and layout.
 Variable reshape(const Variable& x, const std::vector<int64_t>& dims);  // one dim may be -1

@@ -1,6 +1,7 @@
 #pragma once
 // Ready-made datasets, read from the files their Debian packages install
 // (namespace axon::datasets; the Dataset interface itself is dataset.h).
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,5 +23,18 @@ ImageData fashion_mnist(const std::string& directory = "");
 
 // The names of classes 0..9: "T-shirt/top", "Trouser", ..., "Ankle boot".
 const std::vector<std::string>& fashion_mnist_class_names();
+
+// The King James Bible (Debian's bible-kjv-text, read through its `bible` program from
+// bible-kjv): one verse per line, without chapter headings and verse numbers, 4.2 MB.
+std::string king_james_bible();
+
+// Fortune cookies (Debian's fortunes): the entries of each category's file in
+// /usr/share/games/fortunes ("%" lines between them), with the category's index in
+// `categories` as label.
+struct Texts {
+  std::vector<std::string> texts;
+  std::vector<int64_t> labels;
+};
+Texts fortunes(const std::vector<std::string>& categories, const std::string& directory = "/usr/share/games/fortunes");
 
 }  // namespace axon::datasets

@@ -52,6 +52,10 @@ class TextVectorization : public Module {
   const TextVectorizationOptions& options() const { return options_; }
 
  private:
+  // Calls visit(token) for each token of text, standardized and split, without keeping them.
+  template <class Visit>
+  void for_each_token(const std::string& text, Visit&& visit) const;
+
   TextVectorizationOptions options_;
   std::vector<std::string> vocabulary_;
   std::unordered_map<std::string, int64_t> index_;

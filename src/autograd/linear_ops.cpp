@@ -1,6 +1,12 @@
 // matmul and the fused linear layer op; both run on OpenBLAS GEMM.
 #include "axon/ops.h"
+#include <algorithm>
+#include <type_traits>
+
+#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
+#include "kernels/gemv.h"
+#include "kernels/parallel.h"
 #include "kernels/reduce.h"
 
 namespace axon {
@@ -25,7 +31,7 @@ Variable matmul(const Variable& a, const Variable& b) {
 
 // x: (..., in) viewed as x2: (rows, in); weight: (in, out); bias: (out,).
 // y = x2 @ weight + bias, the bias written first and GEMM adding onto it (beta = 1).
-Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias, bool relu) {
   if (weight.rank() != 2) fail("linear: weight must be 2-D (in, out), got ", weight.shape());
   if (x.rank() < 1) fail("linear: input must have rank >= 1, got ", x.shape());
   const int64_t in = weight.dim(0), out = weight.dim(1);
@@ -48,17 +54,30 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
       for (int64_t r = 0; r < rows; ++r) std::copy(pb, pb + out, py + r * out);
     }
     if (in == 0 && !bias.defined()) std::fill(py, py + rows * out, T(0));
+    if constexpr (std::is_same_v<T, float>)
+      if (rows == 1 && in > 0) {  // one row (a token in generation): a GEMV, bias and relu in its pass
+        kernels::gemv_bias_act(x2.data<T>(), w.data<T>(), in, out,
+                               bias.defined() ? bias.value().template data<T>() : nullptr, relu, py);
+        return;
+      }
     if (in > 0)
       kernels::gemm<T>(false, false, rows, out, in, T(1), x2.data<T>(), in, w.data<T>(), out,
                        bias.defined() ? T(1) : T(0), py, out);
+    if (relu)
+      kernels::parallel_for(rows * out, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) py[i] = std::max(py[i], T(0));
+      });
   });
 
   const Shape x_shape = x.shape();
   std::vector<Variable> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   return Variable::make("linear", y.reshape(out_dims), inputs,
-                        [x2, w, x_shape, out](const Tensor& g, const std::vector<bool>& needs) -> std::vector<Tensor> {
-                          const Tensor g2 = g.reshape({-1, out});
+                        [x2, w, x_shape, out, y, relu](const Tensor& g,
+                                                       const std::vector<bool>& needs) -> std::vector<Tensor> {
+                          // Through the relu first: the gradient where y > 0.
+                          const Tensor g2 = relu ? kernels::unary_backward(kernels::Unary::relu, y, y, g.reshape({-1, out}))
+                                                 : g.reshape({-1, out});
                           std::vector<Tensor> grads(needs.size());
                           if (needs[0]) grads[0] = matmul(g2, false, w, true).reshape(x_shape.dims());
                           if (needs[1]) grads[1] = matmul(x2, true, g2, false);

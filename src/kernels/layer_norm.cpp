@@ -8,6 +8,24 @@
 
 namespace axon::kernels {
 
+namespace {
+
+// sum of f(i) over [0, n) in eight running sums, which the compiler keeps in one vector
+// register (a plain float sum would be one long serial chain).
+template <class T, class F>
+T lane_sum(int64_t n, F&& f) {
+  T lanes[8] = {};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int lane = 0; lane < 8; ++lane) lanes[lane] += f(i + lane);
+  T total = 0;
+  for (; i < n; ++i) total += f(i);
+  for (T lane : lanes) total += lane;
+  return total;
+}
+
+}  // namespace
+
 LayerNormForward layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon) {
   if (x.rank() < 1 || gamma.shape() != Shape{x.dim(-1)} || beta.shape() != gamma.shape())
     fail("layer_norm: gamma and beta must be (", x.rank() < 1 ? 0 : x.dim(-1), ",) for input ", x.shape(), ", got ",
@@ -24,15 +42,14 @@ LayerNormForward layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& 
     parallel_for(rows, 3 * features, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
         const T* row = px + r * features;
-        double total = 0, squares = 0;
-        for (int64_t f = 0; f < features; ++f) total += row[f];
-        const double m = total / static_cast<double>(features);
-        for (int64_t f = 0; f < features; ++f) squares += (row[f] - m) * (row[f] - m);
-        const double s = 1.0 / std::sqrt(squares / static_cast<double>(features) + epsilon);
+        const T m = lane_sum<T>(features, [&](int64_t f) { return row[f]; }) / static_cast<T>(features);
+        const T variance =
+            lane_sum<T>(features, [&](int64_t f) { return (row[f] - m) * (row[f] - m); }) / static_cast<T>(features);
+        const T s = static_cast<T>(1.0 / std::sqrt(static_cast<double>(variance) + epsilon));
         mean[r] = m;
         inv[r] = s;
-        for (int64_t f = 0; f < features; ++f)
-          py[r * features + f] = static_cast<T>((row[f] - m) * s * pg[f] + pb[f]);
+        T* y = py + r * features;
+        for (int64_t f = 0; f < features; ++f) y[f] = (row[f] - m) * s * pg[f] + pb[f];
       }
     });
   });
@@ -54,29 +71,28 @@ LayerNormGradients layer_norm_backward(const Tensor& dy, const Tensor& x, const 
     // dgamma and dbeta: each chunk of rows sums into its own partials, added after.
     const bool parallel = num_threads() > 1 && rows * features * 4 >= kParallelThreshold && !ThreadPool::in_task();
     const int64_t chunks = parallel ? std::min<int64_t>(rows, int64_t{num_threads()} * kChunksPerThread) : 1;
-    std::vector<std::vector<double>> partial_gamma(static_cast<size_t>(chunks)), partial_beta(partial_gamma.size());
+    std::vector<std::vector<T>> partial_gamma(static_cast<size_t>(chunks)), partial_beta(partial_gamma.size());
     auto chunk = [&](int64_t c) {
       FlushDenormals flush;
-      std::vector<double>& dg = partial_gamma[static_cast<size_t>(c)];
-      std::vector<double>& db = partial_beta[static_cast<size_t>(c)];
-      dg.assign(static_cast<size_t>(features), 0.0);
-      db.assign(static_cast<size_t>(features), 0.0);
+      std::vector<T>& dg = partial_gamma[static_cast<size_t>(c)];
+      std::vector<T>& db = partial_beta[static_cast<size_t>(c)];
+      dg.assign(static_cast<size_t>(features), T(0));
+      db.assign(static_cast<size_t>(features), T(0));
+      std::vector<T> normalized(static_cast<size_t>(features)), scaled(static_cast<size_t>(features));
       for (int64_t r = rows * c / chunks; r < rows * (c + 1) / chunks; ++r) {
         const T *row = px + r * features, *g = pdy + r * features;
-        double mean_dn = 0, mean_dn_n = 0;
+        const T m = static_cast<T>(mean[r]), s = static_cast<T>(inv[r]);
+        T *n = normalized.data(), *dn = scaled.data();
         for (int64_t f = 0; f < features; ++f) {
-          const double n = (row[f] - mean[r]) * inv[r], dn = static_cast<double>(g[f]) * pg[f];
-          mean_dn += dn;
-          mean_dn_n += dn * n;
-          dg[f] += g[f] * n;
+          n[f] = (row[f] - m) * s;
+          dn[f] = g[f] * pg[f];
+          dg[f] += g[f] * n[f];
           db[f] += g[f];
         }
-        mean_dn /= static_cast<double>(features);
-        mean_dn_n /= static_cast<double>(features);
-        for (int64_t f = 0; f < features; ++f) {
-          const double n = (row[f] - mean[r]) * inv[r], dn = static_cast<double>(g[f]) * pg[f];
-          pdx[r * features + f] = static_cast<T>(inv[r] * (dn - mean_dn - n * mean_dn_n));
-        }
+        const T mean_dn = lane_sum<T>(features, [&](int64_t f) { return dn[f]; }) / static_cast<T>(features);
+        const T mean_dn_n = lane_sum<T>(features, [&](int64_t f) { return dn[f] * n[f]; }) / static_cast<T>(features);
+        T* dx = pdx + r * features;
+        for (int64_t f = 0; f < features; ++f) dx[f] = s * (dn[f] - mean_dn - n[f] * mean_dn_n);
       }
     };
     if (parallel)
@@ -84,15 +100,11 @@ LayerNormGradients layer_norm_backward(const Tensor& dy, const Tensor& x, const 
     else
       chunk(0);
     T *dgamma = grads.gamma.data<T>(), *dbeta = grads.beta.data<T>();
-    for (int64_t f = 0; f < features; ++f) {
-      double sg = 0, sb = 0;
-      for (int64_t c = 0; c < chunks; ++c) {
-        sg += partial_gamma[static_cast<size_t>(c)][static_cast<size_t>(f)];
-        sb += partial_beta[static_cast<size_t>(c)][static_cast<size_t>(f)];
+    for (int64_t c = 0; c < chunks; ++c)
+      for (int64_t f = 0; f < features; ++f) {
+        dgamma[f] += partial_gamma[static_cast<size_t>(c)][static_cast<size_t>(f)];
+        dbeta[f] += partial_beta[static_cast<size_t>(c)][static_cast<size_t>(f)];
       }
-      dgamma[f] = static_cast<T>(sg);
-      dbeta[f] = static_cast<T>(sb);
-    }
   });
   return grads;
 }

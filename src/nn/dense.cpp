@@ -38,8 +38,8 @@ void Dense::create_weights(const Shape& input_shape) {
 Variable Dense::forward(const Variable& x) {
   if (x.dim(-1) != kernel_.dim(0))
     fail("Dense: input ", x.shape(), " has ", x.dim(-1), " features; this layer was built for ", kernel_.dim(0));
-  Variable y = linear(x, kernel_, bias_);
-  return activation_(y);
+  if (activation_name_ == "relu") return linear(x, kernel_, bias_, true);  // fused: one op
+  return activation_(linear(x, kernel_, bias_));
 }
 
 std::vector<std::string> Dense::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,

@@ -1,5 +1,9 @@
 #include "axon/multi_head_attention.h"
 
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
 #include "axon/generation.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
@@ -74,6 +78,33 @@ void MultiHeadAttention::create_weights_many(const std::vector<Shape>& shapes) {
   output_ = add_projection("output", heads * options_.value_dim, output, 3);
 }
 
+namespace {
+
+// Writes `steps` (B, n, H, D) after the `held` steps of `buffer` (B, capacity, H, D),
+// growing it by doubling, and returns the held steps and these: (B, held + n, H, D). A
+// view of the buffer for one sequence (what generation runs), else a copy.
+Tensor append_steps(Tensor& buffer, const Tensor& steps, int64_t held) {
+  const int64_t batch = steps.dim(0), n = steps.dim(1), heads = steps.dim(2), dim = steps.dim(3), total = held + n;
+  const size_t row = static_cast<size_t>(heads * dim) * dtype_size(steps.dtype());  // bytes per step
+  auto at = [row](Tensor& t, int64_t b, int64_t step) {
+    return static_cast<std::byte*>(t.raw()) + static_cast<size_t>(b * t.dim(1) + step) * row;
+  };
+  if (!buffer.defined() || buffer.dim(1) < total || buffer.dim(0) != batch) {
+    Tensor grown = Tensor::empty(Shape{batch, std::max<int64_t>(2 * total, 16), heads, dim}, steps.dtype());
+    for (int64_t b = 0; b < batch && held > 0; ++b) std::memcpy(at(grown, b, 0), at(buffer, b, 0), held * row);
+    buffer = grown;
+  }
+  Tensor input = steps;
+  for (int64_t b = 0; b < batch; ++b) std::memcpy(at(buffer, b, held), at(input, b, 0), n * row);
+  const int64_t capacity = buffer.dim(1);
+  if (batch == 1) return buffer.reshape({capacity, heads, dim}).rows(0, total).reshape({1, total, heads, dim});
+  Tensor out = Tensor::empty(Shape{batch, total, heads, dim}, steps.dtype());
+  for (int64_t b = 0; b < batch; ++b) std::memcpy(at(out, b, 0), at(buffer, b, 0), total * row);
+  return out;
+}
+
+}  // namespace
+
 // (B, T, E) -> (B, T, H, dim): one GEMM, the heads side by side in its columns.
 std::vector<Variable> MultiHeadAttention::forward_many(const std::vector<Variable>& inputs) {
   if (inputs.empty() || inputs.size() > 3)
@@ -99,12 +130,11 @@ std::vector<Variable> MultiHeadAttention::forward_many(const std::vector<Variabl
     // causal self-attention sees nothing after the step it computes.
     if (!options_.causal)
       fail("MultiHeadAttention: incremental decoding needs causal attention (this layer sees every step)");
-    std::vector<Tensor>& cache = decoding->state(*this);
-    if (!cache.empty()) {
-      keys = concat({Variable(cache[0]), keys}, 1);
-      values = concat({Variable(cache[1]), values}, 1);
-    }
-    cache = {keys.value(), values.value()};
+    std::vector<Tensor>& cache = decoding->state(*this);  // key and value buffers, and the steps they hold
+    if (cache.empty()) cache = {Tensor(), Tensor(), Tensor::scalar(0)};
+    keys = Variable(append_steps(cache[0], keys.value(), static_cast<int64_t>(cache[2].item())));
+    values = Variable(append_steps(cache[1], values.value(), static_cast<int64_t>(cache[2].item())));
+    cache[2] = Tensor::scalar(static_cast<double>(keys.dim(1)));
     attention_options.key_mask = Tensor();  // generation runs one unpadded sequence
   }
   const Variable attended = attention(heads(query, query_, key_dim_), keys, values, attention_options);

@@ -13,19 +13,21 @@ namespace {
 
 constexpr const char* kUnknown = "[UNK]";
 
-// The UTF-8 code points of text, each as its bytes; a malformed byte stands alone.
-std::vector<std::string> characters(const std::string& text) {
-  std::vector<std::string> out;
+// Calls visit(code point) for each UTF-8 code point of text, as its bytes; a malformed
+// byte stands alone.
+template <class Visit>
+void for_each_character(const std::string& text, Visit&& visit) {
+  std::string character;
   for (size_t i = 0; i < text.size();) {
     const unsigned char lead = static_cast<unsigned char>(text[i]);
     size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 1;
     if (i + length > text.size()) length = 1;
     for (size_t k = 1; k < length; ++k)
       if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) length = 1;
-    out.push_back(text.substr(i, length));
+    character.assign(text, i, length);
+    visit(character);
     i += length;
   }
-  return out;
 }
 
 }  // namespace
@@ -56,37 +58,42 @@ void TextVectorization::set_vocabulary(std::vector<std::string> vocabulary) {
   }
 }
 
-std::vector<std::string> TextVectorization::tokens(const std::string& text) const {
+template <class Visit>
+void TextVectorization::for_each_token(const std::string& text, Visit&& visit) const {
   std::string standard = text;
   if (options_.standardize != "none") {
     for (char& c : standard) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (options_.standardize == "lower_and_strip_punctuation")
       std::erase_if(standard, [](char c) { return std::ispunct(static_cast<unsigned char>(c)) != 0; });
   }
-  if (options_.split == "character") return characters(standard);
-  std::vector<std::string> words;
+  if (options_.split == "character") return for_each_character(standard, visit);
   std::string word;
   for (char c : standard) {
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      if (!word.empty()) words.push_back(std::move(word));
-      word.clear();
-    } else {
+    if (!std::isspace(static_cast<unsigned char>(c))) {
       word += c;
+    } else if (!word.empty()) {
+      visit(word);
+      word.clear();
     }
   }
-  if (!word.empty()) words.push_back(std::move(word));
-  return words;
+  if (!word.empty()) visit(word);
+}
+
+std::vector<std::string> TextVectorization::tokens(const std::string& text) const {
+  std::vector<std::string> out;
+  for_each_token(text, [&](const std::string& token) { out.push_back(token); });
+  return out;
 }
 
 void TextVectorization::adapt(const std::vector<std::string>& texts) {
   std::map<std::string, std::pair<int64_t, int64_t>> seen;  // token -> (count, first appearance)
   int64_t order = 0;
   for (const std::string& text : texts)
-    for (std::string& token : tokens(text)) {
-      auto [it, added] = seen.try_emplace(std::move(token), 0, order);
+    for_each_token(text, [&](const std::string& token) {
+      auto [it, added] = seen.try_emplace(token, 0, order);
       if (added) ++order;
       ++it->second.first;
-    }
+    });
   std::vector<std::pair<std::string, std::pair<int64_t, int64_t>>> ranked(seen.begin(), seen.end());
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) {
     return a.second.first != b.second.first ? a.second.first > b.second.first : a.second.second < b.second.second;
@@ -100,10 +107,10 @@ void TextVectorization::adapt(const std::vector<std::string>& texts) {
 
 std::vector<int64_t> TextVectorization::ids(const std::string& text) const {
   std::vector<int64_t> out;
-  for (const std::string& token : tokens(text)) {
+  for_each_token(text, [&](const std::string& token) {
     const auto found = index_.find(token);
     out.push_back(found == index_.end() ? 1 : found->second);
-  }
+  });
   return out;
 }
 

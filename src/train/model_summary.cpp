@@ -1,5 +1,6 @@
 // Model::summary: Keras's table of layers, output shapes, parameter counts and, for
 // graphs, what each call reads.
+#include <algorithm>
 #include <iomanip>
 #include <ostream>
 #include <sstream>
@@ -46,7 +47,13 @@ void Model::summary(std::ostream& out) const {
   summary_rows(rows);
   bool graph = false;
   for (const SummaryRow& row : rows) graph = graph || !row.connected_to.empty();
-  const int width = graph ? 98 : 72;
+  // Columns as Keras's, widened to fit a long layer name or shape.
+  size_t layer_column = 34, shape_column = 24;
+  for (const SummaryRow& row : rows) {
+    layer_column = std::max(layer_column, row.layer.size() + 1);
+    shape_column = std::max(shape_column, row.output_shape.size() + 1);
+  }
+  const int width = static_cast<int>(layer_column + shape_column) + (graph ? 40 : 14);
   const std::string rule(static_cast<size_t>(width), '='), thin(static_cast<size_t>(width), '_');
   std::string title = name().empty() ? type_name() : name();
   if (title == "Model") {  // a subclass: its class name, as Keras
@@ -55,11 +62,13 @@ void Model::summary(std::ostream& out) const {
   }
   out << "Model: \"" << title << "\"\n"
       << thin << "\n"
-      << std::left << std::setw(34) << "Layer (type)" << std::setw(24) << "Output Shape" << std::setw(graph ? 14 : 0)
+      << std::left << std::setw(static_cast<int>(layer_column)) << "Layer (type)"
+      << std::setw(static_cast<int>(shape_column)) << "Output Shape" << std::setw(graph ? 14 : 0)
       << "Param #" << (graph ? "Connected to" : "") << "\n"
       << rule << "\n";
   for (const SummaryRow& row : rows)
-    out << std::setw(34) << row.layer << std::setw(24) << row.output_shape << std::setw(graph ? 14 : 0)
+    out << std::setw(static_cast<int>(layer_column)) << row.layer << std::setw(static_cast<int>(shape_column))
+        << row.output_shape << std::setw(graph ? 14 : 0)
         << with_commas(row.parameters) << row.connected_to << "\n";
   const int64_t total = parameter_count(), trainable = trainable_parameter_count();
   out << rule << "\nTotal params: " << with_commas(total) << "\nTrainable params: " << with_commas(trainable)
