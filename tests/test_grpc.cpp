@@ -130,6 +130,58 @@ TEST(Grpc, InferEqualsHttpInferRawAndTyped) {
             (std::vector<float>{0, 1}));
 }
 
+TEST(Grpc, TextModelsTakeBytesTypedOrRawWithLengthPrefixes) {
+  auto text = std::make_shared<TextVectorization>(TextVectorizationOptions{.split = "character", .standardize = "none"});
+  text->adapt({"abc"});
+  SymbolicTensor chars = Input(Shape{5}, "chars");
+  SymbolicTensor h = Embedding(text->vocabulary_size(), 2, {.mask_zero = true, .seed = 3})((*text)(chars));
+  auto model = std::make_shared<Functional>(std::vector{chars}, std::vector{GlobalAveragePooling1D()(h)});
+  InferenceServer server({.port = 0, .grpc_port = 0});
+  server.add_model("chars", model, Shape{5});
+  server.start();
+  auto stub = inference::GRPCInferenceService::NewStub(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(server.grpc_port()), grpc::InsecureChannelCredentials()));
+  const std::vector<std::string> rows = {"cab", "abcabcab"};
+  const std::vector<double> expected =  // each row's ids, padded or cut to the model's 5 steps
+      model->predict(pad_sequences({text->ids(rows[0]), text->ids(rows[1])}, 5, "post", "post")).to_vector();
+  auto request = [&](bool raw) {
+    inference::ModelInferRequest r;
+    r.set_model_name("chars");
+    auto* input = r.add_inputs();
+    input->set_name("chars");
+    input->set_datatype("BYTES");
+    input->add_shape(2);
+    std::string packed;
+    for (const std::string& row : rows) {
+      if (!raw) input->mutable_contents()->add_bytes_contents(row);
+      const uint32_t n = static_cast<uint32_t>(row.size());
+      packed += std::string{char(n & 0xff), char(n >> 8 & 0xff), char(n >> 16 & 0xff), char(n >> 24)} + row;
+    }
+    if (raw) r.add_raw_input_contents(packed);
+    return r;
+  };
+  for (bool raw : {false, true}) {
+    grpc::ClientContext context;
+    inference::ModelInferResponse response;
+    const grpc::Status status = stub->ModelInfer(&context, request(raw), &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    const std::vector<float> got =  // answered in the form asked
+        raw ? floats(response.raw_output_contents(0))
+            : std::vector<float>(response.outputs(0).contents().fp32_contents().begin(),
+                                 response.outputs(0).contents().fp32_contents().end());
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-6) << (raw ? "raw" : "typed");
+  }
+  inference::ModelInferRequest cut = request(true);
+  cut.mutable_raw_input_contents(0)->resize(6);  // a length that overruns
+  grpc::ClientContext context;
+  inference::ModelInferResponse response;
+  const grpc::Status status = stub->ModelInfer(&context, cut, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("overruns"), std::string::npos) << status.error_message();
+  server.shutdown();
+}
+
 TEST(Grpc, WrongRequestsGetStatusCodesThatSayWhy) {
   Served s;
   const auto call = [&](const inference::ModelInferRequest& request) {

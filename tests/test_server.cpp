@@ -119,6 +119,52 @@ TEST(Server, InferBothProtocolsWithKnownAnswers) {
   EXPECT_EQ(json::parse(res->body), json({{"outputs", {{3.0, 3.0, 3.0}}}}));
 }
 
+// A text model: words -> ids (its own vocabulary) -> embedding -> average -> 2 scores.
+std::shared_ptr<Functional> text_model() {
+  auto text = std::make_shared<TextVectorization>(TextVectorizationOptions{.output_sequence_length = 4});
+  text->adapt({"good film", "bad film", "good good plot"});
+  SymbolicTensor words = Input(Shape{4}, "words");
+  SymbolicTensor h = Embedding(text->vocabulary_size(), 3, {.mask_zero = true, .seed = 1})((*text)(words));
+  return std::make_shared<Functional>(std::vector{words},
+                                      std::vector{Dense(2, "softmax", {.seed = 2})(GlobalAveragePooling1D()(h))});
+}
+
+TEST(Server, TextModelsTakeStringsAsBytesAndAnswerAsTheLibraryDoes) {
+  InferenceServer server(Served::with_free_port({}));
+  std::shared_ptr<Functional> model = text_model();
+  server.add_model("review", model, Shape{4});
+  server.add_model("half", halving_model(), Shape{2});
+  const int port = server.start();
+  httplib::Client c("127.0.0.1", port);
+  c.set_read_timeout(10, 0);
+  const std::vector<std::string> reviews = {"Good plot!", "bad, bad film and more words than fit"};
+  json body = {{"inputs", {{{"name", "words"}, {"shape", {2}}, {"datatype", "BYTES"}, {"data", reviews}}}}};
+  auto res = post(c, "/v2/models/review/infer", body.dump());
+  ASSERT_EQ(res->status, 200) << res->body;
+  const Tensor expected = model->predict(text_vectorization_of(*model)->vectorize(reviews));
+  const std::vector<double> got = json::parse(res->body)["outputs"][0]["data"].get<std::vector<double>>();
+  ASSERT_EQ(got.size(), 4u);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected.to_vector()[i], 1e-6);
+  // Token ids as INT64 give the same.
+  json ids = {{"inputs", {{{"name", "words"}, {"shape", {2, 4}}, {"datatype", "INT64"},
+                           {"data", text_vectorization_of(*model)->vectorize(reviews).to_vector()}}}}};
+  res = post(c, "/v2/models/review/infer", ids.dump());
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(json::parse(res->body)["outputs"][0]["data"].get<std::vector<double>>(), got);
+  // Text where numbers are wanted, strings under a numeric datatype, mixed data, bad shapes.
+  res = post(c, "/v2/models/half/infer", R"({"inputs":[{"name":"x","shape":[1],"datatype":"BYTES","data":["a"]}]})");
+  EXPECT_EQ(res->status, 400);
+  EXPECT_NE(res->body.find("does not begin with a TextVectorization"), std::string::npos) << res->body;
+  for (const char* bad : {R"({"inputs":[{"name":"w","shape":[1],"datatype":"FP32","data":["good"]}]})",
+                          R"({"inputs":[{"name":"w","shape":[2],"datatype":"BYTES","data":["good", 3]}]})",
+                          R"({"inputs":[{"name":"w","shape":[2],"datatype":"BYTES","data":["good"]}]})",
+                          R"({"inputs":[{"name":"w","shape":[1,4],"datatype":"BYTES","data":["good"]}]})"}) {
+    res = post(c, "/v2/models/review/infer", bad);
+    EXPECT_EQ(res->status, 400) << bad << " -> " << res->body;
+  }
+  server.shutdown();
+}
+
 TEST(Server, BadRequestsGetClearStatuses) {
   Served s({.max_body_bytes = 4096});
   auto c = s.client();

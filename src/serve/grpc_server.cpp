@@ -102,6 +102,22 @@ void read_contents(const inference::InferTensorContents& c, const NumericType& t
   bad(who + "FP16 has no typed contents field; send it in raw_input_contents");
 }
 
+// BYTES elements in raw_input_contents, as Triton sends them: each a 4-byte little-endian
+// length, then that many bytes.
+std::vector<std::string> length_prefixed(const std::string& bytes, const std::string& who) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at < bytes.size();) {
+    if (bytes.size() - at < 4) bad(who + "raw BYTES end inside an element's 4-byte length");
+    uint32_t length = 0;
+    for (int b = 3; b >= 0; --b) length = (length << 8) | static_cast<unsigned char>(bytes[at + static_cast<size_t>(b)]);
+    at += 4;
+    if (length > bytes.size() - at) bad(who + "raw BYTES element of " + std::to_string(length) + " bytes overruns the input");
+    out.emplace_back(bytes, at, length);
+    at += length;
+  }
+  return out;
+}
+
 // The request's tensors, in the model's input order, each (rows, shape...) float32.
 std::vector<Tensor> read_inputs(const inference::ModelInferRequest& request, const ServedVersion& served) {
   const auto& specs = served.inputs;
@@ -120,9 +136,20 @@ std::vector<Tensor> read_inputs(const inference::ModelInferRequest& request, con
       if (inputs[k].defined()) bad("input \"" + sent.name() + "\" is given twice");
     }
     const std::string who = "input \"" + specs[k].name + "\": ";
+    std::vector<int64_t> dims(sent.shape().begin(), sent.shape().end());
+    if (sent.datatype() == "BYTES") {  // text, one string per row
+      std::vector<std::string> rows = raw ? length_prefixed(request.raw_input_contents(i), who)
+                                          : std::vector<std::string>(sent.contents().bytes_contents().begin(),
+                                                                     sent.contents().bytes_contents().end());
+      if (dims.empty() || dims.size() > 2 || (dims.size() == 2 && dims[1] != 1) || dims[0] < 1 ||
+          static_cast<size_t>(dims[0]) != rows.size())
+        bad(who + "BYTES input needs shape [rows] or [rows, 1] with one string per row; got shape " +
+            shape_text(dims) + " and " + std::to_string(rows.size()) + " strings");
+      inputs[k] = vectorize_text(rows, specs[k], who);
+      continue;
+    }
     const NumericType* type = numeric_type(sent.datatype());
     if (!type) bad(who + "datatype \"" + sent.datatype() + "\" is not supported");
-    std::vector<int64_t> dims(sent.shape().begin(), sent.shape().end());
     const std::vector<int64_t>& want = specs[k].shape.dims();
     if (dims.size() != want.size() + 1 || dims[0] < 1 || !std::equal(want.begin(), want.end(), dims.begin() + 1)) {
       std::vector<int64_t> expected = want;

@@ -82,10 +82,23 @@ struct SentTensor {
   std::string name, datatype;
   std::vector<int64_t> shape;
   std::vector<float> values;
+  std::vector<std::string> strings;  // BYTES elements
   NumberStats stats;
   size_t given = 0;
   bool has_shape = false, has_data = false;
 };
+
+// "data": numbers, or strings (BYTES), either in nested lists.
+void read_data(JsonReader& reader, SentTensor& t) {
+  if (reader.peek() == '"') {
+    t.strings.push_back(reader.string());
+  } else if (reader.peek() == '[') {
+    reader.array([&] { read_data(reader, t); });
+  } else {
+    reader.numbers(t.values, "\"data\"", t.stats);
+  }
+  t.given = t.values.size() + t.strings.size();
+}
 
 SentTensor read_input(JsonReader& reader) {
   SentTensor t;
@@ -102,7 +115,7 @@ SentTensor read_input(JsonReader& reader) {
       if (reader.peek() != '"') bad_request("\"datatype\" must be a string");
       t.datatype = reader.string();
     } else if (field == "data") {
-      t.given = reader.numbers(t.values, "\"data\"", t.stats);
+      read_data(reader, t);
       t.has_data = true;
     } else {
       reader.skip();  // "parameters"
@@ -116,10 +129,19 @@ Tensor checked_input(SentTensor& t, const TensorSpec& spec) {
   const std::string who = "input \"" + spec.name + "\": ";
   if (!t.has_shape || !t.has_data || t.datatype.empty())
     bad_request(who + "needs \"name\", \"shape\", \"datatype\" and \"data\"");
+  if (t.datatype == "BYTES") {
+    if (!t.values.empty()) bad_request(who + "BYTES \"data\" must hold strings only");
+    if (t.shape.empty() || t.shape[0] < 1 || t.shape.size() > 2 || (t.shape.size() == 2 && t.shape[1] != 1) ||
+        static_cast<size_t>(t.shape[0]) != t.strings.size())
+      bad_request(who + "BYTES input needs shape [rows] or [rows, 1] with one string per row; got shape " +
+                  shape_text(t.shape) + " and " + std::to_string(t.strings.size()) + " strings");
+    return vectorize_text(t.strings, spec, who);
+  }
   const NumericType* type = numeric_type(t.datatype);
   if (!type)
     bad_request(who + "datatype \"" + t.datatype +
                 "\" is not supported; send FP32 (FP16, FP64, INT* and UINT* are converted to FP32)");
+  if (!t.strings.empty()) bad_request(who + "\"data\" holds strings; send them as datatype BYTES");
   check_values(t.stats, *type, who, "data");
   std::vector<int64_t> model_shape = spec.shape.dims();
   model_shape.insert(model_shape.begin(), -1);
@@ -141,6 +163,14 @@ std::string names_of(const std::vector<TensorSpec>& specs) {
 }
 
 }  // namespace
+
+Tensor vectorize_text(const std::vector<std::string>& rows, const TensorSpec& spec, const std::string& who) {
+  if (!spec.text || spec.shape.rank() != 1)
+    bad_request(who + "takes numbers, not text (BYTES): this model does not begin with a TextVectorization layer");
+  std::vector<std::vector<int64_t>> ids;
+  for (const std::string& row : rows) ids.push_back(spec.text->ids(row));
+  return pad_sequences(ids, spec.shape[0], "post", "post");
+}
 
 std::string shape_text(const std::vector<int64_t>& dims) {
   std::string text = "[";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "axon/tensor.h"
+#include "axon/text.h"
 
 namespace axon::serve {
 
@@ -18,7 +19,14 @@ inline constexpr int kMaxJsonDepth = 64;
 struct TensorSpec {
   std::string name;
   Shape shape;
+  // A model that begins with TextVectorization takes this input as text too: BYTES
+  // elements, one string per row, turned into the layer's ids (padded or cut to shape).
+  std::shared_ptr<const TextVectorization> text;
 };
+
+// Rows of strings -> (rows, spec.shape) float32 ids by spec.text; HttpError(400) when the
+// input takes no text. `who` names the input in errors.
+Tensor vectorize_text(const std::vector<std::string>& rows, const TensorSpec& spec, const std::string& who);
 
 // The datatypes read as numbers (FP32, FP64, FP16, INT8..INT64, UINT8..UINT64) with the
 // values each can hold, FP64's capped at float32's (axon computes in float32).
@@ -42,7 +50,8 @@ struct InferRequest {
 // (a model of one input takes its one tensor under any name), with the same rows.
 // Datatypes FP32, FP16, FP64, INT8..INT64 and UINT8..UINT64 are read as numbers and
 // converted to float32, each value checked against the datatype's range (and float32's),
-// and whole for the integer types; BOOL and BYTES are refused.
+// and whole for the integer types; BYTES (strings) only where the input takes text
+// (TensorSpec::text); BOOL is refused.
 InferRequest parse_v2_infer(std::string_view body, const std::vector<TensorSpec>& inputs,
                             const std::vector<TensorSpec>& outputs);
 std::string v2_infer_response(const std::string& model, int64_t version, const std::optional<std::string>& id,

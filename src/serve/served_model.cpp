@@ -28,7 +28,8 @@ std::shared_ptr<ServedVersion> serve_version(const std::string& name, int64_t ve
   served->name = name;
   served->version = version;
   served->model = model;
-  for (size_t i = 0; i < input_shapes.size(); ++i) served->inputs.push_back({input_names[i], input_shapes[i]});
+  for (size_t i = 0; i < input_shapes.size(); ++i) served->inputs.push_back({input_names[i], input_shapes[i], nullptr});
+  if (served->inputs.size() == 1) served->inputs[0].text = text_vectorization_of(*served->model);
   for (size_t k = 0; k < probe.size(); ++k)
     served->outputs.push_back({output_names[k], Shape(std::vector<int64_t>(probe[k].shape().dims().begin() + 1,
                                                                            probe[k].shape().dims().end()))});
