@@ -31,7 +31,7 @@ contains() {  # contains DESCRIPTION FILE TEXT
 source "$(dirname "$0")/classifier_fixture.sh"
 
 "$axon" --help > "$work/out" 2>&1; check "--help" 0 $?
-for cmd in train evaluate predict summary serve quantize export; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done
+for cmd in train evaluate predict summary serve quantize export generate; do "$axon" $cmd --help > "$work/out" 2>&1; check "$cmd --help" 0 $?; done
 "$axon" --version > "$work/out" 2>&1; check "--version" 0 $?
 contains "--version names the version" "$work/out" '^axon [0-9]*\.[0-9]*\.[0-9]*$'
 "$axon" > "$work/out" 2>&1; check "no subcommand is a usage error" 2 $?
@@ -427,6 +427,41 @@ PY
 "$axon" train --model "$work/spec.json" --data "npy:$work/x_nan.npy,$work/y.npy" --out "$work/x.safetensors" > "$work/out" 2>&1
 check "NaN training data fails" 1 $?
 contains "the NaN data is explained" "$work/out" "20 of 40 values are NaN or infinite (the first in row 1)"
+
+# A character language model from a spec holding its vocabulary: trained on "abcd"
+# repeated (each step's label the next character), it continues a prompt with the cache
+# and without, alike.
+cat > "$work/chars.json" <<'JSON'
+{"input_shape": [8],
+ "layers": [{"type": "text_vectorization", "split": "character", "standardize": "none", "vocabulary": ["a", "b", "c", "d"]},
+            {"type": "embedding", "input_dim": 6, "output_dim": 8, "seed": 1},
+            {"type": "positional_embedding", "sequence_length": 8, "seed": 2},
+            {"type": "transformer_decoder_block", "num_heads": 2, "intermediate_dim": 16, "seed": 3},
+            {"type": "dense", "units": 6, "activation": "softmax", "seed": 4}],
+ "compile": {"optimizer": {"type": "adam", "learning_rate": 0.02}, "loss": "sparse_categorical_crossentropy"}}
+JSON
+python3 - "$work" <<'PY'
+import struct, sys
+def npy(path, rows):
+    header = "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 8), }" % len(rows)
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        for row in rows: f.write(struct.pack("<8f", *row))
+ids = [2 + i % 4 for i in range(200)]  # a b c d a b ... as ids 2..5
+npy(sys.argv[1] + "/chars_x.npy", [ids[i:i + 8] for i in range(64)])
+npy(sys.argv[1] + "/chars_y.npy", [ids[i + 1:i + 9] for i in range(64)])
+PY
+"$axon" train --model "$work/chars.json" --data "npy:$work/chars_x.npy,$work/chars_y.npy" --epochs 40 --batch-size 16 \
+  --out "$work/chars.safetensors" --verbose 0 > "$work/out" 2>&1; check "train a character model with its vocabulary" 0 $?
+"$axon" generate --model "$work/chars.safetensors" --prompt "bcd" --tokens 9 --temperature 0 > "$work/gen" 2> "$work/err"
+check "generate" 0 $?
+contains "it continues the pattern" "$work/gen" "^bcdabcdabcda$"
+contains "it reports its speed" "$work/err" "tokens/s (cached)"
+"$axon" generate --model "$work/chars.safetensors" --prompt "bcd" --tokens 9 --temperature 0 --no-cache > "$work/gen2" 2> "$work/err"
+if cmp -s "$work/gen" "$work/gen2"; then pass "without the cache, the same text"; else echo "FAIL: cached and uncached differ"; failures=$((failures + 1)); fi
+"$axon" generate --model "$work/functional.safetensors" --prompt "x" > "$work/out" 2>&1; check "generate needs a text model" 1 $?
+contains "and says so" "$work/out" "holds no TextVectorization"
 
 echo "$passes passed, $failures failed"
 [ "$failures" = 0 ]
