@@ -4,7 +4,7 @@
 # softmax, FlashAttention's memory), beside PyTorch's matmul-softmax-matmul, 2 threads.
 # Median ms and axon / PyTorch. Usage: bench/attention.sh [RUNS]
 source "$(dirname "$0")/lib.sh"
-runs=${1:-10}
+runs=${1:-30}
 build bench_attention
 for steps in 128 256 512; do
   t=$(torch 2 bench/attention_torch.py 2 "$steps" "$runs")
