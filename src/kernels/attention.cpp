@@ -10,6 +10,7 @@
 #include "kernels/fast_exp.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
+#include "kernels/position_hash.h"
 
 namespace axon::kernels {
 
@@ -43,14 +44,10 @@ Dims dims_of(const Tensor& q, const Tensor& k, const Tensor& v, const AttentionS
   return d;
 }
 
-// Whether a dropout of `rate` keeps probability (b, h, i, j): a splitmix64 hash of the
-// seed and the position, so that backward makes the same choices without storing them.
+// Whether a dropout of `rate` keeps probability (b, h, i, j), drawn from the seed and the
+// position (kernels/position_hash.h) so that backward makes the same choices.
 bool kept(const AttentionSettings& s, const Dims& d, int64_t b, int64_t h, int64_t i, int64_t j) {
-  uint64_t x = s.seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(((b * d.heads + h) * d.queries + i) * d.keys + j);
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  x ^= x >> 31;
-  return static_cast<double>(x >> 11) * 0x1.0p-53 >= s.dropout;
+  return position_uniform(s.seed, static_cast<uint64_t>(((b * d.heads + h) * d.queries + i) * d.keys + j)) >= s.dropout;
 }
 
 // Which keys queries of batch b see: the mask row (or null) and the causal bound.

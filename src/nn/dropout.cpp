@@ -5,6 +5,8 @@
 #include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
+#include "kernels/parallel.h"
+#include "kernels/position_hash.h"
 
 namespace axon {
 
@@ -29,13 +31,18 @@ std::shared_ptr<Dropout> Dropout::from_config(const ConfigReader& c) {
 
 Variable Dropout::forward(const Variable& x) {
   if (!training() || rate_ == 0.0) return x;
-  // mask: 0 with probability rate, else 1 / (1 - rate); compared in 53-bit precision.
+  // mask: 0 with probability rate, else 1 / (1 - rate); each element's draw a hash of
+  // this call's seed and its index, so threads fill the mask in parallel chunks.
   Tensor mask = Tensor::empty(x.shape(), x.dtype());
+  const uint64_t seed = generator_.next_u64();
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     T* m = mask.data<T>();
     const T keep_scale = static_cast<T>(1.0 / (1.0 - rate_));
-    for (int64_t i = 0; i < mask.numel(); ++i) m[i] = generator_.uniform() < rate_ ? T(0) : keep_scale;
+    kernels::parallel_for(mask.numel(), 8, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i)
+        m[i] = kernels::position_uniform(seed, static_cast<uint64_t>(i)) < rate_ ? T(0) : keep_scale;
+    });
   });
   return x * Variable(mask);
 }

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "axon/checked_math.h"
 #include "axon/generation.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
@@ -27,6 +28,8 @@ MultiHeadAttention::MultiHeadAttention(int64_t num_heads, int64_t key_dim, Atten
   if (!(options.dropout >= 0 && options.dropout < 1))
     fail("MultiHeadAttention: dropout must be in [0, 1), got ", options.dropout);
   if (options_.value_dim == 0) options_.value_dim = key_dim;
+  checked_mul(num_heads, key_dim, "MultiHeadAttention: num_heads * key_dim");  // sizes from files
+  checked_mul(num_heads, options_.value_dim, "MultiHeadAttention: num_heads * value_dim");
 }
 
 Config MultiHeadAttention::config() const {

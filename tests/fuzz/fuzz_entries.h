@@ -27,6 +27,7 @@
 #include "axon/onnx.h"
 #include "axon/readers.h"
 #include "axon/safetensors.h"
+#include "axon/text.h"
 #include "serve/http_error.h"
 #include "serve/json_reader.h"
 #include "serve/protocol.h"
@@ -151,6 +152,14 @@ inline int v2_infer(std::string_view bytes) {
     // A model of one input, and one of two named inputs and two outputs.
     serve::parse_v2_infer(bytes, {{"input", Shape{4}}}, {{"output", Shape{3}}});
     serve::parse_v2_infer(bytes, {{"a", Shape{2, 2}}, {"b", Shape{3}}}, {{"label", Shape{2}}, {"value", Shape{1}}});
+    // A model that takes text (BYTES) through its character vocabulary.
+    static const auto text = [] {
+      auto layer = std::make_shared<TextVectorization>(
+          TextVectorizationOptions{.split = "character", .standardize = "none"});
+      layer->adapt({"abcdefgh"});
+      return layer;
+    }();
+    serve::parse_v2_infer(bytes, {{"text", Shape{8}, text}}, {{"output", Shape{2}}});
   });
 }
 
