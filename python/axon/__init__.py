@@ -16,6 +16,21 @@ from ._axon import num_threads, set_num_threads, blas_kernels, manual_seed
 from .layers import Input
 from .models import Model, Sequential, load_model, load_onnx, save_onnx
 
+
+def generate(model, prompt, tokens=100, temperature=1.0, top_k=0, seed=0, cache=True):
+    """Continues `prompt` by `tokens` new tokens from a model that predicts the next token
+    at every step (see docs/sequence.md): token ids in, ids out; or a string, for a model
+    that holds a TextVectorization, and the text out. With `cache`, incremental decoding
+    (a key/value cache, carried recurrent states)."""
+    native = model._model
+    text = isinstance(prompt, str)
+    vectorizer = _axon.text_vectorization_of(native) if text else None
+    if text and vectorizer is None:
+        raise ValueError("generate: the model holds no TextVectorization to read a string prompt with")
+    ids = _axon.text_ids(vectorizer, prompt) if text else [int(i) for i in prompt]
+    out = _axon.generate(native, ids, int(tokens), float(temperature), int(top_k), int(seed), bool(cache))
+    return _axon.text_decode(vectorizer, out) if text else out
+
 AxonError = _axon.AxonError  # a ValueError
 __version__ = _axon.version()
 

@@ -359,3 +359,31 @@ def _make_layer_classes():
 
 
 globals().update(_make_layer_classes())
+
+
+class TextVectorization(globals()["TextVectorization"]):
+    """Keras's TextVectorization: ``adapt(texts)`` builds the vocabulary ("" and
+    "[UNK]" first, then by frequency); called on strings it returns their ids as a numpy
+    array (n, length); in a model it passes ids on and keeps the vocabulary in the
+    model file, so that the server takes text (BYTES) and ``axon.generate`` takes a
+    prompt as a string."""
+
+    def adapt(self, data):
+        _axon.text_adapt(self._module, [str(t) for t in data])
+
+    def get_vocabulary(self):
+        return _axon.text_vocabulary(self._module)
+
+    def vocabulary_size(self):
+        return len(self.get_vocabulary())
+
+    def decode(self, ids):
+        """ids -> text (characters joined, or words joined by spaces; padding left out)."""
+        return _axon.text_decode(self._module, [int(i) for i in ids])
+
+    def __call__(self, inputs, *args, **kwargs):
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        if isinstance(inputs, (list, tuple)) and inputs and all(isinstance(t, str) for t in inputs):
+            return _axon.text_vectorize(self._module, list(inputs))
+        return super().__call__(inputs, *args, **kwargs)

@@ -52,3 +52,10 @@ def set_random_seed(seed):
     draws its shuffling seed from), as keras.utils.set_random_seed."""
     _axon.manual_seed(int(seed))
     np.random.seed(int(seed) % 2**32)
+
+
+def pad_sequences(sequences, maxlen=None, padding="pre", truncating="pre", value=0.0):
+    """Keras's pad_sequences: lists of ids -> (n, maxlen) float32 (maxlen None: the
+    longest), padded with `value` and cut at the start ("pre") or the end ("post")."""
+    return _axon.pad_sequences([[int(i) for i in s] for s in sequences], int(maxlen or 0), padding, truncating,
+                               float(value))

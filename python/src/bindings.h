@@ -12,5 +12,6 @@ void bind_training(py::module_& m);   // optimizers, losses, metrics
 void bind_callbacks(py::module_& m);  // built-in callbacks and Python ones
 void bind_models(py::module_& m);     // Model, Sequential, Functional, Python models; fit, predict, files
 void bind_data(py::module_& m);       // datasets, splits, threads
+void bind_text(py::module_& m);       // TextVectorization, pad_sequences, generate
 
 }  // namespace axon::python

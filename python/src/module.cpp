@@ -13,4 +13,5 @@ PYBIND11_MODULE(_axon, m) {
   axon::python::bind_callbacks(m);
   axon::python::bind_models(m);
   axon::python::bind_data(m);
+  axon::python::bind_text(m);
 }

@@ -166,3 +166,23 @@ def test_attention_and_transformer_layers_as_keras_calls_them():
     full = causal(seq, seq, use_causal_mask=True).numpy()
     head = causal(seq[:, :3], seq[:, :3], use_causal_mask=True).numpy()
     np.testing.assert_allclose(full[:, :3], head, atol=1e-6)  # step i never sees steps after it
+
+
+def test_text_vectorization_pad_sequences_and_generate_as_keras_users_write_them():
+    L = axon.layers
+    words = L.TextVectorization(output_sequence_length=4)
+    words.adapt(["the cat sat", "the dog"])
+    assert words.get_vocabulary() == ["", "[UNK]", "the", "cat", "sat", "dog"]
+    np.testing.assert_array_equal(words(["the dog barked"]), [[2, 5, 1, 0]])
+    np.testing.assert_array_equal(axon.utils.pad_sequences([[1, 2, 3], [4]], maxlen=2), [[2, 3], [0, 4]])
+
+    chars = L.TextVectorization(split="character", standardize="none")
+    chars.adapt(["abcd"])
+    tokens = axon.Input(shape=(8,))
+    x = L.PositionalEmbedding(8)(L.Embedding(6, 16)(chars(tokens)))
+    model = axon.Model(tokens, L.Dense(6, activation="softmax")(L.TransformerDecoderBlock(2, 32)(x)))
+    ids = np.array([[2 + (i + t) % 4 for t in range(9)] for i in range(64)], np.float32)
+    model.compile(optimizer=axon.optimizers.Adam(0.02), loss="sparse_categorical_crossentropy")
+    model.fit(ids[:, :8], ids[:, 1:], epochs=30, batch_size=16, verbose=0)
+    assert axon.generate(model, "bcd", tokens=5, temperature=0) == "bcdabcda"
+    assert axon.generate(model, [3, 4], tokens=2, temperature=0, cache=False) == [3, 4, 5, 2]
