@@ -197,6 +197,13 @@ const std::vector<GradCase>& table() {
          const Tensor mask = Tensor::from(std::vector<float>{1, 0, 1, 0, 0, 1, 1, 0}, {2, 4});
          return lstm_sequence(v[0], v[1], v[2], v[3], false, mask);
        }},
+      {"lstm_sequence/recurrent dropout",
+       "lstm_sequence",
+       {{2, 3, 8}, {2, 8}, {2, 2}, {2, 2}},
+       [](const V& v) {
+         const Tensor keep = Tensor::from(std::vector<double>{2, 0, 0, 2}, {2, 2});  // rate 0.5
+         return lstm_sequence(v[0], v[1], v[2], v[3], true, Tensor(), keep);
+       }},
       {"matmul/batched", "matmul", {{2, 3, 4}, {2, 4, 2}}, [](const V& v) { return matmul(v[0], v[1]); }},
       {"matmul/shared", "matmul", {{2, 3, 4}, {4, 2}}, [](const V& v) { return matmul(v[0], v[1]); }},
       {"permute", "permute", {{2, 3, 4}}, [](const V& v) { return permute(v[0], {2, 0, 1}); }},

@@ -138,6 +138,40 @@ TEST(Recurrent, TheFusedLstmEqualsTheStepByStepCompositionWithItsGradients) {
   }
 }
 
+TEST(Recurrent, DropoutAndRecurrentDropoutTrainOnlyAndTheFusedLstmAppliesThemAsTheSteps) {
+  const Tensor x = Generator(16).normal(Shape{3, 6, 5}, 0.0, 1.0);
+  const RecurrentOptions dropping{.return_sequences = true, .dropout = 0.3, .recurrent_dropout = 0.4};
+  // Two layers of one seed draw the same masks: one runs fused, the other step by step.
+  LSTM fused(6, dropping, {.seed = 4}), stepped(6, dropping, {.seed = 4});
+  for (LSTM* layer : {&fused, &stepped}) {  // built at inference, which draws no mask
+    layer->eval();
+    (*layer)(Variable(x));
+    layer->train();
+  }
+  const Variable a(x, true), b(x, true);
+  const Variable y = fused(a), z = stepped.Recurrent::forward_many({b})[0];
+  EXPECT_LT(max_difference(y.value(), z.value()), 1e-6);
+  sum(y * y).backward();
+  sum(z * z).backward();
+  EXPECT_LT(max_difference(a.grad(), b.grad()), 1e-5);
+  EXPECT_LT(max_difference(fused.recurrent_kernel().grad(), stepped.recurrent_kernel().grad()), 1e-5);
+  // Off at inference: the same as a layer without dropout on the same weights.
+  LSTM plain(6, {.return_sequences = true}, {.seed = 4});
+  fused.eval();
+  EXPECT_EQ(max_difference(fused(Variable(x)).value(), plain(Variable(x)).value()), 0.0);
+  fused.train();
+  EXPECT_GT(max_difference(fused(Variable(x)).value(), plain(Variable(x)).value()), 1e-3);
+  for (auto layer : std::vector<std::shared_ptr<Recurrent>>{std::make_shared<GRU>(4, dropping, true, WeightOptions{}),
+                                                            std::make_shared<SimpleRNN>(4, dropping)}) {
+    layer->eval();
+    const Tensor quiet = (*layer)(Variable(x)).value();
+    layer->train();
+    EXPECT_GT(max_difference((*layer)(Variable(x)).value(), quiet), 1e-3) << layer->type_name();
+    EXPECT_EQ(layer->config().find("recurrent_dropout")->as_number(), 0.4);
+  }
+  EXPECT_NE(error_of([] { LSTM(2, {.dropout = 1.0}); }).find("dropout"), std::string::npos);
+}
+
 TEST(Recurrent, TheLstmKernelEqualsItsNaiveReference) {
   Generator generator(15);
   const Tensor projected = generator.normal(Shape{4, 6, 20}, 0.0, 1.0),

@@ -109,9 +109,10 @@ Variable attention(const Variable& query, const Variable& key, const Variable& v
 // projected (B, T, 4U), every step's x W + b; recurrent_kernel (U, 4U); h0, c0 (B, U)
 // -> (B, T, 2U), [h, c] of each step in the order the steps run (from the end with
 // reverse). mask (B, T) of 0/1 by input step, or undefined: at a step marked 0 (padding)
-// h and c carry over unchanged.
+// h and c carry over unchanged. dropped (B, U), or undefined: recurrent dropout's mask,
+// multiplying h where it meets the recurrent kernel at every step.
 Variable lstm_sequence(const Variable& projected, const Variable& recurrent_kernel, const Variable& h0,
-                       const Variable& c0, bool reverse = false, const Tensor& mask = {});
+                       const Variable& c0, bool reverse = false, const Tensor& mask = {}, const Tensor& dropped = {});
 
 // Images, NCHW. g: the window's strides, padding and dilation, resolved (see geometry.h).
 // x: (N, C, H, W), weight: (F, C, KH, KW), bias: (F,) or undefined -> (N, F, OH, OW).

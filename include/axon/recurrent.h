@@ -29,16 +29,22 @@
 
 namespace axon {
 
+// dropout and recurrent_dropout (Keras's, while training): the fraction of the input's
+// features, and of h where it meets the recurrent kernel, zeroed, one mask per call
+// shared by every step; the kept values scaled by 1 / (1 - rate).
 struct RecurrentOptions {
   bool return_sequences = false;
   bool return_state = false;
   bool go_backwards = false;
+  double dropout = 0;
+  double recurrent_dropout = 0;
 };
 
 class Recurrent : public Module {
  public:
   std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;
   Config config() const override;
+  void state(StateArchive& archive) override { archive.generator("dropout_generator", generator_); }
 
   int64_t units() const { return units_; }
   const RecurrentOptions& recurrent_options() const { return recurrent_options_; }
@@ -62,7 +68,8 @@ class Recurrent : public Module {
     Variable projected;
     std::vector<Variable> states;
   };
-  Start start(const std::vector<Variable>& inputs) const;
+  // With dropout while training, it draws this call's masks (recurrent_mask_ too).
+  Start start(const std::vector<Variable>& inputs);
   // The layer's outputs from every step's output (batch, time, units), in the order the
   // steps ran, and the final states; the sequence carries the input's mask (in the
   // order the steps ran).
@@ -75,11 +82,16 @@ class Recurrent : public Module {
   Config recurrent_config() const;
   static RecurrentOptions read_recurrent_options(const ConfigReader& config);
 
+  // h as it meets the recurrent kernel: with recurrent dropout's mask of this call.
+  Variable recurrent_input(const Variable& h) const;
+
   int64_t units_, gates_;
   size_t state_count_;
   RecurrentOptions recurrent_options_;
   WeightOptions options_;
   Variable kernel_, recurrent_kernel_, bias_;
+  Generator generator_;     // the dropout masks
+  Tensor recurrent_mask_;  // (batch, units) during a training call with recurrent dropout
 };
 
 class SimpleRNN : public Recurrent {

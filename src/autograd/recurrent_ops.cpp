@@ -5,7 +5,7 @@
 namespace axon {
 
 Variable lstm_sequence(const Variable& projected, const Variable& recurrent_kernel, const Variable& h0,
-                       const Variable& c0, bool reverse, const Tensor& mask_in) {
+                       const Variable& c0, bool reverse, const Tensor& mask_in, const Tensor& dropped) {
   const Shape& p = projected.shape();
   if (p.rank() != 3 || p[2] % 4 != 0 || p[2] == 0)
     fail("lstm_sequence: projected must be (batch, time, 4 units), got ", p);
@@ -21,13 +21,15 @@ Variable lstm_sequence(const Variable& projected, const Variable& recurrent_kern
   const Tensor mask = mask_in.defined() && mask_in.dtype() != DType::f32 ? mask_in.to(DType::f32) : mask_in;
   Tensor gates;
   const Tensor states =
-      kernels::lstm_forward(projected.value(), recurrent_kernel.value(), h0.value(), c0.value(), reverse, gates, mask);
+      kernels::lstm_forward(projected.value(), recurrent_kernel.value(), h0.value(), c0.value(), reverse, gates, mask,
+                            dropped);
   const Tensor w = recurrent_kernel.value(), first_h = h0.value(), first_c = c0.value();
   return Variable::make(
       "lstm_sequence", states, {projected, recurrent_kernel, h0, c0},
-      [states, gates, w, first_h, first_c, reverse, mask](const Tensor& g,
-                                                          const std::vector<bool>&) -> std::vector<Tensor> {
-        kernels::LstmGradients d = kernels::lstm_backward(g, states, gates, w, first_h, first_c, reverse, mask);
+      [states, gates, w, first_h, first_c, reverse, mask, dropped](const Tensor& g,
+                                                                   const std::vector<bool>&) -> std::vector<Tensor> {
+        kernels::LstmGradients d =
+            kernels::lstm_backward(g, states, gates, w, first_h, first_c, reverse, mask, dropped);
         return {d.projected, d.recurrent, d.h0, d.c0};
       });
 }

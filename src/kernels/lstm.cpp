@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels/fast_exp.h"
 #include "kernels/gemm.h"
@@ -60,7 +61,7 @@ inline bool real_step(const float* mask, int64_t time, int64_t b, int64_t t) { r
 
 template <class T>
 Tensor forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-               const float* mask, Tensor& gates, Gemm<T> gemm_fn) {
+               const float* mask, const Tensor& dropped, Tensor& gates, Gemm<T> gemm_fn) {
   const int64_t batch = projected.dim(0), time = projected.dim(1), width = projected.dim(2), units = width / 4;
   Tensor states = Tensor::empty(Shape{batch, time, 2 * units}, projected.dtype());
   gates = Tensor::empty(Shape{batch, time, 5 * units}, projected.dtype());
@@ -71,9 +72,16 @@ Tensor forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h
   T* h = h_prev.data<T>();
   T* c = c_prev.data<T>();
   T* zs = z.data<T>();
+  std::vector<T> h_masked(dropped.defined() ? static_cast<size_t>(batch * units) : 0);
   for (int64_t s = 0; s < time; ++s) {
     const int64_t t = reverse ? time - 1 - s : s;
-    gemm_fn(false, false, batch, width, units, T(1), h, units, recurrent.data<T>(), width, T(0), zs, width);
+    const T* h_in = h;  // what multiplies U: h, or h with recurrent dropout's mask applied
+    if (dropped.defined()) {
+      const T* keep = dropped.data<T>();
+      for (int64_t i = 0; i < batch * units; ++i) h_masked[i] = h[i] * keep[i];
+      h_in = h_masked.data();
+    }
+    gemm_fn(false, false, batch, width, units, T(1), h_in, units, recurrent.data<T>(), width, T(0), zs, width);
     parallel_for(batch, units * kGateCost, [&](int64_t first, int64_t last) {
       for (int64_t b = first; b < last; ++b) {
         const T* zb = zs + b * width;               // h U
@@ -95,7 +103,8 @@ Tensor forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h
 
 template <class T>
 LstmGradients backward(const Tensor& grad_states, const Tensor& states, const Tensor& gates, const Tensor& recurrent,
-                       const Tensor& h0, const Tensor& c0, bool reverse, const float* mask, Gemm<T> gemm_fn) {
+                       const Tensor& h0, const Tensor& c0, bool reverse, const float* mask, const Tensor& dropped,
+                       Gemm<T> gemm_fn) {
   const int64_t batch = gates.dim(0), time = gates.dim(1), units = gates.dim(2) / 5, width = 4 * units;
   const DType dtype = gates.dtype();
   LstmGradients grads{Tensor::zeros(Shape{batch, time, width}, dtype), Tensor::zeros(recurrent.shape(), dtype),
@@ -105,6 +114,7 @@ LstmGradients backward(const Tensor& grad_states, const Tensor& states, const Te
   const T *g_out = grad_states.data<T>(), *hc = states.data<T>(), *act = gates.data<T>();
   T *dz_all = grads.projected.data<T>(), *dh = grads.h0.data<T>(), *dc = grads.c0.data<T>();
   T* before = h_before.data<T>();
+  const T* keep = dropped.defined() ? dropped.data<T>() : nullptr;
   // A padded step passes the gradient of h straight to the step before, around the GEMM.
   Tensor carried = mask ? Tensor::zeros(h0.shape(), dtype) : Tensor();
   for (int64_t s = time - 1; s >= 0; --s) {
@@ -136,13 +146,16 @@ LstmGradients backward(const Tensor& grad_states, const Tensor& states, const Te
           dz[2 * units + j] = d_c * i * (T(1) - g * g);
           dz[3 * units + j] = d_h * tanh_c * o * (T(1) - o);
           dc[b * units + j] = d_c * f;
-          before[(b * time + t) * units + j] = prev ? prev[j] : h0.data<T>()[b * units + j];
+          before[(b * time + t) * units + j] =
+              (prev ? prev[j] : h0.data<T>()[b * units + j]) * (keep ? keep[b * units + j] : T(1));
         }
       }
     });
     // dh_{s-1} = dz_s U^T; dz_s's rows are `time * width` apart in the gradient of `projected`.
     gemm_fn(false, true, batch, units, width, T(1), dz_all + t * width, time * width, recurrent.data<T>(), width, T(0),
             dh, units);
+    if (keep)  // through recurrent dropout's mask
+      for (int64_t i = 0; i < batch * units; ++i) dh[i] *= keep[i];
     if (mask)
       for (int64_t i = 0; i < batch * units; ++i) dh[i] += carried.data<T>()[i];
   }
@@ -165,45 +178,52 @@ const float* mask_data(const Tensor& mask, const Tensor& projected) {
   return mask.data<float>();
 }
 
+void check_dropped(const Tensor& dropped, const Tensor& h0) {
+  if (dropped.defined() && (dropped.shape() != h0.shape() || dropped.dtype() != h0.dtype()))
+    fail("lstm_sequence: the recurrent dropout mask must be ", h0.shape(), " like the states, got ", dropped.shape());
+}
+
 Tensor run_forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                   const Tensor& mask, Tensor& gates, bool naive) {
+                   const Tensor& mask, const Tensor& dropped, Tensor& gates, bool naive) {
   const float* m = mask_data(mask, projected);
+  check_dropped(dropped, h0);
   if (projected.dtype() == DType::f64)
-    return forward<double>(projected, recurrent, h0, c0, reverse, m, gates, pick<double>(naive));
-  return forward<float>(projected, recurrent, h0, c0, reverse, m, gates, pick<float>(naive));
+    return forward<double>(projected, recurrent, h0, c0, reverse, m, dropped, gates, pick<double>(naive));
+  return forward<float>(projected, recurrent, h0, c0, reverse, m, dropped, gates, pick<float>(naive));
 }
 
 LstmGradients run_backward(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
                            const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                           const Tensor& mask, bool naive) {
+                           const Tensor& mask, const Tensor& dropped, bool naive) {
   const float* m = mask_data(mask, gates);
+  check_dropped(dropped, h0);
   if (gates.dtype() == DType::f64)
-    return backward<double>(grad_states, states, gates, recurrent, h0, c0, reverse, m, pick<double>(naive));
-  return backward<float>(grad_states, states, gates, recurrent, h0, c0, reverse, m, pick<float>(naive));
+    return backward<double>(grad_states, states, gates, recurrent, h0, c0, reverse, m, dropped, pick<double>(naive));
+  return backward<float>(grad_states, states, gates, recurrent, h0, c0, reverse, m, dropped, pick<float>(naive));
 }
 
 }  // namespace
 
 Tensor lstm_forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                    Tensor& gates, const Tensor& mask) {
-  return run_forward(projected, recurrent, h0, c0, reverse, mask, gates, false);
+                    Tensor& gates, const Tensor& mask, const Tensor& dropped) {
+  return run_forward(projected, recurrent, h0, c0, reverse, mask, dropped, gates, false);
 }
 
 LstmGradients lstm_backward(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
                             const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                            const Tensor& mask) {
-  return run_backward(grad_states, states, gates, recurrent, h0, c0, reverse, mask, false);
+                            const Tensor& mask, const Tensor& dropped) {
+  return run_backward(grad_states, states, gates, recurrent, h0, c0, reverse, mask, dropped, false);
 }
 
 Tensor lstm_forward_naive(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0,
-                          bool reverse, Tensor& gates, const Tensor& mask) {
-  return run_forward(projected, recurrent, h0, c0, reverse, mask, gates, true);
+                          bool reverse, Tensor& gates, const Tensor& mask, const Tensor& dropped) {
+  return run_forward(projected, recurrent, h0, c0, reverse, mask, dropped, gates, true);
 }
 
 LstmGradients lstm_backward_naive(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
                                   const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                                  const Tensor& mask) {
-  return run_backward(grad_states, states, gates, recurrent, h0, c0, reverse, mask, true);
+                                  const Tensor& mask, const Tensor& dropped) {
+  return run_backward(grad_states, states, gates, recurrent, h0, c0, reverse, mask, dropped, true);
 }
 
 }  // namespace axon::kernels

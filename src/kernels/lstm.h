@@ -9,6 +9,8 @@
 //   tanh(c), kept for backward.
 //   mask (B, T), float32 0/1 by input step, or undefined: a step marked 0 is padding, where
 //   h and c carry over unchanged (Keras's masking).
+//   dropped (B, U) or undefined: recurrent dropout's mask (0 or 1 / (1 - rate)),
+//   multiplying h where it meets the recurrent kernel (h U), the same at every step.
 #include "axon/tensor.h"
 
 namespace axon::kernels {
@@ -18,16 +20,16 @@ struct LstmGradients {
 };
 
 Tensor lstm_forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                    Tensor& gates, const Tensor& mask = {});
+                    Tensor& gates, const Tensor& mask = {}, const Tensor& dropped = {});
 LstmGradients lstm_backward(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
                             const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                            const Tensor& mask = {});
+                            const Tensor& mask = {}, const Tensor& dropped = {});
 
 // The references: the same with the naive GEMM, for tests.
 Tensor lstm_forward_naive(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0,
-                          bool reverse, Tensor& gates, const Tensor& mask = {});
+                          bool reverse, Tensor& gates, const Tensor& mask = {}, const Tensor& dropped = {});
 LstmGradients lstm_backward_naive(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
                                   const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
-                                  const Tensor& mask = {});
+                                  const Tensor& mask = {}, const Tensor& dropped = {});
 
 }  // namespace axon::kernels

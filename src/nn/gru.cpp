@@ -29,21 +29,22 @@ Variable GRU::input_bias() const {
 
 std::vector<Variable> GRU::step(const Variable& x_t, const std::vector<Variable>& states) {
   const Variable& h = states[0];
+  const Variable h_in = recurrent_input(h);  // with recurrent dropout's mask, where h meets U
   const auto part = [&](const Variable& v, int64_t k) { return slice(v, 1, k * units_, (k + 1) * units_); };
   Variable candidate;
   Variable recurrent;  // h U for the z and r gates (and, with reset_after, the candidate's)
   if (reset_after_) {
-    recurrent = matmul(h, recurrent_kernel_);
+    recurrent = matmul(h_in, recurrent_kernel_);
     if (bias_.defined()) recurrent = recurrent + reshape(slice(bias_, 0, 1, 2), {3 * units_});
   } else {
-    recurrent = matmul(h, slice(recurrent_kernel_, 1, 0, 2 * units_));
+    recurrent = matmul(h_in, slice(recurrent_kernel_, 1, 0, 2 * units_));
   }
   const Variable z = sigmoid(part(x_t, 0) + part(recurrent, 0));
   const Variable r = sigmoid(part(x_t, 1) + part(recurrent, 1));
   if (reset_after_)
     candidate = tanh(part(x_t, 2) + r * part(recurrent, 2));
   else
-    candidate = tanh(part(x_t, 2) + matmul(r * h, slice(recurrent_kernel_, 1, 2 * units_, 3 * units_)));
+    candidate = tanh(part(x_t, 2) + matmul(r * h_in, slice(recurrent_kernel_, 1, 2 * units_, 3 * units_)));
   return {candidate + z * (h - candidate)};  // z h + (1 - z) candidate
 }
 

@@ -22,7 +22,7 @@ std::vector<Variable> LSTM::forward_many(const std::vector<Variable>& inputs) {
   const Start s = start(inputs);
   const int64_t batch = s.projected.dim(0), time = s.projected.dim(1);
   const Variable hc = lstm_sequence(s.projected, recurrent_kernel_, s.states[0], s.states[1],
-                                    recurrent_options_.go_backwards, inputs[0].mask());
+                                    recurrent_options_.go_backwards, inputs[0].mask(), recurrent_mask_);
   const Variable last = reshape(slice(hc, 1, time - 1, time), {batch, 2 * units_});
   return outputs(recurrent_options_.return_sequences ? slice(hc, 2, 0, units_) : Variable(),
                  {slice(last, 1, 0, units_), slice(last, 1, units_, 2 * units_)}, inputs[0].mask());
@@ -30,7 +30,7 @@ std::vector<Variable> LSTM::forward_many(const std::vector<Variable>& inputs) {
 
 // The same one step at a time (tests hold the two equal): states h, c (batch, units).
 std::vector<Variable> LSTM::step(const Variable& x_t, const std::vector<Variable>& states) {
-  const Variable z = x_t + matmul(states[0], recurrent_kernel_);  // (batch, 4 units)
+  const Variable z = x_t + matmul(recurrent_input(states[0]), recurrent_kernel_);  // (batch, 4 units)
   const auto gate = [&](int64_t k) { return slice(z, 1, k * units_, (k + 1) * units_); };
   const Variable c = sigmoid(gate(1)) * states[1] + sigmoid(gate(0)) * tanh(gate(2));
   return {sigmoid(gate(3)) * tanh(c), c};

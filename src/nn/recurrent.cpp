@@ -19,9 +19,24 @@ Recurrent::Recurrent(int64_t units, int64_t gates, size_t states, RecurrentOptio
       gates_(gates),
       state_count_(states),
       recurrent_options_(recurrent_options),
-      options_(std::move(options)) {
-  if (units < 1) fail(gates == 4 ? "LSTM" : gates == 3 ? "GRU" : "SimpleRNN", ": units must be >= 1, got ", units);
+      options_(std::move(options)),
+      generator_(options_.seed ? *options_.seed + 1 : global_generator().next_u64()) {
+  const char* layer = gates == 4 ? "LSTM" : gates == 3 ? "GRU" : "SimpleRNN";
+  if (units < 1) fail(layer, ": units must be >= 1, got ", units);
+  for (double rate : {recurrent_options.dropout, recurrent_options.recurrent_dropout})
+    if (!(rate >= 0 && rate < 1)) fail(layer, ": dropout and recurrent_dropout must be in [0, 1), got ", rate);
 }
+
+namespace {
+
+// A dropout mask of `shape`: 0 with probability rate, else 1 / (1 - rate).
+Tensor dropout_mask(const Shape& shape, double rate, DType dtype, Generator& generator) {
+  std::vector<double> values(static_cast<size_t>(shape.numel()));
+  for (double& v : values) v = generator.uniform() < rate ? 0.0 : 1.0 / (1.0 - rate);
+  return Tensor::from(values, shape).to(dtype);
+}
+
+}  // namespace
 
 void Recurrent::create_weights_many(const std::vector<Shape>& input_shapes) {
   const Shape& x = input_shapes.at(0);
@@ -40,7 +55,7 @@ void Recurrent::create_weights_many(const std::vector<Shape>& input_shapes) {
   }
 }
 
-Recurrent::Start Recurrent::start(const std::vector<Variable>& inputs) const {
+Recurrent::Start Recurrent::start(const std::vector<Variable>& inputs) {
   const Variable& x = inputs.at(0);
   if (x.shape().rank() != 3 || x.dim(2) != kernel_.dim(0))
     fail(type_name(), ": expects (batch, time, ", kernel_.dim(0), ") sequences, got ", x.shape());
@@ -49,7 +64,15 @@ Recurrent::Start Recurrent::start(const std::vector<Variable>& inputs) const {
   if (inputs.size() != 1 && inputs.size() != 1 + state_count_)
     fail(type_name(), ": takes the sequence and, optionally, ", state_count_, " initial state(s); got ", inputs.size(),
          " inputs");
-  Start start{linear(x, kernel_, input_bias()), {}};
+  // Dropout while training: one mask of the input's features and one of h, for every step.
+  recurrent_mask_ = Tensor();
+  Variable input = x;
+  if (training() && recurrent_options_.dropout > 0)
+    input = x * Variable(dropout_mask(Shape{batch, 1, x.dim(2)}, recurrent_options_.dropout, x.dtype(), generator_));
+  if (training() && recurrent_options_.recurrent_dropout > 0)
+    recurrent_mask_ =
+        dropout_mask(Shape{batch, units_}, recurrent_options_.recurrent_dropout, x.dtype(), generator_);
+  Start start{linear(input, kernel_, input_bias()), {}};
   IncrementalDecoding* decoding = IncrementalDecoding::active();
   if (decoding && recurrent_options_.go_backwards)
     fail(type_name(), ": incremental decoding cannot run a layer that reads the sequence from its end");
@@ -68,6 +91,10 @@ Recurrent::Start Recurrent::start(const std::vector<Variable>& inputs) const {
     start.states.push_back(inputs[1 + k]);
   }
   return start;
+}
+
+Variable Recurrent::recurrent_input(const Variable& h) const {
+  return recurrent_mask_.defined() ? h * Variable(recurrent_mask_) : h;
 }
 
 std::vector<Variable> Recurrent::outputs(Variable sequence, std::vector<Variable> final_states,
@@ -112,11 +139,14 @@ std::vector<Variable> Recurrent::forward_many(const std::vector<Variable>& input
 }
 
 Config Recurrent::recurrent_config() const {
-  return Config::object()
-      .set("units", units_)
-      .set("return_sequences", recurrent_options_.return_sequences)
-      .set("return_state", recurrent_options_.return_state)
-      .set("go_backwards", recurrent_options_.go_backwards);
+  Config c = Config::object()
+                 .set("units", units_)
+                 .set("return_sequences", recurrent_options_.return_sequences)
+                 .set("return_state", recurrent_options_.return_state)
+                 .set("go_backwards", recurrent_options_.go_backwards);
+  if (recurrent_options_.dropout > 0) c.set("dropout", recurrent_options_.dropout);
+  if (recurrent_options_.recurrent_dropout > 0) c.set("recurrent_dropout", recurrent_options_.recurrent_dropout);
+  return c;
 }
 
 Config Recurrent::config() const {
@@ -128,7 +158,9 @@ Config Recurrent::config() const {
 RecurrentOptions Recurrent::read_recurrent_options(const ConfigReader& c) {
   return {.return_sequences = c.boolean_or("return_sequences", false),
           .return_state = c.boolean_or("return_state", false),
-          .go_backwards = c.boolean_or("go_backwards", false)};
+          .go_backwards = c.boolean_or("go_backwards", false),
+          .dropout = c.number_or("dropout", 0, 0, 1, true),
+          .recurrent_dropout = c.number_or("recurrent_dropout", 0, 0, 1, true)};
 }
 
 std::shared_ptr<SimpleRNN> SimpleRNN::from_config(const ConfigReader& c) {
@@ -137,7 +169,7 @@ std::shared_ptr<SimpleRNN> SimpleRNN::from_config(const ConfigReader& c) {
 
 // h = tanh(x W + b + h U)
 std::vector<Variable> SimpleRNN::step(const Variable& x_t, const std::vector<Variable>& states) {
-  return {tanh(x_t + matmul(states[0], recurrent_kernel_))};
+  return {tanh(x_t + matmul(recurrent_input(states[0]), recurrent_kernel_))};
 }
 
 }  // namespace axon
