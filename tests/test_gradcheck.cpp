@@ -204,6 +204,18 @@ const std::vector<GradCase>& table() {
          const Tensor keep = Tensor::from(std::vector<double>{2, 0, 0, 2}, {2, 2});  // rate 0.5
          return lstm_sequence(v[0], v[1], v[2], v[3], true, Tensor(), keep);
        }},
+      {"gru_sequence",
+       "gru_sequence",
+       {{2, 3, 6}, {2, 6}, {2, 2}, {6}},
+       [](const V& v) { return gru_sequence(v[0], v[1], v[3], v[2]); }},
+      {"gru_sequence/reverse masked dropout no bias",
+       "gru_sequence",
+       {{2, 4, 9}, {3, 9}, {2, 3}},
+       [](const V& v) {
+         const Tensor mask = Tensor::from(std::vector<float>{1, 0, 1, 1, 0, 1, 1, 0}, {2, 4});
+         const Tensor keep = Tensor::from(std::vector<double>{2, 0, 2, 0, 2, 2}, {2, 3});
+         return gru_sequence(v[0], v[1], Variable(), v[2], true, mask, keep);
+       }},
       {"matmul/batched", "matmul", {{2, 3, 4}, {2, 4, 2}}, [](const V& v) { return matmul(v[0], v[1]); }},
       {"matmul/shared", "matmul", {{2, 3, 4}, {4, 2}}, [](const V& v) { return matmul(v[0], v[1]); }},
       {"permute", "permute", {{2, 3, 4}}, [](const V& v) { return permute(v[0], {2, 0, 1}); }},

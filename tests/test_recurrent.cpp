@@ -10,6 +10,7 @@
 
 #include "axon/axon.h"
 #include "error_of.h"
+#include "kernels/gru.h"
 #include "kernels/lstm.h"
 #include "max_difference.h"
 
@@ -170,6 +171,38 @@ TEST(Recurrent, DropoutAndRecurrentDropoutTrainOnlyAndTheFusedLstmAppliesThemAsT
     EXPECT_EQ(layer->config().find("recurrent_dropout")->as_number(), 0.4);
   }
   EXPECT_NE(error_of([] { LSTM(2, {.dropout = 1.0}); }).find("dropout"), std::string::npos);
+}
+
+TEST(Recurrent, TheFusedGruEqualsTheStepByStepCompositionWithItsGradients) {
+  const Tensor x = Generator(17).normal(Shape{3, 7, 5}, 0.0, 1.0);
+  for (const bool backwards : {false, true}) {
+    const RecurrentOptions options{.return_sequences = true, .go_backwards = backwards, .recurrent_dropout = 0.3};
+    GRU fused(6, options, true, {.seed = 5}), stepped(6, options, true, {.seed = 5});  // the same masks
+    for (GRU* layer : {&fused, &stepped}) {
+      layer->eval();
+      (*layer)(Variable(x));
+      layer->train();
+    }
+    const Variable a(x, true), b(x, true);
+    const Variable y = fused(a), z = stepped.Recurrent::forward_many({b})[0];
+    EXPECT_LT(max_difference(y.value(), z.value()), 1e-6);
+    sum(y * y).backward();
+    sum(z * z).backward();
+    EXPECT_LT(max_difference(a.grad(), b.grad()), 1e-5);
+    EXPECT_LT(max_difference(fused.recurrent_kernel().grad(), stepped.recurrent_kernel().grad()), 1e-5);
+    EXPECT_LT(max_difference(fused.bias().grad(), stepped.bias().grad()), 1e-5);
+  }
+  Generator generator(18);
+  const Tensor projected = generator.normal(Shape{2, 5, 12}, 0.0, 1.0), w = generator.normal(Shape{4, 12}, 0.0, 0.5),
+               bias = generator.normal(Shape{12}, 0.0, 0.5), h0 = generator.normal(Shape{2, 4}, 0.0, 1.0),
+               grad = generator.normal(Shape{2, 5, 4}, 0.0, 1.0);
+  Tensor gates, naive_gates;
+  const Tensor states = kernels::gru_forward(projected, w, bias, h0, false, gates);
+  EXPECT_LT(max_difference(states, kernels::gru_forward_naive(projected, w, bias, h0, false, naive_gates)), 1e-5);
+  const kernels::GruGradients fast = kernels::gru_backward(grad, states, gates, w, bias, h0, false);
+  const kernels::GruGradients slow = kernels::gru_backward_naive(grad, states, gates, w, bias, h0, false);
+  EXPECT_LT(max_difference(fast.recurrent, slow.recurrent), 1e-4);
+  EXPECT_LT(max_difference(fast.h0, slow.h0), 1e-4);
 }
 
 TEST(Recurrent, TheLstmKernelEqualsItsNaiveReference) {

@@ -114,6 +114,13 @@ Variable attention(const Variable& query, const Variable& key, const Variable& v
 Variable lstm_sequence(const Variable& projected, const Variable& recurrent_kernel, const Variable& h0,
                        const Variable& c0, bool reverse = false, const Tensor& mask = {}, const Tensor& dropped = {});
 
+// The GRU recurrence (reset_after, recurrent.h's formulas) over every step, fused:
+// projected (B, T, 3U), every step's x W + b_in; recurrent_kernel (U, 3U);
+// recurrent_bias (3U) or undefined; h0 (B, U) -> (B, T, U), h of each step in the order
+// the steps run. mask and dropped as lstm_sequence's.
+Variable gru_sequence(const Variable& projected, const Variable& recurrent_kernel, const Variable& recurrent_bias,
+                      const Variable& h0, bool reverse = false, const Tensor& mask = {}, const Tensor& dropped = {});
+
 // Images, NCHW. g: the window's strides, padding and dilation, resolved (see geometry.h).
 // x: (N, C, H, W), weight: (F, C, KH, KW), bias: (F,) or undefined -> (N, F, OH, OW).
 // relu: max(y, 0), fused: one pass over y instead of three, and y is the only thing kept.

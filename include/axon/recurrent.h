@@ -12,8 +12,9 @@
 //              without, bias is (3 units) and hh = tanh(x W_h + (r * h) U_h + b_h).
 //              h = z * h + (1 - z) * hh.
 // The recurrent kernel starts orthogonal, the kernel glorot uniform, as Keras. Every
-// layer projects the whole sequence's inputs in one GEMM; LSTM then runs all its steps
-// as one fused op (lstm_sequence in ops.h), SimpleRNN and GRU step by step.
+// layer projects the whole sequence's inputs in one GEMM; LSTM and GRU (reset_after)
+// then run all their steps as one fused op (lstm_sequence, gru_sequence in ops.h),
+// SimpleRNN and GRU without reset_after step by step.
 // Inputs: the sequence, then optionally the initial states (batch, units) — h for
 // SimpleRNN and GRU, h and c for LSTM — else zeros. Outputs: the last step's output
 // (batch, units), or every step's (batch, time, units) with return_sequences; then,
@@ -124,6 +125,7 @@ class GRU : public Recurrent {
                WeightOptions options = {})
       : Recurrent(units, 3, 1, recurrent_options, std::move(options)), reset_after_(reset_after) {}
   std::string type_name() const override { return "GRU"; }
+  std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;  // gru_sequence (ops.h)
   Config config() const override;
   static std::shared_ptr<GRU> from_config(const ConfigReader& config);
   bool reset_after() const { return reset_after_; }

@@ -99,7 +99,7 @@ const std::vector<const char*>& registered_ops() {
                                                "max_pool2d",   "avg_pool2d",
                                                "lstm_sequence", "max_axis",
                                                "permute",      "layer_norm",
-                                               "attention"};
+                                               "attention",    "gru_sequence"};
   return ops;
 }
 

@@ -4,25 +4,12 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/fast_exp.h"
-#include "kernels/gemm.h"
 #include "kernels/parallel.h"
+#include "kernels/recurrent_steps.h"
 
 namespace axon::kernels {
 
 namespace {
-
-template <class T>
-T sigmoid_of(T v) {
-  return T(1) / (T(1) + exp_of(-v));
-}
-
-// tanh through exp, about twice as fast as std::tanh (glibc's goes through expm1),
-// within 1e-7 of it; 1 and -1 at the ends.
-template <class T>
-T tanh_of(T v) {
-  return T(2) / (T(1) + exp_of(T(-2) * v)) - T(1);
-}
 
 // One step's gates for one sequence: z (4U) the recurrent part, x (4U) the input's; the
 // activated gates and tanh(c) into a (5U), [h, c] into out (2U), and c, h (U) updated in
@@ -48,16 +35,6 @@ void gate_pass(const T* __restrict z, const T* __restrict x, T* __restrict a, T*
     c[j] = cell, h[j] = hidden;
   }
 }
-
-// The work of one unit's gates in one step, for parallel_for: five exp, a few dozen flops.
-constexpr int64_t kGateCost = 60;
-
-// c = alpha op(a) op(b) + beta c, by OpenBLAS or by the naive loops.
-template <class T>
-using Gemm = void (*)(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, int64_t, T, T*, int64_t);
-
-// Whether step t of sequence b is real: mask (B, T) as float 0/1, or none.
-inline bool real_step(const float* mask, int64_t time, int64_t b, int64_t t) { return !mask || mask[b * time + t] != 0; }
 
 template <class T>
 Tensor forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
@@ -165,41 +142,23 @@ LstmGradients backward(const Tensor& grad_states, const Tensor& states, const Te
   return grads;
 }
 
-template <class T>
-Gemm<T> pick(bool naive) {
-  return naive ? &gemm_naive<T> : &gemm<T>;
-}
-
-const float* mask_data(const Tensor& mask, const Tensor& projected) {
-  if (!mask.defined()) return nullptr;
-  if (mask.dtype() != DType::f32 || mask.shape() != Shape{projected.dim(0), projected.dim(1)})
-    fail("lstm_sequence: the mask must be float32 (batch, time) = (", projected.dim(0), ", ", projected.dim(1),
-         "), got ", mask.shape());
-  return mask.data<float>();
-}
-
-void check_dropped(const Tensor& dropped, const Tensor& h0) {
-  if (dropped.defined() && (dropped.shape() != h0.shape() || dropped.dtype() != h0.dtype()))
-    fail("lstm_sequence: the recurrent dropout mask must be ", h0.shape(), " like the states, got ", dropped.shape());
-}
-
 Tensor run_forward(const Tensor& projected, const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
                    const Tensor& mask, const Tensor& dropped, Tensor& gates, bool naive) {
-  const float* m = mask_data(mask, projected);
-  check_dropped(dropped, h0);
+  const float* m = step_mask("lstm_sequence", mask, projected);
+  check_dropped("lstm_sequence", dropped, h0);
   if (projected.dtype() == DType::f64)
-    return forward<double>(projected, recurrent, h0, c0, reverse, m, dropped, gates, pick<double>(naive));
-  return forward<float>(projected, recurrent, h0, c0, reverse, m, dropped, gates, pick<float>(naive));
+    return forward<double>(projected, recurrent, h0, c0, reverse, m, dropped, gates, pick_gemm<double>(naive));
+  return forward<float>(projected, recurrent, h0, c0, reverse, m, dropped, gates, pick_gemm<float>(naive));
 }
 
 LstmGradients run_backward(const Tensor& grad_states, const Tensor& states, const Tensor& gates,
                            const Tensor& recurrent, const Tensor& h0, const Tensor& c0, bool reverse,
                            const Tensor& mask, const Tensor& dropped, bool naive) {
-  const float* m = mask_data(mask, gates);
-  check_dropped(dropped, h0);
+  const float* m = step_mask("lstm_sequence", mask, gates);
+  check_dropped("lstm_sequence", dropped, h0);
   if (gates.dtype() == DType::f64)
-    return backward<double>(grad_states, states, gates, recurrent, h0, c0, reverse, m, dropped, pick<double>(naive));
-  return backward<float>(grad_states, states, gates, recurrent, h0, c0, reverse, m, dropped, pick<float>(naive));
+    return backward<double>(grad_states, states, gates, recurrent, h0, c0, reverse, m, dropped, pick_gemm<double>(naive));
+  return backward<float>(grad_states, states, gates, recurrent, h0, c0, reverse, m, dropped, pick_gemm<float>(naive));
 }
 
 }  // namespace

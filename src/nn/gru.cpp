@@ -27,6 +27,21 @@ Variable GRU::input_bias() const {
   return reshape(slice(bias_, 0, 0, 1), {3 * units_});
 }
 
+// reset_after (the default): every step as one fused op (gru_sequence); the other form
+// runs step by step.
+std::vector<Variable> GRU::forward_many(const std::vector<Variable>& inputs) {
+  if (!reset_after_) return Recurrent::forward_many(inputs);
+  const Start s = start(inputs);
+  const int64_t batch = s.projected.dim(0), time = s.projected.dim(1);
+  const Variable recurrent_bias = bias_.defined() ? reshape(slice(bias_, 0, 1, 2), {3 * units_}) : Variable();
+  const Variable h = gru_sequence(s.projected, recurrent_kernel_, recurrent_bias, s.states[0],
+                                  recurrent_options_.go_backwards, inputs[0].mask(), recurrent_mask_);
+  return outputs(recurrent_options_.return_sequences ? h : Variable(),
+                 {reshape(slice(h, 1, time - 1, time), {batch, units_})}, inputs[0].mask());
+}
+
+// One step through the autograd ops (the reference the fused op is held to, and the form
+// without reset_after).
 std::vector<Variable> GRU::step(const Variable& x_t, const std::vector<Variable>& states) {
   const Variable& h = states[0];
   const Variable h_in = recurrent_input(h);  // with recurrent dropout's mask, where h meets U
