@@ -1,11 +1,13 @@
-// The GPT of examples/char_lm (2 pre-norm blocks, d_model 128, 4 heads, context 128,
-// dropout 0) on the King James Bible: writes its initial weights and the text's ids for
+// The models of examples/char_lm on the King James Bible: the GPT (2 pre-norm blocks,
+// d_model 128, 4 heads, context 128, dropout 0) or the LSTM (embedding 64, 256 units).
+// Writes the model's initial weights and the text's ids for
 // bench/char_lm_torch.py, trains STEPS steps of batch 32 on consecutive windows with
 // Adam 1e-3, and prints the median training step, the validation loss after, greedy
 // generation's tokens per second at context 128 with the key/value cache and without,
 // and the peak resident memory.
 // Prints "axon step_ms=.. val_loss=.. cached_tps=.. uncached_tps=.. rss_mb=..".
-// Usage: bench_char_lm INIT.safetensors IDS_PREFIX STEPS (writes IDS_PREFIXtrain.npy and IDS_PREFIXval.npy)
+// Usage: bench_char_lm gpt|lstm INIT.safetensors IDS_PREFIX STEPS (writes IDS_PREFIXtrain.npy
+// and IDS_PREFIXval.npy)
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -29,27 +31,32 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 4) {
-    std::fprintf(stderr, "usage: bench_char_lm INIT.safetensors IDS_PREFIX STEPS\n");
+  const std::string kind = argc > 1 ? argv[1] : "";
+  if (argc < 5 || (kind != "gpt" && kind != "lstm")) {
+    std::fprintf(stderr, "usage: bench_char_lm gpt|lstm INIT.safetensors IDS_PREFIX STEPS\n");
     return 2;
   }
-  const int64_t steps = std::stoll(argv[3]);
+  const std::string init = argv[2], prefix = argv[3];
+  const int64_t steps = std::stoll(argv[4]);
   const std::string bible = datasets::king_james_bible();
   const size_t split = bible.size() * 95 / 100;
   TextVectorization text({.split = "character", .standardize = "none"});
   text.adapt({bible.substr(0, split)});
   const std::vector<int64_t> train_ids = text.ids(bible.substr(0, split)), val_ids = text.ids(bible.substr(split));
-  const std::string prefix = argv[2];
   write_npy(prefix + "train.npy", Tensor::from(train_ids, Shape{static_cast<int64_t>(train_ids.size())}));
   write_npy(prefix + "val.npy", Tensor::from(val_ids, Shape{static_cast<int64_t>(val_ids.size())}));
   const int64_t vocabulary = text.vocabulary_size();
 
   manual_seed(7);
   SymbolicTensor tokens = Input(Shape{kContext}, "tokens");
-  SymbolicTensor h = PositionalEmbedding(kContext)(Embedding(vocabulary, 128)(tokens));
-  for (int block = 0; block < 2; ++block) h = TransformerDecoderBlock(4, 512)(h);
-  Functional model({tokens}, {Dense(vocabulary, "softmax")(LayerNormalization(1e-5)(h))});
-  save_weights(model, argv[1]);
+  SymbolicTensor h = kind == "gpt" ? PositionalEmbedding(kContext)(Embedding(vocabulary, 128)(tokens))
+                                   : LSTM(256, {.return_sequences = true})(Embedding(vocabulary, 64)(tokens));
+  if (kind == "gpt") {
+    for (int block = 0; block < 2; ++block) h = TransformerDecoderBlock(4, 512)(h);
+    h = LayerNormalization(1e-5)(h);
+  }
+  Functional model({tokens}, {Dense(vocabulary, "softmax")(h)});
+  save_weights(model, init);
   model.compile(Adam(1e-3), "sparse_categorical_crossentropy");
 
   const SequenceWindows train = language_model_windows(train_ids, kContext, kContext);
@@ -84,6 +91,6 @@ int main(int argc, char** argv) {
   const double cached = cached_runs[1], uncached = uncached_runs[1];
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  std::printf("axon step_ms=%.1f val_loss=%.4f cached_tps=%.0f uncached_tps=%.0f rss_mb=%.0f\n", ms[ms.size() / 2],
-              val_loss, cached, uncached, static_cast<double>(usage.ru_maxrss) / 1024);
+  std::printf("axon model=%s step_ms=%.1f val_loss=%.4f cached_tps=%.0f uncached_tps=%.0f rss_mb=%.0f\n", kind.c_str(),
+              ms[ms.size() / 2], val_loss, cached, uncached, static_cast<double>(usage.ru_maxrss) / 1024);
 }

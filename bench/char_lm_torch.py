@@ -1,11 +1,13 @@
-"""The same GPT as bench/char_lm_axon.cpp in PyTorch: nn.TransformerEncoderLayer
+"""The same models as bench/char_lm_axon.cpp in PyTorch. The GPT: nn.TransformerEncoderLayer
 (norm_first, batch_first, dropout 0) with a causal mask is axon's TransformerDecoderBlock
-(tests/test_attention.cpp holds them equal). Loads axon's initial weights and the
+(tests/test_attention.cpp holds them equal). The LSTM: nn.LSTM, whose gate order is
+Keras's (i, f, g, o), with axon's kernels transposed and its one bias as bias_ih (bias_hh
+held at 0). Loads axon's initial weights and the
 text's ids, trains on the same consecutive windows with Adam (axon's epsilon 1e-7), and
 prints the median training step, the validation loss after, greedy generation's tokens
 per second at context 128 (512 after a 127-token prompt; no cache: PyTorch 1.13's layers keep none) and the peak
 resident memory. Prints "torch step_ms=.. val_loss=.. uncached_tps=.. rss_mb=..".
-Usage: /usr/bin/python3 bench/char_lm_torch.py THREADS INIT.safetensors IDS_PREFIX STEPS"""
+Usage: /usr/bin/python3 bench/char_lm_torch.py THREADS gpt|lstm INIT.safetensors IDS_PREFIX STEPS"""
 import json
 import resource
 import statistics
@@ -16,7 +18,7 @@ import time
 import numpy as np
 import torch
 
-threads, init, ids_prefix, steps = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+threads, kind, init, ids_prefix, steps = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
 torch.set_num_threads(threads)
 CONTEXT, BATCH, D, HEADS, FF, VALIDATION = 128, 32, 128, 4, 512, 64
 
@@ -51,9 +53,18 @@ class Gpt(torch.nn.Module):
         return self.out(self.norm(x))
 
 
-vocabulary = header["layers.0.embeddings"]["shape"][0]
-model = Gpt(vocabulary)
-with torch.no_grad():
+class Lstm(torch.nn.Module):
+    def __init__(self, vocabulary):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(vocabulary, 64)
+        self.lstm = torch.nn.LSTM(64, 256, batch_first=True)
+        self.out = torch.nn.Linear(256, vocabulary)
+
+    def forward(self, ids):
+        return self.out(self.lstm(self.embedding(ids))[0])
+
+
+def gpt_weights(model):
     model.embedding.weight.copy_(weight("layers.0.embeddings"))
     model.positions.copy_(weight("layers.1.embeddings"))
     for k, block in enumerate(model.blocks):
@@ -74,6 +85,23 @@ with torch.no_grad():
     model.out.weight.copy_(weight("layers.5.kernel").T)
     model.out.bias.copy_(weight("layers.5.bias"))
 
+
+def lstm_weights(model):
+    model.embedding.weight.copy_(weight("layers.0.embeddings"))
+    model.lstm.weight_ih_l0.copy_(weight("layers.1.kernel").T)
+    model.lstm.weight_hh_l0.copy_(weight("layers.1.recurrent_kernel").T)
+    model.lstm.bias_ih_l0.copy_(weight("layers.1.bias"))
+    model.lstm.bias_hh_l0.zero_()
+    model.lstm.bias_hh_l0.requires_grad_(False)  # one bias, as axon's: two would each take an Adam step
+    model.out.weight.copy_(weight("layers.2.kernel").T)
+    model.out.bias.copy_(weight("layers.2.bias"))
+
+
+vocabulary = header["layers.0.embeddings"]["shape"][0]
+model = Gpt(vocabulary) if kind == "gpt" else Lstm(vocabulary)
+with torch.no_grad():
+    (gpt_weights if kind == "gpt" else lstm_weights)(model)
+
 train_ids = torch.from_numpy(np.load(ids_prefix + "train.npy").astype(np.int64))
 val_ids = torch.from_numpy(np.load(ids_prefix + "val.npy").astype(np.int64))
 
@@ -87,7 +115,7 @@ def windows(sequence):  # language_model_windows(sequence, CONTEXT, CONTEXT)
 
 train_x, train_y = windows(train_ids)
 val_x, val_y = windows(val_ids)
-optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3, eps=1e-7)
 loss_of = torch.nn.CrossEntropyLoss()
 ms = []
 for step in range(steps):
@@ -111,4 +139,4 @@ with torch.no_grad():
         sequence.append(int(model(window)[0, -1].argmax()))
     uncached = 4 * CONTEXT / (time.perf_counter() - start)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"torch step_ms={statistics.median(ms):.1f} val_loss={val_loss:.4f} uncached_tps={uncached:.0f} rss_mb={rss:.0f}")
+print(f"torch model={kind} step_ms={statistics.median(ms):.1f} val_loss={val_loss:.4f} uncached_tps={uncached:.0f} rss_mb={rss:.0f}")

@@ -280,6 +280,23 @@ TEST(Transformer, AGptModelTrainsRoundTripsAndFailsClearly) {
             std::string::npos);
 }
 
+TEST(Transformer, EveryNewLayerRoundTripsThroughSpecAndModelFile) {
+  SymbolicTensor tokens = Input(Shape{6}, "tokens");
+  SymbolicTensor embedded = SinePositionEncoding(50)(Embedding(9, 8, {.mask_zero = true, .seed = 1})(tokens));
+  SymbolicTensor h = MultiHeadAttention(2, 3, {.value_dim = 5, .output_dim = 8, .causal = true}, {.seed = 2})(
+      std::vector<SymbolicTensor>{embedded, embedded});
+  h = TransformerEncoderBlock(4, 16, {.activation = "gelu", .normalize_first = false, .seed = 3})(h);
+  h = TransformerDecoderBlock(2, 12, {.seed = 4})(std::vector<SymbolicTensor>{h, embedded});
+  Functional model({tokens}, {Dense(3, "softmax", {.seed = 5})(GlobalMaxPooling1D()(h))});
+  const Tensor x = Tensor::from(std::vector<float>{1, 2, 3, 0, 0, 0, 8, 7, 6, 5, 4, 3}, Shape{2, 6});
+  const std::string path = (std::filesystem::temp_directory_path() / "axon_layers.safetensors").string();
+  save_model(model, path);
+  std::shared_ptr<Model> back = load_model(path);
+  EXPECT_EQ(max_difference(back->predict(x), model.predict(x)), 0.0);
+  EXPECT_EQ(model_to_spec(*back), model_to_spec(model));
+  std::filesystem::remove(path);
+}
+
 // ---- generation ----
 
 std::shared_ptr<Functional> tiny_gpt(int64_t context) {

@@ -249,5 +249,47 @@ TEST(Kernels, ThreadCountDoesNotChangeResults) {
   EXPECT_THROW(set_num_threads(0), Error);
 }
 
+TEST(Kernels, BatchedMatmulEqualsTheNaiveGemmPerBatchEntry) {
+  Generator generator(21);
+  const Tensor a = generator.normal(Shape{2, 3, 4}, 0.0, 1.0), b = generator.normal(Shape{2, 4, 5}, 0.0, 1.0),
+               shared = generator.normal(Shape{4, 5}, 0.0, 1.0);
+  const Tensor each = matmul(a, false, b, false), with_shared = matmul(a, false, shared, false);
+  ASSERT_EQ(each.shape(), (Shape{2, 3, 5}));
+  for (int64_t n = 0; n < 2; ++n) {
+    float expected[15], expected_shared[15];
+    gemm_naive<float>(false, false, 3, 5, 4, 1.0f, a.data<float>() + n * 12, 4, b.data<float>() + n * 20, 5, 0.0f,
+                      expected, 5);
+    gemm_naive<float>(false, false, 3, 5, 4, 1.0f, a.data<float>() + n * 12, 4, shared.data<float>(), 5, 0.0f,
+                      expected_shared, 5);
+    for (int64_t k = 0; k < 15; ++k) {
+      EXPECT_NEAR(each.data<float>()[n * 15 + k], expected[k], 1e-5);
+      EXPECT_NEAR(with_shared.data<float>()[n * 15 + k], expected_shared[k], 1e-5);
+    }
+  }
+  EXPECT_NE(error_of([&] { matmul(a, false, generator.normal(Shape{3, 4, 5}, 0.0, 1.0), false); }).find("leading axes"),
+            std::string::npos);
+}
+
+TEST(Kernels, PermuteMovesEachElementWhereItsIndexSays) {
+  const Tensor x = Generator(22).normal(Shape{2, 3, 4}, 0.0, 1.0);
+  const Tensor y = permute(x, {2, 0, 1});  // y[k][i][j] = x[i][j][k]
+  ASSERT_EQ(y.shape(), (Shape{4, 2, 3}));
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 3; ++j)
+      for (int64_t k = 0; k < 4; ++k) EXPECT_EQ(y.at({k, i, j}), x.at({i, j, k}));
+  EXPECT_NE(error_of([&] { permute(x, {0, 0, 1}); }).find("each axis"), std::string::npos);
+}
+
+TEST(Kernels, FusedLayerNormEqualsItsComposition) {
+  Generator generator(23);
+  const Variable x(generator.normal(Shape{3, 5, 7}, 0.0, 2.0)), gamma(generator.normal(Shape{7}, 1.0, 0.3)),
+      beta(generator.normal(Shape{7}, 0.0, 0.3));
+  const Variable centered = x - mean(x, -1, true);
+  const Variable reference = centered / sqrt(mean(square(centered), -1, true) + 1e-3) * gamma + beta;
+  const std::vector<double> fused = layer_norm(x, gamma, beta, 1e-3).value().to_vector(),
+                            composed = reference.value().to_vector();
+  for (size_t i = 0; i < fused.size(); ++i) EXPECT_NEAR(fused[i], composed[i], 1e-5);
+}
+
 }  // namespace
 }  // namespace axon

@@ -85,6 +85,7 @@ class Recurrent : public Module {
 
   // h as it meets the recurrent kernel: with recurrent dropout's mask of this call.
   Variable recurrent_input(const Variable& h) const;
+  const Tensor& recurrent_dropout_mask() const;  // this training call's, or undefined
 
   int64_t units_, gates_;
   size_t state_count_;
@@ -92,7 +93,7 @@ class Recurrent : public Module {
   WeightOptions options_;
   Variable kernel_, recurrent_kernel_, bias_;
   Generator generator_;     // the dropout masks
-  Tensor recurrent_mask_;  // (batch, units) during a training call with recurrent dropout
+  Tensor recurrent_mask_;  // (batch, units), the last training call's with recurrent dropout
 };
 
 class SimpleRNN : public Recurrent {

@@ -35,7 +35,7 @@ std::vector<Variable> GRU::forward_many(const std::vector<Variable>& inputs) {
   const int64_t batch = s.projected.dim(0), time = s.projected.dim(1);
   const Variable recurrent_bias = bias_.defined() ? reshape(slice(bias_, 0, 1, 2), {3 * units_}) : Variable();
   const Variable h = gru_sequence(s.projected, recurrent_kernel_, recurrent_bias, s.states[0],
-                                  recurrent_options_.go_backwards, inputs[0].mask(), recurrent_mask_);
+                                  recurrent_options_.go_backwards, inputs[0].mask(), recurrent_dropout_mask());
   return outputs(recurrent_options_.return_sequences ? h : Variable(),
                  {reshape(slice(h, 1, time - 1, time), {batch, units_})}, inputs[0].mask());
 }

@@ -22,7 +22,7 @@ std::vector<Variable> LSTM::forward_many(const std::vector<Variable>& inputs) {
   const Start s = start(inputs);
   const int64_t batch = s.projected.dim(0), time = s.projected.dim(1);
   const Variable hc = lstm_sequence(s.projected, recurrent_kernel_, s.states[0], s.states[1],
-                                    recurrent_options_.go_backwards, inputs[0].mask(), recurrent_mask_);
+                                    recurrent_options_.go_backwards, inputs[0].mask(), recurrent_dropout_mask());
   const Variable last = reshape(slice(hc, 1, time - 1, time), {batch, 2 * units_});
   return outputs(recurrent_options_.return_sequences ? slice(hc, 2, 0, units_) : Variable(),
                  {slice(last, 1, 0, units_), slice(last, 1, units_, 2 * units_)}, inputs[0].mask());

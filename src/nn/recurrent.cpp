@@ -65,13 +65,15 @@ Recurrent::Start Recurrent::start(const std::vector<Variable>& inputs) {
     fail(type_name(), ": takes the sequence and, optionally, ", state_count_, " initial state(s); got ", inputs.size(),
          " inputs");
   // Dropout while training: one mask of the input's features and one of h, for every step.
-  recurrent_mask_ = Tensor();
+  // Inference writes nothing here: a served model may run on several threads at once.
   Variable input = x;
   if (training() && recurrent_options_.dropout > 0)
     input = x * Variable(dropout_mask(Shape{batch, 1, x.dim(2)}, recurrent_options_.dropout, x.dtype(), generator_));
-  if (training() && recurrent_options_.recurrent_dropout > 0)
-    recurrent_mask_ =
-        dropout_mask(Shape{batch, units_}, recurrent_options_.recurrent_dropout, x.dtype(), generator_);
+  if (training())
+    recurrent_mask_ = recurrent_options_.recurrent_dropout > 0 ? dropout_mask(Shape{batch, units_},
+                                                                              recurrent_options_.recurrent_dropout,
+                                                                              x.dtype(), generator_)
+                                                               : Tensor();
   Start start{linear(input, kernel_, input_bias()), {}};
   IncrementalDecoding* decoding = IncrementalDecoding::active();
   if (decoding && recurrent_options_.go_backwards)
@@ -93,8 +95,14 @@ Recurrent::Start Recurrent::start(const std::vector<Variable>& inputs) {
   return start;
 }
 
+const Tensor& Recurrent::recurrent_dropout_mask() const {
+  static const Tensor none;
+  return training() ? recurrent_mask_ : none;
+}
+
 Variable Recurrent::recurrent_input(const Variable& h) const {
-  return recurrent_mask_.defined() ? h * Variable(recurrent_mask_) : h;
+  const Tensor& mask = recurrent_dropout_mask();
+  return mask.defined() ? h * Variable(mask) : h;
 }
 
 std::vector<Variable> Recurrent::outputs(Variable sequence, std::vector<Variable> final_states,
