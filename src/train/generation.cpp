@@ -67,37 +67,33 @@ std::vector<int64_t> generate(Model& model, const std::vector<int64_t>& prompt, 
     fail("generate: the model must take one input of token ids (steps,), got ", shapes.size(), " inputs");
   const size_t context = static_cast<size_t>(shapes[0][0]);
   NoGrad no_grad;
-  const bool was_training = model.training();
+  struct Inference {  // the model in inference mode for the call, as it was after
+    Model& model;
+    bool was_training;
+    ~Inference() { model.train(was_training); }
+  } inference{model, model.training()};
   model.eval();
   Generator generator(options.seed);
   std::vector<int64_t> ids = prompt;
   std::unique_ptr<IncrementalDecoding> cache;
-  try {
-    for (int64_t n = 0; n < options.tokens; ++n) {
-      Variable output;
-      if (!options.cache) {  // the last `context` tokens, all of them again
-        IncrementalDecoding scope;
-        output = run(model, ids, ids.size() > context ? ids.size() - context : 0, ids.size());
-      } else if (!cache || static_cast<size_t>(cache->position()) >= context) {
-        // A fresh cache: the prompt, or the last half of a full context.
-        const size_t keep = cache ? std::max<size_t>(context / 2, 1) : std::min(ids.size(), context);
-        cache.reset();
-        cache = std::make_unique<IncrementalDecoding>();
-        output = run(model, ids, ids.size() - keep, ids.size());
-        cache->advance(static_cast<int64_t>(keep));
-      } else {
-        output = run(model, ids, ids.size() - 1, ids.size());
-        cache->advance(1);
-      }
-      ids.push_back(draw(last_step_scores(output), options, generator));
+  for (int64_t n = 0; n < options.tokens; ++n) {
+    Variable output;
+    if (!options.cache) {  // the last `context` tokens, all of them again
+      IncrementalDecoding scope;
+      output = run(model, ids, ids.size() > context ? ids.size() - context : 0, ids.size());
+    } else if (!cache || static_cast<size_t>(cache->position()) >= context) {
+      // A fresh cache: the prompt, or the last half of a full context.
+      const size_t keep = cache ? std::max<size_t>(context / 2, 1) : std::min(ids.size(), context);
+      cache.reset();
+      cache = std::make_unique<IncrementalDecoding>();
+      output = run(model, ids, ids.size() - keep, ids.size());
+      cache->advance(static_cast<int64_t>(keep));
+    } else {
+      output = run(model, ids, ids.size() - 1, ids.size());
+      cache->advance(1);
     }
-  } catch (...) {
-    cache.reset();
-    model.train(was_training);
-    throw;
+    ids.push_back(draw(last_step_scores(output), options, generator));
   }
-  cache.reset();
-  model.train(was_training);
   return ids;
 }
 
