@@ -153,5 +153,18 @@ TEST(Autograd, EveryRegisteredOpIsKnownAndUnknownOpsAreRejected) {
   EXPECT_GE(registered_ops().size(), 30u);
 }
 
+TEST(Autograd, StackAndSplitAreNumpys) {
+  const Variable a(Tensor::from(std::vector<float>{1, 2, 3}, Shape{3})), b(Tensor::from(std::vector<float>{4, 5, 6}, Shape{3}));
+  EXPECT_EQ(stack({a, b}).value().to_vector(), (std::vector<double>{1, 2, 3, 4, 5, 6}));
+  const Variable columns = stack({a, b}, -1);
+  EXPECT_EQ(columns.shape(), (Shape{3, 2}));
+  EXPECT_EQ(columns.value().to_vector(), (std::vector<double>{1, 4, 2, 5, 3, 6}));
+  const std::vector<Variable> pieces = split(columns, {1, 2}, 0);
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[1].value().to_vector(), (std::vector<double>{2, 5, 3, 6}));
+  EXPECT_THROW(split(columns, {1, 1}, 0), Error);
+  EXPECT_THROW(stack({a, columns}), Error);
+}
+
 }  // namespace
 }  // namespace axon

@@ -218,6 +218,8 @@ const std::vector<GradCase>& table() {
        }},
       {"matmul/batched", "matmul", {{2, 3, 4}, {2, 4, 2}}, [](const V& v) { return matmul(v[0], v[1]); }},
       {"matmul/shared", "matmul", {{2, 3, 4}, {4, 2}}, [](const V& v) { return matmul(v[0], v[1]); }},
+      {"concat/stack", "concat", {{2, 3}, {2, 3}}, [](const V& v) { return stack({v[0], v[1]}, 1); }},
+      {"slice/split", "slice", {{2, 5}}, [](const V& v) { return split(v[0], {2, 3}, 1)[1]; }},
       {"permute", "permute", {{2, 3, 4}}, [](const V& v) { return permute(v[0], {2, 0, 1}); }},
       {"layer_norm",
        "layer_norm",

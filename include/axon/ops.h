@@ -78,6 +78,11 @@ Variable transpose(const Variable& x, int64_t dim0 = -2, int64_t dim1 = -1);
 Variable permute(const Variable& x, const std::vector<int64_t>& order);
 Variable concat(const std::vector<Variable>& parts, int64_t axis = 0);
 Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end);
+// numpy's stack (parts of one shape joined along a new axis) and split (x cut along an
+// axis into pieces of these sizes, which must add up to its length), made of reshape,
+// concat and slice.
+Variable stack(const std::vector<Variable>& parts, int64_t axis = 0);
+std::vector<Variable> split(const Variable& x, const std::vector<int64_t>& sizes, int64_t axis = 0);
 Variable index_select(const Variable& x, int64_t axis, const std::vector<int64_t>& indices);
 
 // Layer normalisation over the last axis, one fused op: (x - mean) / sqrt(variance +

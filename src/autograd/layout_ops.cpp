@@ -1,4 +1,5 @@
-// reshape, flatten, transpose, permute, concat, slice and index_select: ops that move elements.
+// reshape, flatten, transpose, permute, concat, slice, stack, split and index_select:
+// ops that move elements.
 #include "axon/ops.h"
 #include "kernels/layout.h"
 
@@ -61,6 +62,34 @@ Variable slice(const Variable& x, int64_t axis, int64_t start, int64_t end) {
                         [shape, axis, start](const Tensor& g, const std::vector<bool>&) -> std::vector<Tensor> {
                           return {kernels::slice_backward(g, shape, axis, start)};
                         });
+}
+
+Variable stack(const std::vector<Variable>& parts, int64_t axis) {
+  if (parts.empty()) fail("stack: no tensors given");
+  const Shape& shape = parts[0].shape();
+  if (axis < 0) axis += shape.rank() + 1;
+  if (axis < 0 || axis > shape.rank()) fail("stack: axis out of range for ", shape.rank() + 1, " axes");
+  std::vector<int64_t> dims = shape.dims();
+  dims.insert(dims.begin() + axis, 1);
+  std::vector<Variable> expanded;
+  for (const Variable& part : parts) {
+    if (part.shape() != shape) fail("stack: every part must be ", shape, ", got ", part.shape());
+    expanded.push_back(reshape(part, dims));
+  }
+  return concat(expanded, axis);
+}
+
+std::vector<Variable> split(const Variable& x, const std::vector<int64_t>& sizes, int64_t axis) {
+  axis = x.shape().axis(axis, "split");
+  int64_t start = 0;
+  std::vector<Variable> pieces;
+  for (int64_t size : sizes) {
+    if (size < 0 || size > x.dim(axis) - start) fail("split: sizes ", Shape(sizes), " do not add up to ", x.dim(axis));
+    pieces.push_back(slice(x, axis, start, start + size));
+    start += size;
+  }
+  if (start != x.dim(axis)) fail("split: sizes ", Shape(sizes), " do not add up to ", x.dim(axis));
+  return pieces;
 }
 
 Variable index_select(const Variable& x, int64_t axis, const std::vector<int64_t>& indices) {
