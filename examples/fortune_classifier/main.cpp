@@ -4,7 +4,9 @@
 // entries masked from the embedding on; the model is a bidirectional GRU or a
 // Transformer encoder. Prints test accuracy, macro F1, the confusion matrix and a
 // per-class report.
-// Usage: fortune_classifier [gru|transformer] [EPOCHS]
+// Usage: fortune_classifier [gru|transformer] [EPOCHS] [EXPORT_PREFIX]
+// With EXPORT_PREFIX it also writes the vectorized splits (PREFIXx_train.npy, y_train,
+// x_test, y_test) for bench/fortune.sh to train PyTorch's copy of the model on.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -68,6 +70,13 @@ int main(int argc, char** argv) {
   model->compile(Adam(2e-3), "sparse_categorical_crossentropy", {"accuracy"});
   model->summary(std::cout);
   const Tensor x_train = text->vectorize(train_texts), x_test = text->vectorize(test_texts);
+  if (argc > 3) {
+    const std::string prefix = argv[3];
+    write_npy(prefix + "x_train.npy", x_train);
+    write_npy(prefix + "y_train.npy", split.y_train);
+    write_npy(prefix + "x_test.npy", x_test);
+    write_npy(prefix + "y_test.npy", split.y_test);
+  }
   const auto start = std::chrono::steady_clock::now();
   model->fit(x_train, split.y_train,
              {.epochs = epochs, .batch_size = 32, .validation_data = std::pair{x_test, split.y_test}, .seed = 2});
@@ -77,7 +86,9 @@ int main(int argc, char** argv) {
   confusion.update(model->predict(x_test), split.y_test);
   F1Score f1(Averaging::macro, static_cast<int64_t>(kCategories.size()));
   f1.update(model->predict(x_test), split.y_test);
-  std::printf("\n%s: test accuracy %.4f, macro F1 %.4f (training %.1f s)\n\n", kind.c_str(),
+  std::printf("\n%s: test accuracy %.4f, macro F1 %.4f (training %.1f s)\n", kind.c_str(),
+              model->evaluate(x_test, split.y_test).at("accuracy"), f1.result(), seconds);
+  std::printf("axon model=%s accuracy=%.4f macro_f1=%.4f seconds=%.1f\n\n", kind.c_str(),
               model->evaluate(x_test, split.y_test).at("accuracy"), f1.result(), seconds);
   std::cout << confusion.str(kCategories) << "\n" << classification_report(confusion, kCategories);
 }
