@@ -133,6 +133,7 @@ class GRU : public Recurrent {
 
  protected:
   Variable input_bias() const override;
+  Variable recurrent_bias() const;
   Shape bias_shape() const override;
   std::vector<Variable> step(const Variable& x_t, const std::vector<Variable>& states) override;
 

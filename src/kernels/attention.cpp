@@ -9,6 +9,7 @@
 
 #include "kernels/fast_exp.h"
 #include "kernels/gemm.h"
+#include "kernels/lane_sum.h"
 #include "kernels/parallel.h"
 #include "kernels/position_hash.h"
 
@@ -78,7 +79,7 @@ void exp_shifted(T* row, int64_t cols, T shift) {
     for (int64_t c = 0; c < cols; ++c) row[c] = std::exp(row[c] - shift);
 }
 
-// In eight running maxima, as row_sum's sums.
+// In eight running maxima, as lane_sum's sums.
 template <class T>
 T row_max(const T* row, int64_t cols) {
   constexpr T lowest = -std::numeric_limits<T>::infinity();
@@ -92,18 +93,6 @@ T row_max(const T* row, int64_t cols) {
   return top;
 }
 
-// In eight running sums, which the compiler keeps in one vector register.
-template <class T>
-double row_sum(const T* row, int64_t cols) {
-  T lanes[8] = {};
-  int64_t c = 0;
-  for (; c + 8 <= cols; c += 8)
-    for (int lane = 0; lane < 8; ++lane) lanes[lane] += row[c + lane];
-  double total = 0;
-  for (; c < cols; ++c) total += row[c];
-  for (T lane : lanes) total += lane;
-  return total;
-}
 
 // The mask as float 0/1 (B, Tk), whatever its dtype, or undefined.
 Tensor mask_as_float(const Tensor& mask) { return mask.defined() ? mask.to(DType::f32) : Tensor(); }
@@ -162,7 +151,7 @@ void forward_typed(const Tensor& q, const Tensor& k, const Tensor& v, const Atte
             }
             const double rescale = std::exp(m[a] - top);
             exp_shifted(row, cols, static_cast<T>(top));
-            l[a] = l[a] * rescale + row_sum(row, cols);
+            l[a] = l[a] * rescale + lane_sum<T>(cols, [&](int64_t c) { return row[c]; });
             m[a] = top;
             if (rescale != 1.0)
               for (int64_t e = 0; e < d.value_dim; ++e) acc[a * d.value_dim + e] *= static_cast<T>(rescale);

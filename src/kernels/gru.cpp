@@ -40,15 +40,10 @@ Tensor forward(const Tensor& projected, const Tensor& recurrent, const Tensor& b
   T *hs = states.data<T>(), *act = gates.data<T>();
   Tensor h_now = h0.clone(), rec = Tensor::empty(Shape{batch, width}, projected.dtype());
   T *h = h_now.data<T>(), *rs = rec.data<T>();
-  std::vector<T> h_masked(dropped.defined() ? static_cast<size_t>(batch * units) : 0);
+  std::vector<T> h_masked;  // h with recurrent dropout's mask
   for (int64_t s = 0; s < time; ++s) {
     const int64_t t = reverse ? time - 1 - s : s;
-    const T* h_in = h;  // what multiplies U: h, or h with recurrent dropout's mask applied
-    if (dropped.defined()) {
-      const T* keep = dropped.data<T>();
-      for (int64_t i = 0; i < batch * units; ++i) h_masked[i] = h[i] * keep[i];
-      h_in = h_masked.data();
-    }
+    const T* h_in = masked_state(h, dropped, h_masked);  // what multiplies U
     if (bias.defined())  // rec = h U + b: the bias first, GEMM adding onto it
       for (int64_t b = 0; b < batch; ++b) std::copy_n(bias.data<T>(), width, rs + b * width);
     gemm_fn(false, false, batch, width, units, T(1), h_in, units, recurrent.data<T>(), width,

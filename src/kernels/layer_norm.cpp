@@ -4,27 +4,10 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/lane_sum.h"
 #include "kernels/parallel.h"
 
 namespace axon::kernels {
-
-namespace {
-
-// sum of f(i) over [0, n) in eight running sums, which the compiler keeps in one vector
-// register (a plain float sum would be one long serial chain).
-template <class T, class F>
-T lane_sum(int64_t n, F&& f) {
-  T lanes[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int lane = 0; lane < 8; ++lane) lanes[lane] += f(i + lane);
-  T total = 0;
-  for (; i < n; ++i) total += f(i);
-  for (T lane : lanes) total += lane;
-  return total;
-}
-
-}  // namespace
 
 LayerNormForward layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double epsilon) {
   if (x.rank() < 1 || gamma.shape() != Shape{x.dim(-1)} || beta.shape() != gamma.shape())

@@ -3,6 +3,7 @@
 // fast_exp, the GEMM they run (OpenBLAS's, or the naive loops for the references), and
 // the checks of a padding mask and a recurrent dropout mask.
 #include <cstdint>
+#include <vector>
 
 #include "axon/tensor.h"
 #include "kernels/fast_exp.h"
@@ -44,6 +45,17 @@ inline const float* step_mask(const char* op, const Tensor& mask, const Tensor& 
     fail(op, ": the mask must be float32 (batch, time) = (", sequence.dim(0), ", ", sequence.dim(1), "), got ",
          mask.shape());
   return mask.data<float>();
+}
+
+// h as it meets the recurrent kernel: h itself, or h * keep (recurrent dropout) written
+// into `buffer` (B * U).
+template <class T>
+const T* masked_state(const T* h, const Tensor& dropped, std::vector<T>& buffer) {
+  if (!dropped.defined()) return h;
+  const T* keep = dropped.data<T>();
+  buffer.resize(static_cast<size_t>(dropped.numel()));
+  for (size_t i = 0; i < buffer.size(); ++i) buffer[i] = h[i] * keep[i];
+  return buffer.data();
 }
 
 inline void check_dropped(const char* op, const Tensor& dropped, const Tensor& h0) {

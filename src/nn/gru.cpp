@@ -27,14 +27,19 @@ Variable GRU::input_bias() const {
   return reshape(slice(bias_, 0, 0, 1), {3 * units_});
 }
 
+// With reset_after the bias's second row, the recurrent one's (3 units); else undefined.
+Variable GRU::recurrent_bias() const {
+  if (!bias_.defined() || !reset_after_) return Variable();
+  return reshape(slice(bias_, 0, 1, 2), {3 * units_});
+}
+
 // reset_after (the default): every step as one fused op (gru_sequence); the other form
 // runs step by step.
 std::vector<Variable> GRU::forward_many(const std::vector<Variable>& inputs) {
   if (!reset_after_) return Recurrent::forward_many(inputs);
   const Start s = start(inputs);
   const int64_t batch = s.projected.dim(0), time = s.projected.dim(1);
-  const Variable recurrent_bias = bias_.defined() ? reshape(slice(bias_, 0, 1, 2), {3 * units_}) : Variable();
-  const Variable h = gru_sequence(s.projected, recurrent_kernel_, recurrent_bias, s.states[0],
+  const Variable h = gru_sequence(s.projected, recurrent_kernel_, recurrent_bias(), s.states[0],
                                   recurrent_options_.go_backwards, inputs[0].mask(), recurrent_dropout_mask());
   return outputs(recurrent_options_.return_sequences ? h : Variable(),
                  {reshape(slice(h, 1, time - 1, time), {batch, units_})}, inputs[0].mask());
@@ -50,7 +55,7 @@ std::vector<Variable> GRU::step(const Variable& x_t, const std::vector<Variable>
   Variable recurrent;  // h U for the z and r gates (and, with reset_after, the candidate's)
   if (reset_after_) {
     recurrent = matmul(h_in, recurrent_kernel_);
-    if (bias_.defined()) recurrent = recurrent + reshape(slice(bias_, 0, 1, 2), {3 * units_});
+    if (bias_.defined()) recurrent = recurrent + recurrent_bias();
   } else {
     recurrent = matmul(h_in, slice(recurrent_kernel_, 1, 0, 2 * units_));
   }

@@ -94,9 +94,11 @@ void Module::set_name(std::string name) {
 Variable Module::operator()(const Variable& x) {
   if (!x.defined()) fail(type_name(), ": input is undefined");
   if (!built_) build_for({x.shape()});
-  std::vector<Variable> outputs{forward(x)};
-  if (x.mask().defined()) pass_masks({x}, outputs);
-  const Variable& y = outputs[0];
+  const Variable y = forward(x);
+  if (x.mask().defined()) {  // a handle: pass_masks marks y itself
+    std::vector<Variable> outputs{y};
+    pass_masks({x}, outputs);
+  }
   if (output_shapes_.size() != 1 || !std::equal(y.shape().dims().begin() + 1, y.shape().dims().end(),
                                                 output_shapes_[0].dims().begin(), output_shapes_[0].dims().end()))
     note_outputs({y});

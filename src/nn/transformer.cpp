@@ -94,9 +94,7 @@ void TransformerBlock::create_weights_many(const std::vector<Shape>& shapes) {
 Variable TransformerBlock::residual(const Variable& x, LayerNormalization& norm,
                                     const std::function<Variable(const Variable&)>& part) {
   if (options_.normalize_first) return x + (*dropout_)(part(norm(x)));
-  Variable sum = x + (*dropout_)(part(x));
-  sum.set_mask(x.mask());
-  return norm(sum);
+  return norm(x + (*dropout_)(part(x)));
 }
 
 std::vector<Variable> TransformerBlock::forward_many(const std::vector<Variable>& inputs) {
