@@ -26,6 +26,7 @@ TEST(Shape, BasicsAndPrinting) {
   EXPECT_THROW(Shape({2, -1}), Error);
   EXPECT_THROW(s[2], Error);
   EXPECT_THROW(Shape({1LL << 40, 1LL << 40}), Error);  // overflows int64
+  EXPECT_THROW(Shape({0, 1LL << 40, 1LL << 40}), Error);  // empty, but its strides overflow
 }
 
 TEST(Shape, Broadcasting) {

@@ -8,11 +8,14 @@ namespace axon {
 
 Shape::Shape(std::initializer_list<int64_t> dims) : Shape(std::vector<int64_t>(dims)) {}
 
+// The product of the nonzero dimensions must fit in int64 (numpy's rule), so that the
+// strides of every axis fit too: an empty (0, 2^40, 2^40) would otherwise overflow the
+// stride of its first axis.
 Shape::Shape(std::vector<int64_t> dims) : dims_(std::move(dims)) {
   int64_t total = 1;
   for (int64_t d : dims_) {
     if (d < 0) fail("Shape: negative dimension in ", str());
-    total = checked_mul(total, d, "Shape: ", *this, " has too many elements");
+    if (d != 0) total = checked_mul(total, d, "Shape: ", *this, " has too many elements");
   }
 }
 
