@@ -21,6 +21,8 @@ class Bidirectional : public Module {
   std::string type_name() const override { return "Bidirectional"; }
   bool propagates_mask() const override { return true; }
   Config config() const override;
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   static std::shared_ptr<Bidirectional> from_config(const ConfigReader& config);
   const Recurrent& forward_layer() const { return *forward_; }
   const Recurrent& backward_layer() const { return *backward_; }

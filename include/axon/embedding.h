@@ -27,6 +27,9 @@ class Embedding : public Module {
   Variable forward(const Variable& ids) override;
   std::string type_name() const override { return "Embedding"; }
   Config config() const override;
+  // Gather of the table at the ids cast to int64; mask_zero has no ONNX form.
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   static std::shared_ptr<Embedding> from_config(const ConfigReader& config);
   int64_t input_dim() const { return input_dim_; }
   int64_t output_dim() const { return output_dim_; }

@@ -36,6 +36,9 @@ class MultiHeadAttention : public Module {
   std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;
   bool propagates_mask() const override { return true; }
   std::string type_name() const override { return "MultiHeadAttention"; }
+  // MatMul, Reshape, Transpose and Softmax; causal attention adds a constant mask.
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   Config config() const override;
   static std::shared_ptr<MultiHeadAttention> from_config(const ConfigReader& config);
   void state(StateArchive& archive) override { archive.generator("dropout_generator", generator_); }

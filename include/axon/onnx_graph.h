@@ -21,7 +21,7 @@ class OnnxGraph {
  public:
   struct Attribute {
     std::string name;
-    std::variant<int64_t, double, std::vector<int64_t>> value;
+    std::variant<int64_t, double, std::vector<int64_t>, std::string> value;
   };
   virtual ~OnnxGraph() = default;
 
@@ -33,6 +33,11 @@ class OnnxGraph {
   // A parameter of the model as an initializer named by its path ("layers.0.kernel").
   virtual std::string weight(const Variable& parameter) = 0;
   virtual int64_t opset() const = 0;
+
+  // A 1-D int64 constant (a shape, axes, slice bounds); returns its name.
+  std::string integers(const std::string& hint, const std::vector<int64_t>& values) {
+    return constant(hint, Tensor::from(values, Shape{static_cast<int64_t>(values.size())}));
+  }
 
   // The single output of node(...).
   std::string op(const std::string& op_type, const std::vector<std::string>& inputs,

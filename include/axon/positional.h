@@ -25,6 +25,9 @@ class PositionalEmbedding : public Module {
   bool propagates_mask() const override { return true; }
   Config config() const override;
   static std::shared_ptr<PositionalEmbedding> from_config(const ConfigReader& config);
+  // x + the positions' rows (Slice of the table, or the sines as a constant).
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   int64_t sequence_length() const { return sequence_length_; }
 
  protected:
@@ -44,8 +47,14 @@ class SinePositionEncoding : public Module {
   bool propagates_mask() const override { return true; }
   Config config() const override { return Config::object().set("max_wavelength", max_wavelength_); }
   static std::shared_ptr<SinePositionEncoding> from_config(const ConfigReader& config);
+  // x + the positions' rows (Slice of the table, or the sines as a constant).
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
 
  private:
+  // The encodings of positions first .. first + steps - 1: (steps, features) float32.
+  Tensor positions(int64_t first, int64_t steps, int64_t features) const;
+
   double max_wavelength_;
 };
 

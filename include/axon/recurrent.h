@@ -45,6 +45,9 @@ class Recurrent : public Module {
  public:
   std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;
   Config config() const override;
+  // ONNX's LSTM, GRU or RNN operator (src/nn/recurrent_onnx.h).
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   void state(StateArchive& archive) override { archive.generator("dropout_generator", generator_); }
 
   int64_t units() const { return units_; }

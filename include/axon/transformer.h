@@ -39,6 +39,9 @@ class TransformerBlock : public Module {
   std::vector<Variable> forward_many(const std::vector<Variable>& inputs) override;
   bool propagates_mask() const override { return true; }
   Config config() const override;
+  // Its parts' ONNX forms, joined by the residual Adds (dropout is the identity there).
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   int64_t num_heads() const { return num_heads_; }
   int64_t intermediate_dim() const { return intermediate_dim_; }
   const TransformerOptions& options() const { return options_; }

@@ -158,6 +158,9 @@ class Layer:
         convention; the mode is the model's (fit trains, predict and evaluate infer)."""
         if getattr(self, "_type", None) == "multi_head_attention":
             inputs = self._attention_inputs(inputs, args, kwargs)
+        elif "initial_state" in kwargs and not args and len(kwargs) == 1:  # Keras's recurrent layers
+            states = kwargs["initial_state"]
+            inputs = [inputs] + (list(states) if isinstance(states, (list, tuple)) else [states])
         elif args or kwargs:
             raise TypeError(f"{type(self).__name__} '{self.name}': a layer is called with its inputs "
                             f"(and training=, mask=) only, got {len(args)} more arguments and {sorted(kwargs)}")

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import axon
+import onnx_numpy
 
 onnx = pytest.importorskip("onnx")
 import onnx.numpy_helper  # noqa: E402
@@ -53,47 +54,70 @@ CASES = {
 }
 
 
+def recurrent():
+    return axon.Sequential([axon.Input(shape=(7,)), L.Embedding(50, 8), L.LSTM(6, return_sequences=True),
+                            L.Bidirectional(L.GRU(5, return_sequences=True)),
+                            L.Bidirectional(L.LSTM(4, return_sequences=True), merge_mode="ave"),
+                            L.SimpleRNN(4, return_sequences=True, go_backwards=True), L.GRU(3, reset_after=False),
+                            L.Dense(2)])
+
+
+def recurrent_states():
+    inputs = axon.Input(shape=(6, 3), name="sequence")
+    sequence, h, c = L.LSTM(5, return_sequences=True, return_state=True)(inputs)
+    merged = L.Bidirectional(L.SimpleRNN(4), merge_mode="mul")(L.GRU(5, return_sequences=True)(sequence, initial_state=h))
+    last = L.LSTM(5, go_backwards=True)(sequence, initial_state=[h, c])
+    return axon.Model(inputs, [L.Concatenate()([merged, last, c])])
+
+
+def transformer():
+    return axon.Sequential([axon.Input(shape=(7,)), L.Embedding(50, 16), L.PositionalEmbedding(10),
+                            L.TransformerEncoderBlock(2, 32), L.GlobalAveragePooling1D(), L.Dense(3)])
+
+
+def gpt():
+    return axon.Sequential([axon.Input(shape=(7,)), L.Embedding(50, 16), L.SinePositionEncoding(),
+                            L.TransformerDecoderBlock(4, 32, normalize_first=False),
+                            L.TransformerDecoderBlock(2, 16), L.Dense(50, activation="softmax")])
+
+
+CASES = {
+    "mlp": (mlp, (784,)),
+    "cnn": (lambda: cnn(False), (1, 28, 28)),
+    "cnn_bn": (lambda: cnn(True), (1, 28, 28)),
+    "residual": (residual, (3, 12, 12)),
+    "conv1d": (sequence, (4, 20)),
+    "recurrent": (recurrent, (7,)),
+    "recurrent_states": (recurrent_states, (6, 3)),
+    "transformer": (transformer, (7,)),
+    "gpt": (gpt, (7,)),
+}
+TOKEN_IDS = {"recurrent", "transformer", "gpt"}  # their input is token ids < 50
+
+
+def inputs_for(name, count, seed):
+    rng = np.random.default_rng(seed)
+    shape = (count,) + CASES[name][1]
+    return rng.integers(0, 50, shape).astype(np.float32) if name in TOKEN_IDS else rng.random(shape, dtype=np.float32)
+
+
 # What OpenCV 4.6's ONNX importer cannot run, and why; these files are checked by the
-# ONNX checker and run by numpy_run below instead.
+# ONNX checker and run by onnx_numpy (the ONNX specification's formulas in numpy) instead.
 OPENCV_EXCEPTIONS = {
     "conv1d": "OpenCV 4.6 runs ONNX Conv on 4-D inputs only (its 1-D path asserts) and misreads 3-D Flatten",
+    "recurrent": "OpenCV 4.6 gathers from constant indices only (an Embedding's ids come from the graph's input)",
+    "recurrent_states": "OpenCV 4.6 needs GRU's initial_h, cannot leave RNN's optional inputs empty and "
+                        "asserts on Transpose after its LSTM (its LSTM output has another rank)",
+    "transformer": "OpenCV 4.6 has no LayerNormalization (4.8 adds it) and no Gather from graph indices",
+    "gpt": "OpenCV 4.6 has no LayerNormalization (4.8 adds it) and no Gather from graph indices",
 }
-
-
-def numpy_run(proto, x):
-    """A plain numpy reading of the ONNX operators conv1d's file uses (the ONNX spec's
-    formulas), independent of axon's kernels."""
-    values = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}
-    values[proto.graph.input[0].name] = x
-    for node in proto.graph.node:
-        a = {attr.name: onnx.helper.get_attribute_value(attr) for attr in node.attribute}
-        ins = [values[i] for i in node.input]
-        if node.op_type == "Conv":  # 1-D: (N, C, L) * (F, C, k)
-            data, w = np.pad(ins[0], ((0, 0), (0, 0), (a["pads"][0], a["pads"][1]))), ins[1]
-            s, d, k = a["strides"][0], a["dilations"][0], w.shape[2]
-            length = (data.shape[2] - d * (k - 1) - 1) // s + 1
-            out = np.stack([np.einsum("nck,fck->nf", data[:, :, t * s:t * s + d * (k - 1) + 1:d], w)
-                            for t in range(length)], axis=2)
-            out = out + (ins[2][None, :, None] if len(ins) > 2 else 0)
-        elif node.op_type == "Elu":
-            out = np.where(ins[0] > 0, ins[0], a["alpha"] * (np.exp(ins[0]) - 1))
-        elif node.op_type == "Flatten":
-            out = ins[0].reshape(ins[0].shape[0], -1)
-        elif node.op_type == "Reshape":
-            out = ins[0].reshape([ins[0].shape[i] if v == 0 else v for i, v in enumerate(ins[1])])
-        elif node.op_type in ("MatMul", "Add", "Identity"):
-            out = ins[0] @ ins[1] if node.op_type == "MatMul" else ins[0] + ins[1] if node.op_type == "Add" else ins[0]
-        else:
-            raise NotImplementedError(node.op_type)
-        values[node.output[0]] = out.astype(np.float32)
-    return [values[o.name] for o in proto.graph.output]
 
 
 @pytest.mark.parametrize("name", CASES)
 def test_export_passes_the_onnx_checker_and_runs_in_opencv(name, tmp_path):
-    make, shape = CASES[name]
+    make, _ = CASES[name]
     model = make()
-    x = np.random.default_rng(1).random((100,) + shape, dtype=np.float32)
+    x = inputs_for(name, 100, 1)
     if name == "cnn_bn":  # moving statistics away from 0 and 1
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
         model.fit(x, np.arange(100) % 10, epochs=2, verbose=0)
@@ -110,7 +134,7 @@ def test_export_passes_the_onnx_checker_and_runs_in_opencv(name, tmp_path):
     expected = model.predict(x)
     expected = expected if isinstance(expected, list) else [expected]
     if name in OPENCV_EXCEPTIONS:
-        got = numpy_run(proto, x)
+        got = onnx_numpy.run(proto, {proto.graph.input[0].name: x})
     else:
         net = cv2.dnn.readNetFromONNX(str(path))
         net.setInput(x, proto.graph.input[0].name)
@@ -143,11 +167,16 @@ def test_what_cannot_be_exported_fails_naming_it(tmp_path):
     assert path.read_bytes() == b"the last good file"  # a failed export leaves the old file
 
 
-@pytest.mark.parametrize("name", CASES)
+# Attention is exported as MatMul/Softmax/Transpose over (batch, heads, steps, dim),
+# which the importer does not map back to axon's layers yet.
+NOT_IMPORTED = {"transformer", "gpt"}
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - NOT_IMPORTED))
 def test_an_exported_model_imports_with_the_same_outputs(name, tmp_path):
-    make, shape = CASES[name]
+    make, _ = CASES[name]
     model = make()
-    x = np.random.default_rng(2).random((20,) + shape, dtype=np.float32)
+    x = inputs_for(name, 20, 2)
     axon.save_onnx(model, tmp_path / "m.onnx")
     back = axon.load_onnx(tmp_path / "m.onnx")
     assert list(back._model.input_names) == list(model._model.input_names)

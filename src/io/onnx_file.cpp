@@ -71,6 +71,9 @@ class ProtoGraph : public OnnxGraph {
       } else if (const auto* f = std::get_if<double>(&a.value)) {
         attribute.set_type(onnx::AttributeProto::FLOAT);
         attribute.set_f(static_cast<float>(*f));
+      } else if (const auto* text = std::get_if<std::string>(&a.value)) {
+        attribute.set_type(onnx::AttributeProto::STRING);
+        attribute.set_s(*text);
       } else {
         attribute.set_type(onnx::AttributeProto::INTS);
         for (int64_t v : std::get<std::vector<int64_t>>(a.value)) attribute.add_ints(v);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 
@@ -56,6 +57,16 @@ Variable Embedding::forward(const Variable& ids) {
     vectors.set_mask(std::move(mask));
   }
   return vectors;
+}
+
+std::vector<std::string> Embedding::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                const std::vector<Shape>& shapes) const {
+  (void)shapes;
+  if (options_.mask_zero)
+    fail("save_onnx: the layer '", name(), "' (Embedding) with mask_zero has no ONNX form: the layers after it read "
+         "its mask, which an ONNX graph does not carry");
+  const std::string ids = graph.op("Cast", {inputs[0]}, {{"to", int64_t{7}}});  // TensorProto.INT64
+  return {graph.op("Gather", {graph.weight(embeddings_), ids}, {{"axis", int64_t{0}}})};
 }
 
 }  // namespace axon

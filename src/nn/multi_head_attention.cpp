@@ -1,11 +1,13 @@
 #include "axon/multi_head_attention.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
 
 #include "axon/checked_math.h"
 #include "axon/generation.h"
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 
@@ -143,6 +145,43 @@ std::vector<Variable> MultiHeadAttention::forward_many(const std::vector<Variabl
   const Variable attended = attention(heads(query, query_, key_dim_), keys, values, attention_options);
   return {linear(reshape(attended, {batch, query.dim(1), num_heads_ * options_.value_dim}), output_.kernel,
                  output_.bias)};
+}
+
+// The attention written out for ONNX (Keras's einsums as MatMuls):
+//   q (B, Tq, H, D) -> (B, H, Tq, D); k (B, Tk, H, D) -> (B, H, D, Tk); v -> (B, H, Tk, Dv)
+//   softmax(q k / sqrt(D) [+ causal mask]) v (B, H, Tq, Dv) -> (B, Tq, H * Dv) -> output.
+// The steps are fixed at export (the model's Input), so the causal mask is a constant
+// (Tq, Tk) of 0 and -1e9, aligned to the end of the keys as the op aligns it.
+std::vector<std::string> MultiHeadAttention::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                         const std::vector<Shape>& shapes) const {
+  const std::string& query = inputs[0];
+  const std::string& value = inputs.size() > 1 ? inputs[1] : query;
+  const std::string& key = inputs.size() > 2 ? inputs[2] : value;
+  const int64_t query_steps = shapes[0][0], key_steps = shapes.size() > 1 ? shapes[1][0] : query_steps;
+  auto heads = [&](const std::string& x, const Projection& p, int64_t steps, int64_t dim, std::vector<int64_t> perm) {
+    std::string y = graph.op("MatMul", {x, graph.weight(p.kernel)});
+    if (p.bias.defined()) y = graph.op("Add", {y, graph.weight(p.bias)});
+    y = graph.op("Reshape", {y, graph.integers("shape", {-1, steps, num_heads_, dim})});
+    return graph.op("Transpose", {y}, {{"perm", std::move(perm)}});
+  };
+  const std::string q = heads(query, query_, query_steps, key_dim_, {0, 2, 1, 3});
+  const std::string k = heads(key, key_, key_steps, key_dim_, {0, 2, 3, 1});
+  const std::string v = heads(value, value_, key_steps, options_.value_dim, {0, 2, 1, 3});
+  const double scale = 1.0 / std::sqrt(static_cast<double>(key_dim_));
+  std::string scores = graph.op("Mul", {graph.op("MatMul", {q, k}), graph.constant("scale", Tensor::scalar(scale))});
+  if (options_.causal) {
+    std::vector<float> mask(static_cast<size_t>(query_steps * key_steps), 0.0f);
+    for (int64_t i = 0; i < query_steps; ++i)
+      for (int64_t j = i + key_steps - query_steps + 1; j < key_steps; ++j)
+        mask[static_cast<size_t>(i * key_steps + j)] = -1e9f;
+    scores = graph.op("Add", {scores, graph.constant("causal_mask", Tensor::from(mask, Shape{query_steps, key_steps}))});
+  }
+  const std::string attended = graph.op("MatMul", {graph.op("Softmax", {scores}, {{"axis", int64_t{-1}}}), v});
+  std::string y = graph.op("Transpose", {attended}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}});
+  y = graph.op("Reshape", {y, graph.integers("shape", {-1, query_steps, num_heads_ * options_.value_dim})});
+  y = graph.op("MatMul", {y, graph.weight(output_.kernel)});
+  if (output_.bias.defined()) y = graph.op("Add", {y, graph.weight(output_.bias)});
+  return {y};
 }
 
 }  // namespace axon

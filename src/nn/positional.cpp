@@ -4,6 +4,7 @@
 
 #include "axon/generation.h"
 #include "axon/initializers.h"
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 
@@ -63,6 +64,13 @@ Variable PositionalEmbedding::forward(const Variable& x) {
   return x + slice(embeddings_, 0, first, first + x.dim(1));
 }
 
+std::vector<std::string> PositionalEmbedding::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                          const std::vector<Shape>& shapes) const {
+  const std::string rows = graph.op("Slice", {graph.weight(embeddings_), graph.integers("starts", {0}),
+                                              graph.integers("ends", {shapes[0][0]}), graph.integers("axes", {0})});
+  return {graph.op("Add", {inputs[0], rows})};
+}
+
 SinePositionEncoding::SinePositionEncoding(double max_wavelength) : max_wavelength_(max_wavelength) {
   if (!(max_wavelength > 1)) fail("SinePositionEncoding: max_wavelength must be > 1, got ", max_wavelength);
 }
@@ -71,9 +79,7 @@ std::shared_ptr<SinePositionEncoding> SinePositionEncoding::from_config(const Co
   return std::make_shared<SinePositionEncoding>(c.number_or("max_wavelength", 10000, 1, INFINITY));
 }
 
-Variable SinePositionEncoding::forward(const Variable& x) {
-  check_sequence("SinePositionEncoding", x.shape());
-  const int64_t steps = x.dim(1), features = x.dim(2), first = first_position();
+Tensor SinePositionEncoding::positions(int64_t first, int64_t steps, int64_t features) const {
   std::vector<double> table(static_cast<size_t>(steps * features));
   for (int64_t t = 0; t < steps; ++t)
     for (int64_t f = 0; f < features; ++f) {
@@ -81,7 +87,17 @@ Variable SinePositionEncoding::forward(const Variable& x) {
           static_cast<double>(first + t) / std::pow(max_wavelength_, static_cast<double>(f - f % 2) / static_cast<double>(features));
       table[static_cast<size_t>(t * features + f)] = f % 2 == 0 ? std::sin(angle) : std::cos(angle);
     }
-  return x + Variable(Tensor::from(table, Shape{steps, features}).to(x.dtype()));
+  return Tensor::from(table, Shape{steps, features}).to(DType::f32);
+}
+
+Variable SinePositionEncoding::forward(const Variable& x) {
+  check_sequence("SinePositionEncoding", x.shape());
+  return x + Variable(positions(first_position(), x.dim(1), x.dim(2)).to(x.dtype()));
+}
+
+std::vector<std::string> SinePositionEncoding::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                           const std::vector<Shape>& shapes) const {
+  return {graph.op("Add", {inputs[0], graph.constant("positions", positions(0, shapes[0][0], shapes[0][1]))})};
 }
 
 }  // namespace axon

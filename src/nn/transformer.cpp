@@ -1,6 +1,7 @@
 #include "axon/transformer.h"
 
 #include "axon/activations.h"
+#include "axon/onnx_graph.h"
 #include "axon/ops.h"
 #include "axon/registry.h"
 
@@ -113,6 +114,27 @@ std::vector<Variable> TransformerBlock::forward_many(const std::vector<Variable>
   return {keep_mask(residual(x, *feedforward_norm_, [&](const Variable& h) {
     return (*feedforward_output_)((*feedforward_intermediate_)(h));
   }))};
+}
+
+std::vector<std::string> TransformerBlock::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                                       const std::vector<Shape>& shapes) const {
+  const Shape& shape = shapes[0];  // every part keeps x's (steps, features)
+  auto residual = [&](const std::string& x, const LayerNormalization& norm,
+                      const std::function<std::string(const std::string&)>& part) {
+    if (options_.normalize_first) return graph.op("Add", {x, part(norm.export_onnx(graph, {x}, {shape})[0])});
+    return norm.export_onnx(graph, {graph.op("Add", {x, part(x)})}, {shape})[0];
+  };
+  std::string x = residual(inputs[0], *self_attention_norm_, [&](const std::string& h) {
+    return self_attention_->export_onnx(graph, {h, h}, {shape, shape})[0];
+  });
+  if (cross_attention_)
+    x = residual(x, *cross_attention_norm_, [&](const std::string& h) {
+      return cross_attention_->export_onnx(graph, {h, inputs[1]}, {shape, shapes[1]})[0];
+    });
+  return {residual(x, *feedforward_norm_, [&](const std::string& h) {
+    const std::string hidden = feedforward_intermediate_->export_onnx(graph, {h}, {shape})[0];
+    return feedforward_output_->export_onnx(graph, {hidden}, {Shape{shape[0], intermediate_dim_}})[0];
+  })};
 }
 
 }  // namespace axon

@@ -50,7 +50,7 @@ SymbolicTensors call_symbolic(std::shared_ptr<Module> layer, const std::vector<S
     NoGrad no_grad;
     layer->eval();
     try {
-      outputs = zeros.size() == 1 ? std::vector<Variable>{(*layer)(zeros[0])} : (*layer)(zeros);
+      outputs = (*layer)(zeros);  // one input may give several outputs (return_state)
     } catch (...) {
       layer->train(was_training);
       throw;
