@@ -110,8 +110,9 @@ def run(proto, inputs):
             mean = ins[0].mean(axis=-1, keepdims=True)
             variance = ((ins[0] - mean) ** 2).mean(axis=-1, keepdims=True)
             outs = [(ins[0] - mean) / np.sqrt(variance + a.get("epsilon", 1e-5)) * ins[1] + ins[2]]
-        elif op == "ReduceMean":
-            outs = [ins[0].mean(axis=tuple(a["axes"]), keepdims=bool(a.get("keepdims", 1)))]
+        elif op in ("ReduceMean", "ReduceMax"):
+            f = np.mean if op == "ReduceMean" else np.max
+            outs = [f(ins[0], axis=tuple(a["axes"]), keepdims=bool(a.get("keepdims", 1)))]
         elif op in ("MatMul", "Add", "Sub", "Mul", "Div"):
             f = {"MatMul": np.matmul, "Add": np.add, "Sub": np.subtract, "Mul": np.multiply, "Div": np.divide}[op]
             outs = [f(ins[0], ins[1])]

@@ -55,10 +55,10 @@ CASES = {
 
 
 def recurrent():
-    return axon.Sequential([axon.Input(shape=(7,)), L.Embedding(50, 8), L.LSTM(6, return_sequences=True),
-                            L.Bidirectional(L.GRU(5, return_sequences=True)),
-                            L.Bidirectional(L.LSTM(4, return_sequences=True), merge_mode="ave"),
-                            L.SimpleRNN(4, return_sequences=True, go_backwards=True), L.GRU(3, reset_after=False),
+    return axon.Sequential([axon.Input(shape=(7,)), L.Embedding(50, 8), L.PositionalEmbedding(9),
+                            L.LSTM(6, return_sequences=True), L.Bidirectional(L.GRU(5, return_sequences=True)),
+                            L.Bidirectional(L.LSTM(4, return_sequences=True)),
+                            L.SimpleRNN(4, return_sequences=True), L.GRU(3, reset_after=False, go_backwards=True),
                             L.Dense(2)])
 
 
@@ -66,8 +66,10 @@ def recurrent_states():
     inputs = axon.Input(shape=(6, 3), name="sequence")
     sequence, h, c = L.LSTM(5, return_sequences=True, return_state=True)(inputs)
     merged = L.Bidirectional(L.SimpleRNN(4), merge_mode="mul")(L.GRU(5, return_sequences=True)(sequence, initial_state=h))
+    averaged = L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode="ave")(sequence)
+    backwards = L.SimpleRNN(2, return_sequences=True, go_backwards=True)(averaged)
     last = L.LSTM(5, go_backwards=True)(sequence, initial_state=[h, c])
-    return axon.Model(inputs, [L.Concatenate()([merged, last, c])])
+    return axon.Model(inputs, [L.Concatenate()([merged, last, c]), L.GlobalMaxPooling1D()(backwards)])
 
 
 def transformer():
@@ -167,9 +169,11 @@ def test_what_cannot_be_exported_fails_naming_it(tmp_path):
     assert path.read_bytes() == b"the last good file"  # a failed export leaves the old file
 
 
-# Attention is exported as MatMul/Softmax/Transpose over (batch, heads, steps, dim),
-# which the importer does not map back to axon's layers yet.
-NOT_IMPORTED = {"transformer", "gpt"}
+# What load_onnx does not read back yet: attention is exported as MatMul/Softmax/
+# Transpose over (batch, heads, steps, dim), and Bidirectional's sum, mul and ave merges
+# and its states as Splits of the directions, and go_backwards's sequence as a reversing
+# Slice, which have no axon layer.
+NOT_IMPORTED = {"transformer", "gpt", "recurrent_states"}
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - NOT_IMPORTED))
@@ -204,6 +208,37 @@ def test_a_pytorch_model_imports_gives_its_outputs_and_fine_tunes(tmp_path):
     before = model.evaluate(x, labels, verbose=0)
     model.fit(x, labels, epochs=1, batch_size=8, verbose=0)
     assert model.evaluate(x, labels, verbose=0) < before
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_a_pytorch_recurrent_model_imports_with_its_outputs(kind, tmp_path):
+    """torch.onnx.export writes its recurrent layers time-major, between Transposes, with
+    zero initial states computed from the batch size (Shape, Gather, ConstantOfShape)."""
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = torch.nn.Embedding(40, 8)
+            self.first = getattr(torch.nn, kind)(8, 6, batch_first=True, bidirectional=True)
+            self.second = getattr(torch.nn, kind)(12, 5, batch_first=True)
+            self.head = torch.nn.Linear(5 + 12, 3)
+
+        def forward(self, ids):
+            sequence, _ = self.first(self.embedding(ids))
+            _, state = self.second(sequence)
+            h = state[0] if kind == "LSTM" else state
+            return self.head(torch.cat([h[-1], sequence.mean(dim=1)], dim=1))
+
+    net = Net().eval()
+    ids = torch.from_numpy(np.random.default_rng(4).integers(0, 40, (32, 9)))
+    torch.onnx.export(net, ids[:1], str(tmp_path / "net.onnx"), input_names=["ids"], output_names=["scores"],
+                      dynamic_axes={"ids": {0: "batch"}, "scores": {0: "batch"}}, opset_version=13)
+    with torch.no_grad():
+        expected = net(ids).numpy()
+    model = axon.load_onnx(tmp_path / "net.onnx")
+    np.testing.assert_allclose(model.predict(ids.numpy().astype(np.float32)), expected, atol=1e-5, rtol=1e-4)
 
 
 def test_an_unsupported_operator_is_named(tmp_path):

@@ -188,6 +188,8 @@ void slice(OnnxNode& node) {
 const std::map<std::string, OnnxOperator>& onnx_folding_operators() {
   static const std::map<std::string, OnnxOperator> operators = {
       {"Constant", constant},
+      {"ConstantOfShape", constant_of_shape},
+      {"Transpose", transpose_constant},
       {"Shape", shape},
       {"Gather", gather},
       {"Unsqueeze", [](OnnxNode& n) { reshaped(n, unsqueezed_shape(n, n.value(0).constant.shape().dims(), false)); }},

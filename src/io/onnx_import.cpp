@@ -83,15 +83,19 @@ class Importer {
     if (graph_.sparse_initializer_size() > 0) fail("load_onnx: sparse initializers are not supported");
   }
 
-  // Each input that no initializer gives: float32, (batch, fixed sizes...).
+  // Each input that no initializer gives: float32 (or integer ids), (batch, fixed sizes...).
   void read_inputs() {
     for (const onnx::ValueInfoProto& input : graph_.input()) {
       if (values_.contains(input.name())) continue;  // an initializer listed as an input (IR < 4)
       const std::string what = "load_onnx: input '" + input.name() + "'";
       if (!input.type().has_tensor_type()) fail(what, " is not a tensor");
       const onnx::TypeProto::Tensor& type = input.type().tensor_type();
-      if (type.elem_type() != onnx::TensorProto::FLOAT)
-        fail(what, " has element type ", detail::onnx_type_name(type.elem_type()), "; axon's inputs are FLOAT");
+      // Integer inputs are token ids (an Embedding's): axon's inputs hold them as float32,
+      // exact below 2^24.
+      if (type.elem_type() != onnx::TensorProto::FLOAT && type.elem_type() != onnx::TensorProto::INT64 &&
+          type.elem_type() != onnx::TensorProto::INT32)
+        fail(what, " has element type ", detail::onnx_type_name(type.elem_type()),
+             "; axon's inputs are FLOAT, or INT64/INT32 token ids");
       if (!type.has_shape() || type.shape().dim_size() == 0) fail(what, " needs a shape with a batch axis first");
       std::vector<int64_t> dims;
       int64_t count = 1;
@@ -196,6 +200,16 @@ class Importer {
     // Before opset 7 arithmetic broadcast a second operand from a given axis on.
     if (opset_ < 7 && context.integer("broadcast", 0) != 0 && context.has_attribute("axis"))
       context.fail("broadcasting from an axis (before opset 7) is not supported");
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      if (!inputs[k]) continue;
+      if (inputs[k]->batch_axis != 0 && !detail::onnx_batch_axis_operators().contains(node.op_type()))
+        context.fail("input ", k, " has its batch axis at ONNX axis ", inputs[k]->batch_axis,
+                     " (time-major, or a recurrent node's output); axon computes ", node.op_type(),
+                     " with the batch axis first");
+      if (inputs[k]->zeros_per_example && !detail::onnx_batch_axis_operators().contains(node.op_type()))
+        context.fail("input ", k, " is a constant of the batch's size; axon takes one only as a recurrent node's "
+                     "initial state");
+    }
     const auto& folding = detail::onnx_folding_operators();
     const auto& layers = detail::onnx_layer_operators();
     const auto fold = folding.find(node.op_type());
@@ -235,6 +249,9 @@ class Importer {
       OnnxValue& value = values_.at(output.name());
       if (!value.symbolic)
         fail("load_onnx: output '", output.name(), "' is a constant; axon models compute their outputs");
+      if (value.batch_axis != 0)
+        fail("load_onnx: output '", output.name(), "' has its batch axis at axis ", value.batch_axis,
+             "; axon models give the batch axis first");
       if (!value.symbolic->node()->layer || value.symbolic->shape().dims() != value.dims ||
           value.symbolic->index() != 0 || named.contains(value.symbolic->node()->layer.get())) {
         std::shared_ptr<Module> layer = std::make_shared<Reshape>(value.dims);

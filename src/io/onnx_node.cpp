@@ -194,6 +194,11 @@ const onnx::NodeProto* OnnxNode::sole_reader(size_t k) const {
   return graph_.sole_reader(node_.output(static_cast<int>(k)));
 }
 
+bool OnnxNode::is_read(size_t k) const {
+  return static_cast<int>(k) < node_.output_size() && !node_.output(static_cast<int>(k)).empty() &&
+         graph_.is_read(node_.output(static_cast<int>(k)));
+}
+
 void OnnxNode::absorb(const onnx::NodeProto& reader) { absorbed_.push_back(&reader); }
 
 void OnnxNode::fail_text(const std::string& text) const {

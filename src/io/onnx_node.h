@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,6 +32,14 @@ struct OnnxValue {
   // symbolic->shape() by a reshape not recorded yet: Flatten, Reshape, Squeeze and
   // Unsqueeze only change it, and a layer is added when a consumer needs the shape.
   std::vector<int64_t> dims;
+  // Where the batch axis is in the ONNX tensor: `dims` with the batch inserted here. A
+  // Transpose to time-major (T, B, F) before a recurrent node, and the node's outputs
+  // (T, D, B, U) and (D, B, U), move it; only the operators of
+  // onnx_batch_axis_operators() read such a value.
+  int64_t batch_axis = 0;
+  // A constant of zeros whose batch-sized axes hold one entry (ConstantOfShape of a
+  // shape from Shape): a recurrent node's initial state, which it takes as none.
+  bool zeros_per_example = false;
 
   bool is_constant() const { return constant.defined(); }
   bool depends_on_batch() const;
@@ -89,6 +98,8 @@ class OnnxNode {
   // fusions (MatMul + Add -> Dense); absorb() then takes its place: its output is this
   // node's.
   const onnx::NodeProto* sole_reader(size_t k) const;
+  // Whether a node or the graph's outputs read output k.
+  bool is_read(size_t k) const;
   const onnx::NodeProto* sole_reader(const std::string& tensor) const { return graph_.sole_reader(tensor); }
   const OnnxValue* find_value(const std::string& name) const { return graph_.find_value(name); }
   void absorb(const onnx::NodeProto& reader);
@@ -119,9 +130,24 @@ using OnnxOperator = std::function<void(OnnxNode&)>;
 
 // Operators that become axon layers (onnx_operators.cpp).
 const std::map<std::string, OnnxOperator>& onnx_layer_operators();
+// Operators of sequence models (onnx_sequence_operators.cpp), part of the layer operators.
+const std::map<std::string, OnnxOperator>& onnx_sequence_operators();
+// Operators that read values whose batch axis is not first (OnnxValue::batch_axis).
+const std::set<std::string>& onnx_batch_axis_operators();
 // Operators computed while loading when their inputs are constants; Shape also on a
 // graph tensor, whose shape is known but for the batch size (onnx_folding.cpp).
 const std::map<std::string, OnnxOperator>& onnx_folding_operators();
+
+// A value's ONNX shape with kOnnxBatch at its batch axis; output 0 as input 0's graph
+// tensor with such a shape (the batch axis where kOnnxBatch is); and Reshape of a value
+// whose batch axis is not first (the axes on each side of it reshaped among themselves).
+constexpr int64_t kOnnxBatch = -7;
+std::vector<int64_t> onnx_shape(const OnnxValue& value);
+void set_onnx_shape(OnnxNode& node, const std::vector<int64_t>& shape);
+void reshape_around_batch(OnnxNode& node, const std::vector<int64_t>& target, bool allow_zero);
+// ConstantOfShape and Transpose of a constant (folding operators).
+void constant_of_shape(OnnxNode& node);
+void transpose_constant(OnnxNode& node);
 
 // "A x B" as text, for errors.
 std::string dims_text(const std::vector<int64_t>& dims);

@@ -12,6 +12,7 @@
 #include "axon/layer_normalization.h"
 #include "axon/merge.h"
 #include "axon/pooling.h"
+#include "axon/positional.h"
 #include "axon/rescaling.h"
 #include "axon/tensor_ops.h"
 #include "io/onnx_node.h"
@@ -83,9 +84,27 @@ bool rescaling_layer(OnnxNode& node) {
   return true;
 }
 
+// Add of a graph tensor (batch, steps, features) and a constant of (steps, features),
+// as exporters write learned or sine position encodings: a PositionalEmbedding whose
+// table is the constant. False when the operands are not of that form.
+bool positions_layer(OnnxNode& node) {
+  if (node.proto().op_type() != "Add" || node.input_count() != 2 ||
+      node.value(0).is_constant() == node.value(1).is_constant())
+    return false;
+  const size_t k = node.value(0).is_constant() ? 0 : 1;
+  const Dims& dims = node.value(1 - k).dims;
+  Dims table = node.constant(k).shape().dims();
+  if (table.size() == 3 && table[0] == 1) table.erase(table.begin());
+  if (dims.size() != 2 || table != dims) return false;
+  auto positions = std::make_shared<PositionalEmbedding>(dims[0]);
+  node.set_output(0, OnnxValue::of(node.call(positions, {node.tensor(1 - k)}).at(0)));
+  node.set_weight(*positions, "embeddings", node.constant(k).reshape({dims[0], dims[1]}).to(DType::f32));
+  return true;
+}
+
 void merge_layer(OnnxNode& node, std::shared_ptr<Module> layer) {
   if (node.input_count() == 1) return node.set_output(0, node.value(0));  // Sum or Mean of one
-  if (rescaling_layer(node)) return;
+  if (rescaling_layer(node) || positions_layer(node)) return;
   std::vector<SymbolicTensor> inputs;
   for (size_t k = 0; k < node.input_count(); ++k) {
     if (!node.value(k).symbolic)
@@ -314,6 +333,7 @@ void reshape(OnnxNode& node) {
   const Dims target = integer_values(target_value.constant);
   const bool allow_zero = node.integer("allowzero", 0) != 0;
   if (target.empty()) node.fail("a target shape of rank 0 would drop the batch axis");
+  if (x.batch_axis != 0) return reshape_around_batch(node, target, allow_zero);
   // The first entry must keep the batch: 0 (copy), the batch size from Shape, or -1.
   const bool batch_first = (target[0] == 0 && !allow_zero) ||
                            (!target_value.batch_entries.empty() && target_value.batch_entries[0]) || target[0] == -1;
@@ -349,6 +369,7 @@ void reshape(OnnxNode& node) {
 // Squeeze and Unsqueeze of a graph tensor: its shape with the batch axis kept first.
 template <class Change>
 void change_axes(OnnxNode& node, Change change) {
+  if (node.value(0).batch_axis != 0) return set_onnx_shape(node, change(node, onnx_shape(node.value(0)), false));
   Dims with_batch{1};
   with_batch.insert(with_batch.end(), node.value(0).dims.begin(), node.value(0).dims.end());
   const Dims changed = change(node, with_batch, true);
@@ -413,7 +434,9 @@ void pad(OnnxNode& node) {
 
 }  // namespace
 
-const std::map<std::string, OnnxOperator>& onnx_layer_operators() {
+namespace {
+
+const std::map<std::string, OnnxOperator>& layer_operators() {
   static const std::map<std::string, OnnxOperator> operators = {
       {"Gemm", gemm},
       {"MatMul", matmul},
@@ -455,6 +478,17 @@ const std::map<std::string, OnnxOperator>& onnx_layer_operators() {
       {"Div", divide},
       {"Erf", [](OnnxNode& n) { n.fail("Erf is supported as part of GELU, x * (1 + erf(x / sqrt 2)) / 2, only"); }},
   };
+  return operators;
+}
+
+}  // namespace
+
+const std::map<std::string, OnnxOperator>& onnx_layer_operators() {
+  static const std::map<std::string, OnnxOperator> operators = [] {
+    std::map<std::string, OnnxOperator> all = onnx_sequence_operators();
+    all.insert(layer_operators().begin(), layer_operators().end());
+    return all;
+  }();
   return operators;
 }
 
