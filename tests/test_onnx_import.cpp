@@ -43,7 +43,19 @@ TEST_P(TorchExported, GivesPyTorchsOutputs) {
   fs::remove_all(folder);
 }
 
-INSTANTIATE_TEST_SUITE_P(OnnxImport, TorchExported, ::testing::Values("torch_mlp", "torch_cnn_bn", "torch_residual"));
+// Also torch's bidirectional LSTM and GRU (time-major between Transposes, zero states
+// from the batch size) and nn.TransformerEncoder, post- and pre-norm (attention written
+// out over (steps, batch * heads, dim), fused back into MultiHeadAttention).
+INSTANTIATE_TEST_SUITE_P(OnnxImport, TorchExported,
+                         ::testing::Values("torch_mlp", "torch_cnn_bn", "torch_residual", "torch_lstm", "torch_gru",
+                                           "torch_transformer", "torch_transformer_prenorm"));
+
+TEST(OnnxImport, TorchsAttentionBecomesMultiHeadAttentionLayers) {
+  std::shared_ptr<Functional> model = load_onnx(fixture("torch_transformer.onnx"));
+  int attention = 0;
+  for (const NamedParameter& p : model->named_parameters()) attention += p.name.ends_with("query_kernel");
+  EXPECT_EQ(attention, 2);  // one per encoder layer
+}
 
 TEST(OnnxImport, TheShapeChainOfViewIsFoldedAndBatchNormKeptAsALayer) {
   std::shared_ptr<Functional> model = load_onnx(fixture("torch_cnn_bn.onnx"));

@@ -48,11 +48,11 @@ void shape(OnnxNode& node) {
   if (x.is_constant()) {
     dims = x.constant.shape().dims();
     batch.assign(dims.size(), false);
-  } else {
-    dims = {1};
-    dims.insert(dims.end(), x.dims.begin(), x.dims.end());
+  } else {  // the batch size where ONNX has the batch axis
+    dims = x.dims;
+    dims.insert(dims.begin() + x.batch_axis, 1);
     batch.assign(dims.size(), false);
-    batch[0] = true;
+    batch[static_cast<size_t>(x.batch_axis)] = true;
   }
   const int64_t rank = static_cast<int64_t>(dims.size());
   auto clamp = [&](int64_t i) { return std::clamp(i < 0 ? i + rank : i, int64_t{0}, rank); };

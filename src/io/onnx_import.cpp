@@ -1,6 +1,7 @@
 // load_onnx: an ONNX file as a functional model of axon layers (see onnx.h). The file
 // is checked as a whole (size, opset, every tensor, the graph's structure, every
 // operator) before the model is built node by node in topological order.
+#include "io/onnx_attention_fusion.h"
 #include "io/onnx_node.h"
 
 #include <algorithm>
@@ -164,9 +165,10 @@ class Importer {
   void check_operators() const {
     std::set<std::string> unsupported;
     for (const onnx::NodeProto& node : graph_.node()) {
-      const bool known =
-          is_default_domain(node.domain()) && (detail::onnx_layer_operators().contains(node.op_type()) ||
-                                               detail::onnx_folding_operators().contains(node.op_type()));
+      const bool fused = node.domain() == detail::kAxonDomain && node.op_type() == detail::kFusedAttention;
+      const bool known = fused || (is_default_domain(node.domain()) &&
+                                   (detail::onnx_layer_operators().contains(node.op_type()) ||
+                                    detail::onnx_folding_operators().contains(node.op_type())));
       if (!known) unsupported.insert(operator_name(node));
     }
     if (unsupported.empty()) return;
@@ -213,7 +215,9 @@ class Importer {
     const auto& folding = detail::onnx_folding_operators();
     const auto& layers = detail::onnx_layer_operators();
     const auto fold = folding.find(node.op_type());
-    if (fold != folding.end() && (constant || !layers.contains(node.op_type()))) {
+    if (node.domain() == detail::kAxonDomain) {
+      detail::fused_attention(context);
+    } else if (fold != folding.end() && (constant || !layers.contains(node.op_type()))) {
       fold->second(context);
     } else if (layers.contains(node.op_type())) {
       layers.at(node.op_type())(context);
@@ -288,6 +292,7 @@ std::shared_ptr<Functional> import_model(const std::string& bytes, const OnnxLim
   if (bytes.empty() || !model.ParseFromString(bytes))
     fail("load_onnx: not a valid ONNX model (the protobuf is empty, truncated, corrupt or nested too deep)");
   if (!model.has_graph()) fail("load_onnx: the model has no graph");
+  detail::fuse_attention(*model.mutable_graph(), detail::OnnxTensorSource{folder, limits.max_tensor_elements});
   return Importer(model, limits, folder).run();
 }
 

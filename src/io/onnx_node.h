@@ -145,6 +145,8 @@ constexpr int64_t kOnnxBatch = -7;
 std::vector<int64_t> onnx_shape(const OnnxValue& value);
 void set_onnx_shape(OnnxNode& node, const std::vector<int64_t>& shape);
 void reshape_around_batch(OnnxNode& node, const std::vector<int64_t>& target, bool allow_zero);
+// The node attention fusion writes (onnx_attention_fusion.h).
+void fused_attention(OnnxNode& node);
 // ConstantOfShape and Transpose of a constant (folding operators).
 void constant_of_shape(OnnxNode& node);
 void transpose_constant(OnnxNode& node);

@@ -15,6 +15,7 @@
 #include "axon/bidirectional.h"
 #include "axon/embedding.h"
 #include "axon/merge.h"
+#include "axon/multi_head_attention.h"
 #include "axon/ops.h"
 #include "axon/pooling.h"
 #include "axon/recurrent.h"
@@ -292,6 +293,30 @@ void recurrent(OnnxNode& node, const std::string& op) {
 
 }  // namespace
 
+// The node attention fusion writes (onnx_attention_fusion.h): a MultiHeadAttention
+// whose projections are its constant inputs; the output keeps the query's layout.
+void fused_attention(OnnxNode& node) {
+  const int64_t heads = node.integer("num_heads", 0), key_dim = node.integer("key_dim", 0);
+  const Tensor& value_kernel = node.constant(6);
+  const Tensor& output_kernel = node.constant(8);
+  if (heads <= 0 || value_kernel.rank() != 2 || output_kernel.rank() != 2 || value_kernel.dim(1) % heads != 0)
+    node.fail("the fused attention's sizes do not fit ", heads, " heads");
+  auto attention = std::make_shared<MultiHeadAttention>(
+      heads, key_dim,
+      AttentionLayerOptions{.value_dim = value_kernel.dim(1) / heads, .output_dim = output_kernel.dim(1),
+                            .causal = node.integer("causal", 0) != 0});
+  std::vector<SymbolicTensor> inputs = {node.tensor(0)};
+  if (node.proto().input(1) != node.proto().input(0)) inputs.push_back(node.tensor(1));
+  OnnxValue y = OnnxValue::of(node.call(attention, inputs).at(0));
+  const char* names[] = {"query", "key", "value", "output"};
+  for (size_t part = 0; part < 4; ++part) {
+    node.set_weight(*attention, std::string(names[part]) + "_kernel", node.constant(2 + 2 * part).to(DType::f32));
+    node.set_weight(*attention, std::string(names[part]) + "_bias", node.constant(3 + 2 * part).to(DType::f32));
+  }
+  y.batch_axis = node.value(0).batch_axis;
+  node.set_output(0, std::move(y));
+}
+
 // Reshape of a value whose batch axis is not first: the axes before it and those after
 // it are reshaped each among themselves (0 copies an axis, -1 is inferred).
 void reshape_around_batch(OnnxNode& node, const Dims& target_entries, bool allow_zero) {
@@ -384,8 +409,8 @@ const std::map<std::string, OnnxOperator>& onnx_sequence_operators() {
 }
 
 const std::set<std::string>& onnx_batch_axis_operators() {
-  static const std::set<std::string> operators = {"LSTM",    "GRU",       "RNN",      "Transpose", "Reshape",
-                                                  "Squeeze", "Unsqueeze", "Identity", "Gather",    "Dropout"};
+  static const std::set<std::string> operators = {"LSTM",     "GRU",    "RNN",     "Transpose", "Reshape", "Squeeze",
+                                                  "Unsqueeze", "Identity", "Gather", "Dropout", "Shape",   "FusedMultiHeadAttention"};
   return operators;
 }
 
