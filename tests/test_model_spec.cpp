@@ -109,7 +109,7 @@ TEST(ModelSpec, ErrorsNameTheField) {
             "global_average_pool2d, global_average_pooling1d, global_max_pooling1d, gru, layer_normalization, lstm, "
             "max_pool2d, multi_head_attention, multiply, positional_embedding, "
             "quantized_conv2d, quantized_dense, rescaling, "
-            "reshape, sequential, simple_rnn, sine_position_encoding, subtract, text_vectorization, time_distributed, "
+            "reshape, sequential, simple_rnn, sine_position_encoding, slice, subtract, text_vectorization, time_distributed, "
             "transformer_decoder_block, transformer_encoder_block), got \"conv9d\"");
   const std::string unknown = spec_error(with_layer(R"({"type": "dense", "units": 2, "unit": 3})"));
   EXPECT_NE(unknown.find("layers[0].unit: unknown field; expected one of: "), std::string::npos) << unknown;

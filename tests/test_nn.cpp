@@ -91,6 +91,27 @@ TEST(Rescaling, ScalesAndShiftsItsGradientAndRoundTripsInASpec) {
   EXPECT_NE(error_of([] { Rescaling(std::nan(""), 0); }).find("finite"), std::string::npos);
 }
 
+TEST(Slice, TakesEntriesOfOneAxisPassesTheirGradientAndRoundTripsInASpec) {
+  // x (2, 3, 2) = 0..11; Slice(1, 1, 3) keeps steps 1 and 2 of each example.
+  std::vector<float> values(12);
+  std::iota(values.begin(), values.end(), 0.0f);
+  Variable x(Tensor::from(values, Shape{2, 3, 2}), true);
+  Slice steps(1, 1, 3);
+  Variable y = steps(x);
+  EXPECT_EQ(y.value().to_vector(), (std::vector<double>{2, 3, 4, 5, 8, 9, 10, 11}));
+  sum(y).backward();
+  EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{0, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1}));
+  EXPECT_EQ(Slice(-1, 0, 1)(x).value().to_vector(), (std::vector<double>{0, 2, 4, 6, 8, 10}));  // the last axis
+  const auto model =
+      model_from_spec(R"({"input_shape": [3, 2], "layers": [{"type": "slice", "axis": 1, "begin": 2, "end": 3}]})");
+  EXPECT_EQ(model->predict(x.value()).to_vector(), (std::vector<double>{4, 5, 10, 11}));
+  EXPECT_EQ(model_to_spec(*model_from_spec(model_to_spec(*model))), model_to_spec(*model));
+  EXPECT_NE(error_of([] { Slice(0, 0, 1); }).find("batch axis"), std::string::npos);
+  EXPECT_NE(error_of([] { Slice(1, 2, 2); }).find("begin < end"), std::string::npos);
+  EXPECT_NE(error_of([&] { Slice(1, 2, 4)(x); }).find("out of range"), std::string::npos);
+  EXPECT_NE(error_of([&] { Slice(3, 0, 1)(x); }).find("not an axis"), std::string::npos);
+}
+
 TEST(LayerNormalization, NormalizesTheLastAxisAndRoundTripsInASpec) {
   LayerNormalization norm(1e-5);
   const Tensor x = Tensor::from(std::vector<float>{1, 2, 3, 4, 10, 10, 10, 14}, Shape{2, 4});

@@ -49,6 +49,7 @@
 #include "axon/recurrent.h"
 #include "axon/rescaling.h"
 #include "axon/reshape.h"
+#include "axon/slice.h"
 #include "axon/safetensors.h"
 #include "axon/schedules.h"
 #include "axon/sequential.h"

@@ -339,7 +339,7 @@ void reshape(OnnxNode& node) {
                            (!target_value.batch_entries.empty() && target_value.batch_entries[0]) || target[0] == -1;
   for (size_t i = 1; i < target_value.batch_entries.size(); ++i)
     if (target_value.batch_entries[i]) node.fail("the batch size would move away from axis 0");
-  if (!batch_first) node.fail("the target shape ", dims_text(target), " does not keep the batch axis first");
+  if (!batch_first) return reshape_around_batch(node, target, allow_zero);  // the batch axis moves
   Dims dims;
   int64_t inferred = -1;
   for (size_t i = 1; i < target.size(); ++i) {

@@ -20,6 +20,7 @@
 #include "axon/pooling.h"
 #include "axon/recurrent.h"
 #include "axon/reshape.h"
+#include "axon/slice.h"
 #include "axon/tensor_ops.h"
 #include "io/onnx_node.h"
 #include "io/onnx_tensor.h"
@@ -77,21 +78,89 @@ void transpose(OnnxNode& node) {
   set_onnx_shape(node, out);
 }
 
-// Gather of one entry along a non-batch axis of size 1 (torch's h_n[-1] of one layer):
-// the axis is dropped.
+// ONNX axis `axis` of value v (counting where ONNX has the batch axis), not the batch
+// axis, as an axis of v's batch-first graph tensor.
+int64_t graph_axis(const OnnxNode& node, const OnnxValue& v, int64_t axis) {
+  const int64_t rank = static_cast<int64_t>(v.dims.size()) + 1;
+  axis = resolve_axis(node, axis, rank);
+  if (axis == v.batch_axis) node.fail("it works along the batch axis, which axon keeps whole");
+  return axis < v.batch_axis ? axis + 1 : axis;
+}
+
+// Entries [begin, end) of graph axis `axis` (>= 1) of value v: a Slice layer, and the
+// value's dims with that axis's new size.
+OnnxValue sliced(OnnxNode& node, OnnxValue v, int64_t axis, int64_t begin, int64_t end) {
+  const int64_t size = v.dims[static_cast<size_t>(axis - 1)];
+  if (begin == 0 && end == size) return v;
+  if (begin < 0 || end > size || begin >= end)
+    node.fail("entries [", begin, ", ", end, ") of an axis of ", size, " is empty or out of range");
+  SymbolicTensor x = v.symbolic->shape().dims() == v.dims ? *v.symbolic
+                                                          : node.call(std::make_shared<Reshape>(v.dims), {*v.symbolic}).at(0);
+  v.symbolic = node.call(std::make_shared<Slice>(axis, begin, end), {x}).at(0);
+  v.dims[static_cast<size_t>(axis - 1)] = end - begin;
+  return v;
+}
+
+// Gather of one entry (a scalar index) along a non-batch axis of a graph tensor (torch's
+// h_n[-1], y[:, -1]): a Slice, the axis then dropped.
 void gather_single(OnnxNode& node) {
-  const Dims in = onnx_shape(node.value(0));
-  const int64_t axis = resolve_axis(node, node.integer("axis", 0), static_cast<int64_t>(in.size()));
+  const OnnxValue& x = node.value(0);
+  const int64_t axis = graph_axis(node, x, node.integer("axis", 0));
   const Tensor& index = node.constant(1);
-  if (in[static_cast<size_t>(axis)] == kOnnxBatch) node.fail("it gathers along the batch axis, which axon keeps whole");
-  if (index.numel() != 1 || index.rank() != 0 || in[static_cast<size_t>(axis)] != 1)
-    node.fail("axon gathers from a graph tensor only one entry of an axis of size 1 (got indices ", index.shape(),
-              " along an axis of ", in[static_cast<size_t>(axis)], ")");
-  const int64_t i = static_cast<int64_t>(index.item());
-  if (i != 0 && i != -1) node.fail("index ", i, " is out of range for an axis of size 1");
-  Dims out = in;
-  out.erase(out.begin() + axis);
-  set_onnx_shape(node, out);
+  if (index.numel() != 1 || index.rank() != 0)
+    node.fail("axon gathers from a graph tensor one entry (a scalar index), not indices of shape ", index.shape());
+  const int64_t size = x.dims[static_cast<size_t>(axis - 1)];
+  int64_t i = static_cast<int64_t>(index.item());
+  if (i < -size || i >= size) node.fail("index ", i, " is out of range for an axis of ", size);
+  if (i < 0) i += size;
+  OnnxValue y = sliced(node, x, axis, i, i + 1);
+  y.dims.erase(y.dims.begin() + (axis - 1));  // a pending reshape
+  if (axis - 1 < y.batch_axis) --y.batch_axis;
+  node.set_output(0, std::move(y));
+}
+
+// Slice of a graph tensor along non-batch axes, steps of 1: a Slice layer per axis.
+void slice_layer(OnnxNode& node) {
+  const OnnxValue& x = node.value(0);
+  const Dims starts = integer_values(node.constant(1)), ends = integer_values(node.constant(2));
+  Dims axes(starts.size());
+  std::iota(axes.begin(), axes.end(), 0);
+  if (node.has(3)) axes = integer_values(node.constant(3));
+  if (node.has(4)) {
+    const Dims steps = integer_values(node.constant(4));
+    if (std::any_of(steps.begin(), steps.end(), [](int64_t s) { return s != 1; }))
+      node.fail("steps other than 1 on a graph tensor are not supported");
+  }
+  if (ends.size() != starts.size() || axes.size() != starts.size()) node.fail("starts, ends and axes differ in length");
+  OnnxValue y = x;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const int64_t axis = graph_axis(node, x, axes[i]), size = x.dims[static_cast<size_t>(axis - 1)];
+    auto clamp = [&](int64_t v) { return std::clamp(v < 0 ? v + size : v, int64_t{0}, size); };
+    y = sliced(node, y, axis, clamp(starts[i]), std::max(clamp(starts[i]), clamp(ends[i])));
+  }
+  node.set_output(0, std::move(y));
+}
+
+// Split of a graph tensor along a non-batch axis: a Slice layer per output.
+void split_layer(OnnxNode& node) {
+  const OnnxValue& x = node.value(0);
+  const int64_t axis = graph_axis(node, x, node.integer("axis", 0)), size = x.dims[static_cast<size_t>(axis - 1)];
+  const auto outputs = static_cast<int64_t>(node.proto().output_size());
+  Dims parts = node.has(1) ? integer_values(node.constant(1)) : node.integers("split", {});
+  if (parts.empty()) {
+    if (outputs <= 0 || size % outputs != 0) node.fail("an axis of ", size, " does not split in ", outputs, " equal parts");
+    parts.assign(static_cast<size_t>(outputs), size / outputs);
+  }
+  if (static_cast<int64_t>(parts.size()) != outputs || std::accumulate(parts.begin(), parts.end(), int64_t{0}) != size ||
+      std::any_of(parts.begin(), parts.end(), [](int64_t p) { return p <= 0; }))
+    node.fail("split sizes ", dims_text(parts), " do not fill an axis of ", size, " in ", outputs, " outputs");
+  std::vector<OnnxValue> pieces;
+  int64_t begin = 0;
+  for (int64_t part : parts) {
+    pieces.push_back(sliced(node, x, axis, begin, begin + part));
+    begin += part;
+  }
+  for (size_t k = 0; k < pieces.size(); ++k) node.set_output(k, std::move(pieces[k]));
 }
 
 // Gather(table, ids): an Embedding whose table is the constant; or gather_single.
@@ -401,6 +470,8 @@ const std::map<std::string, OnnxOperator>& onnx_sequence_operators() {
       {"RNN", [](OnnxNode& n) { recurrent(n, "RNN"); }},
       {"Transpose", transpose},
       {"Gather", gather},
+      {"Slice", slice_layer},
+      {"Split", split_layer},
       {"Cast", cast},
       {"ReduceMean", [](OnnxNode& n) { reduce_steps(n, true); }},
       {"ReduceMax", [](OnnxNode& n) { reduce_steps(n, false); }},
@@ -410,7 +481,8 @@ const std::map<std::string, OnnxOperator>& onnx_sequence_operators() {
 
 const std::set<std::string>& onnx_batch_axis_operators() {
   static const std::set<std::string> operators = {"LSTM",     "GRU",    "RNN",     "Transpose", "Reshape", "Squeeze",
-                                                  "Unsqueeze", "Identity", "Gather", "Dropout", "Shape",   "FusedMultiHeadAttention"};
+                                                  "Unsqueeze", "Identity", "Gather", "Dropout", "Shape",   "FusedMultiHeadAttention",
+                                                  "Slice",     "Split"};
   return operators;
 }
 
