@@ -45,15 +45,6 @@ def sequence():
                             L.Conv1D(4, 5, strides=2), L.Reshape((4, 8, 1)), L.Flatten(), L.Dense(2)])
 
 
-CASES = {
-    "mlp": (mlp, (784,)),
-    "cnn": (lambda: cnn(False), (1, 28, 28)),
-    "cnn_bn": (lambda: cnn(True), (1, 28, 28)),
-    "residual": (residual, (3, 12, 12)),
-    "conv1d": (sequence, (4, 20)),
-}
-
-
 def recurrent():
     return axon.Sequential([axon.Input(shape=(7,)), L.Embedding(50, 8), L.PositionalEmbedding(9),
                             L.LSTM(6, return_sequences=True), L.Bidirectional(L.GRU(5, return_sequences=True)),

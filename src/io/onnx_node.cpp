@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "axon/checked_math.h"
 #include "axon/reshape.h"
 
 namespace axon {
@@ -14,6 +15,12 @@ std::string dims_text(const std::vector<int64_t>& dims) {
   std::string text = "(";
   for (size_t i = 0; i < dims.size(); ++i) text += (i ? ", " : "") + std::to_string(dims[i]);
   return text + ")";
+}
+
+int64_t dims_product(const std::vector<int64_t>& dims) {
+  int64_t total = 1;
+  for (int64_t d : dims) total = checked_mul(total, d, "load_onnx: the shape ", dims_text(dims));
+  return total;
 }
 
 int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank) {

@@ -151,8 +151,9 @@ void fused_attention(OnnxNode& node);
 void constant_of_shape(OnnxNode& node);
 void transpose_constant(OnnxNode& node);
 
-// "A x B" as text, for errors.
+// "A x B" as text, for errors; the product of dims, failing on overflow.
 std::string dims_text(const std::vector<int64_t>& dims);
+int64_t dims_product(const std::vector<int64_t>& dims);
 
 // Helpers of the operator tables:
 // an ONNX axis of a tensor of `rank` (counting the batch axis) in [0, rank);

@@ -31,7 +31,6 @@ int64_t feature_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
   return resolved;
 }
 
-int64_t product(const Dims& dims) { return std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<>()); }
 
 // Output 0 carries the value of input 0 (Identity, Dropout at inference).
 void pass_through(OnnxNode& node) {
@@ -313,7 +312,7 @@ void layer_normalization(OnnxNode& node) {
 // recorded when a consumer needs it (OnnxNode::tensor).
 void set_dims(OnnxNode& node, Dims dims) {
   OnnxValue y = node.value(0);
-  if (product(dims) != product(y.dims))
+  if (dims_product(dims) != dims_product(y.dims))
     node.fail("cannot give ", dims_text(y.dims), " the shape ", dims_text(dims), " (after the batch axis)");
   y.dims = std::move(dims);
   node.set_output(0, y);
@@ -323,7 +322,7 @@ void flatten(OnnxNode& node) {
   const OnnxValue& x = node.value(0);
   if (feature_axis(node, node.integer("axis", 1), node.rank(0)) != 1)
     node.fail("axis ", node.integer("axis", 1), ": axon flattens everything after the batch axis (axis 1)");
-  set_dims(node, {product(x.dims)});
+  set_dims(node, {dims_product(x.dims)});
 }
 
 void reshape(OnnxNode& node) {
@@ -358,10 +357,10 @@ void reshape(OnnxNode& node) {
     dims.push_back(d);
   }
   if (inferred >= 0) {
-    const int64_t known = product(dims);
-    if (known == 0 || product(x.dims) % known != 0)
+    const int64_t known = dims_product(dims);
+    if (known == 0 || dims_product(x.dims) % known != 0)
       node.fail("cannot give ", dims_text(x.dims), " the shape ", dims_text(target), " (after the batch axis)");
-    dims[static_cast<size_t>(inferred)] = product(x.dims) / known;
+    dims[static_cast<size_t>(inferred)] = dims_product(x.dims) / known;
   }
   set_dims(node, dims);
 }

@@ -29,12 +29,6 @@ namespace axon::detail {
 
 using Dims = std::vector<int64_t>;
 
-namespace {
-
-int64_t product(const Dims& dims) { return std::accumulate(dims.begin(), dims.end(), int64_t{1}, std::multiplies<>()); }
-
-}  // namespace
-
 // The value's ONNX shape, kOnnxBatch at the batch axis.
 Dims onnx_shape(const OnnxValue& v) {
   Dims shape = v.dims;
@@ -50,7 +44,7 @@ void set_onnx_shape(OnnxNode& node, const Dims& shape) {
   OnnxValue y = node.value(0);
   Dims dims(shape.begin(), batch);
   dims.insert(dims.end(), batch + 1, shape.end());
-  if (product(dims) != product(y.dims))
+  if (dims_product(dims) != dims_product(y.dims))
     node.fail("cannot give ", dims_text(y.dims), " the shape ", dims_text(dims), " (besides the batch axis)");
   y.dims = std::move(dims);
   y.batch_axis = batch - shape.begin();
@@ -151,8 +145,14 @@ void split_layer(OnnxNode& node) {
     if (outputs <= 0 || size % outputs != 0) node.fail("an axis of ", size, " does not split in ", outputs, " equal parts");
     parts.assign(static_cast<size_t>(outputs), size / outputs);
   }
-  if (static_cast<int64_t>(parts.size()) != outputs || std::accumulate(parts.begin(), parts.end(), int64_t{0}) != size ||
-      std::any_of(parts.begin(), parts.end(), [](int64_t p) { return p <= 0; }))
+  bool fits = static_cast<int64_t>(parts.size()) == outputs;
+  int64_t total = 0;
+  for (int64_t part : parts) {
+    if (part <= 0 || part > size - total) fits = false;
+    if (!fits) break;
+    total += part;
+  }
+  if (!fits || total != size)
     node.fail("split sizes ", dims_text(parts), " do not fill an axis of ", size, " in ", outputs, " outputs");
   std::vector<OnnxValue> pieces;
   int64_t begin = 0;
@@ -408,11 +408,11 @@ void reshape_around_batch(OnnxNode& node, const Dims& target_entries, bool allow
     const Dims side = before ? Dims(in.begin(), in.begin() + static_cast<long>(p)) : Dims(in.begin() + static_cast<long>(p) + 1, in.end());
     Dims known = before ? Dims(target.begin(), target.begin() + static_cast<long>(q)) : Dims(target.begin() + static_cast<long>(q) + 1, target.end());
     known.erase(std::find(known.begin(), known.end(), int64_t{-1}));
-    if (product(known) == 0 || product(side) % product(known) != 0)
+    if (dims_product(known) == 0 || dims_product(side) % dims_product(known) != 0)
       node.fail("the target shape ", dims_text(target_entries), " does not fit ", dims_text(in));
-    *inferred = product(side) / product(known);
+    *inferred = dims_product(side) / dims_product(known);
   }
-  if (product(Dims(target.begin(), target.begin() + static_cast<long>(q))) != product(Dims(in.begin(), in.begin() + static_cast<long>(p))))
+  if (dims_product(Dims(target.begin(), target.begin() + static_cast<long>(q))) != dims_product(Dims(in.begin(), in.begin() + static_cast<long>(p))))
     node.fail("the target shape ", dims_text(target_entries), " mixes the batch axis with others");
   set_onnx_shape(node, target);
 }
