@@ -18,6 +18,9 @@ class TimeDistributed : public Module {
   bool propagates_mask() const override { return true; }
   std::string type_name() const override { return "TimeDistributed"; }
   Config config() const override;
+  // Reshape to (batch * time, ...), the layer's form, Reshape back.
+  std::vector<std::string> export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
+                                       const std::vector<Shape>& shapes) const override;
   static std::shared_ptr<TimeDistributed> from_config(const ConfigReader& config);
   const Module& layer() const { return *layer_; }
 

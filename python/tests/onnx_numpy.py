@@ -75,7 +75,19 @@ def run(proto, inputs):
         a = {attr.name: onnx.helper.get_attribute_value(attr) for attr in node.attribute}
         ins = [values[i] for i in node.input]
         op = node.op_type
-        if op == "Conv":  # 1-D: (N, C, L) * (F, C, k)
+        if op == "Conv" and ins[1].ndim == 4:  # 2-D: (N, C, H, W) * (F, C, kh, kw), a sum over the taps
+            pads, strides = a.get("pads", [0, 0, 0, 0]), a.get("strides", [1, 1])
+            dilations, w = a.get("dilations", [1, 1]), ins[1]
+            data = np.pad(ins[0], ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+            size = [(data.shape[2 + i] - dilations[i] * (w.shape[2 + i] - 1) - 1) // strides[i] + 1 for i in (0, 1)]
+            out = np.zeros((data.shape[0], w.shape[0], size[0], size[1]))
+            for i in range(w.shape[2]):
+                for j in range(w.shape[3]):
+                    rows = slice(i * dilations[0], i * dilations[0] + strides[0] * (size[0] - 1) + 1, strides[0])
+                    cols = slice(j * dilations[1], j * dilations[1] + strides[1] * (size[1] - 1) + 1, strides[1])
+                    out += np.einsum("nchw,fc->nfhw", data[:, :, rows, cols], w[:, :, i, j])
+            outs = [out + (ins[2][None, :, None, None] if len(ins) > 2 else 0)]
+        elif op == "Conv":  # 1-D: (N, C, L) * (F, C, k)
             data, w = np.pad(ins[0], ((0, 0), (0, 0), (a["pads"][0], a["pads"][1]))), ins[1]
             s, d, k = a["strides"][0], a["dilations"][0], w.shape[2]
             length = (data.shape[2] - d * (k - 1) - 1) // s + 1

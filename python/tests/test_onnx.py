@@ -62,6 +62,12 @@ def recurrent_states():
     return axon.Model(inputs, [L.Concatenate()([merged, last, c]), L.GlobalMaxPooling1D()(averaged)])
 
 
+def time_distributed():
+    return axon.Sequential([axon.Input(shape=(5, 1, 6, 6)),
+                            L.TimeDistributed(L.Conv2D(2, 3, activation="relu")), L.TimeDistributed(L.Flatten()),
+                            L.GRU(4), L.Dense(2)])
+
+
 def backwards_sequence():
     return axon.Sequential([axon.Input(shape=(6, 3)), L.SimpleRNN(4, return_sequences=True, go_backwards=True),
                             L.Flatten(), L.Dense(2)])
@@ -87,6 +93,7 @@ CASES = {
     "recurrent": (recurrent, (7,)),
     "recurrent_states": (recurrent_states, (6, 3)),
     "backwards_sequence": (backwards_sequence, (6, 3)),
+    "time_distributed": (time_distributed, (5, 1, 6, 6)),
     "transformer": (transformer, (7,)),
     "gpt": (gpt, (7,)),
 }
@@ -105,6 +112,7 @@ OPENCV_EXCEPTIONS = {
     "conv1d": "OpenCV 4.6 runs ONNX Conv on 4-D inputs only (its 1-D path asserts) and misreads 3-D Flatten",
     "recurrent": "OpenCV 4.6 gathers from constant indices only (an Embedding's ids come from the graph's input)",
     "backwards_sequence": "OpenCV 4.6 cannot leave RNN's optional inputs empty",
+    "time_distributed": "OpenCV 4.6 needs GRU's initial_h",
     "recurrent_states": "OpenCV 4.6 needs GRU's initial_h, cannot leave RNN's optional inputs empty and "
                         "asserts on Transpose after its LSTM (its LSTM output has another rank)",
     "transformer": "OpenCV 4.6 has no LayerNormalization (4.8 adds it) and no Gather from graph indices",
@@ -167,8 +175,8 @@ def test_what_cannot_be_exported_fails_naming_it(tmp_path):
 
 
 # go_backwards's sequence is exported in the order the steps ran, a Slice with step -1,
-# which no axon layer computes.
-NOT_IMPORTED = {"backwards_sequence"}
+# and TimeDistributed as a Reshape to (batch * time, ...): no axon layer computes either.
+NOT_IMPORTED = {"backwards_sequence", "time_distributed"}
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - NOT_IMPORTED))
