@@ -1,5 +1,6 @@
 #include "numpy_tensor.h"
 
+#include <optional>
 #include <string>
 
 namespace axon::python {
@@ -33,11 +34,28 @@ py::dtype converted_dtype(const py::dtype& dtype, const char* what) {
   }
 }
 
+// A list or tuple of rows of different lengths (numpy will not make one array of them).
+bool is_ragged(const py::handle& value) {
+  if (!py::isinstance<py::list>(value) && !py::isinstance<py::tuple>(value)) return false;
+  std::optional<size_t> length;
+  for (const py::handle& row : value) {
+    if (!py::isinstance<py::list>(row) && !py::isinstance<py::tuple>(row) && !py::isinstance<py::array>(row)) return false;
+    const size_t n = py::len(row);
+    if (length && *length != n) return true;
+    length = n;
+  }
+  return false;
+}
+
 }  // namespace
 
 Tensor to_tensor(const py::handle& value, const char* what) {
   if (value.is_none()) throw py::type_error(std::string(what) + ": expected an array, got None");
   py::array array = py::array::ensure(value);
+  if (!array && is_ragged(value))
+    throw py::value_error(std::string(what) +
+                          ": its rows have different lengths (a ragged batch); pad them to one length first, "
+                          "e.g. with axon.utils.pad_sequences");
   if (!array) throw py::type_error(std::string(what) + ": expected an array or a nested list of numbers");
   DType dtype;
   if (!shared_dtype(array.dtype(), dtype)) {

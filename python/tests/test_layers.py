@@ -175,6 +175,9 @@ def test_text_vectorization_pad_sequences_and_generate_as_keras_users_write_them
     assert words.get_vocabulary() == ["", "[UNK]", "the", "cat", "sat", "dog"]
     np.testing.assert_array_equal(words(["the dog barked"]), [[2, 5, 1, 0]])
     np.testing.assert_array_equal(axon.utils.pad_sequences([[1, 2, 3], [4]], maxlen=2), [[2, 3], [0, 4]])
+    classifier = axon.Sequential([axon.Input(shape=(3,)), L.Embedding(10, 2), L.LSTM(2)])
+    with pytest.raises(ValueError, match="different lengths.*pad_sequences"):  # a ragged batch
+        classifier.predict([[1, 2, 3], [4]])
 
     chars = L.TextVectorization(split="character", standardize="none")
     chars.adapt(["abcd"])
