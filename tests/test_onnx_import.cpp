@@ -276,6 +276,36 @@ TEST(OnnxImport, BadDimensionsAndShortDataAreRefusedBeforeAllocating) {
   expect_error(error_of(raw), "initializer 'w'");
 }
 
+onnx::ModelProto fixture_proto(const std::string& name) {
+  std::ifstream in(fixture(name), std::ios::binary);
+  onnx::ModelProto model;
+  EXPECT_TRUE(model.ParseFromIstream(&in)) << name;
+  return model;
+}
+
+// Sets attribute `name` of every `op` node to `value`.
+void set_attribute(onnx::ModelProto& model, const std::string& op, const std::string& name, int64_t value) {
+  for (onnx::NodeProto& node : *model.mutable_graph()->mutable_node())
+    if (node.op_type() == op)
+      for (onnx::AttributeProto& a : *node.mutable_attribute())
+        if (a.name() == name) a.set_i(value);
+}
+
+TEST(OnnxImport, HostileRecurrentAndAttentionNodesAreRefusedClearly) {
+  onnx::ModelProto lstm = fixture_proto("torch_lstm.onnx");
+  set_attribute(lstm, "LSTM", "hidden_size", int64_t{1} << 62);  // gates * units would overflow
+  expect_error(error_of(lstm), "do not fit");
+  onnx::ModelProto gather = fixture_proto("torch_lstm.onnx");
+  for (onnx::TensorProto& t : *gather.mutable_graph()->mutable_initializer())
+    if (t.dims_size() == 2 && t.data_type() == onnx::TensorProto::FLOAT) t.set_dims(0, t.dims(0) + 1);  // short data
+  expect_error(error_of(gather), "load_onnx");
+  // A softmax over another axis is not attention: nothing is fused, and the written-out
+  // form fails naming what axon cannot compute.
+  onnx::ModelProto attention = fixture_proto("torch_transformer.onnx");
+  set_attribute(attention, "Softmax", "axis", 1);
+  expect_error(error_of(attention), "batch axis");
+}
+
 // The small model with its weights in an external file at `location`, written in `folder`.
 fs::path with_external_weights(const fs::path& folder, const std::string& location) {
   onnx::ModelProto model = small_model();

@@ -3,6 +3,7 @@
 #include "io/onnx_node.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "axon/checked_math.h"
 #include "axon/reshape.h"
@@ -30,7 +31,13 @@ int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
 
 std::vector<int64_t> integer_values(const Tensor& t) {
   std::vector<int64_t> values;
-  for (double v : t.to_vector()) values.push_back(static_cast<int64_t>(v));
+  if (t.dtype() == DType::i64 || t.dtype() == DType::i32) {  // exactly: torch writes INT64_MAX for "to the end"
+    const Tensor wide = t.to(DType::i64).clone();
+    values.assign(wide.data<int64_t>(), wide.data<int64_t>() + wide.numel());
+    return values;
+  }
+  constexpr double kLimit = 4.6e18;  // inside int64, so the conversion is defined
+  for (double v : t.to_vector()) values.push_back(static_cast<int64_t>(std::isnan(v) ? 0 : std::clamp(v, -kLimit, kLimit)));
   return values;
 }
 

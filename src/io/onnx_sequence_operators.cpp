@@ -104,7 +104,7 @@ void gather_single(OnnxNode& node) {
   if (index.numel() != 1 || index.rank() != 0)
     node.fail("axon gathers from a graph tensor one entry (a scalar index), not indices of shape ", index.shape());
   const int64_t size = x.dims[static_cast<size_t>(axis - 1)];
-  int64_t i = static_cast<int64_t>(index.item());
+  int64_t i = integer_values(index).at(0);
   if (i < -size || i >= size) node.fail("index ", i, " is out of range for an axis of ", size);
   if (i < 0) i += size;
   OnnxValue y = sliced(node, x, axis, i, i + 1);
@@ -287,7 +287,8 @@ void recurrent(OnnxNode& node, const std::string& op) {
   const int64_t gates = op == "LSTM" ? 4 : op == "GRU" ? 3 : 1;
   const Tensor w = node.constant(1).to(DType::f32), r = node.constant(2).to(DType::f32);
   const Tensor b = node.has(3) ? node.constant(3).to(DType::f32) : Tensor();
-  if (units <= 0 || w.shape() != Shape{directions, gates * units, features} ||
+  // units is bounded by W's real size first, so that the products below cannot overflow.
+  if (units <= 0 || w.rank() != 3 || units > w.dim(1) || w.shape() != Shape{directions, gates * units, features} ||
       r.shape() != Shape{directions, gates * units, units} ||
       (b.defined() && b.shape() != Shape{directions, 2 * gates * units}))
     node.fail("W ", w.shape(), ", R ", r.shape(), " and B do not fit ", directions, " direction(s) of ", units,
