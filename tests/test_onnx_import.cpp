@@ -45,10 +45,22 @@ TEST_P(TorchExported, GivesPyTorchsOutputs) {
 
 // Also torch's bidirectional LSTM and GRU (time-major between Transposes, zero states
 // from the batch size) and nn.TransformerEncoder, post- and pre-norm (attention written
-// out over (steps, batch * heads, dim), fused back into MultiHeadAttention).
+// out over (steps, batch * heads, dim), fused back into MultiHeadAttention), and a causal
+// one with gelu.
 INSTANTIATE_TEST_SUITE_P(OnnxImport, TorchExported,
                          ::testing::Values("torch_mlp", "torch_cnn_bn", "torch_residual", "torch_lstm", "torch_gru",
-                                           "torch_transformer", "torch_transformer_prenorm"));
+                                           "torch_transformer", "torch_transformer_prenorm",
+                                           "torch_transformer_causal"));
+
+// Its attention is causal MultiHeadAttention again, so generation keeps a key/value
+// cache: cached and uncached decoding agree over the 9-step context.
+TEST(OnnxImport, AnImportedCausalTransformerGeneratesWithTheCache) {
+  std::shared_ptr<Functional> model = load_onnx(fixture("torch_transformer_causal.onnx"));
+  const std::vector<int64_t> prompt{3, 1, 4};
+  const std::vector<int64_t> cached = generate(*model, prompt, {.tokens = 6, .temperature = 0, .cache = true});
+  EXPECT_EQ(cached, generate(*model, prompt, {.tokens = 6, .temperature = 0, .cache = false}));
+  EXPECT_EQ(cached.size(), 9u);
+}
 
 TEST(OnnxImport, TorchsAttentionBecomesMultiHeadAttentionLayers) {
   std::shared_ptr<Functional> model = load_onnx(fixture("torch_transformer.onnx"));
