@@ -174,9 +174,9 @@ def test_what_cannot_be_exported_fails_naming_it(tmp_path):
     assert path.read_bytes() == b"the last good file"  # a failed export leaves the old file
 
 
-# go_backwards's sequence is exported in the order the steps ran, a Slice with step -1,
-# and TimeDistributed as a Reshape to (batch * time, ...): no axon layer computes either.
-NOT_IMPORTED = {"backwards_sequence", "time_distributed"}
+# TimeDistributed is exported as a Reshape to (batch * time, ...): no axon layer computes
+# a batch mixed with the steps.
+NOT_IMPORTED = {"time_distributed"}
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - NOT_IMPORTED))

@@ -208,6 +208,9 @@ class Importer {
         context.fail("input ", k, " has its batch axis at ONNX axis ", inputs[k]->batch_axis,
                      " (time-major, or a recurrent node's output); axon computes ", node.op_type(),
                      " with the batch axis first");
+      if (inputs[k]->steps_reversed && !detail::onnx_recurrent_operator(node.op_type()) && node.op_type() != "Transpose")
+        context.fail("input ", k, " has its steps reversed (a Slice with step -1); axon reads such a sequence only "
+                     "in a recurrent node (go_backwards)");
       if (inputs[k]->zeros_per_example && !detail::onnx_batch_axis_operators().contains(node.op_type()))
         context.fail("input ", k, " is a constant of the batch's size; axon takes one only as a recurrent node's "
                      "initial state");
@@ -253,9 +256,9 @@ class Importer {
       OnnxValue& value = values_.at(output.name());
       if (!value.symbolic)
         fail("load_onnx: output '", output.name(), "' is a constant; axon models compute their outputs");
-      if (value.batch_axis != 0)
+      if (value.batch_axis != 0 || value.steps_reversed)
         fail("load_onnx: output '", output.name(), "' has its batch axis at axis ", value.batch_axis,
-             "; axon models give the batch axis first");
+             value.steps_reversed ? " and its steps reversed" : "", "; axon models give the batch axis first");
       if (!value.symbolic->node()->layer || value.symbolic->shape().dims() != value.dims ||
           value.symbolic->index() != 0 || named.contains(value.symbolic->node()->layer.get())) {
         std::shared_ptr<Module> layer = std::make_shared<Reshape>(value.dims);

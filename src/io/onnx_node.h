@@ -40,6 +40,10 @@ struct OnnxValue {
   // A constant of zeros whose batch-sized axes hold one entry (ConstantOfShape of a
   // shape from Shape): a recurrent node's initial state, which it takes as none.
   bool zeros_per_example = false;
+  // The ONNX tensor has the steps (the first axis after the batch) of its graph tensor
+  // in reverse order (a Slice with step -1): only a recurrent node reads it, as
+  // go_backwards.
+  bool steps_reversed = false;
 
   bool is_constant() const { return constant.defined(); }
   bool depends_on_batch() const;
@@ -132,6 +136,8 @@ using OnnxOperator = std::function<void(OnnxNode&)>;
 const std::map<std::string, OnnxOperator>& onnx_layer_operators();
 // Operators of sequence models (onnx_sequence_operators.cpp), part of the layer operators.
 const std::map<std::string, OnnxOperator>& onnx_sequence_operators();
+// Whether op is LSTM, GRU or RNN.
+inline bool onnx_recurrent_operator(const std::string& op) { return op == "LSTM" || op == "GRU" || op == "RNN"; }
 // Operators that read values whose batch axis is not first (OnnxValue::batch_axis).
 const std::set<std::string>& onnx_batch_axis_operators();
 // Operators computed while loading when their inputs are constants; Shape also on a

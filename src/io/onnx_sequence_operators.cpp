@@ -113,6 +113,18 @@ void gather_single(OnnxNode& node) {
   node.set_output(0, std::move(y));
 }
 
+// Whether the Slice reverses the whole steps axis (the first after the batch) of x.
+bool reverses_steps(const OnnxNode& node, const OnnxValue& x, const Dims& starts, const Dims& ends, const Dims& axes,
+                    const Dims& steps) {
+  if (starts.size() != 1 || ends.size() != 1 || axes.size() != 1 || steps.size() != 1 || steps[0] != -1 ||
+      x.dims.empty())
+    return false;
+  const int64_t rank = static_cast<int64_t>(x.dims.size()) + 1;
+  if (axes[0] < -rank || axes[0] >= rank || graph_axis(node, x, axes[0]) != 1) return false;
+  const int64_t size = x.dims[0];
+  return (starts[0] == -1 || starts[0] >= size - 1) && ends[0] <= -size - 1;
+}
+
 // Slice of a graph tensor along non-batch axes, steps of 1: a Slice layer per axis.
 void slice_layer(OnnxNode& node) {
   const OnnxValue& x = node.value(0);
@@ -122,8 +134,13 @@ void slice_layer(OnnxNode& node) {
   if (node.has(3)) axes = integer_values(node.constant(3));
   if (node.has(4)) {
     const Dims steps = integer_values(node.constant(4));
+    if (reverses_steps(node, x, starts, ends, axes, steps)) {  // go_backwards, for the recurrent node after it
+      OnnxValue y = x;
+      y.steps_reversed = !x.steps_reversed;
+      return node.set_output(0, std::move(y));
+    }
     if (std::any_of(steps.begin(), steps.end(), [](int64_t s) { return s != 1; }))
-      node.fail("steps other than 1 on a graph tensor are not supported");
+      node.fail("steps other than 1 on a graph tensor are supported only to reverse a recurrent node's sequence");
   }
   if (ends.size() != starts.size() || axes.size() != starts.size()) node.fail("starts, ends and axes differ in length");
   OnnxValue y = x;
@@ -301,9 +318,13 @@ void recurrent(OnnxNode& node, const std::string& op) {
   const bool sequence_read = node.is_read(0), h_read = node.is_read(1), c_read = op == "LSTM" && node.is_read(2);
   if (direction == "reverse" && sequence_read)
     node.fail("the output sequence of a reverse recurrence is not supported (axon's go_backwards gives it reversed)");
+  // A forward node over reversed steps is Keras's go_backwards (outputs in the order the
+  // steps ran); ONNX's "reverse" direction gives the same states.
+  if (x.steps_reversed && direction != "forward")
+    node.fail("a ", direction, " recurrence over reversed steps is not supported");
   const RecurrentOptions options{.return_sequences = sequence_read,
                                  .return_state = sequence_read ? h_read || c_read : c_read,
-                                 .go_backwards = direction == "reverse"};
+                                 .go_backwards = direction == "reverse" || x.steps_reversed};
   std::shared_ptr<Recurrent> layer;
   const bool reset_after = node.integer("linear_before_reset", 0) != 0;
   if (op == "LSTM") layer = std::make_shared<LSTM>(units, options);

@@ -89,23 +89,22 @@ std::vector<std::string> onnx_states_per_direction(OnnxGraph& graph, const std::
 
 }  // namespace detail
 
-// One ONNX node in this layer's direction. Outputs: Y (T, 1, B, U) -> (B, T, U), put in
-// the order the steps ran with go_backwards (Keras's; ONNX's reverse direction keeps
-// positions); or Y_h (1, B, U) -> (B, U). Then the final states with return_state.
+// One ONNX node. go_backwards is Keras's: the steps read from the last, the outputs in
+// the order they ran, which is a forward node on the sequence reversed (a Slice with
+// step -1; ONNX's "reverse" direction would give them in time order). Outputs: Y (T, 1,
+// B, U) -> (B, T, U), or Y_h (1, B, U) -> (B, U); then the final states with return_state.
 std::vector<std::string> Recurrent::export_onnx(OnnxGraph& graph, const std::vector<std::string>& inputs,
                                                 const std::vector<Shape>& shapes) const {
-  const bool backwards = recurrent_options_.go_backwards;
+  const int64_t steps = shapes[0][0];
+  std::string x = inputs[0];
+  if (recurrent_options_.go_backwards)  // steps T-1 .. 0 (an end of -T-1 clamps to before the first)
+    x = graph.op("Slice", {x, graph.integers("starts", {-1}), graph.integers("ends", {-steps - 1}),
+                           graph.integers("axes", {1}), graph.integers("steps", {-1})});
   const std::vector<std::string> states(inputs.begin() + 1, inputs.end());
-  const detail::OnnxRecurrence r =
-      detail::export_recurrence(graph, {this}, inputs[0], states, backwards ? "reverse" : "forward");
+  const detail::OnnxRecurrence r = detail::export_recurrence(graph, {this}, x, states, "forward");
   std::vector<std::string> outputs;
   if (recurrent_options_.return_sequences) {
-    const int64_t steps = shapes[0][0];
-    std::string y = graph.op("Reshape", {r.sequence, graph.integers("shape", {steps, -1, units_})});  // (T, B, U)
-    if (backwards) {  // steps T-1 .. 0 (an end of -T-1 clamps to before the first)
-      y = graph.op("Slice", {y, graph.integers("starts", {-1}), graph.integers("ends", {-steps - 1}),
-                             graph.integers("axes", {0}), graph.integers("steps", {-1})});
-    }
+    const std::string y = graph.op("Reshape", {r.sequence, graph.integers("shape", {steps, -1, units_})});  // (T, B, U)
     outputs.push_back(graph.op("Transpose", {y}, {{"perm", std::vector<int64_t>{1, 0, 2}}}));
   } else {
     outputs.push_back(detail::onnx_states_per_direction(graph, r.final_h, 1, units_)[0]);
