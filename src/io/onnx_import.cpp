@@ -2,6 +2,7 @@
 // is checked as a whole (size, opset, every tensor, the graph's structure, every
 // operator) before the model is built node by node in topological order.
 #include "io/onnx_attention_fusion.h"
+#include "io/onnx_batch_axis.h"
 #include "io/onnx_node.h"
 
 #include <algorithm>

@@ -35,7 +35,7 @@ struct OnnxValue {
   // Where the batch axis is in the ONNX tensor: `dims` with the batch inserted here. A
   // Transpose to time-major (T, B, F) before a recurrent node, and the node's outputs
   // (T, D, B, U) and (D, B, U), move it; only the operators of
-  // onnx_batch_axis_operators() read such a value.
+  // onnx_batch_axis_operators() (onnx_batch_axis.h) read such a value.
   int64_t batch_axis = 0;
   // A constant of zeros whose batch-sized axes hold one entry (ConstantOfShape of a
   // shape from Shape): a recurrent node's initial state, which it takes as none.
@@ -136,21 +136,13 @@ using OnnxOperator = std::function<void(OnnxNode&)>;
 const std::map<std::string, OnnxOperator>& onnx_layer_operators();
 // Operators of sequence models (onnx_sequence_operators.cpp), part of the layer operators.
 const std::map<std::string, OnnxOperator>& onnx_sequence_operators();
-// Whether op is LSTM, GRU or RNN.
+// Whether op is LSTM, GRU or RNN; such a node as axon's layer (onnx_recurrent_operators.cpp).
 inline bool onnx_recurrent_operator(const std::string& op) { return op == "LSTM" || op == "GRU" || op == "RNN"; }
-// Operators that read values whose batch axis is not first (OnnxValue::batch_axis).
-const std::set<std::string>& onnx_batch_axis_operators();
+void recurrent_node(OnnxNode& node, const std::string& op);
 // Operators computed while loading when their inputs are constants; Shape also on a
 // graph tensor, whose shape is known but for the batch size (onnx_folding.cpp).
 const std::map<std::string, OnnxOperator>& onnx_folding_operators();
 
-// A value's ONNX shape with kOnnxBatch at its batch axis; output 0 as input 0's graph
-// tensor with such a shape (the batch axis where kOnnxBatch is); and Reshape of a value
-// whose batch axis is not first (the axes on each side of it reshaped among themselves).
-constexpr int64_t kOnnxBatch = -7;
-std::vector<int64_t> onnx_shape(const OnnxValue& value);
-void set_onnx_shape(OnnxNode& node, const std::vector<int64_t>& shape);
-void reshape_around_batch(OnnxNode& node, const std::vector<int64_t>& target, bool allow_zero);
 // The node attention fusion writes (onnx_attention_fusion.h).
 void fused_attention(OnnxNode& node);
 // ConstantOfShape and Transpose of a constant (folding operators).

@@ -15,6 +15,7 @@
 #include "axon/positional.h"
 #include "axon/rescaling.h"
 #include "axon/tensor_ops.h"
+#include "io/onnx_batch_axis.h"
 #include "io/onnx_node.h"
 #include "kernels/layout.h"
 
