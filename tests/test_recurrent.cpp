@@ -139,12 +139,11 @@ TEST(Recurrent, TheFusedLstmEqualsTheStepByStepCompositionWithItsGradients) {
   }
 }
 
-TEST(Recurrent, DropoutAndRecurrentDropoutTrainOnlyAndTheFusedLstmAppliesThemAsTheSteps) {
-  const Tensor x = Generator(16).normal(Shape{3, 6, 5}, 0.0, 1.0);
-  const RecurrentOptions dropping{.return_sequences = true, .dropout = 0.3, .recurrent_dropout = 0.4};
-  // Two layers of one seed draw the same masks: one runs fused, the other step by step.
-  LSTM fused(6, dropping, {.seed = 4}), stepped(6, dropping, {.seed = 4});
-  for (LSTM* layer : {&fused, &stepped}) {  // built at inference, which draws no mask
+// A layer's fused op against the step-by-step composition (Recurrent::forward_many) of
+// an identical layer, training: outputs, and the gradients of x and the recurrent kernel.
+// Both are built at inference first, which draws no dropout mask, so they draw the same.
+void expect_fused_equals_stepped(Recurrent& fused, Recurrent& stepped, const Tensor& x) {
+  for (Recurrent* layer : {&fused, &stepped}) {
     layer->eval();
     (*layer)(Variable(x));
     layer->train();
@@ -156,6 +155,14 @@ TEST(Recurrent, DropoutAndRecurrentDropoutTrainOnlyAndTheFusedLstmAppliesThemAsT
   sum(z * z).backward();
   EXPECT_LT(max_difference(a.grad(), b.grad()), 1e-5);
   EXPECT_LT(max_difference(fused.recurrent_kernel().grad(), stepped.recurrent_kernel().grad()), 1e-5);
+}
+
+TEST(Recurrent, DropoutAndRecurrentDropoutTrainOnlyAndTheFusedLstmAppliesThemAsTheSteps) {
+  const Tensor x = Generator(16).normal(Shape{3, 6, 5}, 0.0, 1.0);
+  const RecurrentOptions dropping{.return_sequences = true, .dropout = 0.3, .recurrent_dropout = 0.4};
+  // Two layers of one seed draw the same masks: one runs fused, the other step by step.
+  LSTM fused(6, dropping, {.seed = 4}), stepped(6, dropping, {.seed = 4});
+  expect_fused_equals_stepped(fused, stepped, x);
   // Off at inference: the same as a layer without dropout on the same weights.
   LSTM plain(6, {.return_sequences = true}, {.seed = 4});
   fused.eval();
@@ -178,18 +185,7 @@ TEST(Recurrent, TheFusedGruEqualsTheStepByStepCompositionWithItsGradients) {
   for (const bool backwards : {false, true}) {
     const RecurrentOptions options{.return_sequences = true, .go_backwards = backwards, .recurrent_dropout = 0.3};
     GRU fused(6, options, true, {.seed = 5}), stepped(6, options, true, {.seed = 5});  // the same masks
-    for (GRU* layer : {&fused, &stepped}) {
-      layer->eval();
-      (*layer)(Variable(x));
-      layer->train();
-    }
-    const Variable a(x, true), b(x, true);
-    const Variable y = fused(a), z = stepped.Recurrent::forward_many({b})[0];
-    EXPECT_LT(max_difference(y.value(), z.value()), 1e-6);
-    sum(y * y).backward();
-    sum(z * z).backward();
-    EXPECT_LT(max_difference(a.grad(), b.grad()), 1e-5);
-    EXPECT_LT(max_difference(fused.recurrent_kernel().grad(), stepped.recurrent_kernel().grad()), 1e-5);
+    expect_fused_equals_stepped(fused, stepped, x);
     EXPECT_LT(max_difference(fused.bias().grad(), stepped.bias().grad()), 1e-5);
   }
   Generator generator(18);
