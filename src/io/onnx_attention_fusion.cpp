@@ -66,27 +66,29 @@ class Graph {
   bool is_output(const std::string& tensor) const { return outputs_.contains(tensor); }
 
   // The value of a constant tensor: an initializer, a Constant node's, through Identities.
-  std::optional<Tensor> constant(const std::string& tensor, int depth = 0) const {
-    if (depth > kMaxChain) return std::nullopt;
-    if (const auto it = initializers_.find(tensor); it != initializers_.end())
-      return tensor_from_onnx(*it->second, source_, "load_onnx: initializer '" + tensor + "'");
-    const onnx::NodeProto* p = producer(tensor);
-    if (!p) return std::nullopt;
-    if (p->op_type() == "Identity" && p->input_size() == 1) return constant(p->input(0), depth + 1);
-    if (p->op_type() == "Constant")
-      for (const onnx::AttributeProto& a : p->attribute())
-        if (a.name() == "value" && a.has_t()) return tensor_from_onnx(a.t(), source_, "load_onnx: a Constant");
-    return std::nullopt;
+  std::optional<Tensor> constant(const std::string& tensor) const {
+    const onnx::TensorProto* t = constant_proto(tensor);
+    if (!t) return std::nullopt;
+    return tensor_from_onnx(*t, source_, "load_onnx: constant '" + tensor + "'");
   }
-  std::optional<double> scalar(const std::string& tensor) const {
-    const std::optional<Tensor> t = constant(tensor);
-    if (!t || t->numel() != 1) return std::nullopt;
-    return t->item();
-  }
+  // Whether `tensor` is such a constant (without reading its data).
+  bool is_constant(const std::string& tensor) const { return constant_proto(tensor) != nullptr; }
 
   onnx::GraphProto& proto() { return graph_; }
 
  private:
+  const onnx::TensorProto* constant_proto(const std::string& tensor, int depth = 0) const {
+    if (depth > kMaxChain) return nullptr;
+    if (const auto it = initializers_.find(tensor); it != initializers_.end()) return it->second;
+    const onnx::NodeProto* p = producer(tensor);
+    if (!p) return nullptr;
+    if (p->op_type() == "Identity" && p->input_size() == 1) return constant_proto(p->input(0), depth + 1);
+    if (p->op_type() == "Constant")
+      for (const onnx::AttributeProto& a : p->attribute())
+        if (a.name() == "value" && a.has_t()) return &a.t();
+    return nullptr;
+  }
+
   onnx::GraphProto& graph_;
   const OnnxTensorSource& source_;
   std::map<const onnx::NodeProto*, int> index_;  // the nodes are not contiguous
@@ -160,21 +162,22 @@ class Matcher {
 
   // The input of a two-input node that is not a constant.
   std::string other_than_constant(const onnx::NodeProto& node) const {
-    return g_.constant(node.input(0)) ? node.input(1) : node.input(0);
+    return g_.is_constant(node.input(0)) ? node.input(1) : node.input(0);
   }
 
   // Mul or Div by a scalar (the scale), or Add of a constant (the mask): taken.
   bool scale_or_mask(const onnx::NodeProto& node) {
     if (node.input_size() != 2) return false;
     const std::string& op = node.op_type();
-    const bool constant_first = g_.constant(node.input(0)).has_value();
-    const std::string& c = constant_first ? node.input(0) : node.input(1);
-    if ((op == "Mul" || (op == "Div" && !constant_first)) && g_.scalar(c)) {
-      const double v = *g_.scalar(c);
+    const bool constant_first = g_.is_constant(node.input(0));
+    const std::optional<Tensor> c = g_.constant(constant_first ? node.input(0) : node.input(1));
+    if (!c) return false;
+    if ((op == "Mul" || (op == "Div" && !constant_first)) && c->numel() == 1) {
+      const double v = c->item();
       if (v == 0) return false;
       m_.scale *= op == "Mul" ? v : 1 / v;
-    } else if (op == "Add" && g_.constant(c) && !m_.mask.defined()) {
-      m_.mask = *g_.constant(c);
+    } else if (op == "Add" && !m_.mask.defined()) {
+      m_.mask = *c;
     } else {
       return false;
     }
@@ -215,7 +218,7 @@ class Matcher {
     const onnx::NodeProto* p = g_.producer(tensor);
     Tensor bias;
     if (p && p->op_type() == "Add" && p->input_size() == 2) {
-      const bool constant_first = g_.constant(p->input(0)).has_value();
+      const bool constant_first = g_.is_constant(p->input(0));
       const std::optional<Tensor> b = g_.constant(constant_first ? p->input(0) : p->input(1));
       if (!b) return std::nullopt;
       bias = b->reshape({-1}).to(DType::f32);

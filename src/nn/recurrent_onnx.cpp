@@ -102,15 +102,19 @@ std::vector<std::string> Recurrent::export_onnx(OnnxGraph& graph, const std::vec
                            graph.integers("axes", {1}), graph.integers("steps", {-1})});
   const std::vector<std::string> states(inputs.begin() + 1, inputs.end());
   const detail::OnnxRecurrence r = detail::export_recurrence(graph, {this}, x, states, "forward");
+  const bool sequences = recurrent_options_.return_sequences;
+  const std::string h = !sequences || recurrent_options_.return_state  // Y_h as (B, U), once, where used
+                            ? detail::onnx_states_per_direction(graph, r.final_h, 1, units_)[0]
+                            : "";
   std::vector<std::string> outputs;
-  if (recurrent_options_.return_sequences) {
+  if (sequences) {
     const std::string y = graph.op("Reshape", {r.sequence, graph.integers("shape", {steps, -1, units_})});  // (T, B, U)
     outputs.push_back(graph.op("Transpose", {y}, {{"perm", std::vector<int64_t>{1, 0, 2}}}));
   } else {
-    outputs.push_back(detail::onnx_states_per_direction(graph, r.final_h, 1, units_)[0]);
+    outputs.push_back(h);
   }
   if (recurrent_options_.return_state) {
-    outputs.push_back(detail::onnx_states_per_direction(graph, r.final_h, 1, units_)[0]);
+    outputs.push_back(h);
     if (!r.final_c.empty()) outputs.push_back(detail::onnx_states_per_direction(graph, r.final_c, 1, units_)[0]);
   }
   return outputs;
@@ -128,6 +132,11 @@ std::vector<std::string> Bidirectional::export_onnx(OnnxGraph& graph, const std:
       detail::export_recurrence(graph, {forward_.get(), backward_.get()}, inputs[0], {}, "bidirectional");
   const bool sequences = forward_->recurrent_options().return_sequences;
   const int64_t steps = shapes[0][0], units = forward_->units();
+  std::vector<std::string> h;  // Y_h per direction, (B, U) each: made once, where needed
+  auto final_h = [&] {
+    if (h.empty()) h = detail::onnx_states_per_direction(graph, r.final_h, 2, units);
+    return h;
+  };
   std::string merged;
   if (merge_mode_ == "concat") {
     if (sequences) {
@@ -145,14 +154,14 @@ std::vector<std::string> Bidirectional::export_onnx(OnnxGraph& graph, const std:
         halves.push_back(graph.op("Transpose", {graph.op("Reshape", {half, graph.integers("shape", {steps, -1, units})})},
                                   {{"perm", std::vector<int64_t>{1, 0, 2}}}));
     } else {
-      halves = detail::onnx_states_per_direction(graph, r.final_h, 2, units);
+      halves = final_h();
     }
     merged = graph.op(merge_mode_ == "mul" ? "Mul" : "Add", halves);
     if (merge_mode_ == "ave") merged = graph.op("Mul", {merged, graph.constant("half", Tensor::scalar(0.5))});
   }
   std::vector<std::string> outputs = {merged};
   if (forward_->recurrent_options().return_state) {  // the forward layer's states, then the backward one's
-    const std::vector<std::string> h = detail::onnx_states_per_direction(graph, r.final_h, 2, units);
+    final_h();
     std::vector<std::string> c;
     if (!r.final_c.empty()) c = detail::onnx_states_per_direction(graph, r.final_c, 2, units);
     for (size_t d = 0; d < 2; ++d) {
