@@ -141,11 +141,7 @@ std::vector<Tensor> read_inputs(const inference::ModelInferRequest& request, con
       std::vector<std::string> rows = raw ? length_prefixed(request.raw_input_contents(i), who)
                                           : std::vector<std::string>(sent.contents().bytes_contents().begin(),
                                                                      sent.contents().bytes_contents().end());
-      if (dims.empty() || dims.size() > 2 || (dims.size() == 2 && dims[1] != 1) || dims[0] < 1 ||
-          static_cast<size_t>(dims[0]) != rows.size())
-        bad(who + "BYTES input needs shape [rows] or [rows, 1] with one string per row; got shape " +
-            shape_text(dims) + " and " + std::to_string(rows.size()) + " strings");
-      inputs[k] = vectorize_text(rows, specs[k], who);
+      inputs[k] = vectorize_text(rows, dims, specs[k], who);
       continue;
     }
     const NumericType* type = numeric_type(sent.datatype());

@@ -131,11 +131,7 @@ Tensor checked_input(SentTensor& t, const TensorSpec& spec) {
     bad_request(who + "needs \"name\", \"shape\", \"datatype\" and \"data\"");
   if (t.datatype == "BYTES") {
     if (!t.values.empty()) bad_request(who + "BYTES \"data\" must hold strings only");
-    if (t.shape.empty() || t.shape[0] < 1 || t.shape.size() > 2 || (t.shape.size() == 2 && t.shape[1] != 1) ||
-        static_cast<size_t>(t.shape[0]) != t.strings.size())
-      bad_request(who + "BYTES input needs shape [rows] or [rows, 1] with one string per row; got shape " +
-                  shape_text(t.shape) + " and " + std::to_string(t.strings.size()) + " strings");
-    return vectorize_text(t.strings, spec, who);
+    return vectorize_text(t.strings, t.shape, spec, who);
   }
   const NumericType* type = numeric_type(t.datatype);
   if (!type)
@@ -164,7 +160,12 @@ std::string names_of(const std::vector<TensorSpec>& specs) {
 
 }  // namespace
 
-Tensor vectorize_text(const std::vector<std::string>& rows, const TensorSpec& spec, const std::string& who) {
+Tensor vectorize_text(const std::vector<std::string>& rows, const std::vector<int64_t>& shape, const TensorSpec& spec,
+                      const std::string& who) {
+  if (shape.empty() || shape[0] < 1 || shape.size() > 2 || (shape.size() == 2 && shape[1] != 1) ||
+      static_cast<size_t>(shape[0]) != rows.size())
+    bad_request(who + "BYTES input needs shape [rows] or [rows, 1] with one string per row; got shape " +
+                shape_text(shape) + " and " + std::to_string(rows.size()) + " strings");
   if (!spec.text || spec.shape.rank() != 1)
     bad_request(who + "takes numbers, not text (BYTES): this model does not begin with a TextVectorization layer");
   std::vector<std::vector<int64_t>> ids;

@@ -24,9 +24,11 @@ struct TensorSpec {
   std::shared_ptr<const TextVectorization> text;
 };
 
-// Rows of strings -> (rows, spec.shape) float32 ids by spec.text; HttpError(400) when the
-// input takes no text. `who` names the input in errors.
-Tensor vectorize_text(const std::vector<std::string>& rows, const TensorSpec& spec, const std::string& who);
+// A BYTES input of `shape` ([rows] or [rows, 1], one string per row) -> (rows,
+// spec.shape) float32 ids by spec.text; HttpError(400) when the shape does not fit the
+// strings or the input takes no text. `who` names the input in errors.
+Tensor vectorize_text(const std::vector<std::string>& rows, const std::vector<int64_t>& shape, const TensorSpec& spec,
+                      const std::string& who);
 
 // The datatypes read as numbers (FP32, FP64, FP16, INT8..INT64, UINT8..UINT64) with the
 // values each can hold, FP64's capped at float32's (axon computes in float32).
