@@ -1,12 +1,8 @@
 // matmul and the fused linear layer op; both run on OpenBLAS GEMM.
 #include "axon/ops.h"
-#include <algorithm>
-#include <type_traits>
 
 #include "kernels/elementwise.h"
 #include "kernels/gemm.h"
-#include "kernels/gemv.h"
-#include "kernels/parallel.h"
 #include "kernels/reduce.h"
 
 namespace axon {
@@ -30,7 +26,7 @@ Variable matmul(const Variable& a, const Variable& b) {
 }
 
 // x: (..., in) viewed as x2: (rows, in); weight: (in, out); bias: (out,).
-// y = x2 @ weight + bias, the bias written first and GEMM adding onto it (beta = 1).
+// y = x2 @ weight + bias, then relu when asked, in one pass (kernels::gemm_bias_act).
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias, bool relu) {
   if (weight.rank() != 2) fail("linear: weight must be 2-D (in, out), got ", weight.shape());
   if (x.rank() < 1) fail("linear: input must have rank >= 1, got ", x.shape());
@@ -48,25 +44,8 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias,
   Tensor y = Tensor::empty(Shape{rows, out}, x.dtype());
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    T* py = y.data<T>();
-    if (bias.defined()) {
-      const T* pb = bias.value().template data<T>();
-      for (int64_t r = 0; r < rows; ++r) std::copy(pb, pb + out, py + r * out);
-    }
-    if (in == 0 && !bias.defined()) std::fill(py, py + rows * out, T(0));
-    if constexpr (std::is_same_v<T, float>)
-      if (rows == 1 && in > 0) {  // one row (a token in generation): a GEMV, bias and relu in its pass
-        kernels::gemv_bias_act(x2.data<T>(), w.data<T>(), in, out,
-                               bias.defined() ? bias.value().template data<T>() : nullptr, relu, py);
-        return;
-      }
-    if (in > 0)
-      kernels::gemm<T>(false, false, rows, out, in, T(1), x2.data<T>(), in, w.data<T>(), out,
-                       bias.defined() ? T(1) : T(0), py, out);
-    if (relu)
-      kernels::parallel_for(rows * out, 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) py[i] = std::max(py[i], T(0));
-      });
+    kernels::gemm_bias_act<T>(rows, out, in, x2.data<T>(), w.data<T>(),
+                              bias.defined() ? bias.value().template data<T>() : nullptr, relu, y.data<T>());
   });
 
   const Shape x_shape = x.shape();

@@ -11,6 +11,12 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
           int64_t ldb, T beta, T* c, int64_t ldc);  // OpenBLAS
 
+// A dense layer's forward pass: c (m, n) = a (m, k) @ b (k, n) + bias (n,), then max(c, 0)
+// when relu; all row-major and contiguous, bias may be null. The bias and relu are applied
+// to each block of c by the thread that computed it; one float row is a GEMV.
+template <class T>
+void gemm_bias_act(int64_t m, int64_t n, int64_t k, const T* a, const T* b, const T* bias, bool relu, T* c);
+
 template <class T>
 void gemm_naive(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda,
                 const T* b, int64_t ldb, T beta, T* c, int64_t ldc);  // reference triple loop

@@ -5,8 +5,6 @@
 #include "axon/dense.h"
 #include "axon/quantization.h"
 #include "kernels/gemm.h"
-#include "kernels/gemv.h"
-#include "kernels/parallel.h"
 
 namespace axon::detail {
 
@@ -17,7 +15,7 @@ namespace {
 // x does not suit it (the layer then runs as in the graph).
 
 // Dense: (m, k) float32 rows -> (m, units), the bias and relu applied in the pass that
-// writes the product; a single row as a GEMV.
+// writes the product (kernels::gemm_bias_act).
 struct DenseFastPath {
   std::shared_ptr<Dense> layer;
   Tensor buffer;
@@ -29,20 +27,7 @@ struct DenseFastPath {
     if (!buffer.defined() || buffer.dim(0) != m) buffer = Tensor::empty(Shape{m, n});
     const float* bias = layer->bias().defined() ? layer->bias().value().data<float>() : nullptr;
     const bool relu = layer->activation_name() == "relu";
-    float* y = buffer.data<float>();
-    if (m == 1) {
-      kernels::gemv_bias_act(x.data<float>(), w.data<float>(), k, n, bias, relu, y);
-      return buffer;
-    }
-    kernels::gemm<float>(false, false, m, n, k, 1.0f, x.data<float>(), k, w.data<float>(), n, 0.0f, y, n);
-    if (bias || relu)
-      kernels::parallel_for(m, n, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i)
-          for (int64_t j = 0; j < n; ++j) {
-            const float v = y[i * n + j] + (bias ? bias[j] : 0.0f);
-            y[i * n + j] = relu && v < 0.0f ? 0.0f : v;
-          }
-      });
+    kernels::gemm_bias_act(m, n, k, x.data<float>(), w.data<float>(), bias, relu, buffer.data<float>());
     return buffer;
   }
 };
