@@ -132,12 +132,15 @@ void Adam::update(Tensor& param, const Tensor& grad, std::map<std::string, Tenso
     T* m = as<T>(m_slot);
     T* v = as<T>(v_slot);
     const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_), eps = static_cast<T>(epsilon_);
-    const T step = static_cast<T>(lr / correction1), root2 = static_cast<T>(std::sqrt(correction2));
+    // step * m / (sqrt(v) / root2 + eps), multiplied through by root2: one division
+    // and one square root per element, which bound the loop's speed.
+    const T root2 = static_cast<T>(std::sqrt(correction2));
+    const T step = static_cast<T>(lr / correction1 * std::sqrt(correction2)), eps_root2 = eps * root2;
     const T decay = static_cast<T>(1.0 - lr * weight_decay_);
     for (int64_t i = begin; i < end; ++i) {
       m[i] = b1 * m[i] + (T(1) - b1) * g[i];
       v[i] = b2 * v[i] + (T(1) - b2) * g[i] * g[i];
-      p[i] = p[i] * decay - step * m[i] / (std::sqrt(v[i]) / root2 + eps);
+      p[i] = p[i] * decay - step * m[i] / (std::sqrt(v[i]) + eps_root2);
     }
   });
 }
