@@ -34,7 +34,9 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '$body'
 LUA
 
-port=$((20000 + RANDOM % 20000))
+# Below the ephemeral range (32768 and up): a port a client socket of an earlier run
+# still holds (TIME_WAIT) cannot be listened on.
+port=$((20000 + RANDOM % 12000))
 grpc_port=$((port + 1))
 ulimit -n "$(ulimit -Hn)"  # 1,000 connections on each side
 start_server() {  # start_server BINARY EXTRA_FLAGS...

@@ -29,7 +29,10 @@ struct ServerOptions {
   int64_t batch_timeout_us = 0;       // extra wait for company; 0: batch what queued while the model ran
   int64_t max_body_bytes = 64 << 20;  // larger bodies get 413, chunked or not, and are not read on
   int64_t max_queue = 1024;           // queued rows per model version; beyond it 503 at once
-  int threads = 2;                    // I/O threads (parsing and writing; models run on their batchers)
+  // I/O threads, HTTP's and gRPC's each: they read, parse and answer requests, and run a
+  // batch themselves when its model is idle. 0: num_threads(), the cores this process
+  // may run on (more threads than cores only trade places on them).
+  int threads = 0;
   int64_t max_connections = 4096;     // beyond it new connections get 503 and are closed
   int64_t max_header_bytes = 16 << 10;   // request line and headers; 431 above
   int64_t request_timeout_ms = 30'000;   // from a request's first byte to its last

@@ -17,8 +17,9 @@ class ServerMetrics;
 class GrpcServer {
  public:
   // `ready` and `in_flight` are the HTTP server's: one readiness, one count to drain.
+  // `threads` threads each poll a completion queue of their own.
   GrpcServer(ModelTable& table, ServerMetrics& metrics, const std::atomic<bool>& ready,
-             std::atomic<int64_t>& in_flight, int64_t max_message_bytes);
+             std::atomic<int64_t>& in_flight, int threads, int64_t max_message_bytes);
   ~GrpcServer();  // stop()
   GrpcServer(const GrpcServer&) = delete;
   GrpcServer& operator=(const GrpcServer&) = delete;

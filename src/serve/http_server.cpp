@@ -18,6 +18,7 @@
 
 #include "access_log.h"
 #include "axon/error.h"
+#include "idle_work.h"
 
 namespace axon::serve {
 
@@ -115,6 +116,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void on_header(beast::error_code ec) {
+    run_overdue_idle_work();  // a flood of requests must not hold up a batch (idle_work.h)
     if (ec) return fail_read(ec);
     const auto& header = parser_->get();
     method_ = std::string(header.method_string());
@@ -290,7 +292,14 @@ int HttpServer::listen(const std::string& host, int port) {
 void HttpServer::start() {
   Impl& impl = *impl_;
   impl.accept();
-  for (int i = 0; i < impl.threads; ++i) impl.workers.emplace_back([&impl] { impl.io.run(); });
+  for (int i = 0; i < impl.threads; ++i)
+    impl.workers.emplace_back([&impl] {
+      for (;;) {  // io.run(), with this thread's idle work run whenever nothing is ready (idle_work.h)
+        if (impl.io.poll() > 0 || run_idle_work()) continue;
+        if (impl.io.run_one() == 0) break;  // stopped
+      }
+      run_idle_work();
+    });
 }
 
 void HttpServer::stop() {

@@ -9,10 +9,12 @@
 #include <thread>
 
 #include "access_log.h"
+#include "axon/threads.h"
 #include "axon/version.h"
 #include "grpc_server.h"
 #include "http_error.h"
 #include "http_server.h"
+#include "idle_work.h"
 #include "metrics.h"
 #include "model_repository.h"
 #include "model_table.h"
@@ -222,7 +224,7 @@ struct InferenceServer::Impl {
         return response;
       });
     };
-    if (!served.batcher->submit(std::move(inputs), std::move(done))) {
+    if (!served.batcher->submit(std::move(inputs), std::move(done), serve::later_on_this_thread)) {
       --in_flight;
       throw HttpError(503, "the queue is full; retry later");
     }
@@ -303,13 +305,14 @@ struct InferenceServer::Impl {
 };
 
 InferenceServer::InferenceServer(ServerOptions options) : impl_(std::make_unique<Impl>()) {
-  if (options.max_batch < 1 || options.max_queue < 1 || options.max_body_bytes < 1 || options.threads < 1 ||
+  if (options.max_batch < 1 || options.max_queue < 1 || options.max_body_bytes < 1 || options.threads < 0 ||
       options.batch_timeout_us < 0 || options.max_connections < 1 || options.max_header_bytes < 256 ||
       options.max_header_bytes > (int64_t{1} << 30) || options.request_timeout_ms < 1 || options.idle_timeout_ms < 1 ||
       options.grpc_port < -1 || options.grpc_port > 65535)
     fail(
-        "InferenceServer: max_batch, max_queue, max_body_bytes, threads, max_connections, request_timeout_ms and "
-        "idle_timeout_ms must be >= 1, max_header_bytes in [256, 1 GiB], batch_timeout_us >= 0");
+        "InferenceServer: max_batch, max_queue, max_body_bytes, max_connections, request_timeout_ms and "
+        "idle_timeout_ms must be >= 1, max_header_bytes in [256, 1 GiB], threads and batch_timeout_us >= 0");
+  if (options.threads == 0) options.threads = num_threads();
   Impl& impl = *impl_;
   impl.options = options;
   if (!options.access_log.empty()) impl.access_log = std::make_unique<serve::AccessLog>(options.access_log);
@@ -367,7 +370,7 @@ int InferenceServer::start() {
   const int port = impl.http->listen(impl.options.host, impl.options.port);
   if (impl.options.grpc_port >= 0) {
     impl.grpc = std::make_unique<serve::GrpcServer>(impl.table, impl.metrics, impl.ready, impl.in_flight,
-                                                    impl.options.max_body_bytes);
+                                                    impl.options.threads, impl.options.max_body_bytes);
     impl.grpc_port = impl.grpc->start(impl.options.host, impl.options.grpc_port);
   }
   impl.ready = true;

@@ -33,7 +33,7 @@ std::shared_ptr<ServedVersion> serve_version(const std::string& name, int64_t ve
   for (size_t k = 0; k < probe.size(); ++k)
     served->outputs.push_back({output_names[k], Shape(std::vector<int64_t>(probe[k].shape().dims().begin() + 1,
                                                                            probe[k].shape().dims().end()))});
-  served->batcher = std::make_unique<Batcher>(
+  served->batcher = std::make_shared<Batcher>(
       model, options.max_batch, std::chrono::microseconds(options.batch_timeout_us), options.max_queue,
       [&metrics, name, version](int64_t rows) { metrics.record_batch(name, version, rows); });
   return served;

@@ -25,7 +25,7 @@ struct ServedVersion {
   int64_t version = 1;
   std::shared_ptr<Model> model;
   std::vector<TensorSpec> inputs, outputs;
-  std::unique_ptr<Batcher> batcher;
+  std::shared_ptr<Batcher> batcher;  // shared with a pass left for an I/O thread to run
 };
 
 // Checks the model against its input shapes with one example of zeros (which also gives

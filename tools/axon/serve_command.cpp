@@ -77,8 +77,9 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--max-queue", options->server.max_queue, "Queued rows per model before 503")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  cmd->add_option("--threads", options->server.threads, "I/O threads (reading, parsing and answering requests)")
-      ->check(CLI::PositiveNumber)
+  cmd->add_option("--threads", options->server.threads,
+                  "I/O threads for HTTP and for gRPC (reading, parsing and answering requests); 0: one per core")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--max-connections", options->server.max_connections,
                   "Open connections at most; beyond it new ones get 503")
