@@ -142,5 +142,32 @@ TEST(Gemv, MatchesADoubleLoop) {
   }
 }
 
+TEST(Gemv, AFewRowsMatchADoubleLoopAndEachRowAlone) {
+  Generator gen(14);
+  for (auto [k, n] : {std::pair<int64_t, int64_t>{3, 70}, {784, 256}, {5, 130}, {128, 10}, {64, 64}})
+    for (int64_t m = 3; m <= kernels::kFewRows; m += 1 + m / 4) {
+      const Tensor x = gen.uniform(Shape{m, k}, -1, 1), w = gen.uniform(Shape{k, n}, -1, 1),
+                   b = gen.uniform(Shape{n}, -1, 1);
+      for (bool relu : {false, true}) {
+        Tensor y = Tensor::empty(Shape{m, n}), row = Tensor::empty(Shape{n});
+        if (!kernels::few_rows_bias_act(m, x.data<float>(), w.data<float>(), k, n, b.data<float>(), relu,
+                                        y.data<float>()))
+          GTEST_SKIP() << "no AVX-512 on this CPU";
+        for (int64_t r = 0; r < m; ++r) {
+          const float* xr = x.data<float>() + r * k;
+          kernels::gemv_bias_act(xr, w.data<float>(), k, n, b.data<float>(), relu, row.data<float>());
+          for (int64_t j = 0; j < n; ++j) {
+            double sum = b.data<float>()[j];
+            for (int64_t i = 0; i < k; ++i) sum += double{xr[i]} * w.data<float>()[i * n + j];
+            if (relu) sum = std::max(sum, 0.0);
+            const float got = y.data<float>()[r * n + j];
+            ASSERT_NEAR(got, sum, 1e-5 * (1 + std::sqrt(static_cast<double>(k)))) << m << "x" << k << "x" << n;
+            ASSERT_EQ(got, row.data<float>()[j]) << "row " << r << " of " << m << ", column " << j;
+          }
+        }
+      }
+    }
+}
+
 }  // namespace
 }  // namespace axon

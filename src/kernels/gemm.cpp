@@ -77,8 +77,10 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
 
 template <class T>
 void gemm_bias_act(int64_t m, int64_t n, int64_t k, const T* a, const T* b, const T* bias, bool relu, T* c) {
-  if constexpr (std::is_same_v<T, float>)
+  if constexpr (std::is_same_v<T, float>) {
     if (m == 1 && k > 0) return gemv_bias_act(a, b, k, n, bias, relu, c);
+    if (k > 0 && few_rows_bias_act(m, a, b, k, n, bias, relu, c)) return;
+  }
   if (k == 0) std::fill(c, c + m * n, T(0));  // OpenBLAS is not asked for an empty sum
   auto finish = [&](int64_t row, int64_t rows, int64_t column, int64_t columns) {
     if (!bias && !relu) return;

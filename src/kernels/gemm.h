@@ -13,7 +13,8 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
 
 // A dense layer's forward pass: c (m, n) = a (m, k) @ b (k, n) + bias (n,), then max(c, 0)
 // when relu; all row-major and contiguous, bias may be null. The bias and relu are applied
-// to each block of c by the thread that computed it; one float row is a GEMV.
+// to each block of c by the thread that computed it; one float row is a GEMV, a few
+// float rows few_rows_bias_act (gemv.h) where it applies.
 template <class T>
 void gemm_bias_act(int64_t m, int64_t n, int64_t k, const T* a, const T* b, const T* bias, bool relu, T* c);
 

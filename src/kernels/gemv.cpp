@@ -37,7 +37,51 @@ void partial_block(const float* x, const float* w, int64_t k, int64_t n, const f
   }
 }
 
+// R rows (R <= 4), columns [begin, begin + 64), with AVX-512: each weight vector is
+// loaded once for all R rows, 4R zmm of sums. Each sum is taken in full_block's order.
+template <int R>
+__attribute__((target("avx512f"))) void rows_block(const float* x, const float* w, int64_t k, int64_t n,
+                                                   const float* bias, bool relu, float* y, int64_t begin) {
+  __m512 sum[R][4];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < 4; ++v) sum[r][v] = bias ? _mm512_loadu_ps(bias + begin + 16 * v) : _mm512_setzero_ps();
+  for (int64_t i = 0; i < k; ++i) {
+    __m512 xi[R];
+    for (int r = 0; r < R; ++r) xi[r] = _mm512_set1_ps(x[r * k + i]);
+    const float* row = w + i * n + begin;
+    for (int v = 0; v < 4; ++v) {
+      const __m512 wv = _mm512_loadu_ps(row + 16 * v);
+      for (int r = 0; r < R; ++r) sum[r][v] = _mm512_fmadd_ps(xi[r], wv, sum[r][v]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < 4; ++v)
+      _mm512_storeu_ps(y + r * n + begin + 16 * v,  // (mask_max: GCC 12 warns on max_ps's undefined source)
+                       relu ? _mm512_mask_max_ps(sum[r][v], 0xffff, sum[r][v], _mm512_setzero_ps()) : sum[r][v]);
+}
+
+template <int R>
+void rows_through(const float* x, const float* w, int64_t k, int64_t n, const float* bias, bool relu, float* y) {
+  const int64_t full = n / kColumns;
+  parallel_for(full, k * kColumns * R / 4, [&](int64_t first, int64_t last) {
+    for (int64_t b = first; b < last; ++b) rows_block<R>(x, w, k, n, bias, relu, y, b * kColumns);
+  });
+  for (int r = 0; r < R; ++r) partial_block(x + r * k, w, k, n, bias, relu, y + r * n, full * kColumns, n);
+}
+
 }  // namespace
+
+bool few_rows_bias_act(int64_t m, const float* x, const float* w, int64_t k, int64_t n, const float* bias, bool relu,
+                       float* y) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (!avx512 || m < 3 || m > kFewRows) return false;
+  int64_t r = 0;
+  for (; m - r >= 4; r += 4) rows_through<4>(x + r * k, w, k, n, bias, relu, y + r * n);
+  if (m - r == 3) rows_through<3>(x + r * k, w, k, n, bias, relu, y + r * n);
+  if (m - r == 2) rows_through<2>(x + r * k, w, k, n, bias, relu, y + r * n);
+  if (m - r == 1) gemv_bias_act(x + r * k, w, k, n, bias, relu, y + r * n);
+  return true;
+}
 
 void gemv_bias_act(const float* x, const float* w, int64_t k, int64_t n, const float* bias, bool relu, float* y) {
   const int64_t blocks = (n + kColumns - 1) / kColumns;
