@@ -72,16 +72,17 @@ void blocked_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T
 template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t lda, const T* b,
           int64_t ldb, T beta, T* c, int64_t ldc) {
-  blocked_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, [](int64_t, int64_t, int64_t, int64_t) {});
+  blocked_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+               [](int64_t, int64_t, int64_t, int64_t) {});
 }
 
 template <class T>
 void gemm_bias_act(int64_t m, int64_t n, int64_t k, const T* a, const T* b, const T* bias, bool relu, T* c) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (m == 1 && k > 0) return gemv_bias_act(a, b, k, n, bias, relu, c);
-    if (k > 0 && few_rows_bias_act(m, a, b, k, n, bias, relu, c)) return;
-  }
-  if (k == 0) std::fill(c, c + m * n, T(0));  // OpenBLAS is not asked for an empty sum
+  if constexpr (std::is_same_v<T, float>)
+    if (k > 0) {
+      if (m == 1) return gemv_bias_act(a, b, k, n, bias, relu, c);
+      if (few_rows_bias_act(m, a, b, k, n, bias, relu, c)) return;
+    }
   auto finish = [&](int64_t row, int64_t rows, int64_t column, int64_t columns) {
     if (!bias && !relu) return;
     for (int64_t i = row; i < row + rows; ++i) {
@@ -92,7 +93,10 @@ void gemm_bias_act(int64_t m, int64_t n, int64_t k, const T* a, const T* b, cons
       }
     }
   };
-  if (k == 0) return finish(0, m, 0, n);
+  if (k == 0) {  // OpenBLAS is not asked for an empty sum
+    std::fill(c, c + m * n, T(0));
+    return finish(0, m, 0, n);
+  }
   blocked_gemm(false, false, m, n, k, T(1), a, k, b, n, T(0), c, n, finish);
 }
 

@@ -134,8 +134,8 @@ void Adam::update(Tensor& param, const Tensor& grad, std::map<std::string, Tenso
     const T b1 = static_cast<T>(beta1_), b2 = static_cast<T>(beta2_), eps = static_cast<T>(epsilon_);
     // step * m / (sqrt(v) / root2 + eps), multiplied through by root2: one division
     // and one square root per element, which bound the loop's speed.
-    const T root2 = static_cast<T>(std::sqrt(correction2));
-    const T step = static_cast<T>(lr / correction1 * std::sqrt(correction2)), eps_root2 = eps * root2;
+    const double root2 = std::sqrt(correction2);
+    const T step = static_cast<T>(lr / correction1 * root2), eps_root2 = eps * static_cast<T>(root2);
     const T decay = static_cast<T>(1.0 - lr * weight_decay_);
     for (int64_t i = begin; i < end; ++i) {
       m[i] = b1 * m[i] + (T(1) - b1) * g[i];

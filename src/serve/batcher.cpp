@@ -6,8 +6,7 @@
 namespace axon::serve {
 
 Batcher::Batcher(std::shared_ptr<Model> model, int64_t max_batch, std::chrono::microseconds batch_timeout,
-                 int64_t max_queue_rows, std::function<void(int64_t)> on_batch,
-                 std::chrono::microseconds quick_pass)
+                 int64_t max_queue_rows, std::function<void(int64_t)> on_batch, std::chrono::microseconds quick_pass)
     : model_(std::move(model)),
       max_batch_(max_batch),
       max_queue_rows_(max_queue_rows),
@@ -36,22 +35,15 @@ bool Batcher::submit(std::vector<Tensor> inputs, Done done, const Later& later) 
     // The promised pass takes it, unless the batch is full now: then it runs here, since a
     // thread that always has more ready (a flood of requests) would never get to it.
     if (queued_rows_ < std::min(max_batch_, max_queue_rows_)) return true;
-    running_ = true;
-    pass(lock);
-    return true;
-  }
-  if (batch_timeout_.count() > 0 || last_pass_ > quick_pass_) {
+  } else if (batch_timeout_.count() > 0 || last_pass_ > quick_pass_) {
     ready_.notify_one();
     return true;
-  }
-  // Idle and quick: the pass runs on this thread.
-  if (std::shared_ptr<Batcher> self = later ? weak_from_this().lock() : nullptr) {
-    promised_ = true;
+  } else if (std::shared_ptr<Batcher> self = later ? weak_from_this().lock() : nullptr) {
+    promised_ = true;  // idle and quick: the pass runs on this thread, once it is idle
     lock.unlock();
     later([self] { self->later_pass(); });
     return true;
   }
-  running_ = true;
   pass(lock);
   return true;
 }
@@ -60,11 +52,11 @@ void Batcher::later_pass() {
   std::unique_lock lock(mutex_);
   promised_ = false;
   if (running_ || queue_.empty()) return;  // a stopping worker took it
-  running_ = true;
   pass(lock);
 }
 
 void Batcher::pass(std::unique_lock<std::mutex>& lock) {
+  running_ = true;
   std::vector<Pending> batch = take(lock);
   lock.unlock();
   const std::chrono::nanoseconds took = run(batch);
@@ -104,7 +96,6 @@ void Batcher::work() {
     // is never kept (its I/O loop stopped first) ends this batcher.
     ready_.wait(lock, [&] { return (stopping_ || (!queue_.empty() && !promised_)) && !running_; });
     if (queue_.empty()) return;  // stopping, and nothing left to answer
-    running_ = true;
     pass(lock);
   }
 }

@@ -56,7 +56,7 @@ class Batcher : public std::enable_shared_from_this<Batcher> {
   };
   // Takes up to max_batch rows from the queue, waiting at most batch_timeout for more.
   std::vector<Pending> take(std::unique_lock<std::mutex>& lock);
-  // With running_ just set and the lock held: takes a batch and runs it unlocked.
+  // With the lock held and no pass running: takes a batch and runs it unlocked.
   void pass(std::unique_lock<std::mutex>& lock);
   // One forward pass, then every done; returns how long the pass took.
   std::chrono::nanoseconds run(std::vector<Pending>& batch);

@@ -113,9 +113,11 @@ std::vector<std::string> length_prefixed(const std::string& bytes, const std::st
   for (size_t at = 0; at < bytes.size();) {
     if (bytes.size() - at < 4) bad(who + "raw BYTES end inside an element's 4-byte length");
     uint32_t length = 0;
-    for (int b = 3; b >= 0; --b) length = (length << 8) | static_cast<unsigned char>(bytes[at + static_cast<size_t>(b)]);
+    for (int b = 3; b >= 0; --b)
+      length = (length << 8) | static_cast<unsigned char>(bytes[at + static_cast<size_t>(b)]);
     at += 4;
-    if (length > bytes.size() - at) bad(who + "raw BYTES element of " + std::to_string(length) + " bytes overruns the input");
+    if (length > bytes.size() - at)
+      bad(who + "raw BYTES element of " + std::to_string(length) + " bytes overruns the input");
     out.emplace_back(bytes, at, length);
     at += length;
   }
@@ -237,6 +239,13 @@ class UnaryCall final : public Call {
   bool finished_ = false;
 };
 
+using LiveCall = UnaryCall<inference::ServerLiveRequest, inference::ServerLiveResponse>;
+using ReadyCall = UnaryCall<inference::ServerReadyRequest, inference::ServerReadyResponse>;
+using ModelReadyCall = UnaryCall<inference::ModelReadyRequest, inference::ModelReadyResponse>;
+using MetadataCall = UnaryCall<inference::ServerMetadataRequest, inference::ServerMetadataResponse>;
+using ModelMetadataCall = UnaryCall<inference::ModelMetadataRequest, inference::ModelMetadataResponse>;
+using InferCall = UnaryCall<inference::ModelInferRequest, inference::ModelInferResponse>;
+
 // The six methods' answers. Each may run on any queue's thread, several at once.
 class Answers {
  public:
@@ -247,25 +256,19 @@ class Answers {
 
   // Asks for the first call of each method on `queue`.
   void ask(AsyncService& service, grpc::ServerCompletionQueue& queue) const {
-    UnaryCall<inference::ServerLiveRequest, inference::ServerLiveResponse>::ask(
-        service, queue, &AsyncService::RequestServerLive, &server_live_);
-    UnaryCall<inference::ServerReadyRequest, inference::ServerReadyResponse>::ask(
-        service, queue, &AsyncService::RequestServerReady, &server_ready_);
-    UnaryCall<inference::ModelReadyRequest, inference::ModelReadyResponse>::ask(
-        service, queue, &AsyncService::RequestModelReady, &model_ready_);
-    UnaryCall<inference::ServerMetadataRequest, inference::ServerMetadataResponse>::ask(
-        service, queue, &AsyncService::RequestServerMetadata, &server_metadata_);
-    UnaryCall<inference::ModelMetadataRequest, inference::ModelMetadataResponse>::ask(
-        service, queue, &AsyncService::RequestModelMetadata, &model_metadata_);
-    UnaryCall<inference::ModelInferRequest, inference::ModelInferResponse>::ask(
-        service, queue, &AsyncService::RequestModelInfer, &model_infer_);
+    LiveCall::ask(service, queue, &AsyncService::RequestServerLive, &server_live_);
+    ReadyCall::ask(service, queue, &AsyncService::RequestServerReady, &server_ready_);
+    ModelReadyCall::ask(service, queue, &AsyncService::RequestModelReady, &model_ready_);
+    MetadataCall::ask(service, queue, &AsyncService::RequestServerMetadata, &server_metadata_);
+    ModelMetadataCall::ask(service, queue, &AsyncService::RequestModelMetadata, &model_metadata_);
+    InferCall::ask(service, queue, &AsyncService::RequestModelInfer, &model_infer_);
   }
 
  private:
   // An answer computed on the spot: an HttpError becomes its status, anything else INTERNAL.
-  template <class Request, class Response, class Body>
-  static typename UnaryCall<Request, Response>::Answer at_once(Body body) {
-    return [body](const Request& request, Response& response, const auto& finish) {
+  template <class MethodCall, class Body>
+  static typename MethodCall::Answer at_once(Body body) {
+    return [body](const auto& request, auto& response, const auto& finish) {
       try {
         body(request, response);
         finish(grpc::Status::OK);
@@ -301,8 +304,8 @@ class Answers {
       const bool raw = request.raw_input_contents_size() > 0;  // answer in the form asked in
       ++in_flight_;
       // Holds copies, never the version: its last reference must not drop on its batcher.
-      auto done = [this, &request, &response, finish, raw, wanted, start, model, version,
-                   outputs = served->outputs](std::vector<Tensor> values, std::exception_ptr error) {
+      auto done = [this, &request, &response, finish, raw, wanted, start, model, version, outputs = served->outputs](
+                      std::vector<Tensor> values, std::exception_ptr error) {
         grpc::Status status = grpc::Status::OK;
         int code = 200;
         if (error) {
@@ -350,37 +353,32 @@ class Answers {
   const std::atomic<bool>& ready_;
   std::atomic<int64_t>& in_flight_;
 
-  const UnaryCall<inference::ServerLiveRequest, inference::ServerLiveResponse>::Answer server_live_ =
-      at_once<inference::ServerLiveRequest, inference::ServerLiveResponse>(
-          [](const auto&, auto& response) { response.set_live(true); });
-  const UnaryCall<inference::ServerReadyRequest, inference::ServerReadyResponse>::Answer server_ready_ =
-      at_once<inference::ServerReadyRequest, inference::ServerReadyResponse>(
-          [this](const auto&, auto& response) { response.set_ready(ready_); });
-  const UnaryCall<inference::ModelReadyRequest, inference::ModelReadyResponse>::Answer model_ready_ =
-      at_once<inference::ModelReadyRequest, inference::ModelReadyResponse>([this](const auto& request, auto& response) {
-        table_.find(request.name(), requested_version(request.version()));
-        response.set_ready(ready_);
+  const LiveCall::Answer server_live_ = at_once<LiveCall>([](const auto&, auto& response) { response.set_live(true); });
+  const ReadyCall::Answer server_ready_ =
+      at_once<ReadyCall>([this](const auto&, auto& response) { response.set_ready(ready_); });
+  const ModelReadyCall::Answer model_ready_ = at_once<ModelReadyCall>([this](const auto& request, auto& response) {
+    table_.find(request.name(), requested_version(request.version()));
+    response.set_ready(ready_);
+  });
+  const MetadataCall::Answer server_metadata_ = at_once<MetadataCall>([](const auto&, auto& response) {
+    response.set_name("axon");
+    response.set_version(axon::version());
+  });
+  const ModelMetadataCall::Answer model_metadata_ =
+      at_once<ModelMetadataCall>([this](const auto& request, auto& response) {
+        const std::shared_ptr<const ModelTable::Models> models = table_.snapshot();
+        const std::shared_ptr<ServedVersion> served =
+            ModelTable::find(*models, request.name(), requested_version(request.version()));
+        response.set_name(served->name);
+        for (const auto& [number, v] : ModelTable::versions(*models, served->name))
+          response.add_versions(std::to_string(number));
+        response.set_platform("axon");
+        add_metadata(response.mutable_inputs(), served->inputs);
+        add_metadata(response.mutable_outputs(), served->outputs);
       });
-  const UnaryCall<inference::ServerMetadataRequest, inference::ServerMetadataResponse>::Answer server_metadata_ =
-      at_once<inference::ServerMetadataRequest, inference::ServerMetadataResponse>([](const auto&, auto& response) {
-        response.set_name("axon");
-        response.set_version(axon::version());
-      });
-  const UnaryCall<inference::ModelMetadataRequest, inference::ModelMetadataResponse>::Answer model_metadata_ =
-      at_once<inference::ModelMetadataRequest, inference::ModelMetadataResponse>(
-          [this](const auto& request, auto& response) {
-            const std::shared_ptr<const ModelTable::Models> models = table_.snapshot();
-            const std::shared_ptr<ServedVersion> served =
-                ModelTable::find(*models, request.name(), requested_version(request.version()));
-            response.set_name(served->name);
-            for (const auto& [number, v] : ModelTable::versions(*models, served->name))
-              response.add_versions(std::to_string(number));
-            response.set_platform("axon");
-            add_metadata(response.mutable_inputs(), served->inputs);
-            add_metadata(response.mutable_outputs(), served->outputs);
-          });
-  const UnaryCall<inference::ModelInferRequest, inference::ModelInferResponse>::Answer model_infer_ =
-      [this](const auto& request, auto& response, auto finish) { infer(request, response, finish); };
+  const InferCall::Answer model_infer_ = [this](const auto& request, auto& response, auto finish) {
+    infer(request, response, finish);
+  };
 };
 
 }  // namespace
@@ -425,8 +423,7 @@ int GrpcServer::start(const std::string& host, int port) {
       queue->Shutdown();
       void* tag = nullptr;
       bool ok = false;
-      while (queue->Next(&tag, &ok)) {
-      }
+      while (queue->Next(&tag, &ok)) {}
     }
     impl.queues.clear();
     fail("serve: cannot listen for gRPC on ", address);
@@ -440,7 +437,8 @@ int GrpcServer::start(const std::string& host, int port) {
         run_overdue_idle_work();
         const auto got = queue->AsyncNext(&tag, &ok, gpr_time_0(GPR_CLOCK_MONOTONIC));
         if (got == grpc::CompletionQueue::TIMEOUT && run_idle_work()) continue;
-        if (got == grpc::CompletionQueue::SHUTDOWN || (got == grpc::CompletionQueue::TIMEOUT && !queue->Next(&tag, &ok)))
+        if (got == grpc::CompletionQueue::SHUTDOWN ||
+            (got == grpc::CompletionQueue::TIMEOUT && !queue->Next(&tag, &ok)))
           break;
         static_cast<Call*>(tag)->proceed(ok);
       }
