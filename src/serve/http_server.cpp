@@ -44,6 +44,8 @@ std::string error_body(const std::string& message) {
 
 class Connection;
 
+constexpr int kAcceptBurst = 256;  // connections taken per accept handler at most
+
 struct HttpServer::Impl {
   HttpLimits limits;
   int threads;
@@ -60,6 +62,7 @@ struct HttpServer::Impl {
   std::unordered_set<Connection*> open;  // for stop(): every connection alive
 
   void accept();
+  void admit(tcp::socket socket);  // a connection accepted: served, or refused when over the limit
 };
 
 // One client connection: read a request, answer it, read the next, on one strand.
@@ -251,22 +254,36 @@ void HttpServer::Impl::accept() {
       });
       return;
     }
-    socket.set_option(tcp::no_delay(true), ec);
-    if (connections >= limits.max_connections) {
-      // Over the limit: say so (best effort, never blocking) and close.
-      static const std::string body = error_body("too many open connections"),
-                               busy =
-                                   "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                                   "Connection: close\r\nContent-Length: " +
-                                   std::to_string(body.size()) + "\r\n\r\n" + body;
-      socket.non_blocking(true, ec);
-      socket.write_some(net::buffer(busy), ec);
-      socket.close(ec);
-    } else {
-      std::make_shared<Connection>(std::move(socket), *this)->start();
+    admit(std::move(socket));
+    // The rest of a burst, now. One accept per turn of the event loop left a burst of
+    // 1,000 clients waiting behind every ready request: up to 2 s for the last ones.
+    // An error here (the queue is empty, or EMFILE) is left to the next async_accept.
+    for (int taken = 1; taken < kAcceptBurst; ++taken) {
+      tcp::socket next{net::make_strand(io)};
+      acceptor.accept(next, ec);  // the acceptor is non-blocking: would_block when empty
+      if (ec) break;
+      admit(std::move(next));
     }
     accept();
   });
+}
+
+void HttpServer::Impl::admit(tcp::socket socket) {
+  beast::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  if (connections >= limits.max_connections) {
+    // Over the limit: say so (best effort, never blocking) and close.
+    static const std::string body = error_body("too many open connections"),
+                             busy =
+                                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                 "Connection: close\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\n\r\n" + body;
+    socket.non_blocking(true, ec);
+    socket.write_some(net::buffer(busy), ec);
+    socket.close(ec);
+  } else {
+    std::make_shared<Connection>(std::move(socket), *this)->start();
+  }
 }
 
 HttpServer::HttpServer(HttpLimits limits, int threads, HttpHandler handler, AccessLog* log)
@@ -285,6 +302,7 @@ int HttpServer::listen(const std::string& host, int port) {
   if (!ec) impl.acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) impl.acceptor.bind(endpoint, ec);
   if (!ec) impl.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (!ec) impl.acceptor.non_blocking(true, ec);  // accept() drains a burst (Impl::accept)
   if (ec) fail("serve: cannot listen on ", host, ":", port, " (", ec.message(), ")");
   return impl.acceptor.local_endpoint().port();
 }
