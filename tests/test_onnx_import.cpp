@@ -46,11 +46,12 @@ TEST_P(TorchExported, GivesPyTorchsOutputs) {
 // Also torch's bidirectional LSTM and GRU (time-major between Transposes, zero states
 // from the batch size) and nn.TransformerEncoder, post- and pre-norm (attention written
 // out over (steps, batch * heads, dim), fused back into MultiHeadAttention), and a causal
-// one with gelu.
+// one with gelu. And a CNN on every frame of a clip, the batch and the frames merged
+// (b * t, c, h, w) by a Shape chain, then split again for a GRU: TimeDistributed layers.
 INSTANTIATE_TEST_SUITE_P(OnnxImport, TorchExported,
                          ::testing::Values("torch_mlp", "torch_cnn_bn", "torch_residual", "torch_lstm", "torch_gru",
                                            "torch_transformer", "torch_transformer_prenorm",
-                                           "torch_transformer_causal"));
+                                           "torch_transformer_causal", "torch_clips"));
 
 // Its attention is causal MultiHeadAttention again, so generation keeps a key/value
 // cache: cached and uncached decoding agree over the 9-step context.
@@ -100,6 +101,43 @@ TEST(OnnxImport, AnAxonModelComesBackBitForBit) {
   std::shared_ptr<Functional> back = load_onnx((folder / "m.onnx").string());
   EXPECT_EQ(max_difference(back->predict(x), model.predict(x)), 0.0);
   EXPECT_EQ(back->parameter_count(), model.parameter_count());
+  fs::remove_all(folder);
+}
+
+// TimeDistributed leaves as Reshape (batch * steps, ...) -> the layer -> Reshape back;
+// it comes back as TimeDistributed layers, bit for bit.
+TEST(OnnxImport, TimeDistributedComesBackFromItsMergedBatch) {
+  SymbolicTensor clips = Input(Shape{5, 1, 6, 6}, "clips");
+  SymbolicTensor h = TimeDistributed(std::make_shared<Conv2D>(2, 3, "relu"))(clips);
+  h = TimeDistributed(std::make_shared<Flatten>())(h);
+  h = GRU(4, {.return_sequences = true})(h);
+  h = TimeDistributed(std::make_shared<Dense>(3, "softmax"))(h);
+  Functional model({clips}, {h});
+  const Tensor x = Generator(4).normal(Shape{3, 5, 1, 6, 6}, 0.0, 1.0);
+  const fs::path folder = temp_folder("time_distributed");
+  save_onnx(model, (folder / "m.onnx").string());
+  std::shared_ptr<Functional> back = load_onnx((folder / "m.onnx").string());
+  EXPECT_EQ(max_difference(back->predict(x), model.predict(x)), 0.0);
+  EXPECT_EQ(back->parameter_count(), model.parameter_count());
+
+  // Without the Reshape that splits the steps off again, the output is (batch * steps, 3).
+  onnx::ModelProto proto;
+  std::ifstream file(folder / "m.onnx", std::ios::binary);
+  ASSERT_TRUE(proto.ParseFromIstream(&file));
+  onnx::GraphProto& graph = *proto.mutable_graph();
+  onnx::NodeProto& output = *graph.mutable_node(graph.node_size() - 1);  // Identity, naming the output
+  const onnx::NodeProto& split = graph.node(graph.node_size() - 2);
+  ASSERT_EQ(split.op_type(), "Reshape");
+  ASSERT_EQ(output.input(0), split.output(0));
+  output.set_input(0, split.input(0));
+  std::string bytes;
+  proto.SerializeToString(&bytes);
+  try {
+    load_onnx_bytes(bytes);
+    ADD_FAILURE() << "an output with merged steps loaded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("has 5 steps merged into its batch axis"), std::string::npos) << e.what();
+  }
   fs::remove_all(folder);
 }
 

@@ -174,12 +174,7 @@ def test_what_cannot_be_exported_fails_naming_it(tmp_path):
     assert path.read_bytes() == b"the last good file"  # a failed export leaves the old file
 
 
-# TimeDistributed is exported as a Reshape to (batch * time, ...): no axon layer computes
-# a batch mixed with the steps.
-NOT_IMPORTED = {"time_distributed"}
-
-
-@pytest.mark.parametrize("name", sorted(set(CASES) - NOT_IMPORTED))
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_an_exported_model_imports_with_the_same_outputs(name, tmp_path):
     make, _ = CASES[name]
     model = make()

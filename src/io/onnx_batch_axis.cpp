@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <numeric>
 
-#include "axon/reshape.h"
 #include "axon/slice.h"
 
 namespace axon::detail {
@@ -54,9 +53,7 @@ OnnxValue sliced(OnnxNode& node, OnnxValue v, int64_t axis, int64_t begin, int64
   if (begin == 0 && end == size) return v;
   if (begin < 0 || end > size || begin >= end)
     node.fail("entries [", begin, ", ", end, ") of an axis of ", size, " is empty or out of range");
-  SymbolicTensor x = v.symbolic->shape().dims() == v.dims ? *v.symbolic
-                                                          : node.call(std::make_shared<Reshape>(v.dims), {*v.symbolic}).at(0);
-  v.symbolic = node.call(std::make_shared<Slice>(axis, begin, end), {x}).at(0);
+  v.symbolic = node.call(std::make_shared<Slice>(axis, begin, end), {node.recorded(v)}).at(0);
   v.dims[static_cast<size_t>(axis - 1)] = end - begin;
   return v;
 }
@@ -171,9 +168,11 @@ void reshape_around_batch(OnnxNode& node, const Dims& target_entries, bool allow
   const Dims in = onnx_shape(node.value(0));
   const size_t p = static_cast<size_t>(node.value(0).batch_axis);
   Dims target = target_entries;
-  const std::vector<bool>& batch_entries = node.value(1).batch_entries;
+  const std::vector<int64_t>& batch_entries = node.value(1).batch_entries;
   for (size_t i = 0; i < target.size(); ++i) {
-    if (i < batch_entries.size() && batch_entries[i]) target[i] = kOnnxBatch;
+    if (i < batch_entries.size() && batch_entries[i] > 1)
+      node.fail("the target's entry ", i, " merges steps into the batch axis, which would move");
+    if (i < batch_entries.size() && batch_entries[i] > 0) target[i] = kOnnxBatch;
     else if (target[i] == 0 && !allow_zero && i < in.size()) target[i] = in[i];
   }
   auto q = static_cast<size_t>(std::find(target.begin(), target.end(), kOnnxBatch) - target.begin());

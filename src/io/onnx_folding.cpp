@@ -5,6 +5,7 @@
 // Reshape's target may use it, as its first entry.
 #include <numeric>
 
+#include "axon/checked_math.h"
 #include "axon/tensor_ops.h"
 #include "io/onnx_node.h"
 #include "io/onnx_tensor.h"
@@ -44,22 +45,22 @@ void constant(OnnxNode& node) {
 void shape(OnnxNode& node) {
   const OnnxValue& x = node.value(0);
   Dims dims;
-  std::vector<bool> batch;
+  std::vector<int64_t> batch;
   if (x.is_constant()) {
     dims = x.constant.shape().dims();
-    batch.assign(dims.size(), false);
-  } else {  // the batch size where ONNX has the batch axis
+    batch.assign(dims.size(), 0);
+  } else {  // the batch size (times the merged steps) where ONNX has the batch axis
     dims = x.dims;
     dims.insert(dims.begin() + x.batch_axis, 1);
-    batch.assign(dims.size(), false);
-    batch[static_cast<size_t>(x.batch_axis)] = true;
+    batch.assign(dims.size(), 0);
+    batch[static_cast<size_t>(x.batch_axis)] = std::max<int64_t>(1, x.merged_steps);
   }
   const int64_t rank = static_cast<int64_t>(dims.size());
   auto clamp = [&](int64_t i) { return std::clamp(i < 0 ? i + rank : i, int64_t{0}, rank); };
   const int64_t start = clamp(node.integer("start", 0)), end = std::max(start, clamp(node.integer("end", rank)));
   const Dims picked(dims.begin() + start, dims.begin() + end);
   node.set_output(0, OnnxValue::of(Tensor::from(picked, Shape{end - start}),
-                                   std::vector<bool>(batch.begin() + start, batch.begin() + end)));
+                                   std::vector<int64_t>(batch.begin() + start, batch.begin() + end)));
 }
 
 void gather(OnnxNode& node) {
@@ -76,7 +77,7 @@ void gather(OnnxNode& node) {
   Dims dims = data.constant.shape().dims();
   dims.erase(dims.begin() + axis);
   dims.insert(dims.begin() + axis, indices.shape().dims().begin(), indices.shape().dims().end());
-  std::vector<bool> batch;  // follows the picked entries of a 1-D shape
+  std::vector<int64_t> batch;  // follows the picked entries of a 1-D shape
   if (!data.batch_entries.empty())
     for (int64_t i : picks) batch.push_back(data.batch_entries[static_cast<size_t>(i)]);
   node.set_output(0, OnnxValue::of(picked.reshape(dims), batch));
@@ -111,14 +112,14 @@ void flatten(OnnxNode& node) {
 
 void concat(OnnxNode& node) {
   std::vector<Tensor> parts;
-  std::vector<bool> batch;
+  std::vector<int64_t> batch;
   for (size_t k = 0; k < node.input_count(); ++k) {
     const OnnxValue& v = node.value(k);
     const Tensor& part = node.constant(k);
     if (part.dtype() != node.constant(0).dtype()) node.fail("inputs of different element types");
     parts.push_back(part);
     for (int64_t i = 0; i < part.numel(); ++i)
-      batch.push_back(!v.batch_entries.empty() && v.batch_entries[static_cast<size_t>(i)]);
+      batch.push_back(v.batch_entries.empty() ? 0 : v.batch_entries[static_cast<size_t>(i)]);
   }
   const int64_t axis = resolve_axis(node, node.integer("axis", 0), parts[0].rank());
   if (parts[0].rank() != 1) batch.clear();  // batch entries are tracked for 1-D shapes only
@@ -157,6 +158,22 @@ void arithmetic(OnnxNode& node, Op op) {
   node.set_output(0, OnnxValue::of(op(known(node, 0), known(node, 1))));
 }
 
+// Mul: also the batch size by a known positive integer (torch's b * t of a reshape to
+// (b * t, ...), TimeDistributed's form): the batch entries scaled.
+void multiply(OnnxNode& node) {
+  const auto product = [](const Tensor& a, const Tensor& b) { return a * b; };
+  const size_t batch = node.value(0).depends_on_batch() ? 0 : 1;
+  if (!node.value(batch).depends_on_batch()) return arithmetic(node, product);
+  const Tensor& factor = known(node, 1 - batch);
+  const std::vector<int64_t> factors = integer_values(factor);
+  const Tensor& shape = node.constant(batch);
+  if (factor.numel() != 1 || factor.rank() > shape.rank() || factor.dtype() == DType::f32 || factors[0] <= 0)
+    node.fail("axon multiplies the batch size by one positive integer only");
+  std::vector<int64_t> entries = node.value(batch).batch_entries;
+  for (int64_t& k : entries) k = checked_mul(k, factors[0], "load_onnx: the batch size times ", factors[0]);
+  node.set_output(0, OnnxValue::of(product(shape, factor), std::move(entries)));
+}
+
 // Slice of a constant: starts, ends, axes, steps as inputs (opset 10) or attributes.
 void slice(OnnxNode& node) {
   const Tensor& data = node.constant(0);
@@ -172,13 +189,13 @@ void slice(OnnxNode& node) {
       if (step != 1) node.fail("steps other than 1 are not supported");
   if (ends.size() != starts.size() || axes.size() != starts.size()) node.fail("starts, ends and axes differ in length");
   Tensor y = data;
-  std::vector<bool> batch = node.value(0).batch_entries;
+  std::vector<int64_t> batch = node.value(0).batch_entries;
   for (size_t i = 0; i < starts.size(); ++i) {
     const int64_t axis = resolve_axis(node, axes[i], data.rank()), size = data.dim(axis);
     auto clamp = [&](int64_t v) { return std::clamp(v < 0 ? v + size : v, int64_t{0}, size); };
     const int64_t begin = clamp(starts[i]), end = std::max(begin, clamp(ends[i]));
     y = kernels::slice(y, axis, begin, end);
-    if (!batch.empty() && data.rank() == 1) batch = std::vector<bool>(batch.begin() + begin, batch.begin() + end);
+    if (!batch.empty() && data.rank() == 1) batch = std::vector<int64_t>(batch.begin() + begin, batch.begin() + end);
   }
   node.set_output(0, OnnxValue::of(y, batch));
 }
@@ -202,7 +219,7 @@ const std::map<std::string, OnnxOperator>& onnx_folding_operators() {
       {"Slice", slice},
       {"Add", [](OnnxNode& n) { arithmetic(n, [](const Tensor& a, const Tensor& b) { return a + b; }); }},
       {"Sub", [](OnnxNode& n) { arithmetic(n, [](const Tensor& a, const Tensor& b) { return a - b; }); }},
-      {"Mul", [](OnnxNode& n) { arithmetic(n, [](const Tensor& a, const Tensor& b) { return a * b; }); }},
+      {"Mul", multiply},
       {"Div", [](OnnxNode& n) { arithmetic(n, [](const Tensor& a, const Tensor& b) { return a / b; }); }},
   };
   return operators;

@@ -212,6 +212,10 @@ class Importer {
       if (inputs[k]->steps_reversed && !detail::onnx_recurrent_operator(node.op_type()) && node.op_type() != "Transpose")
         context.fail("input ", k, " has its steps reversed (a Slice with step -1); axon reads such a sequence only "
                      "in a recurrent node (go_backwards)");
+      if (inputs[k]->merged_steps > 0 && (detail::onnx_recurrent_operator(node.op_type()) ||
+                                          node.op_type() == "Transpose" || node.domain() == detail::kAxonDomain))
+        context.fail("input ", k, " has its steps merged into the batch axis (TimeDistributed's form); axon computes ",
+                     node.op_type(), " on a batch of whole sequences");
       if (inputs[k]->zeros_per_example && !detail::onnx_batch_axis_operators().contains(node.op_type()))
         context.fail("input ", k, " is a constant of the batch's size; axon takes one only as a recurrent node's "
                      "initial state");
@@ -260,6 +264,9 @@ class Importer {
       if (value.batch_axis != 0 || value.steps_reversed)
         fail("load_onnx: output '", output.name(), "' has its batch axis at axis ", value.batch_axis,
              value.steps_reversed ? " and its steps reversed" : "", "; axon models give the batch axis first");
+      if (value.merged_steps > 0)
+        fail("load_onnx: output '", output.name(), "' has ", value.merged_steps,
+             " steps merged into its batch axis; axon models give each example's steps in it");
       if (!value.symbolic->node()->layer || value.symbolic->shape().dims() != value.dims ||
           value.symbolic->index() != 0 || named.contains(value.symbolic->node()->layer.get())) {
         std::shared_ptr<Module> layer = std::make_shared<Reshape>(value.dims);

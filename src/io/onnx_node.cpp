@@ -7,6 +7,7 @@
 
 #include "axon/checked_math.h"
 #include "axon/reshape.h"
+#include "axon/time_distributed.h"
 
 namespace axon {
 
@@ -89,7 +90,7 @@ std::vector<int64_t> unsqueezed_shape(const OnnxNode& node, const std::vector<in
 }
 
 bool OnnxValue::depends_on_batch() const {
-  return std::find(batch_entries.begin(), batch_entries.end(), true) != batch_entries.end();
+  return std::any_of(batch_entries.begin(), batch_entries.end(), [](int64_t k) { return k > 0; });
 }
 
 OnnxValue OnnxValue::of(SymbolicTensor t) {
@@ -99,7 +100,7 @@ OnnxValue OnnxValue::of(SymbolicTensor t) {
   return value;
 }
 
-OnnxValue OnnxValue::of(Tensor constant, std::vector<bool> batch_entries) {
+OnnxValue OnnxValue::of(Tensor constant, std::vector<int64_t> batch_entries) {
   OnnxValue value;
   value.constant = std::move(constant);
   value.batch_entries = std::move(batch_entries);
@@ -124,10 +125,14 @@ SymbolicTensor OnnxNode::tensor(size_t k) {
   if (!v.symbolic)
     fail("input ", k, " ('", node_.input(static_cast<int>(k)),
          "') is a constant; axon computes this operator on a graph tensor only");
-  if (v.symbolic->shape().dims() != v.dims) {  // the pending reshape, recorded once
-    auto reshape = std::make_shared<Reshape>(v.dims);
-    v.symbolic = call(reshape, {*v.symbolic}).at(0);
-  }
+  return recorded(v);
+}
+
+SymbolicTensor OnnxNode::recorded(OnnxValue& v) {
+  std::vector<int64_t> graph_dims = v.dims;  // the graph tensor's shape (steps apart)
+  if (v.merged_steps > 0) graph_dims.insert(graph_dims.begin(), v.merged_steps);
+  if (v.symbolic->shape().dims() != graph_dims)  // the pending reshape, recorded once
+    v.symbolic = (*std::make_shared<Reshape>(graph_dims))(std::vector<SymbolicTensor>{*v.symbolic}).at(0);
   return *v.symbolic;
 }
 
@@ -178,7 +183,28 @@ const onnx::TensorProto* OnnxNode::tensor_attribute(const std::string& name) con
 }
 
 SymbolicTensors OnnxNode::call(std::shared_ptr<Module> layer, const std::vector<SymbolicTensor>& inputs) {
-  return (*layer)(inputs);
+  if (merged_steps() == 0) return (*layer)(inputs);
+  if (inputs.size() != 1)
+    fail("it reads ", inputs.size(), " tensors, one with its steps merged into the batch (TimeDistributed's form); "
+         "axon applies one layer at a time to each step");
+  auto wrapper = std::make_shared<TimeDistributed>(std::move(layer));  // shared: the graph keeps this very layer
+  SymbolicTensors y = (*wrapper)(inputs);
+  time_distributed_.insert(y.at(0).node().get());
+  return y;
+}
+
+int64_t OnnxNode::merged_steps() const {
+  int64_t steps = 0;
+  bool unmerged = false;
+  for (const OnnxValue* v : inputs_) {
+    if (!v || !v->symbolic) continue;
+    if (v->merged_steps == 0) unmerged = true;
+    else if (steps == 0) steps = v->merged_steps;
+    else if (v->merged_steps != steps) unmerged = true;
+  }
+  if (steps > 0 && unmerged)
+    fail("it reads a tensor with ", steps, " steps merged into the batch (TimeDistributed's form) with one that has not");
+  return steps;
 }
 
 void OnnxNode::set_weight(Module& layer, const std::string& name, const Tensor& value) const {
@@ -193,6 +219,10 @@ void OnnxNode::set_weight(Module& layer, const std::string& name, const Tensor& 
 }
 
 void OnnxNode::set_output(size_t k, OnnxValue value) {
+  if (value.symbolic && value.merged_steps == 0 && time_distributed_.contains(value.symbolic->node().get())) {
+    value.merged_steps = merged_steps();  // (batch, steps, dims): the steps leave `dims`
+    value.dims.erase(value.dims.begin());
+  }
   if (outputs_.size() <= k) outputs_.resize(k + 1);
   outputs_[k] = std::move(value);
 }

@@ -24,9 +24,11 @@ namespace axon::detail {
 // the axon graph being recorded (symbolic).
 struct OnnxValue {
   Tensor constant;  // defined for a constant
-  // For an int64 constant computed from Shape: true for the entries that are the batch
-  // size, unknown until run time (their value in `constant` means nothing).
-  std::vector<bool> batch_entries;
+  // For an int64 constant computed from Shape: k > 0 for an entry that is the batch
+  // size times k (Shape of a tensor with k merged steps, or a Mul by k), 0 for the
+  // others. The batch size is unknown until run time: such an entry's value in
+  // `constant` means nothing.
+  std::vector<int64_t> batch_entries;
   std::optional<SymbolicTensor> symbolic;
   // A symbolic value's ONNX shape after the batch axis. It may differ from
   // symbolic->shape() by a reshape not recorded yet: Flatten, Reshape, Squeeze and
@@ -44,11 +46,16 @@ struct OnnxValue {
   // in reverse order (a Slice with step -1): only a recurrent node reads it, as
   // go_backwards.
   bool steps_reversed = false;
+  // The ONNX tensor has its batch and steps merged, (batch * steps, dims), as exporters
+  // write TimeDistributed (a Reshape to (-1, ...), the layer, a Reshape back); the
+  // graph tensor keeps them apart, (batch, steps, dims). Each layer recorded on it is
+  // wrapped in TimeDistributed, and a Reshape that splits the batch again ends it.
+  int64_t merged_steps = 0;
 
   bool is_constant() const { return constant.defined(); }
   bool depends_on_batch() const;
   static OnnxValue of(SymbolicTensor t);
-  static OnnxValue of(Tensor constant, std::vector<bool> batch_entries = {});
+  static OnnxValue of(Tensor constant, std::vector<int64_t> batch_entries = {});
 };
 
 class OnnxNode {
@@ -76,6 +83,8 @@ class OnnxNode {
   const Tensor& constant(size_t k) const;  // fails unless input k is known at load time
   // Input k as a tensor of the graph, its ONNX shape recorded (a Reshape layer when pending).
   SymbolicTensor tensor(size_t k);
+  // A symbolic value's graph tensor, its pending reshape recorded (as tensor(k) does).
+  SymbolicTensor recorded(OnnxValue& v);
   // Input k's rank counting the batch axis, for resolving ONNX axes.
   int64_t rank(size_t k) const;
 
@@ -88,11 +97,14 @@ class OnnxNode {
   const onnx::TensorProto* tensor_attribute(const std::string& name) const;
   int64_t max_elements() const { return max_elements_; }
 
-  // Records layer(inputs), the layer named after the node.
+  // Records layer(inputs), the layer named after the node; in TimeDistributed when the
+  // node's input has merged steps (OnnxValue::merged_steps).
   SymbolicTensors call(std::shared_ptr<Module> layer, const std::vector<SymbolicTensor>& inputs);
   // Replaces a built layer's weight (its path in the layer: "kernel") by `value`.
   void set_weight(Module& layer, const std::string& name, const Tensor& value) const;
 
+  // Output k; a value of a layer that call() wrapped in TimeDistributed keeps the
+  // input's merged steps.
   void set_output(size_t k, OnnxValue value);
   const std::vector<OnnxValue>& outputs() const { return outputs_; }
   // Fails unless outputs after the first are unused (Dropout's mask, MaxPool's indices).
@@ -120,6 +132,8 @@ class OnnxNode {
  private:
   const onnx::AttributeProto* attribute(const std::string& name) const;
   [[noreturn]] void fail_text(const std::string& text) const;
+  // The merged steps of the node's graph-tensor inputs (0: none).
+  int64_t merged_steps() const;
 
   const onnx::NodeProto& node_;
   int64_t opset_;
@@ -128,6 +142,7 @@ class OnnxNode {
   int64_t max_elements_;
   std::vector<OnnxValue> outputs_;
   std::vector<const onnx::NodeProto*> absorbed_;
+  std::set<const GraphNode*> time_distributed_;  // the layers call() wrapped
 };
 
 using OnnxOperator = std::function<void(OnnxNode&)>;

@@ -6,6 +6,7 @@
 
 #include "axon/activations.h"
 #include "axon/batch_normalization.h"
+#include "axon/checked_math.h"
 #include "axon/conv1d.h"
 #include "axon/conv2d.h"
 #include "axon/dense.h"
@@ -140,7 +141,7 @@ void dense_layer(OnnxNode& node, const SymbolicTensor& x, const Tensor& kernel, 
 void gemm(OnnxNode& node) {
   if (node.integer("transA", 0) != 0) node.fail("transA = 1 would transpose the batch axis away");
   const SymbolicTensor a = node.tensor(0);
-  if (a.shape().rank() != 1) node.fail("A must be (batch, features), not of rank ", a.shape().rank() + 1);
+  if (node.rank(0) != 2) node.fail("A must be (batch, features), not of rank ", node.rank(0));
   Tensor b = node.constant(1).to(DType::f32);
   if (b.rank() != 2) node.fail("B must be a matrix, not of shape ", b.shape());
   if (node.integer("transB", 0) != 0) b = kernels::transpose(b, 0, 1);
@@ -229,7 +230,7 @@ Window window_of(const WindowAttributes& w) {
 // Conv: X (N, C, L) or (N, C, H, W), W (M, C, k...) as axon's Conv1D/Conv2D kernels, B (M).
 void conv(OnnxNode& node) {
   const SymbolicTensor x = node.tensor(0);
-  const Dims& dims = x.shape().dims();
+  const Dims& dims = node.value(0).dims;  // x's, but for merged steps (OnnxValue::merged_steps)
   if (dims.size() != 2 && dims.size() != 3)
     node.fail("axon convolves (N, C, L) and (N, C, H, W) tensors, not rank ", dims.size() + 1);
   if (node.integer("group", 1) != 1)
@@ -254,7 +255,7 @@ void conv(OnnxNode& node) {
 
 void pool(OnnxNode& node, Pool2D::Kind kind) {
   const SymbolicTensor x = node.tensor(0);
-  const Dims& dims = x.shape().dims();
+  const Dims& dims = node.value(0).dims;
   if (dims.size() != 3) node.fail("axon pools (N, C, H, W) images, not tensors of rank ", dims.size() + 1);
   if (node.integer("ceil_mode", 0) != 0) node.fail("ceil_mode = 1 is not supported");
   const WindowAttributes w = window_attributes(node, {dims[1], dims[2]}, node.integers("kernel_shape", {}));
@@ -285,8 +286,8 @@ void global_average_pool(OnnxNode& node) {
 void batch_normalization(OnnxNode& node) {
   if (node.integer("training_mode", 0) != 0) node.fail("training_mode = 1 is not supported; export in eval mode");
   const SymbolicTensor x = node.tensor(0);
-  if (x.shape().rank() != 1 && x.shape().rank() != 3)
-    node.fail("axon normalizes (N, C) and (N, C, H, W) tensors, not rank ", x.shape().rank() + 1);
+  if (node.rank(0) != 2 && node.rank(0) != 4)
+    node.fail("axon normalizes (N, C) and (N, C, H, W) tensors, not rank ", node.rank(0));
   node.only_first_output();
   auto layer = std::make_shared<BatchNormalization>(node.real("momentum", 0.9), node.real("epsilon", 1e-5));
   const SymbolicTensor y = node.call(layer, {x}).at(0);
@@ -326,6 +327,9 @@ void flatten(OnnxNode& node) {
   set_dims(node, {dims_product(x.dims)});
 }
 
+// Reshape. Its first entry keeps the batch, or merges steps into it (TimeDistributed's
+// form: OnnxValue::merged_steps), or splits them off again; the entries after it are
+// the shape of one row of the result.
 void reshape(OnnxNode& node) {
   const OnnxValue& x = node.value(0);
   const OnnxValue& target_value = node.value(1);
@@ -333,13 +337,21 @@ void reshape(OnnxNode& node) {
   const Dims target = integer_values(target_value.constant);
   const bool allow_zero = node.integer("allowzero", 0) != 0;
   if (target.empty()) node.fail("a target shape of rank 0 would drop the batch axis");
-  if (x.batch_axis != 0) return reshape_around_batch(node, target, allow_zero);
+  const std::vector<int64_t>& batch_entries = target_value.batch_entries;
+  const bool from_shape = !batch_entries.empty() && batch_entries[0] > 0;
+  for (size_t i = 1; i < batch_entries.size(); ++i)
+    if (batch_entries[i] > 0) node.fail("the batch size would move away from axis 0");
   // The first entry must keep the batch: 0 (copy), the batch size from Shape, or -1.
-  const bool batch_first = (target[0] == 0 && !allow_zero) ||
-                           (!target_value.batch_entries.empty() && target_value.batch_entries[0]) || target[0] == -1;
-  for (size_t i = 1; i < target_value.batch_entries.size(); ++i)
-    if (target_value.batch_entries[i]) node.fail("the batch size would move away from axis 0");
-  if (!batch_first) return reshape_around_batch(node, target, allow_zero);  // the batch axis moves
+  const bool batch_first = (target[0] == 0 && !allow_zero) || from_shape || target[0] == -1;
+  if (x.batch_axis != 0 || !batch_first) {
+    if (x.merged_steps > 0) node.fail("the batch axis, with steps merged into it, would move");
+    return reshape_around_batch(node, target, allow_zero);  // the batch axis moves
+  }
+  // The values per example of the model's batch, and the steps the result's first axis
+  // holds per example: those of x, those Shape saw, or (-1) inferred.
+  const int64_t x_steps = std::max<int64_t>(1, x.merged_steps);
+  const int64_t per_example = checked_mul(dims_product(x.dims), x_steps, "load_onnx: the shape ", dims_text(x.dims));
+  int64_t steps = target[0] == -1 ? 0 : from_shape ? batch_entries[0] : x_steps;
   Dims dims;
   int64_t inferred = -1;
   for (size_t i = 1; i < target.size(); ++i) {
@@ -349,7 +361,7 @@ void reshape(OnnxNode& node) {
       d = x.dims[i - 1];
     }
     if (d == -1) {
-      if (inferred >= 0 || target[0] == -1) node.fail("the target shape has more than one -1");
+      if (inferred >= 0 || steps == 0) node.fail("the target shape has more than one -1");
       inferred = static_cast<int64_t>(dims.size());
       d = 1;
     } else if (d < 0) {
@@ -357,13 +369,17 @@ void reshape(OnnxNode& node) {
     }
     dims.push_back(d);
   }
-  if (inferred >= 0) {
-    const int64_t known = dims_product(dims);
-    if (known == 0 || dims_product(x.dims) % known != 0)
-      node.fail("cannot give ", dims_text(x.dims), " the shape ", dims_text(target), " (after the batch axis)");
-    dims[static_cast<size_t>(inferred)] = dims_product(x.dims) / known;
-  }
-  set_dims(node, dims);
+  const int64_t known = dims_product(dims);
+  if (steps == 0 && known > 0 && per_example % known == 0) steps = per_example / known;
+  if (steps <= 0 || per_example % steps != 0 || known == 0 || (per_example / steps) % known != 0 ||
+      (inferred < 0 && per_example / steps != known))
+    node.fail("cannot give ", dims_text(x.dims), x.merged_steps > 0 ? " (" + std::to_string(x_steps) + " steps merged into the batch)" : "",
+              " the shape ", dims_text(target), " (after the batch axis)");
+  if (inferred >= 0) dims[static_cast<size_t>(inferred)] = per_example / steps / known;
+  OnnxValue y = x;  // the graph tensor, (batch, steps, dims) or (batch, dims), is recorded when needed
+  y.dims = std::move(dims);
+  y.merged_steps = steps == 1 ? 0 : steps;
+  node.set_output(0, std::move(y));
 }
 
 // Squeeze and Unsqueeze of a graph tensor: its shape with the batch axis kept first.

@@ -119,8 +119,10 @@ void constant_of_shape(OnnxNode& node) {
   OnnxValue out;
   if (shape.depends_on_batch()) {
     if (fill.item() != 0) node.fail("a constant of the batch's size must be zeros");
-    for (size_t i = 0; i < dims.size(); ++i)
-      if (shape.batch_entries[i]) dims[i] = 1;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (shape.batch_entries[i] > 1) node.fail("a constant of the batch's size times ", shape.batch_entries[i]);
+      if (shape.batch_entries[i] > 0) dims[i] = 1;
+    }
     out.zeros_per_example = true;
   }
   for (int64_t d : dims)
