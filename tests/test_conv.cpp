@@ -1,10 +1,12 @@
-// Convolution kernels (im2col + GEMM) against the direct definition, on random shapes,
-// strides, paddings and dilations, forward and both backward passes.
+// Convolution kernels (im2col + GEMM, and the AVX-512 direct forward pass) against the
+// definition, on random shapes, strides, paddings and dilations, forward and both
+// backward passes.
 #include <gtest/gtest.h>
 
 #include "axon/axon.h"
 #include "error_of.h"
 #include "kernels/conv.h"
+#include "kernels/conv_direct.h"
 #include "kernels/elementwise.h"
 #include "kernels/pool.h"
 #include "kernels/reduce.h"
@@ -123,6 +125,44 @@ TEST(Conv, LargeBatchTakesTheParallelPaths) {
   EXPECT_TRUE(grads.dx.allclose(kernels::conv2d_backward_input_naive(dy, k, x.shape(), same), 1e-4, 1e-4));
   EXPECT_TRUE(grads.dw.allclose(kernels::conv2d_backward_weight_naive(dy, x, k.shape(), same), 1e-3, 1e-4));
   EXPECT_FALSE(grads.db.defined());
+}
+
+// The direct kernel (conv_direct.h) on rows wider than its 16 lanes, with tails,
+// filters past a block of 8, asymmetric padding and non-square kernels; through
+// conv2d and the fused max pool, and block by block.
+TEST(Conv, DirectKernelMatchesTheDefinition) {
+  struct Case {
+    int64_t n, c, h, w, f, kh, kw, top, bottom, left, right;
+  };
+  Generator gen(26);
+  for (const Case& t : {Case{2, 5, 21, 37, 11, 3, 3, 2, 0, 1, 3}, Case{1, 1, 40, 17, 8, 5, 1, 0, 0, 0, 0},
+                        Case{3, 16, 9, 9, 20, 1, 1, 0, 0, 0, 0}, Case{1, 3, 18, 33, 3, 2, 4, 1, 1, 3, 0},
+                        Case{2, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1}}) {
+    Geometry2D g;
+    g.pad_top = t.top, g.pad_bottom = t.bottom, g.pad_left = t.left, g.pad_right = t.right;
+    const Tensor x = gen.uniform({t.n, t.c, t.h, t.w}, -1, 1), k = gen.uniform({t.f, t.c, t.kh, t.kw}, -1, 1);
+    const Tensor bias = gen.uniform({t.f}, -1, 1);
+    const Tensor expected = kernels::binary(kernels::Binary::add, kernels::conv2d_naive(x, k, g), bias.reshape({1, t.f, 1, 1}));
+    const Tensor y = kernels::conv2d(x, k, g, bias, true);
+    EXPECT_TRUE(y.allclose(kernels::unary(kernels::Unary::relu, expected), 1e-5, 1e-5)) << "w " << t.w;
+    kernels::Pool2dWindow pool;
+    pool.g.stride_h = pool.g.stride_w = 2;
+    const kernels::Conv2dMaxPoolResult fused = kernels::conv2d_max_pool2d(x, k, g, bias, false, pool);
+    EXPECT_TRUE(fused.y.allclose(kernels::max_pool2d(expected, 2, 2, pool.g).y, 1e-5, 1e-5)) << "w " << t.w;
+    if (!kernels::direct_conv_applies(g, t.kh, t.kw)) continue;  // no AVX-512: conv2d took im2col + GEMM
+    const std::vector<float> packed = kernels::pack_direct_weights(k.data<float>(), t.f, t.c, t.kh, t.kw);
+    const kernels::DirectConvShape shape{t.c, t.h, t.w, t.kh, t.kw, y.dim(2), y.dim(3), t.top, t.left};
+    const Tensor plain = kernels::conv2d_naive(x, k, g);
+    for (int64_t block = 0; block * kernels::kDirectFilters < t.f; ++block) {
+      const int64_t first = block * kernels::kDirectFilters, count = std::min(kernels::kDirectFilters, t.f - first);
+      Tensor out = Tensor::zeros({count, y.dim(2), y.dim(3)});
+      kernels::conv2d_direct_block(shape, x.data<float>() + (t.n - 1) * t.c * t.h * t.w, packed.data(), block, count,
+                                   out.data<float>());
+      EXPECT_TRUE(out.allclose(plain.rows(t.n - 1, t.n).reshape({t.f, y.dim(2), y.dim(3)}).rows(first, first + count),
+                               1e-5, 1e-5))
+          << "w " << t.w << " block " << block;
+    }
+  }
 }
 
 TEST(Conv, BadGeometryIsAnError) {

@@ -1,8 +1,11 @@
 #include "kernels/conv.h"
 
 #include <algorithm>
+#include <type_traits>
+#include <vector>
 
 #include "axon/checked_math.h"
+#include "kernels/conv_direct.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
 #include "kernels/pool.h"
@@ -198,6 +201,32 @@ void forward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w, 
   }
 }
 
+// The forward pass without a column matrix (conv_direct.h), when the CPU and geometry
+// suit it: in parallel over (image, block of eight filters), each block's planes
+// computed into scratch memory and handed to finish(n, f, plane) as forward_chunks
+// does. Nothing is kept for training: the weight gradient lays the columns out itself,
+// once, as the forward pass would have. Returns false when it does not apply.
+template <class T, class Finish>
+bool direct_forward(const Dims& d, const Geometry2D& g, const T* x, const T* w, Finish&& finish) {
+  if constexpr (!std::is_same_v<T, float>) {
+    return false;
+  } else {
+    if (!direct_conv_applies(g, d.kh, d.kw)) return false;
+    const std::vector<float> packed = pack_direct_weights(w, d.f, d.c, d.kh, d.kw);
+    const DirectConvShape s{d.c, d.h, d.w, d.kh, d.kw, d.oh, d.ow, g.pad_top, g.pad_left};
+    const int64_t plane = d.oh * d.ow, blocks = (d.f + kDirectFilters - 1) / kDirectFilters;
+    parallel_for(d.n * blocks, kDirectFilters * plane * d.rows(), [&](int64_t u0, int64_t u1) {
+      std::vector<float> scratch(static_cast<size_t>(kDirectFilters * plane));
+      for (int64_t u = u0; u < u1; ++u) {
+        const int64_t n = u / blocks, block = u % blocks, count = std::min(kDirectFilters, d.f - block * kDirectFilters);
+        conv2d_direct_block(s, x + n * d.c * d.h * d.w, packed.data(), block, count, scratch.data());
+        for (int64_t f = 0; f < count; ++f) finish(n, block * kDirectFilters + f, scratch.data() + f * plane);
+      }
+    });
+    return true;
+  }
+}
+
 // Adds the bias and applies the relu to `size` values in place.
 template <class T>
 void bias_relu(T* values, int64_t size, T bias, bool relu) {
@@ -289,10 +318,12 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tenso
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow;
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
-    forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, keep, [&](int64_t n, int64_t f, T* conv) {
+    auto finish = [&](int64_t n, int64_t f, T* conv) {
       bias_relu(conv, plane, b ? b[f] : T(0), relu);
       std::copy(conv, conv + plane, y.data<T>() + (n * d.f + f) * plane);
-    });
+    };
+    if (!direct_forward<T>(d, g, x.data<T>(), w.data<T>(), finish))
+      forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, keep, finish);
   });
   return y;
 }
@@ -340,12 +371,14 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Ge
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow;
     const T* b = bias.defined() ? bias.data<T>() : nullptr;
-    forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, keep, [&](int64_t n, int64_t f, T* conv) {
+    auto finish = [&](int64_t n, int64_t f, T* conv) {
       const int64_t at = (n * d.f + f) * pooled;
       bias_relu(conv, plane, b ? b[f] : T(0), relu);
       max_pool_plane(conv, d.oh, d.ow, pool.kh, pool.kw, pool.g, ph, pw, result.y.template data<T>() + at,
                      result.argmax.get() + at);
-    });
+    };
+    if (!direct_forward<T>(d, g, x.data<T>(), w.data<T>(), finish))
+      forward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, keep, finish);
   });
   return result;
 }

@@ -1,0 +1,36 @@
+#pragma once
+// Direct 2-D convolution for AVX-512 (float32, stride 1, no dilation). Sixteen
+// consecutive outputs of a row are the sum over (channel, i, j) of sixteen consecutive
+// inputs times one weight, so nothing is laid out as columns (im2col) or packed for a
+// GEMM: at 32 filters a GEMM's packing of the column matrix cost as much as its product.
+// Eight filters and three such row segments at a time keep 24 accumulators in
+// registers, and each input vector loaded serves eight filters; padding is a load mask.
+// conv.cpp uses it for the forward pass when no column matrix is kept for training.
+#include <cstdint>
+#include <vector>
+
+#include "axon/geometry.h"
+
+namespace axon::kernels {
+
+struct DirectConvShape {
+  int64_t c, h, w, kh, kw, oh, ow, pad_top, pad_left;
+};
+
+constexpr int64_t kDirectFilters = 8;  // filters per block
+constexpr int64_t kDirectMaxKernelSize = 16;
+
+// Whether the CPU (AVX-512F) and the geometry (stride 1, dilation 1, a kernel of at most
+// 16x16) suit it.
+bool direct_conv_applies(const Geometry2D& g, int64_t kernel_height, int64_t kernel_width);
+
+// w (F, C, KH, KW) -> (ceil(F / 8), C, KH, KW, 8): each tap's eight filters side by side,
+// zeros past F.
+std::vector<float> pack_direct_weights(const float* w, int64_t f, int64_t c, int64_t kh, int64_t kw);
+
+// One image (C, H, W), filters [8 * block, 8 * block + count) (count <= 8): `count`
+// output planes (OH, OW), one after the other at `out`.
+void conv2d_direct_block(const DirectConvShape& s, const float* image, const float* packed, int64_t block,
+                         int64_t count, float* out);
+
+}  // namespace axon::kernels
