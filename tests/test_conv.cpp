@@ -129,7 +129,7 @@ TEST(Conv, LargeBatchTakesTheParallelPaths) {
 
 // The direct kernel (conv_direct.h) on rows wider than its 16 lanes, with tails,
 // filters past a block of 8, asymmetric padding and non-square kernels; through
-// conv2d and the fused max pool, and block by block.
+// conv2d, the fused max pool and the input gradient, and block by block.
 TEST(Conv, DirectKernelMatchesTheDefinition) {
   struct Case {
     int64_t n, c, h, w, f, kh, kw, top, bottom, left, right;
@@ -149,6 +149,11 @@ TEST(Conv, DirectKernelMatchesTheDefinition) {
     pool.g.stride_h = pool.g.stride_w = 2;
     const kernels::Conv2dMaxPoolResult fused = kernels::conv2d_max_pool2d(x, k, g, bias, false, pool);
     EXPECT_TRUE(fused.y.allclose(kernels::max_pool2d(expected, 2, 2, pool.g).y, 1e-5, 1e-5)) << "w " << t.w;
+    // dL/dx: the direct kernel on dL/dy with the kernel flipped (padding up to KH-1).
+    const Tensor dy = gen.uniform(y.shape(), -1, 1);
+    const kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, x, k, g, true, true, false);
+    EXPECT_TRUE(grads.dx.allclose(kernels::conv2d_backward_input_naive(dy, k, x.shape(), g), 1e-5, 1e-5)) << "w " << t.w;
+    EXPECT_TRUE(grads.dw.allclose(kernels::conv2d_backward_weight_naive(dy, x, k.shape(), g), 1e-4, 1e-4)) << "w " << t.w;
     if (!kernels::direct_conv_applies(g, t.kh, t.kw)) continue;  // no AVX-512: conv2d took im2col + GEMM
     const std::vector<float> packed = kernels::pack_direct_weights(k.data<float>(), t.f, t.c, t.kh, t.kw);
     const kernels::DirectConvShape shape{t.c, t.h, t.w, t.kh, t.kw, y.dim(2), y.dim(3), t.top, t.left};

@@ -227,6 +227,36 @@ bool direct_forward(const Dims& d, const Geometry2D& g, const T* x, const T* w, 
   }
 }
 
+// dL/dx by the direct kernel: for stride 1, the convolution of dL/dy (after the gather,
+// `pre`: (N, F, OH, OW)), padded by KH-1-top (and so on), with the kernel flipped and its
+// filters and channels swapped, is dL/dx. Returns false when it does not apply (padding
+// beyond KH-1, or where direct_forward does not).
+template <class T>
+bool direct_backward_input(const Dims& d, const Geometry2D& g, const T* pre, const T* w, T* dx) {
+  if constexpr (!std::is_same_v<T, float>) {
+    return false;
+  } else {
+    Geometry2D flipped = g;
+    flipped.pad_top = d.kh - 1 - g.pad_top, flipped.pad_bottom = d.kh - 1 - g.pad_bottom;
+    flipped.pad_left = d.kw - 1 - g.pad_left, flipped.pad_right = d.kw - 1 - g.pad_right;
+    if (std::min({flipped.pad_top, flipped.pad_bottom, flipped.pad_left, flipped.pad_right}) < 0 ||
+        !direct_conv_applies(flipped, d.kh, d.kw))
+      return false;
+    std::vector<float> swapped(static_cast<size_t>(d.f * d.rows()));  // (C, F, KH, KW), each tap flipped
+    for (int64_t f = 0; f < d.f; ++f)
+      for (int64_t c = 0; c < d.c; ++c)
+        for (int64_t i = 0; i < d.kh; ++i)
+          for (int64_t j = 0; j < d.kw; ++j)
+            swapped[static_cast<size_t>(((c * d.f + f) * d.kh + i) * d.kw + j)] =
+                w[((f * d.c + c) * d.kh + (d.kh - 1 - i)) * d.kw + (d.kw - 1 - j)];
+    const Dims transposed{d.n, d.f, d.oh, d.ow, d.c, d.kh, d.kw, d.h, d.w};
+    const int64_t image = d.h * d.w;
+    return direct_forward<float>(transposed, flipped, pre, swapped.data(), [&](int64_t n, int64_t c, float* plane) {
+      std::copy(plane, plane + image, dx + (n * d.c + c) * image);
+    });
+  }
+}
+
 // Adds the bias and applies the relu to `size` values in place.
 template <class T>
 void bias_relu(T* values, int64_t size, T bias, bool relu) {
@@ -258,7 +288,8 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
                      const Conv2dColumns* kept, Conv2dGrads& grads, Gather&& gather) {
   const int64_t plane = d.oh * d.ow;
   int64_t chunk = images_per_chunk(d, chunk_images, sizeof(T));
-  const bool want_dx = grads.dx.defined(), want_dw = grads.dw.defined(), want_db = grads.db.defined();
+  bool want_dx = grads.dx.defined();
+  const bool want_dw = grads.dw.defined(), want_db = grads.db.defined();
   const T* cached = nullptr;
   if (kept && kept->values.defined() && want_dw) {
     if (kept->values.shape() != Shape{d.rows(), d.n * plane} || kept->values.dtype() != dtype_of<T>() ||
@@ -267,6 +298,22 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
     cached = kept->values.data<T>();
     chunk = kept->chunk;  // the forward pass's chunks: the kept matrices are laid out by them
   }
+  // dL/dx by the direct kernel where it applies, from dL/dy gathered once into `pre`;
+  // the chunks then copy their part of it instead of gathering again.
+  Tensor pre;
+  if (want_dx && std::is_same_v<T, float> && direct_conv_applies(g, d.kh, d.kw)) {
+    pre = Tensor::empty({d.n, d.f, d.oh, d.ow}, dtype_of<T>());
+    T* to = pre.data<T>();
+    parallel_for(d.n * d.f, plane, [&](int64_t u0, int64_t u1) {
+      for (int64_t u = u0; u < u1; ++u) gather(u / d.f, u % d.f, to + u * plane);
+    });
+    if (!direct_backward_input<T>(d, g, to, w, grads.dx.data<T>())) {
+      pre = Tensor();
+    } else {
+      want_dx = false;
+      if (!want_dw && !want_db) return;
+    }
+  }
   Tensor dy_major = Tensor::empty({d.f, chunk * plane}, dtype_of<T>());
   Tensor cols = want_dx || (want_dw && !cached) ? Tensor::empty({d.rows(), chunk * plane}, dtype_of<T>()) : Tensor();
   if (want_dw && d.n == 0) grads.dw.fill(0);
@@ -274,7 +321,14 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
   for (int64_t n0 = 0; n0 < d.n; n0 += chunk) {
     const int64_t count = std::min(chunk, d.n - n0), width = count * plane;
     parallel_for(count * d.f, plane, [&](int64_t u0, int64_t u1) {
-      for (int64_t u = u0; u < u1; ++u) gather(n0 + u / d.f, u % d.f, major + (u % d.f) * width + (u / d.f) * plane);
+      for (int64_t u = u0; u < u1; ++u) {
+        const int64_t n = n0 + u / d.f, f = u % d.f;
+        T* to = major + f * width + (u / d.f) * plane;
+        if (pre.defined())
+          std::copy_n(pre.data<T>() + (n * d.f + f) * plane, plane, to);
+        else
+          gather(n, f, to);
+      }
     });
     if (want_db) {
       T* db = grads.db.data<T>();
