@@ -128,15 +128,16 @@ TEST(Conv, LargeBatchTakesTheParallelPaths) {
 }
 
 // The direct kernel (conv_direct.h) on rows wider than its 16 lanes, with tails,
-// filters past a block of 8, asymmetric padding and non-square kernels; through
-// conv2d, the fused max pool and the input gradient, and block by block.
+// filters past a block of 8 (and fewer than 8), asymmetric padding and non-square
+// kernels; through conv2d, the fused max pool and the input gradient, and block by
+// block.
 TEST(Conv, DirectKernelMatchesTheDefinition) {
   struct Case {
     int64_t n, c, h, w, f, kh, kw, top, bottom, left, right;
   };
   Generator gen(26);
-  for (const Case& t : {Case{2, 5, 21, 37, 11, 3, 3, 2, 0, 1, 3}, Case{1, 1, 40, 17, 8, 5, 1, 0, 0, 0, 0},
-                        Case{3, 16, 9, 9, 20, 1, 1, 0, 0, 0, 0}, Case{1, 3, 18, 33, 3, 2, 4, 1, 1, 3, 0},
+  for (const Case& t : {Case{2, 6, 21, 37, 14, 3, 3, 2, 0, 1, 3}, Case{1, 1, 40, 17, 8, 5, 1, 0, 0, 0, 0},
+                        Case{3, 16, 9, 9, 20, 1, 1, 0, 0, 0, 0}, Case{1, 3, 18, 33, 6, 2, 4, 1, 1, 3, 0},
                         Case{2, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1}}) {
     Geometry2D g;
     g.pad_top = t.top, g.pad_bottom = t.bottom, g.pad_left = t.left, g.pad_right = t.right;
@@ -154,7 +155,7 @@ TEST(Conv, DirectKernelMatchesTheDefinition) {
     const kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, x, k, g, true, true, false);
     EXPECT_TRUE(grads.dx.allclose(kernels::conv2d_backward_input_naive(dy, k, x.shape(), g), 1e-5, 1e-5)) << "w " << t.w;
     EXPECT_TRUE(grads.dw.allclose(kernels::conv2d_backward_weight_naive(dy, x, k.shape(), g), 1e-4, 1e-4)) << "w " << t.w;
-    if (!kernels::direct_conv_applies(g, t.kh, t.kw)) continue;  // no AVX-512: conv2d took im2col + GEMM
+    if (!kernels::direct_conv_applies(g, t.kh, t.kw, t.f)) continue;  // no AVX-512: conv2d took im2col + GEMM
     const std::vector<float> packed = kernels::pack_direct_weights(k.data<float>(), t.f, t.c, t.kh, t.kw);
     const kernels::DirectConvShape shape{t.c, t.h, t.w, t.kh, t.kw, y.dim(2), y.dim(3), t.top, t.left};
     const Tensor plain = kernels::conv2d_naive(x, k, g);

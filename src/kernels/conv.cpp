@@ -211,7 +211,7 @@ bool direct_forward(const Dims& d, const Geometry2D& g, const T* x, const T* w, 
   if constexpr (!std::is_same_v<T, float>) {
     return false;
   } else {
-    if (!direct_conv_applies(g, d.kh, d.kw)) return false;
+    if (!direct_conv_applies(g, d.kh, d.kw, d.f)) return false;
     const std::vector<float> packed = pack_direct_weights(w, d.f, d.c, d.kh, d.kw);
     const DirectConvShape s{d.c, d.h, d.w, d.kh, d.kw, d.oh, d.ow, g.pad_top, g.pad_left};
     const int64_t plane = d.oh * d.ow, blocks = (d.f + kDirectFilters - 1) / kDirectFilters;
@@ -240,7 +240,7 @@ bool direct_backward_input(const Dims& d, const Geometry2D& g, const T* pre, con
     flipped.pad_top = d.kh - 1 - g.pad_top, flipped.pad_bottom = d.kh - 1 - g.pad_bottom;
     flipped.pad_left = d.kw - 1 - g.pad_left, flipped.pad_right = d.kw - 1 - g.pad_right;
     if (std::min({flipped.pad_top, flipped.pad_bottom, flipped.pad_left, flipped.pad_right}) < 0 ||
-        !direct_conv_applies(flipped, d.kh, d.kw))
+        !direct_conv_applies(flipped, d.kh, d.kw, d.c))
       return false;
     std::vector<float> swapped(static_cast<size_t>(d.f * d.rows()));  // (C, F, KH, KW), each tap flipped
     for (int64_t f = 0; f < d.f; ++f)
@@ -301,7 +301,7 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
   // dL/dx by the direct kernel where it applies, from dL/dy gathered once into `pre`;
   // the chunks then copy their part of it instead of gathering again.
   Tensor pre;
-  if (want_dx && std::is_same_v<T, float> && direct_conv_applies(g, d.kh, d.kw)) {
+  if (want_dx && std::is_same_v<T, float> && direct_conv_applies(g, d.kh, d.kw, d.c)) {
     pre = Tensor::empty({d.n, d.f, d.oh, d.ow}, dtype_of<T>());
     T* to = pre.data<T>();
     parallel_for(d.n * d.f, plane, [&](int64_t u0, int64_t u1) {

@@ -74,10 +74,12 @@ __attribute__((target("avx512f"))) void tile(const DirectConvShape& s, const flo
 
 }  // namespace
 
-bool direct_conv_applies(const Geometry2D& g, int64_t kernel_height, int64_t kernel_width) {
+bool direct_conv_applies(const Geometry2D& g, int64_t kernel_height, int64_t kernel_width, int64_t filters) {
   static const bool avx512 = __builtin_cpu_supports("avx512f");
+  const int64_t blocks = (filters + kDirectFilters - 1) / kDirectFilters;
   return avx512 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
-         kernel_height <= kDirectMaxKernelSize && kernel_width <= kDirectMaxKernelSize;
+         kernel_height <= kDirectMaxKernelSize && kernel_width <= kDirectMaxKernelSize &&
+         4 * filters >= 3 * kDirectFilters * blocks;
 }
 
 std::vector<float> pack_direct_weights(const float* w, int64_t f, int64_t c, int64_t kh, int64_t kw) {

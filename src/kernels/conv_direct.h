@@ -20,9 +20,10 @@ struct DirectConvShape {
 constexpr int64_t kDirectFilters = 8;  // filters per block
 constexpr int64_t kDirectMaxKernelSize = 16;
 
-// Whether the CPU (AVX-512F) and the geometry (stride 1, dilation 1, a kernel of at most
-// 16x16) suit it.
-bool direct_conv_applies(const Geometry2D& g, int64_t kernel_height, int64_t kernel_width);
+// Whether the CPU (AVX-512F), the geometry (stride 1, dilation 1, a kernel of at most
+// 16x16) and the filter count suit it: at least 3/4 of each block of 8 filters in use
+// (a 1-filter convolution would leave 7/8 of the work idle).
+bool direct_conv_applies(const Geometry2D& g, int64_t kernel_height, int64_t kernel_width, int64_t filters);
 
 // w (F, C, KH, KW) -> (ceil(F / 8), C, KH, KW, 8): each tap's eight filters side by side,
 // zeros past F.
