@@ -185,6 +185,9 @@ TEST(Kernels, SoftmaxMatchesNaiveAndIsStable) {
     for (int64_t axis = 0; axis < shape.rank(); ++axis) {
       const Tensor x = gen.uniform(shape, -5, 5);
       EXPECT_TRUE(softmax(x, axis).allclose(softmax_naive(x, axis), 1e-5, 1e-7)) << shape << " axis " << axis;
+      Tensor in_place = x.clone();
+      softmax_in_place(in_place, axis);
+      EXPECT_TRUE(in_place.allclose(softmax(x, axis), 0, 0)) << shape << " axis " << axis;
     }
   const Tensor extreme = Tensor::from(std::vector<float>{1000, -1000, 0, 1e30f, 1e30f, -1e30f}, {2, 3});
   const std::vector<double> p = softmax(extreme, 1).to_vector(), lp = log_softmax(extreme, 1).to_vector();

@@ -187,12 +187,13 @@ MaxResult max_axis(const Tensor& x, int64_t axis, bool keepdim) {
 
 namespace {
 
-// Softmax or log-softmax along `axis`, max-shifted so exp never overflows.
-Tensor softmax_impl(const Tensor& x, int64_t axis, bool log) {
+// Softmax or log-softmax along `axis` into y (x's shape and dtype; x itself for the
+// softmax, whose passes read each value before they write it), max-shifted so exp never
+// overflows.
+void softmax_into(const Tensor& x, int64_t axis, bool log, Tensor& y) {
   check_input(x, log ? "log_softmax" : "softmax");
   axis = x.shape().axis(axis, log ? "log_softmax" : "softmax");
   const AxisView v = view_around(x.shape(), axis);
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* px = x.data<T>();
@@ -221,6 +222,11 @@ Tensor softmax_impl(const Tensor& x, int64_t axis, bool log) {
       }
     });
   });
+}
+
+Tensor softmax_impl(const Tensor& x, int64_t axis, bool log) {
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  softmax_into(x, axis, log, y);
   return y;
 }
 
@@ -255,6 +261,7 @@ Tensor softmax_backward_impl(const Tensor& y, const Tensor& g, int64_t axis, boo
 }  // namespace
 
 Tensor softmax(const Tensor& x, int64_t axis) { return softmax_impl(x, axis, false); }
+void softmax_in_place(Tensor& x, int64_t axis) { softmax_into(x, axis, false, x); }
 Tensor log_softmax(const Tensor& x, int64_t axis) { return softmax_impl(x, axis, true); }
 
 Tensor softmax_naive(const Tensor& x, int64_t axis) {

@@ -22,6 +22,8 @@ struct MaxResult {
 MaxResult max_axis(const Tensor& x, int64_t axis, bool keepdim);
 
 Tensor softmax(const Tensor& x, int64_t axis);
+// softmax(x, axis) written over x (the inference plan's activation after a Dense).
+void softmax_in_place(Tensor& x, int64_t axis);
 Tensor log_softmax(const Tensor& x, int64_t axis);
 Tensor softmax_naive(const Tensor& x, int64_t axis);
 // Given y = softmax(x) (or log_softmax(x)) and g = dL/dy, returns dL/dx.

@@ -179,8 +179,6 @@ std::vector<Variable> Graph::run(const std::vector<Variable>& inputs) const {
 }
 
 std::vector<Tensor> Graph::predict(const std::vector<Tensor>& inputs) const {
-  std::vector<Shape> shapes;
-  for (const Tensor& input : inputs) shapes.push_back(input.shape());
   std::unique_lock lock(plans_mutex_, std::try_to_lock);
   if (!lock.owns_lock()) {  // another thread runs the plans: this call runs the graph
     std::vector<Variable> values;
@@ -189,8 +187,14 @@ std::vector<Tensor> Graph::predict(const std::vector<Tensor>& inputs) const {
     for (const Variable& output : run(values)) outputs.push_back(output.value());
     return outputs;
   }
-  auto found = std::find_if(plans_.begin(), plans_.end(), [&](const auto& entry) { return entry.first == shapes; });
+  auto same_shapes = [&](const auto& entry) {  // compared in place: no vector built for a call that finds its plan
+    return std::equal(entry.first.begin(), entry.first.end(), inputs.begin(), inputs.end(),
+                      [](const Shape& shape, const Tensor& input) { return shape == input.shape(); });
+  };
+  auto found = std::find_if(plans_.begin(), plans_.end(), same_shapes);
   if (found == plans_.end()) {
+    std::vector<Shape> shapes;
+    for (const Tensor& input : inputs) shapes.push_back(input.shape());
     check_inputs(shapes);
     if (plans_.size() == kKeptPlans) plans_.pop_back();
     plans_.insert(plans_.begin(), {shapes, std::make_unique<InferencePlan>(*this, shapes)});

@@ -5,6 +5,7 @@
 #include "axon/dense.h"
 #include "axon/quantization.h"
 #include "kernels/gemm.h"
+#include "kernels/reduce.h"
 
 namespace axon::detail {
 
@@ -72,13 +73,15 @@ InferencePlan::InferencePlan(const Graph& graph, const std::vector<Shape>& input
     };
     const bool single = step.layer && step.inputs.size() == 1 && step.outputs.size() == 1;
     const size_t in = step.inputs.empty() ? 0 : step.inputs[0], out = step.outputs.empty() ? 0 : step.outputs[0];
-    // A layer with a fast path, and the activation its kernels leave to be applied after.
+    // A layer with a fast path, and the activation its kernels leave to be applied after
+    // (softmax over the fast path's own buffer).
     auto with_fast_path = [&](auto fast, const std::string& activation_name) {
-      const bool fused = activation_name == "relu" || activation_name == "linear";
-      ActivationFn after = fused ? nullptr : activation(activation_name);
-      steps_.push_back({[this, in, out, generic, fast, after]() mutable {
-        const Tensor y = fast(values_[in]);
+      const bool fused = activation_name == "relu" || activation_name == "linear", softmax = activation_name == "softmax";
+      ActivationFn after = fused || softmax ? nullptr : activation(activation_name);
+      steps_.push_back({[this, in, out, generic, fast, after, softmax]() mutable {
+        Tensor y = fast(values_[in]);
         if (!y.defined()) return generic();
+        if (softmax) kernels::softmax_in_place(y, -1);
         values_[out] = after ? after(Variable(y)).value() : y;
         masks_[out] = y.rank() >= 3 ? masks_[in] : Tensor();  // Dense keeps the steps
       }});
