@@ -127,10 +127,10 @@ TEST(Conv, LargeBatchTakesTheParallelPaths) {
   EXPECT_FALSE(grads.db.defined());
 }
 
-// The direct kernel (conv_direct.h) on rows wider than its 16 lanes, with tails,
-// filters past a block of 8 (and fewer than 8), asymmetric padding and non-square
-// kernels; through conv2d, the fused max pool and the input gradient, and block by
-// block.
+// The direct kernels (conv_direct.h) on rows wider than their 16 lanes, with tails,
+// filters past a block of 8 (and fewer than 8; 40 for the weight gradient's blocks of
+// 32), channels not a multiple of 4, asymmetric padding and non-square kernels; through
+// conv2d, the fused max pool and both gradients, and the forward kernel block by block.
 TEST(Conv, DirectKernelMatchesTheDefinition) {
   struct Case {
     int64_t n, c, h, w, f, kh, kw, top, bottom, left, right;
@@ -138,7 +138,7 @@ TEST(Conv, DirectKernelMatchesTheDefinition) {
   Generator gen(26);
   for (const Case& t : {Case{2, 6, 21, 37, 14, 3, 3, 2, 0, 1, 3}, Case{1, 1, 40, 17, 8, 5, 1, 0, 0, 0, 0},
                         Case{3, 16, 9, 9, 20, 1, 1, 0, 0, 0, 0}, Case{1, 3, 18, 33, 6, 2, 4, 1, 1, 3, 0},
-                        Case{2, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1}}) {
+                        Case{2, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1}, Case{3, 5, 10, 12, 40, 2, 6, 1, 0, 2, 3}}) {
     Geometry2D g;
     g.pad_top = t.top, g.pad_bottom = t.bottom, g.pad_left = t.left, g.pad_right = t.right;
     const Tensor x = gen.uniform({t.n, t.c, t.h, t.w}, -1, 1), k = gen.uniform({t.f, t.c, t.kh, t.kw}, -1, 1);

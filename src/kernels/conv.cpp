@@ -288,8 +288,7 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
                      const Conv2dColumns* kept, Conv2dGrads& grads, Gather&& gather) {
   const int64_t plane = d.oh * d.ow;
   int64_t chunk = images_per_chunk(d, chunk_images, sizeof(T));
-  bool want_dx = grads.dx.defined();
-  const bool want_dw = grads.dw.defined(), want_db = grads.db.defined();
+  bool want_dx = grads.dx.defined(), want_dw = grads.dw.defined(), want_db = grads.db.defined();
   const T* cached = nullptr;
   if (kept && kept->values.defined() && want_dw) {
     if (kept->values.shape() != Shape{d.rows(), d.n * plane} || kept->values.dtype() != dtype_of<T>() ||
@@ -312,6 +311,30 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
     } else {
       want_dx = false;
       if (!want_dw && !want_db) return;
+    }
+  }
+  // dL/dw (and dL/db) by the direct kernel where it applies, from dL/dy gathered once.
+  if constexpr (std::is_same_v<T, float>) {
+    if (want_dw && d.rows() > kSmallDepth && direct_weight_gradient_applies(g, d.kh, d.kw)) {
+      if (!pre.defined()) {
+        pre = Tensor::empty({d.n, d.f, d.oh, d.ow}, dtype_of<T>());
+        T* to = pre.data<T>();
+        parallel_for(d.n * d.f, plane, [&](int64_t u0, int64_t u1) {
+          for (int64_t u = u0; u < u1; ++u) gather(u / d.f, u % d.f, to + u * plane);
+        });
+      }
+      const T* from = pre.data<T>();
+      conv2d_direct_weight_gradient(DirectConvShape{d.c, d.h, d.w, d.kh, d.kw, d.oh, d.ow, g.pad_top, g.pad_left}, d.n,
+                                    d.f, g.pad_bottom, g.pad_right, x, from, grads.dw.data<T>());
+      if (want_db) {
+        T* db = grads.db.data<T>();
+        parallel_for(d.f, d.n * plane, [&](int64_t f0, int64_t f1) {
+          for (int64_t f = f0; f < f1; ++f)
+            for (int64_t n = 0; n < d.n; ++n) db[f] += sum_of(from + (n * d.f + f) * plane, plane);
+        });
+      }
+      want_dw = want_db = false;
+      if (!want_dx) return;
     }
   }
   Tensor dy_major = Tensor::empty({d.f, chunk * plane}, dtype_of<T>());
