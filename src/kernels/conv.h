@@ -2,9 +2,9 @@
 // 2-D convolution on NCHW tensors via im2col + GEMM, and its backward passes; a direct
 // naive reference beside each. The batch is cut into chunks of images whose column
 // matrix (C*KH*KW, images*OH*OW) stays in cache (~1 MiB), one GEMM per chunk. Where
-// AVX-512 runs a stride-1 float convolution, the forward pass uses the direct kernel of
-// conv_direct.h instead (2.7x faster at 32 filters, where packing the columns for the
-// GEMM cost as much as the product).
+// AVX-512 runs a stride-1 float convolution, the forward pass and both gradients use
+// the direct kernels of conv_direct.h instead (at 32 filters, packing the columns for
+// the GEMM cost as much as the product).
 //   x: (N, C, H, W), w: (F, C, KH, KW) -> y: (N, F, OH, OW),
 //   OH = (H + pad_top + pad_bottom - dilation_h * (KH - 1) - 1) / stride_h + 1 (same for W).
 #include <memory>
