@@ -204,8 +204,8 @@ void forward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w, 
 // The forward pass without a column matrix (conv_direct.h), when the CPU and geometry
 // suit it: in parallel over (image, block of eight filters), each block's planes
 // computed into scratch memory and handed to finish(n, f, plane) as forward_chunks
-// does. Nothing is kept for training: the weight gradient lays the columns out itself,
-// once, as the forward pass would have. Returns false when it does not apply.
+// does. Nothing is kept for training: the backward pass needs no columns, or lays them
+// out itself, once, as the forward pass would have. Returns false when it does not apply.
 template <class T, class Finish>
 bool direct_forward(const Dims& d, const Geometry2D& g, const T* x, const T* w, Finish&& finish) {
   if constexpr (!std::is_same_v<T, float>) {
@@ -297,33 +297,24 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
     cached = kept->values.data<T>();
     chunk = kept->chunk;  // the forward pass's chunks: the kept matrices are laid out by them
   }
-  // dL/dx by the direct kernel where it applies, from dL/dy gathered once into `pre`;
-  // the chunks then copy their part of it instead of gathering again.
+  // The direct kernels (conv_direct.h) where they apply, from dL/dy gathered once into
+  // `pre` (N, F, OH, OW); the chunks below then copy their part of it.
   Tensor pre;
-  if (want_dx && std::is_same_v<T, float> && direct_conv_applies(g, d.kh, d.kw, d.c)) {
-    pre = Tensor::empty({d.n, d.f, d.oh, d.ow}, dtype_of<T>());
-    T* to = pre.data<T>();
-    parallel_for(d.n * d.f, plane, [&](int64_t u0, int64_t u1) {
-      for (int64_t u = u0; u < u1; ++u) gather(u / d.f, u % d.f, to + u * plane);
-    });
-    if (!direct_backward_input<T>(d, g, to, w, grads.dx.data<T>())) {
-      pre = Tensor();
-    } else {
-      want_dx = false;
-      if (!want_dw && !want_db) return;
+  auto gathered = [&]() -> const T* {
+    if (!pre.defined()) {
+      pre = Tensor::empty({d.n, d.f, d.oh, d.ow}, dtype_of<T>());
+      T* to = pre.data<T>();
+      parallel_for(d.n * d.f, plane, [&](int64_t u0, int64_t u1) {
+        for (int64_t u = u0; u < u1; ++u) gather(u / d.f, u % d.f, to + u * plane);
+      });
     }
-  }
-  // dL/dw (and dL/db) by the direct kernel where it applies, from dL/dy gathered once.
+    return pre.data<T>();
+  };
+  if (want_dx && std::is_same_v<T, float> && direct_conv_applies(g, d.kh, d.kw, d.c))
+    want_dx = !direct_backward_input<T>(d, g, gathered(), w, grads.dx.data<T>());
   if constexpr (std::is_same_v<T, float>) {
-    if (want_dw && d.rows() > kSmallDepth && direct_weight_gradient_applies(g, d.kh, d.kw)) {
-      if (!pre.defined()) {
-        pre = Tensor::empty({d.n, d.f, d.oh, d.ow}, dtype_of<T>());
-        T* to = pre.data<T>();
-        parallel_for(d.n * d.f, plane, [&](int64_t u0, int64_t u1) {
-          for (int64_t u = u0; u < u1; ++u) gather(u / d.f, u % d.f, to + u * plane);
-        });
-      }
-      const T* from = pre.data<T>();
+    if (want_dw && d.rows() > kSmallDepth && direct_weight_gradient_applies(g, d.kw)) {
+      const T* from = gathered();
       conv2d_direct_weight_gradient(DirectConvShape{d.c, d.h, d.w, d.kh, d.kw, d.oh, d.ow, g.pad_top, g.pad_left}, d.n,
                                     d.f, g.pad_bottom, g.pad_right, x, from, grads.dw.data<T>());
       if (want_db) {
@@ -334,9 +325,9 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
         });
       }
       want_dw = want_db = false;
-      if (!want_dx) return;
     }
   }
+  if (!want_dx && !want_dw && !want_db) return;
   Tensor dy_major = Tensor::empty({d.f, chunk * plane}, dtype_of<T>());
   Tensor cols = want_dx || (want_dw && !cached) ? Tensor::empty({d.rows(), chunk * plane}, dtype_of<T>()) : Tensor();
   if (want_dw && d.n == 0) grads.dw.fill(0);

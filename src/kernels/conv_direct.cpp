@@ -117,10 +117,10 @@ __attribute__((target("avx512f"))) void weight_tile(const float* xpad, int64_t i
 
 }  // namespace
 
-bool direct_weight_gradient_applies(const Geometry2D& g, int64_t kernel_height, int64_t kernel_width) {
+bool direct_weight_gradient_applies(const Geometry2D& g, int64_t kernel_width) {
   static const bool avx512 = __builtin_cpu_supports("avx512f");
   return avx512 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
-         kernel_width % 3 == 0 && kernel_height >= 1;
+         kernel_width % 3 == 0;
 }
 
 void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, int64_t pad_bottom,

@@ -39,7 +39,7 @@ void conv2d_direct_block(const DirectConvShape& s, const float* image, const flo
 // of a kernel row at a time: each output pixel's dL/dy for 32 filters (two vectors, from
 // dL/dy laid out channels-last) times one input value per (channel, tap), 24
 // accumulators over the filters. Images go through in groups whose dL/dy stays in cache.
-bool direct_weight_gradient_applies(const Geometry2D& g, int64_t kernel_height, int64_t kernel_width);
+bool direct_weight_gradient_applies(const Geometry2D& g, int64_t kernel_width);
 // x: (N, C, H, W), dy: (N, F, OH, OW) -> dw: (F, C, KH, KW), overwritten.
 void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, int64_t pad_bottom,
                                    int64_t pad_right, const float* x, const float* dy, float* dw);
