@@ -5,7 +5,8 @@
 // GEMM: at 32 filters a GEMM's packing of the column matrix cost as much as its product.
 // Eight filters and three such row segments at a time keep 24 accumulators in
 // registers, and each input vector loaded serves eight filters; padding is a load mask.
-// conv.cpp uses it for the forward pass when no column matrix is kept for training.
+// conv.cpp uses it for the forward pass and, on dL/dy with the kernel flipped, for the
+// input gradient; the weight gradient has its own kernel, at the end of this file.
 #include <cstdint>
 #include <vector>
 
