@@ -21,6 +21,7 @@
 #include <set>
 
 #include "axon/tensor_ops.h"
+#include "io/onnx_node.h"
 #include "io/onnx_tensor.h"
 #include "kernels/layout.h"
 
@@ -30,15 +31,18 @@ namespace {
 
 constexpr int kMaxChain = 12;  // nodes walked through between two parts of the pattern
 
-class Graph {
+class PatternGraph {
  public:
-  Graph(onnx::GraphProto& graph, const OnnxTensorSource& source) : graph_(graph), source_(source) {
+  PatternGraph(onnx::GraphProto& graph, const OnnxTensorSource& source) : graph_(graph), source_(source) {
     for (int n = 0; n < graph.node_size(); ++n) {
       index_[&graph.node(n)] = n;
-      for (const std::string& out : graph.node(n).output()) producer_[out] = n;
-      for (const std::string& in : graph.node(n).input()) readers_[in].push_back(n);
+      for (const std::string& out : graph.node(n).output())
+        if (!out.empty()) producer_[out] = n;  // "" is no tensor
+      for (const std::string& in : graph.node(n).input())
+        if (!in.empty()) readers_[in].push_back(n);
     }
-    for (const onnx::TensorProto& t : graph.initializer()) initializers_[t.name()] = &t;
+    for (const onnx::TensorProto& t : graph.initializer())
+      if (!t.name().empty()) initializers_[t.name()] = &t;
     for (const onnx::ValueInfoProto& o : graph.output()) outputs_.insert(o.name());
   }
 
@@ -82,7 +86,7 @@ class Graph {
     if (const auto it = initializers_.find(tensor); it != initializers_.end()) return it->second;
     const onnx::NodeProto* p = producer(tensor);
     if (!p) return nullptr;
-    if (p->op_type() == "Identity" && p->input_size() == 1) return constant_proto(p->input(0), depth + 1);
+    if (p->op_type() == "Identity" && p->input_size() == 1) return constant_proto(input_of(*p, 0), depth + 1);
     if (p->op_type() == "Constant")
       for (const onnx::AttributeProto& a : p->attribute())
         if (a.name() == "value" && a.has_t()) return &a.t();
@@ -126,33 +130,33 @@ struct Match {
 
 class Matcher {
  public:
-  explicit Matcher(const Graph& g) : g_(g) {}
+  explicit Matcher(const PatternGraph& g) : g_(g) {}
 
   std::optional<Match> at(const onnx::NodeProto& softmax) {
     m_ = Match{};
     if (attribute_int(softmax, "axis", -1) != -1 || softmax.input_size() != 1) return std::nullopt;
     take(softmax);
     // Back from the scores to MatMul(q', k').
-    const onnx::NodeProto* p = g_.producer(softmax.input(0));
+    const onnx::NodeProto* p = g_.producer(input_of(softmax, 0));
     for (int steps = 0; p && p->op_type() != "MatMul" && steps < 3; ++steps) {
       if (!scale_or_mask(*p)) return std::nullopt;
       p = g_.producer(other_than_constant(*p));
     }
     if (!p || p->op_type() != "MatMul") return std::nullopt;
     take(*p);
-    const auto query = projection_of(p->input(0), 0), key = projection_of(p->input(1), 1);
+    const auto query = projection_of(input_of(*p, 0), 0), key = projection_of(input_of(*p, 1), 1);
     // Forward: [Dropout/Identity] -> MatMul(., v').
-    const onnx::NodeProto* q = g_.sole_reader(softmax.output(0));
+    const onnx::NodeProto* q = g_.sole_reader(output_of(softmax, 0));
     for (int steps = 0; q && (q->op_type() == "Dropout" || q->op_type() == "Identity") && q->output_size() >= 1;
          ++steps) {
       if (steps == kMaxChain) return std::nullopt;
       take(*q);
-      q = g_.sole_reader(q->output(0));
+      q = g_.sole_reader(output_of(*q, 0));
     }
-    if (!query || !key || !q || q->op_type() != "MatMul" || q->input(0) == q->input(1)) return std::nullopt;
+    if (!query || !key || !q || q->op_type() != "MatMul" || input_of(*q, 0) == input_of(*q, 1)) return std::nullopt;
     take(*q);
-    const auto value = projection_of(q->input(1), 2);
-    if (!value || !output_projection(q->output(0))) return std::nullopt;
+    const auto value = projection_of(input_of(*q, 1), 2);
+    if (!value || !output_projection(output_of(*q, 0))) return std::nullopt;
     m_.query = *query, m_.key = *key, m_.value = *value;
     return m_;
   }
@@ -162,15 +166,15 @@ class Matcher {
 
   // The input of a two-input node that is not a constant.
   std::string other_than_constant(const onnx::NodeProto& node) const {
-    return g_.is_constant(node.input(0)) ? node.input(1) : node.input(0);
+    return g_.is_constant(input_of(node, 0)) ? input_of(node, 1) : input_of(node, 0);
   }
 
   // Mul or Div by a scalar (the scale), or Add of a constant (the mask): taken.
   bool scale_or_mask(const onnx::NodeProto& node) {
     if (node.input_size() != 2) return false;
     const std::string& op = node.op_type();
-    const bool constant_first = g_.is_constant(node.input(0));
-    const std::optional<Tensor> c = g_.constant(constant_first ? node.input(0) : node.input(1));
+    const bool constant_first = g_.is_constant(input_of(node, 0));
+    const std::optional<Tensor> c = g_.constant(constant_first ? input_of(node, 0) : input_of(node, 1));
     if (!c) return false;
     if ((op == "Mul" || (op == "Div" && !constant_first)) && c->numel() == 1) {
       const double v = c->item();
@@ -194,13 +198,13 @@ class Matcher {
       const std::string& op = p->op_type();
       if (op == "Transpose" || op == "Reshape") {
         take(*p);
-        tensor = p->input(0);
+        tensor = input_of(*p, 0);
       } else if (op == "Mul" || op == "Div") {
         if (!scale_or_mask(*p)) return std::nullopt;
         tensor = other_than_constant(*p);
       } else if (op == "Slice") {  // torch's packed in_proj: q, k, v thirds in that order
         take(*p);
-        std::optional<Projection> packed = linear_at(p->input(0));
+        std::optional<Projection> packed = linear_at(input_of(*p, 0));
         if (!packed || packed->kernel.dim(1) % 3 != 0) return std::nullopt;
         const int64_t width = packed->kernel.dim(1) / 3;
         packed->kernel = kernels::slice(packed->kernel, 1, third * width, (third + 1) * width).clone();
@@ -218,18 +222,18 @@ class Matcher {
     const onnx::NodeProto* p = g_.producer(tensor);
     Tensor bias;
     if (p && p->op_type() == "Add" && p->input_size() == 2) {
-      const bool constant_first = g_.is_constant(p->input(0));
-      const std::optional<Tensor> b = g_.constant(constant_first ? p->input(0) : p->input(1));
+      const bool constant_first = g_.is_constant(input_of(*p, 0));
+      const std::optional<Tensor> b = g_.constant(constant_first ? input_of(*p, 0) : input_of(*p, 1));
       if (!b) return std::nullopt;
       bias = b->reshape({-1}).to(DType::f32);
       take(*p);
-      p = g_.producer(constant_first ? p->input(1) : p->input(0));
+      p = g_.producer(constant_first ? input_of(*p, 1) : input_of(*p, 0));
     }
     if (!p || p->op_type() != "MatMul") return std::nullopt;
-    const std::optional<Tensor> w = g_.constant(p->input(1));
+    const std::optional<Tensor> w = g_.constant(input_of(*p, 1));
     if (!w || w->rank() != 2 || (bias.defined() && bias.numel() != w->dim(1))) return std::nullopt;
     take(*p);
-    return Projection{p->input(0), w->to(DType::f32), bias};
+    return Projection{input_of(*p, 0), w->to(DType::f32), bias};
   }
 
   // From MatMul(P, v') forward: Transpose/Reshape, then the output projection (MatMul
@@ -241,42 +245,42 @@ class Matcher {
       const std::string& op = r->op_type();
       if (op == "Transpose" || op == "Reshape") {
         take(*r);
-        tensor = r->output(0);
+        tensor = output_of(*r, 0);
         continue;
       }
       if (op == "Gemm") {
-        const std::optional<Tensor> b = g_.constant(r->input(1));
+        const std::optional<Tensor> b = g_.constant(input_of(*r, 1));
         if (!b || b->rank() != 2 || attribute_int(*r, "transA", 0) != 0 || attribute_float(*r, "alpha", 1) != 1 ||
             attribute_float(*r, "beta", 1) != 1)
           return false;
         Tensor w = attribute_int(*r, "transB", 0) ? kernels::transpose(*b, 0, 1) : *b;
         Tensor bias;
-        if (r->input_size() > 2 && !r->input(2).empty()) {
-          const std::optional<Tensor> c = g_.constant(r->input(2));
+        if (r->input_size() > 2 && !input_of(*r, 2).empty()) {
+          const std::optional<Tensor> c = g_.constant(input_of(*r, 2));
           if (!c || c->numel() != w.dim(1)) return false;
           bias = c->reshape({-1}).to(DType::f32);
         }
         take(*r);
-        const onnx::NodeProto* back = g_.sole_reader(r->output(0));  // (T*B, E) -> (T, B, E)
+        const onnx::NodeProto* back = g_.sole_reader(output_of(*r, 0));  // (T*B, E) -> (T, B, E)
         if (!back || back->op_type() != "Reshape") return false;
         take(*back);
         m_.output = Projection{"", w.to(DType::f32).clone(), bias};
-        m_.out = back->output(0);
+        m_.out = output_of(*back, 0);
         return true;
       }
-      if (op == "MatMul" && r->input(0) == tensor) {
-        const std::optional<Tensor> w = g_.constant(r->input(1));
+      if (op == "MatMul" && input_of(*r, 0) == tensor) {
+        const std::optional<Tensor> w = g_.constant(input_of(*r, 1));
         if (!w || w->rank() != 2) return false;
         take(*r);
         m_.output = Projection{"", w->to(DType::f32), Tensor()};
-        m_.out = r->output(0);
+        m_.out = output_of(*r, 0);
         if (const onnx::NodeProto* add = g_.sole_reader(m_.out); add && add->op_type() == "Add" && add->input_size() == 2) {
-          const std::string& other = add->input(0) == m_.out ? add->input(1) : add->input(0);
+          const std::string& other = input_of(*add, 0) == m_.out ? input_of(*add, 1) : input_of(*add, 0);
           const std::optional<Tensor> b = g_.constant(other);
           if (b && b->numel() == w->dim(1)) {
             take(*add);
             m_.output.bias = b->reshape({-1}).to(DType::f32);
-            m_.out = add->output(0);
+            m_.out = output_of(*add, 0);
           }
         }
         return true;
@@ -286,7 +290,7 @@ class Matcher {
     return false;
   }
 
-  const Graph& g_;
+  const PatternGraph& g_;
   Match m_;
 };
 
@@ -317,7 +321,7 @@ void write_initializer(onnx::GraphProto& graph, const std::string& name, const T
 
 // Replaces one match by the fused node; false when the match does not hold (another
 // node reads a tensor inside it, or the sizes disagree).
-bool fuse(Graph& g, const Match& m, int serial) {
+bool fuse(PatternGraph& g, const Match& m, int serial) {
   // Nothing outside the match may read what is inside it, but the result and the Shape
   // nodes that size its Reshapes and Slices (removed with them when nothing else reads
   // what they compute).
@@ -400,7 +404,7 @@ void remove_unread(onnx::GraphProto& graph) {
 bool fuse_attention(onnx::GraphProto& graph, const OnnxTensorSource& source) {
   bool any = false;
   for (int serial = 0;; ++serial) {
-    Graph g(graph, source);
+    PatternGraph g(graph, source);
     std::optional<Match> match;
     for (const onnx::NodeProto& node : graph.node()) {
       if (node.op_type() != "Softmax" || !(node.domain().empty() || node.domain() == "ai.onnx")) continue;

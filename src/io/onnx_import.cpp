@@ -140,7 +140,8 @@ class Importer {
         ++waiting[static_cast<size_t>(n)];
         dependents[static_cast<size_t>(it->second)].push_back(n);
       }
-      for (const std::string& in : node.input()) readers_[in].push_back(&node);
+      for (const std::string& in : node.input())
+        if (!in.empty()) readers_[in].push_back(&node);  // "" is an optional input left out
     }
     std::vector<int> order;
     for (int n = 0; n < graph_.node_size(); ++n)

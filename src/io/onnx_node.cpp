@@ -25,6 +25,16 @@ int64_t dims_product(const std::vector<int64_t>& dims) {
   return total;
 }
 
+const std::string& input_of(const onnx::NodeProto& node, int k) {
+  static const std::string none;
+  return k >= 0 && k < node.input_size() ? node.input(k) : none;
+}
+
+const std::string& output_of(const onnx::NodeProto& node, int k) {
+  static const std::string none;
+  return k >= 0 && k < node.output_size() ? node.output(k) : none;
+}
+
 int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
   if (axis < -rank || axis >= rank) node.fail("axis ", axis, " is out of range for rank ", rank);
   return axis < 0 ? axis + rank : axis;

@@ -164,6 +164,11 @@ void fused_attention(OnnxNode& node);
 void constant_of_shape(OnnxNode& node);
 void transpose_constant(OnnxNode& node);
 
+// Input or output k of a node, or "" (no tensor) when it has fewer: a hostile file's
+// node may have any number of either, and the pattern matchers look before any check.
+const std::string& input_of(const onnx::NodeProto& node, int k);
+const std::string& output_of(const onnx::NodeProto& node, int k);
+
 // "A x B" as text, for errors; the product of dims, failing on overflow.
 std::string dims_text(const std::vector<int64_t>& dims);
 int64_t dims_product(const std::vector<int64_t>& dims);

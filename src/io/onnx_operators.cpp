@@ -405,7 +405,7 @@ void concat(OnnxNode& node) {
 // A constant operand of `node` that is one number near `value`.
 bool is_number(const OnnxNode& node, const onnx::NodeProto& reader, const std::string& computed, double value) {
   if (reader.input_size() != 2) return false;
-  const OnnxValue* v = node.find_value(reader.input(0) == computed ? reader.input(1) : reader.input(0));
+  const OnnxValue* v = node.find_value(input_of(reader, 0) == computed ? input_of(reader, 1) : input_of(reader, 0));
   return v && v->is_constant() && v->constant.numel() == 1 && std::abs(v->constant.item() - value) < 1e-4;
 }
 
@@ -419,17 +419,17 @@ const onnx::NodeProto* next(const OnnxNode& node, const std::string& tensor, con
 // then Mul by 0.5 and by x in either order (axon's and torch's). Any other Div of a
 // graph tensor must be by a scalar constant: a Rescaling layer.
 void divide(OnnxNode& node) {
-  const std::string& x = node.proto().input(0);
+  const std::string& x = input_of(node.proto(), 0);
   const onnx::NodeProto* erf = node.value(0).symbolic && is_number(node, node.proto(), x, std::sqrt(2.0))
-                                   ? next(node, node.proto().output(0), "Erf")
+                                   ? next(node, output_of(node.proto(), 0), "Erf")
                                    : nullptr;
-  const onnx::NodeProto* add = erf ? next(node, erf->output(0), "Add") : nullptr;
+  const onnx::NodeProto* add = erf ? next(node, output_of(*erf, 0), "Add") : nullptr;
   const onnx::NodeProto* first =
-      add && is_number(node, *add, erf->output(0), 1.0) ? next(node, add->output(0), "Mul") : nullptr;
-  const onnx::NodeProto* second = first ? next(node, first->output(0), "Mul") : nullptr;
-  const auto times_x = [&](const onnx::NodeProto& mul) { return mul.input(0) == x || mul.input(1) == x; };
-  const bool half_then_x = first && second && is_number(node, *first, add->output(0), 0.5) && times_x(*second);
-  const bool x_then_half = first && second && times_x(*first) && is_number(node, *second, first->output(0), 0.5);
+      add && is_number(node, *add, output_of(*erf, 0), 1.0) ? next(node, output_of(*add, 0), "Mul") : nullptr;
+  const onnx::NodeProto* second = first ? next(node, output_of(*first, 0), "Mul") : nullptr;
+  const auto times_x = [&](const onnx::NodeProto& mul) { return input_of(mul, 0) == x || input_of(mul, 1) == x; };
+  const bool half_then_x = first && second && is_number(node, *first, output_of(*add, 0), 0.5) && times_x(*second);
+  const bool x_then_half = first && second && times_x(*first) && is_number(node, *second, output_of(*first, 0), 0.5);
   if (!half_then_x && !x_then_half) {
     if (!rescaling_layer(node)) node.fail("axon divides a graph tensor by a scalar constant only");
     return;
