@@ -40,6 +40,12 @@ int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+int64_t feature_axis(const OnnxNode& node, int64_t axis, int64_t rank) {
+  const int64_t resolved = resolve_axis(node, axis, rank);
+  if (resolved == 0) node.fail("it works along the batch axis (axis 0), which axon keeps whole");
+  return resolved;
+}
+
 std::vector<int64_t> integer_values(const Tensor& t) {
   std::vector<int64_t> values;
   if (t.dtype() == DType::i64 || t.dtype() == DType::i32) {  // exactly: torch writes INT64_MAX for "to the end"

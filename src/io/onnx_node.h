@@ -147,10 +147,12 @@ class OnnxNode {
 
 using OnnxOperator = std::function<void(OnnxNode&)>;
 
-// Operators that become axon layers (onnx_operators.cpp).
+// Operators that become axon layers (onnx_operators.cpp, with the sequence and layout tables).
 const std::map<std::string, OnnxOperator>& onnx_layer_operators();
 // Operators of sequence models (onnx_sequence_operators.cpp), part of the layer operators.
 const std::map<std::string, OnnxOperator>& onnx_sequence_operators();
+// Flatten, Reshape, Squeeze, Unsqueeze (onnx_layout_operators.cpp), part of them too.
+const std::map<std::string, OnnxOperator>& onnx_layout_operators();
 // Whether op is LSTM, GRU or RNN; such a node as axon's layer (onnx_recurrent_operators.cpp).
 inline bool onnx_recurrent_operator(const std::string& op) { return op == "LSTM" || op == "GRU" || op == "RNN"; }
 void recurrent_node(OnnxNode& node, const std::string& op);
@@ -176,6 +178,8 @@ int64_t dims_product(const std::vector<int64_t>& dims);
 // Helpers of the operator tables:
 // an ONNX axis of a tensor of `rank` (counting the batch axis) in [0, rank);
 int64_t resolve_axis(const OnnxNode& node, int64_t axis, int64_t rank);
+// such an axis that must not be the batch axis (0);
+int64_t feature_axis(const OnnxNode& node, int64_t axis, int64_t rank);
 // a constant's values as integers;
 std::vector<int64_t> integer_values(const Tensor& t);
 // the shape after Squeeze or Unsqueeze of a tensor of shape `in` (with its batch axis,

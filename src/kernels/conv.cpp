@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "axon/checked_math.h"
+#include "kernels/conv_dims.h"
 #include "kernels/conv_direct.h"
 #include "kernels/gemm.h"
 #include "kernels/parallel.h"
@@ -15,18 +16,7 @@ namespace axon::kernels {
 
 namespace {
 
-struct Dims {
-  int64_t n, c, h, w, f, kh, kw, oh, ow;
-  int64_t rows() const { return c * kh * kw; }  // of the column matrix
-};
-
-Dims dims_of(const Shape& x, const Shape& w, const Geometry2D& g) {
-  if (x.rank() != 4) fail("conv2d: input must be (batch, channels, height, width), got ", x);
-  if (w.rank() != 4) fail("conv2d: kernel must be (filters, channels, height, width), got ", w);
-  if (x[1] != w[1]) fail("conv2d: input ", x, " has ", x[1], " channels, the kernel ", w, " expects ", w[1]);
-  const auto [oh, ow] = conv2d_output_size(x[2], x[3], w[2], w[3], g);
-  return {x[0], x[1], x[2], x[3], w[0], w[2], w[3], oh, ow};
-}
+using Dims = ConvDims;
 
 constexpr int64_t kChunkBytes = int64_t{2}
                                 << 20;  // per chunk buffer: about the 2 MiB L2 (measured best of 0.5 to 4 MiB)
@@ -379,7 +369,7 @@ Conv2dGrads allocate_grads(const Dims& d, const Tensor& x, const Tensor& w, bool
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias, bool relu,
               int64_t chunk_images, Conv2dColumns* keep) {
-  const Dims d = dims_of(x.shape(), w.shape(), g);
+  const Dims d = conv_dims_of(x.shape(), w.shape(), g);
   check_operands(d, x, w, bias);
   Tensor y = Tensor::empty({d.n, d.f, d.oh, d.ow}, x.dtype());
   dispatch(x.dtype(), [&](auto zero) {
@@ -399,7 +389,7 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tenso
 Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, const Geometry2D& g, bool want_dx,
                             bool want_dw, bool want_db, const Tensor& relu_output, int64_t chunk_images,
                             const Conv2dColumns* kept) {
-  const Dims d = dims_of(x.shape(), w.shape(), g);
+  const Dims d = conv_dims_of(x.shape(), w.shape(), g);
   check_dy(dy, d);
   if (relu_output.defined() && (relu_output.shape() != dy.shape() || relu_output.dtype() != dy.dtype()))
     fail("conv2d backward: relu output ", relu_output.shape(), " does not match the gradient ", dy.shape());
@@ -426,7 +416,7 @@ Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, 
 
 Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias,
                                       bool relu, const Pool2dWindow& pool, int64_t chunk_images, Conv2dColumns* keep) {
-  const Dims d = dims_of(x.shape(), w.shape(), g);
+  const Dims d = conv_dims_of(x.shape(), w.shape(), g);
   check_operands(d, x, w, bias);
   const std::pair<int64_t, int64_t> pooled_size =
       pool2d_output_size(d.oh, d.ow, pool.kh, pool.kw, pool.g, "max_pool2d");
@@ -454,7 +444,7 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Ge
 Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResult& forward, const Tensor& x,
                                        const Tensor& w, const Geometry2D& g, bool relu, bool want_dx, bool want_dw,
                                        bool want_db, int64_t chunk_images, const Conv2dColumns* kept) {
-  const Dims d = dims_of(x.shape(), w.shape(), g);
+  const Dims d = conv_dims_of(x.shape(), w.shape(), g);
   if (dy.shape() != forward.y.shape() || dy.dtype() != x.dtype() || forward.conv_h != d.oh || forward.conv_w != d.ow)
     fail("conv2d_max_pool2d backward: gradient ", dy.shape(), " does not match the output ", forward.y.shape());
   Conv2dGrads grads = allocate_grads(d, x, w, want_dx, want_dw, want_db);
@@ -474,61 +464,6 @@ Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResu
     });
   });
   return grads;
-}
-
-// The references: the definition, one output (or input) element at a time.
-namespace {
-
-template <class T, class Visit>
-void for_each_tap(const Dims& d, const Geometry2D& g, Visit&& visit) {
-  for (int64_t n = 0; n < d.n; ++n)
-    for (int64_t f = 0; f < d.f; ++f)
-      for (int64_t oy = 0; oy < d.oh; ++oy)
-        for (int64_t ox = 0; ox < d.ow; ++ox)
-          for (int64_t c = 0; c < d.c; ++c)
-            for (int64_t i = 0; i < d.kh; ++i)
-              for (int64_t j = 0; j < d.kw; ++j) {
-                const int64_t y = oy * g.stride_h - g.pad_top + i * g.dilation_h,
-                              x = ox * g.stride_w - g.pad_left + j * g.dilation_w;
-                if (y < 0 || y >= d.h || x < 0 || x >= d.w) continue;
-                visit(((n * d.f + f) * d.oh + oy) * d.ow + ox, ((n * d.c + c) * d.h + y) * d.w + x,
-                      ((f * d.c + c) * d.kh + i) * d.kw + j);
-              }
-}
-
-}  // namespace
-
-Tensor conv2d_naive(const Tensor& x, const Tensor& w, const Geometry2D& g) {
-  const Dims d = dims_of(x.shape(), w.shape(), g);
-  Tensor y = Tensor::zeros({d.n, d.f, d.oh, d.ow}, x.dtype());
-  dispatch(x.dtype(), [&](auto zero) {
-    using T = decltype(zero);
-    for_each_tap<T>(d, g,
-                    [&](int64_t yo, int64_t xi, int64_t wi) { y.data<T>()[yo] += x.data<T>()[xi] * w.data<T>()[wi]; });
-  });
-  return y;
-}
-
-Tensor conv2d_backward_input_naive(const Tensor& dy, const Tensor& w, const Shape& x_shape, const Geometry2D& g) {
-  const Dims d = dims_of(x_shape, w.shape(), g);
-  Tensor dx = Tensor::zeros(x_shape, dy.dtype());
-  dispatch(dy.dtype(), [&](auto zero) {
-    using T = decltype(zero);
-    for_each_tap<T>(
-        d, g, [&](int64_t yo, int64_t xi, int64_t wi) { dx.data<T>()[xi] += dy.data<T>()[yo] * w.data<T>()[wi]; });
-  });
-  return dx;
-}
-
-Tensor conv2d_backward_weight_naive(const Tensor& dy, const Tensor& x, const Shape& w_shape, const Geometry2D& g) {
-  const Dims d = dims_of(x.shape(), w_shape, g);
-  Tensor dw = Tensor::zeros(w_shape, dy.dtype());
-  dispatch(dy.dtype(), [&](auto zero) {
-    using T = decltype(zero);
-    for_each_tap<T>(
-        d, g, [&](int64_t yo, int64_t xi, int64_t wi) { dw.data<T>()[wi] += dy.data<T>()[yo] * x.data<T>()[xi]; });
-  });
-  return dw;
 }
 
 }  // namespace axon::kernels

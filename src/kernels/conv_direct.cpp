@@ -131,6 +131,14 @@ void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t 
   const int64_t filter_blocks = (f + kFilters - 1) / kFilters, channel_blocks = cp / kChannels,
                 tap_groups = s.kw / kTaps;
   const int64_t units = filter_blocks * channel_blocks * s.kh * tap_groups;
+  // Unit u: its first filter, first channel, kernel row and first tap of that row.
+  struct Unit {
+    int64_t f0, c0, i, j0;
+  };
+  auto unit = [&](int64_t u) {
+    return Unit{u / (tap_groups * s.kh * channel_blocks) * kFilters, u / (tap_groups * s.kh) % channel_blocks * kChannels,
+                u / tap_groups % s.kh, u % tap_groups * kTaps};
+  };
   std::vector<float> acc(static_cast<size_t>(units * kAccumulators), 0.0f);
   // Groups of images whose dL/dy (channels-last) and padded input stay in cache.
   const int64_t per_image = (plane * f + cp * hp * wp) * static_cast<int64_t>(sizeof(float));
@@ -161,23 +169,22 @@ void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t 
     });
     parallel_for(units, count * plane * kAccumulators, [&](int64_t u0, int64_t u1) {
       for (int64_t u = u0; u < u1; ++u) {
-        const int64_t jg = u % tap_groups, i = u / tap_groups % s.kh, cb = u / (tap_groups * s.kh) % channel_blocks,
-                      fb = u / (tap_groups * s.kh * channel_blocks);
-        weight_tile(xpad.data(), cp * hp * wp, dyt.data(), plane * f, count, s.oh, s.ow, hp, wp, f, fb * kFilters,
-                    cb * kChannels, i, jg * kTaps, acc.data() + u * kAccumulators);
+        const Unit w = unit(u);
+        weight_tile(xpad.data(), cp * hp * wp, dyt.data(), plane * f, count, s.oh, s.ow, hp, wp, f, w.f0, w.c0, w.i,
+                    w.j0, acc.data() + u * kAccumulators);
       }
     });
   }
   // acc (unit, channel, tap, filter) -> dw (F, C, KH, KW)
   for (int64_t u = 0; u < units; ++u) {
-    const int64_t jg = u % tap_groups, i = u / tap_groups % s.kh, cb = u / (tap_groups * s.kh) % channel_blocks,
-                  fb = u / (tap_groups * s.kh * channel_blocks);
+    const Unit w = unit(u);
     for (int64_t cc = 0; cc < kChannels; ++cc)
       for (int64_t jj = 0; jj < kTaps; ++jj)
         for (int64_t l = 0; l < kFilters; ++l) {
-          const int64_t filter = fb * kFilters + l, c = cb * kChannels + cc, j = jg * kTaps + jj;
+          const int64_t filter = w.f0 + l, c = w.c0 + cc, j = w.j0 + jj;
           if (filter < f && c < s.c)
-            dw[((filter * s.c + c) * s.kh + i) * s.kw + j] = acc[static_cast<size_t>(u * kAccumulators + (cc * kTaps + jj) * kFilters + l)];
+            dw[((filter * s.c + c) * s.kh + w.i) * s.kw + j] =
+                acc[static_cast<size_t>(u * kAccumulators + (cc * kTaps + jj) * kFilters + l)];
         }
   }
 }

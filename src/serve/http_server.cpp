@@ -256,7 +256,7 @@ void HttpServer::Impl::accept() {
     }
     admit(std::move(socket));
     // The rest of a burst, now. One accept per turn of the event loop left a burst of
-    // 1,000 clients waiting behind every ready request: up to 2 s for the last ones.
+    // 1,000 clients waiting behind every ready request: up to 3.5 s for the last ones.
     // An error here (the queue is empty, or EMFILE) is left to the next async_accept.
     for (int taken = 1; taken < kAcceptBurst; ++taken) {
       tcp::socket next{net::make_strand(io)};
