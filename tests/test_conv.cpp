@@ -138,7 +138,10 @@ TEST(Conv, DirectKernelMatchesTheDefinition) {
   Generator gen(26);
   for (const Case& t : {Case{2, 6, 21, 37, 14, 3, 3, 2, 0, 1, 3}, Case{1, 1, 40, 17, 8, 5, 1, 0, 0, 0, 0},
                         Case{3, 16, 9, 9, 20, 1, 1, 0, 0, 0, 0}, Case{1, 3, 18, 33, 6, 2, 4, 1, 1, 3, 0},
-                        Case{2, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1}, Case{3, 5, 10, 12, 40, 2, 6, 1, 0, 2, 3}}) {
+                        Case{2, 32, 16, 16, 32, 3, 3, 1, 1, 1, 1}, Case{3, 5, 10, 12, 40, 2, 6, 1, 0, 2, 3},
+                        // the weight gradient's slots on kernel rows: one channel (rows 0-2 and an
+                        // idle fourth), and two channels of a 5-row kernel (two blocks of rows)
+                        Case{9, 1, 28, 28, 32, 3, 3, 1, 1, 1, 1}, Case{4, 2, 11, 13, 30, 5, 3, 2, 2, 1, 1}}) {
     Geometry2D g;
     g.pad_top = t.top, g.pad_bottom = t.bottom, g.pad_left = t.left, g.pad_right = t.right;
     const Tensor x = gen.uniform({t.n, t.c, t.h, t.w}, -1, 1), k = gen.uniform({t.f, t.c, t.kh, t.kw}, -1, 1);
@@ -155,6 +158,10 @@ TEST(Conv, DirectKernelMatchesTheDefinition) {
     const kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, x, k, g, true, true, false);
     EXPECT_TRUE(grads.dx.allclose(kernels::conv2d_backward_input_naive(dy, k, x.shape(), g), 1e-5, 1e-5)) << "w " << t.w;
     EXPECT_TRUE(grads.dw.allclose(kernels::conv2d_backward_weight_naive(dy, x, k.shape(), g), 1e-4, 1e-4)) << "w " << t.w;
+    const int threads = num_threads();  // the same sums on one thread
+    set_num_threads(1);
+    EXPECT_TRUE(kernels::conv2d_backward(dy, x, k, g, false, true, false).dw.allclose(grads.dw, 0, 0)) << "w " << t.w;
+    set_num_threads(threads);
     if (!kernels::direct_conv_applies(g, t.kh, t.kw, t.f)) continue;  // no AVX-512: conv2d took im2col + GEMM
     const std::vector<float> packed = kernels::pack_direct_weights(k.data<float>(), t.f, t.c, t.kh, t.kw);
     const kernels::DirectConvShape shape{t.c, t.h, t.w, t.kh, t.kw, y.dim(2), y.dim(3), t.top, t.left};

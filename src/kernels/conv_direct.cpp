@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "kernels/parallel.h"
 
@@ -74,14 +75,57 @@ __attribute__((target("avx512f"))) void tile(const DirectConvShape& s, const flo
                               acc[r][f]);
 }
 
-// The weight gradient's unit of work: filters [f0, f0 + 32), channels [c0, c0 + 4),
-// taps (i, j0 .. j0 + 2), over `images` images. acc (4 x 3 x 2 vectors: channel, tap,
-// half of the filters) is read, added to and written back.
-//   xpad: the images' channels (Cp, HP, WP), zero-padded; dyt: their dL/dy, (OH * OW, F).
-__attribute__((target("avx512f"))) void weight_tile(const float* xpad, int64_t image_stride, const float* dyt,
-                                                    int64_t dy_stride, int64_t images, int64_t oh, int64_t ow,
-                                                    int64_t hp, int64_t wp, int64_t f, int64_t f0, int64_t c0,
-                                                    int64_t i, int64_t j0, float* acc_memory) {
+// to[p * f + filter] = from[filter * plane + p] for filters [f0, f0 + 16) and pixels
+// [p0, p0 + 16), those past F or the plane left out: a 16 x 16 block transposed in
+// registers (pairs of lanes, then pairs of pairs, then 128-bit quarters twice; the
+// zero-masking forms only keep GCC 12 from warning of the plain forms' undefined source).
+__attribute__((target("avx512f"))) void transpose_block(const float* from, int64_t plane, int64_t f, int64_t f0,
+                                                        int64_t p0, float* to) {
+  const __mmask16 pixels = lanes_inside(p0, plane), filters = lanes_inside(f0, f);
+  __m512 r[16], t[16];
+#pragma GCC unroll 16
+  for (int k = 0; k < 16; ++k)
+    r[k] = f0 + k < f ? _mm512_maskz_loadu_ps(pixels, from + (f0 + k) * plane + p0) : _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int k = 0; k < 16; k += 2) {
+    t[k] = _mm512_maskz_unpacklo_ps(0xFFFF, r[k], r[k + 1]);
+    t[k + 1] = _mm512_maskz_unpackhi_ps(0xFFFF, r[k], r[k + 1]);
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < 16; k += 4) {
+    r[k] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, _mm512_castps_pd(t[k]), _mm512_castps_pd(t[k + 2])));
+    r[k + 1] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, _mm512_castps_pd(t[k]), _mm512_castps_pd(t[k + 2])));
+    r[k + 2] = _mm512_castpd_ps(_mm512_maskz_unpacklo_pd(0xFF, _mm512_castps_pd(t[k + 1]), _mm512_castps_pd(t[k + 3])));
+    r[k + 3] = _mm512_castpd_ps(_mm512_maskz_unpackhi_pd(0xFF, _mm512_castps_pd(t[k + 1]), _mm512_castps_pd(t[k + 3])));
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    t[k] = _mm512_maskz_shuffle_f32x4(0xFFFF, r[k], r[k + 4], 0x88);
+    t[k + 4] = _mm512_maskz_shuffle_f32x4(0xFFFF, r[k], r[k + 4], 0xdd);
+    t[k + 8] = _mm512_maskz_shuffle_f32x4(0xFFFF, r[k + 8], r[k + 12], 0x88);
+    t[k + 12] = _mm512_maskz_shuffle_f32x4(0xFFFF, r[k + 8], r[k + 12], 0xdd);
+  }
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) {
+    r[k] = _mm512_maskz_shuffle_f32x4(0xFFFF, t[k], t[k + 8], 0x88);
+    r[k + 8] = _mm512_maskz_shuffle_f32x4(0xFFFF, t[k], t[k + 8], 0xdd);
+  }
+  // r[k] now holds pixel p0 + k's 16 filters.
+#pragma GCC unroll 16
+  for (int k = 0; k < 16; ++k)
+    if (p0 + k < plane) _mm512_mask_storeu_ps(to + (p0 + k) * f + f0, filters, r[k]);
+}
+
+// The weight gradient's unit of work: filters [f0, f0 + 32) times four slots times taps
+// (j0 .. j0 + 2) of a kernel row, over `images` images. A slot is an input channel (at
+// one kernel row) or a kernel row (of one channel); `slot_stride` is the distance in
+// xpad from one slot's input to the next. acc (4 x 3 x 2 vectors: slot, tap, half of
+// the filters) is written to acc_memory.
+//   xpad: the images' channels (Cp, HQ, WP), zero-padded; dyt: their dL/dy, (OH * OW, F).
+//   row: the input under output (0, 0) for slot 0 and tap j0 of the first image.
+__attribute__((target("avx512f"))) void weight_tile(const float* first_row, int64_t image_stride, int64_t slot_stride,
+                                                    const float* dyt, int64_t dy_stride, int64_t images, int64_t oh,
+                                                    int64_t ow, int64_t wp, int64_t f, int64_t f0, float* acc_memory) {
   const __mmask16 low = lanes_inside(f0, f), high = lanes_inside(f0 + kLanes, f);  // the filters < F
   __m512 acc[4][3][2];
 #pragma GCC unroll 4
@@ -89,19 +133,18 @@ __attribute__((target("avx512f"))) void weight_tile(const float* xpad, int64_t i
 #pragma GCC unroll 3
     for (int jj = 0; jj < 3; ++jj)
 #pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h) acc[cc][jj][h] = _mm512_loadu_ps(acc_memory + ((cc * 3 + jj) * 2 + h) * kLanes);
-  const int64_t channel = hp * wp;
+      for (int h = 0; h < 2; ++h) acc[cc][jj][h] = _mm512_setzero_ps();
   for (int64_t n = 0; n < images; ++n)
     for (int64_t oy = 0; oy < oh; ++oy) {
       const float* d = dyt + n * dy_stride + oy * ow * f + f0;
-      const float* row = xpad + n * image_stride + (c0 * hp + oy + i) * wp + j0;
+      const float* row = first_row + n * image_stride + oy * wp;
       for (int64_t ox = 0; ox < ow; ++ox, d += f, ++row) {
         const __m512 d0 = _mm512_maskz_loadu_ps(low, d), d1 = _mm512_maskz_loadu_ps(high, d + kLanes);
 #pragma GCC unroll 4
         for (int cc = 0; cc < 4; ++cc)
 #pragma GCC unroll 3
           for (int jj = 0; jj < 3; ++jj) {
-            const __m512 value = _mm512_set1_ps(row[cc * channel + jj]);
+            const __m512 value = _mm512_set1_ps(row[cc * slot_stride + jj]);
             acc[cc][jj][0] = _mm512_fmadd_ps(d0, value, acc[cc][jj][0]);
             acc[cc][jj][1] = _mm512_fmadd_ps(d1, value, acc[cc][jj][1]);
           }
@@ -117,74 +160,131 @@ __attribute__((target("avx512f"))) void weight_tile(const float* xpad, int64_t i
 
 }  // namespace
 
-bool direct_weight_gradient_applies(const Geometry2D& g, int64_t kernel_width) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  return avx512 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
-         kernel_width % 3 == 0;
+namespace {
+
+constexpr int64_t kWeightFilters = 32, kSlots = 4, kTaps = 3;
+
+// How the weight gradient's four slots are spent: on four channels at one kernel row
+// (convolutions over many channels), or on four kernel rows of one channel (over one to
+// three channels, e.g. the first layer on grey images), whichever leaves fewer idle.
+struct SlotLayout {
+  bool by_rows;
+  int64_t channel_blocks, row_blocks;  // of kSlots channels (by channel) or rows (by rows)
+  double filled;                       // the share of the slots that hold a real tap
+};
+
+SlotLayout slot_layout(int64_t c, int64_t kh) {
+  const int64_t channel_blocks = (c + kSlots - 1) / kSlots, row_blocks = (kh + kSlots - 1) / kSlots;
+  const double by_channel = static_cast<double>(c) / static_cast<double>(channel_blocks * kSlots),
+               by_row = static_cast<double>(kh) / static_cast<double>(row_blocks * kSlots);
+  if (by_row > by_channel) return {true, c, row_blocks, by_row};
+  return {false, channel_blocks, kh, by_channel};
 }
 
-void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, int64_t pad_bottom,
-                                   int64_t pad_right, const float* x, const float* dy, float* dw) {
-  constexpr int64_t kFilters = 32, kChannels = 4, kTaps = 3, kAccumulators = kChannels * kTaps * kFilters;
-  const int64_t hp = s.h + s.pad_top + pad_bottom, wp = s.w + s.pad_left + pad_right, plane = s.oh * s.ow;
-  const int64_t cp = (s.c + kChannels - 1) / kChannels * kChannels;  // zero channels up to a multiple of 4
-  const int64_t filter_blocks = (f + kFilters - 1) / kFilters, channel_blocks = cp / kChannels,
-                tap_groups = s.kw / kTaps;
-  const int64_t units = filter_blocks * channel_blocks * s.kh * tap_groups;
-  // Unit u: its first filter, first channel, kernel row and first tap of that row.
+}  // namespace
+
+bool direct_weight_gradient_applies(const Geometry2D& g, int64_t channels, int64_t kernel_height,
+                                    int64_t kernel_width, int64_t filters) {
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  const int64_t filter_blocks = (filters + kWeightFilters - 1) / kWeightFilters;
+  const double filled = slot_layout(channels, kernel_height).filled * static_cast<double>(filters) /
+                        static_cast<double>(filter_blocks * kWeightFilters);
+  return avx512 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
+         kernel_width % kTaps == 0 && filled >= 0.25;
+}
+
+void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, int64_t pad_right, const float* x,
+                                   const float* dy, float* dw) {
+  constexpr int64_t kAccumulators = kSlots * kTaps * kWeightFilters;
+  const SlotLayout layout = slot_layout(s.c, s.kh);
+  const int64_t slot_channels = layout.by_rows ? 1 : kSlots, slot_rows = layout.by_rows ? kSlots : 1;
+  // The padded grid: channels up to whole blocks, and (by rows) the rows a last block
+  // reads past the kernel's, all zero.
+  const int64_t cp = layout.channel_blocks * slot_channels, hq = s.oh + layout.row_blocks * slot_rows - 1,
+                wp = s.w + s.pad_left + pad_right, plane = s.oh * s.ow;
+  const int64_t slot_stride = layout.by_rows ? wp : hq * wp;
+  const int64_t filter_blocks = (f + kWeightFilters - 1) / kWeightFilters, tap_groups = s.kw / kTaps;
+  const int64_t units = filter_blocks * layout.channel_blocks * layout.row_blocks * tap_groups;
+  // Unit u: its first filter, channel, kernel row and tap; slot k adds k to the channel
+  // (by channel) or to the row (by rows).
   struct Unit {
-    int64_t f0, c0, i, j0;
+    int64_t f0, c0, i0, j0;
   };
   auto unit = [&](int64_t u) {
-    return Unit{u / (tap_groups * s.kh * channel_blocks) * kFilters, u / (tap_groups * s.kh) % channel_blocks * kChannels,
-                u / tap_groups % s.kh, u % tap_groups * kTaps};
+    const int64_t tap_group = u % tap_groups, row_block = u / tap_groups % layout.row_blocks,
+                  channel_block = u / (tap_groups * layout.row_blocks) % layout.channel_blocks,
+                  filter_block = u / (tap_groups * layout.row_blocks * layout.channel_blocks);
+    return Unit{filter_block * kWeightFilters, channel_block * slot_channels, row_block * slot_rows,
+                tap_group * kTaps};
   };
-  std::vector<float> acc(static_cast<size_t>(units * kAccumulators), 0.0f);
-  // Groups of images whose dL/dy (channels-last) and padded input stay in cache.
-  const int64_t per_image = (plane * f + cp * hp * wp) * static_cast<int64_t>(sizeof(float));
-  const int64_t group = std::clamp<int64_t>((int64_t{1} << 19) / std::max<int64_t>(per_image, 1), 1, std::max<int64_t>(n, 1));
-  std::vector<float> xpad(static_cast<size_t>(group * cp * hp * wp)), dyt(static_cast<size_t>(group * plane * f));
-  for (int64_t n0 = 0; n0 < n; n0 += group) {
-    const int64_t count = std::min(group, n - n0);
-    // Each channel into its zero-padded grid (the channels past C stay zero).
-    parallel_for(count * cp, hp * wp, [&](int64_t u0, int64_t u1) {
-      for (int64_t u = u0; u < u1; ++u) {
-        const int64_t image = u / cp, c = u % cp;
-        float* to = xpad.data() + u * hp * wp;
-        std::fill(to, to + hp * wp, 0.0f);
-        if (c >= s.c) continue;
-        const float* from = x + ((n0 + image) * s.c + c) * s.h * s.w;
-        for (int64_t y = 0; y < s.h; ++y) std::copy_n(from + y * s.w, s.w, to + (s.pad_top + y) * wp + s.pad_left);
+  // Groups of images whose padded input and dL/dy (channels-last) stay in one core's
+  // cache (512 KB; at least 16 groups where the batch has the images). A group is one
+  // chunk of work: its thread lays the group out and runs every unit over it into the
+  // group's own accumulators, which are summed over the groups in order after. So a
+  // training step pays two barriers here instead of three per group, and the sums do not
+  // depend on which thread ran which group, nor (the groups being fixed) on the thread
+  // count. Waves of groups bound the accumulators' memory.
+  const int64_t per_image = (plane * f + cp * hq * wp) * static_cast<int64_t>(sizeof(float));
+  const int64_t group = std::clamp<int64_t>(std::min((int64_t{1} << 19) / std::max<int64_t>(per_image, 1), (n + 15) / 16),
+                                            1, std::max<int64_t>(n, 1));
+  const int64_t groups = (n + group - 1) / group, per_group = units * kAccumulators;
+  const int64_t wave = std::clamp<int64_t>(
+      std::max<int64_t>((int64_t{8} << 20) / (per_group * static_cast<int64_t>(sizeof(float))), num_threads()), 1,
+      std::max<int64_t>(groups, 1));
+  std::vector<float> acc(static_cast<size_t>(per_group), 0.0f),
+      partial(static_cast<size_t>(std::min(wave, groups) * per_group));
+  // Each thread's padded grids are zeroed on its first group of this call: the groups
+  // after write the same cells and leave the padding and the channels past C zero.
+  static std::atomic<int64_t> calls{0};
+  const int64_t call = ++calls;
+  for (int64_t g0 = 0; g0 < groups; g0 += wave) {
+    const int64_t in_wave = std::min(wave, groups - g0);
+    parallel_for(in_wave, group * plane * f * cp * s.kh * s.kw, [&](int64_t w0, int64_t w1) {
+      thread_local std::vector<float> xpad, dyt;
+      thread_local int64_t zeroed_for = 0;
+      if (zeroed_for != call) {
+        xpad.assign(static_cast<size_t>(group * cp * hq * wp), 0.0f);
+        dyt.resize(static_cast<size_t>(group * plane * f));
+        zeroed_for = call;
+      }
+      for (int64_t w = w0; w < w1; ++w) {
+        const int64_t n0 = (g0 + w) * group, count = std::min(group, n - n0);
+        // Each channel into its zero-padded grid.
+        for (int64_t image = 0; image < count; ++image)
+          for (int64_t c = 0; c < s.c; ++c) {
+            const float* from = x + ((n0 + image) * s.c + c) * s.h * s.w;
+            float* to = xpad.data() + (image * cp + c) * hq * wp;
+            for (int64_t y = 0; y < s.h; ++y) std::copy_n(from + y * s.w, s.w, to + (s.pad_top + y) * wp + s.pad_left);
+          }
+        // dL/dy channels-last.
+        for (int64_t image = 0; image < count; ++image)
+          for (int64_t p0 = 0; p0 < plane; p0 += kLanes)
+            for (int64_t f0 = 0; f0 < f; f0 += kLanes)
+              transpose_block(dy + (n0 + image) * f * plane, plane, f, f0, p0, dyt.data() + image * plane * f);
+        float* sums = partial.data() + w * per_group;
+        for (int64_t u = 0; u < units; ++u) {
+          const Unit t = unit(u);
+          weight_tile(xpad.data() + (t.c0 * hq + t.i0) * wp + t.j0, cp * hq * wp, slot_stride, dyt.data(), plane * f,
+                      count, s.oh, s.ow, wp, f, t.f0, sums + u * kAccumulators);
+        }
       }
     });
-    // dL/dy channels-last, 16 pixels at a time (whole cache lines written).
-    parallel_for(count, plane * f, [&](int64_t u0, int64_t u1) {
-      for (int64_t image = u0; image < u1; ++image) {
-        const float* from = dy + (n0 + image) * f * plane;
-        float* to = dyt.data() + image * plane * f;
-        for (int64_t p0 = 0; p0 < plane; p0 += kLanes)
-          for (int64_t filter = 0; filter < f; ++filter)
-            for (int64_t p = p0; p < std::min(plane, p0 + kLanes); ++p) to[p * f + filter] = from[filter * plane + p];
-      }
-    });
-    parallel_for(units, count * plane * kAccumulators, [&](int64_t u0, int64_t u1) {
-      for (int64_t u = u0; u < u1; ++u) {
-        const Unit w = unit(u);
-        weight_tile(xpad.data(), cp * hp * wp, dyt.data(), plane * f, count, s.oh, s.ow, hp, wp, f, w.f0, w.c0, w.i,
-                    w.j0, acc.data() + u * kAccumulators);
-      }
+    parallel_for(per_group, in_wave, [&](int64_t a0, int64_t a1) {
+      for (int64_t w = 0; w < in_wave; ++w)
+        for (int64_t a = a0; a < a1; ++a) acc[static_cast<size_t>(a)] += partial[static_cast<size_t>(w * per_group + a)];
     });
   }
-  // acc (unit, channel, tap, filter) -> dw (F, C, KH, KW)
+  // acc (unit, slot, tap, filter) -> dw (F, C, KH, KW)
   for (int64_t u = 0; u < units; ++u) {
-    const Unit w = unit(u);
-    for (int64_t cc = 0; cc < kChannels; ++cc)
+    const Unit t = unit(u);
+    for (int64_t k = 0; k < kSlots; ++k)
       for (int64_t jj = 0; jj < kTaps; ++jj)
-        for (int64_t l = 0; l < kFilters; ++l) {
-          const int64_t filter = w.f0 + l, c = w.c0 + cc, j = w.j0 + jj;
-          if (filter < f && c < s.c)
-            dw[((filter * s.c + c) * s.kh + w.i) * s.kw + j] =
-                acc[static_cast<size_t>(u * kAccumulators + (cc * kTaps + jj) * kFilters + l)];
+        for (int64_t l = 0; l < kWeightFilters; ++l) {
+          const int64_t filter = t.f0 + l, c = t.c0 + (layout.by_rows ? 0 : k), i = t.i0 + (layout.by_rows ? k : 0),
+                        j = t.j0 + jj;
+          if (filter < f && c < s.c && i < s.kh)
+            dw[((filter * s.c + c) * s.kh + i) * s.kw + j] =
+                acc[static_cast<size_t>(u * kAccumulators + (k * kTaps + jj) * kWeightFilters + l)];
         }
   }
 }

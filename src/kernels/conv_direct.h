@@ -36,13 +36,16 @@ void conv2d_direct_block(const DirectConvShape& s, const float* image, const flo
                          int64_t count, float* out);
 
 // The weight gradient of a stride-1 convolution without im2col, where it applies
-// (AVX-512F, stride 1, dilation 1, KW a multiple of 3). 32 filters x 4 channels x 3 taps
-// of a kernel row at a time: each output pixel's dL/dy for 32 filters (two vectors, from
-// dL/dy laid out channels-last) times one input value per (channel, tap), 24
-// accumulators over the filters. Images go through in groups whose dL/dy stays in cache.
-bool direct_weight_gradient_applies(const Geometry2D& g, int64_t kernel_width);
+// (AVX-512F, stride 1, dilation 1, KW a multiple of 3, at least a quarter of the work
+// below real). 32 filters x 4 slots x 3 taps of a kernel row at a time, a slot being an
+// input channel or (over one to three channels) a kernel row: each output pixel's dL/dy
+// for 32 filters (two vectors, from dL/dy laid out channels-last) times one input value
+// per (slot, tap), 24 accumulators. Each group of images whose dL/dy stays in a core's
+// cache is one thread's work, summed in a fixed order after.
+bool direct_weight_gradient_applies(const Geometry2D& g, int64_t channels, int64_t kernel_height,
+                                    int64_t kernel_width, int64_t filters);
 // x: (N, C, H, W), dy: (N, F, OH, OW) -> dw: (F, C, KH, KW), overwritten.
-void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, int64_t pad_bottom,
-                                   int64_t pad_right, const float* x, const float* dy, float* dw);
+void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, int64_t pad_right, const float* x,
+                                   const float* dy, float* dw);
 
 }  // namespace axon::kernels
