@@ -126,6 +126,28 @@ TEST(Quantization, Conv2DEqualsTheNaiveConvolutionOfItsQuantizedValues) {
   }
 }
 
+TEST(Quantization, AFusedMaxPoolEqualsThePoolOfTheConvolution) {
+  auto int8 = std::dynamic_pointer_cast<Sequential>(quantize(*cnn("same", Size2(1, 1))));
+  auto& conv = dynamic_cast<QuantizedConv2D&>(int8->layer(0));
+  const Tensor x = Generator(8).uniform(Shape{5, 3, 11, 9}, -1, 2);
+  NoGrad no_grad;
+  const Variable plain = conv(Variable(x));
+  // 2x2 (the 11-row plane's last row left out), and 3x3 windows at stride 2 over a
+  // padded border, whose cells a max pool leaves out.
+  MaxPool2D halving(2), padded(3, std::array<int64_t, 2>{2, 2}, "same");
+  for (MaxPool2D* pool : {&halving, &padded}) {
+    const Tensor fused = conv.forward_max_pooled(Variable(x), *pool).value();
+    const Tensor expected = (*pool)(plain).value();
+    ASSERT_EQ(fused.shape(), expected.shape());
+    EXPECT_EQ(max_diff(fused, expected), 0.0);
+  }
+  // The model runs its first two layers as one (the planner fuses them): the same
+  // outputs as the layers one by one.
+  Variable y(x);
+  for (size_t i = 0; i < int8->size(); ++i) y = int8->layer(i)(y);
+  EXPECT_EQ(max_diff(predict_no_grad(*int8, x), y.value()), 0.0);
+}
+
 TEST(Quantization, QuantizedModelsStayCloseToTheFloatModel) {
   Generator gen(7);
   auto dense = mlp(50);

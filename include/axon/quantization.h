@@ -24,6 +24,8 @@
 
 namespace axon {
 
+class Pool2D;
+
 namespace detail {
 class PackedKernel;
 }
@@ -68,6 +70,10 @@ class QuantizedConv2D : public Module {
                   bool use_bias = true);
 
   Variable forward(const Variable& x) override;
+  // pool(forward(x)) for a max pool, pooled on the int8 GEMM's output (pixels by
+  // filters) while it is in cache: the convolution's output is never laid out whole.
+  // The fusion planner's QuantizedConv2D -> MaxPool2D; relu or linear activations only.
+  Variable forward_max_pooled(const Variable& x, const Pool2D& pool);
   std::string type_name() const override { return "QuantizedConv2D"; }
   Config config() const override;
   static std::shared_ptr<QuantizedConv2D> from_config(const ConfigReader& config);
@@ -75,12 +81,15 @@ class QuantizedConv2D : public Module {
   const Variable& kernel() const { return kernel_; }              // int8 (filters, channels, kh, kw)
   const Variable& kernel_scale() const { return kernel_scale_; }  // (filters,)
   const Variable& bias() const { return bias_; }
+  const std::string& activation_name() const { return activation_name_; }
 
  protected:
   void create_weights(const Shape& input_shape) override;
   void on_weights_replaced() override;
 
  private:
+  Tensor convolve(const Variable& x, const Pool2D* pool);  // pool: a max pool, or null
+
   int64_t filters_;
   Size2 kernel_size_;
   std::string activation_name_;

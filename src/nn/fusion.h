@@ -3,6 +3,8 @@
 // graph asks it once, when the model is built (see train/graph.h); layers stay plain.
 //   Conv2D (relu or linear) -> MaxPool2D   one conv2d_max_pool2d op: the convolution's
 //                                          output is never stored whole
+//   QuantizedConv2D (relu or linear)       pooled on the int8 GEMM's output rows
+//     -> MaxPool2D
 #include <functional>
 #include <optional>
 

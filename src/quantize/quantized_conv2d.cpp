@@ -1,8 +1,10 @@
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "axon/conv2d.h"
+#include "axon/pooling.h"
 #include "axon/quantization.h"
 #include "axon/registry.h"
 #include "kernels/conv.h"
@@ -16,7 +18,11 @@ AXON_REGISTER(Module, "quantized_conv2d", QuantizedConv2D);
 
 namespace {
 
-constexpr int64_t kColumnBytes = 2 << 20;  // quantized patch rows per GEMM: about L2's size
+// Images per GEMM: their quantized patch rows and float outputs about fill L2.
+constexpr int64_t kChunkBytes = 2 << 20;
+// Patch-row pieces of at most this many bytes are copied as one 16-byte move (the
+// buffers keep that much slack past their end), not a memcpy call for 3 bytes.
+constexpr int64_t kShortCopy = 16;
 
 // One quantized image q: (C, H, W) -> padded: (H + pad_top + pad_bottom, W + pad_left +
 // pad_right, C), channels last, the border holding the zero point (the quantized 0).
@@ -33,7 +39,10 @@ void pad_channels_last(const uint8_t* q, int64_t c, int64_t h, int64_t w, const 
 
 // The patch rows of one padded image (as above, pw wide): cols (OH * OW, ld), row p holding
 // (KH, KW, C), the order the packed kernel uses. Without dilation across, a kernel row's
-// KW * C bytes lie side by side in the padded image: one copy each.
+// KW * C bytes lie side by side in the padded image: one copy each, kShortCopy bytes
+// when shorter, save for the last patch row. The bytes a short copy writes past its
+// piece are then overwritten by the next piece or row, or lie past k; it reads up to
+// kShortCopy bytes past the padded image, which the caller's buffer holds.
 void im2col_channels_last(const uint8_t* padded, int64_t c, int64_t pw, Size2 kernel, const Geometry2D& g, int64_t oh,
                           int64_t ow, uint8_t* cols, int64_t ld) {
   for (int64_t oy = 0; oy < oh; ++oy)
@@ -42,7 +51,10 @@ void im2col_channels_last(const uint8_t* padded, int64_t c, int64_t pw, Size2 ke
       for (int64_t ky = 0; ky < kernel.h; ++ky) {
         const uint8_t* from = padded + ((oy * g.stride_h + ky * g.dilation_h) * pw + ox * g.stride_w) * c;
         if (g.dilation_w == 1) {
-          std::memcpy(row, from, static_cast<size_t>(kernel.w * c));
+          if (kernel.w * c <= kShortCopy && !(oy == oh - 1 && ox == ow - 1))
+            std::memcpy(row, from, kShortCopy);
+          else
+            std::memcpy(row, from, static_cast<size_t>(kernel.w * c));
           row += kernel.w * c;
         } else {
           for (int64_t kx = 0; kx < kernel.w; ++kx, row += c)
@@ -72,6 +84,26 @@ void to_planes(const float* out, int64_t pixels, int64_t f, float* planes) {
   }
   for (int64_t p = p_full; p < pixels; ++p)
     for (int64_t j = 0; j < f; ++j) planes[j * pixels + p] = out[p * f + j];
+}
+
+// A max pool over one image's channels-last rows: in (h * w, f) -> out (ph * pw, f),
+// every output row the elementwise max of the rows its window covers (cells in the
+// padding are left out, as max_pool2d does).
+void max_pool_channels_last(const float* in, int64_t h, int64_t w, int64_t f, Size2 size, const Geometry2D& g,
+                            int64_t ph, int64_t pw, float* out) {
+  for (int64_t py = 0; py < ph; ++py) {
+    const int64_t top = py * g.stride_h - g.pad_top, y0 = std::max<int64_t>(top, 0), y1 = std::min(top + size.h, h);
+    for (int64_t px = 0; px < pw; ++px, out += f) {
+      const int64_t left = px * g.stride_w - g.pad_left, x0 = std::max<int64_t>(left, 0),
+                    x1 = std::min(left + size.w, w);
+      std::copy_n(in + (y0 * w + x0) * f, f, out);
+      for (int64_t y = y0; y < y1; ++y)
+        for (int64_t x = x0; x < x1; ++x) {
+          const float* row = in + (y * w + x) * f;
+          for (int64_t j = 0; j < f; ++j) out[j] = std::max(out[j], row[j]);
+        }
+    }
+  }
 }
 
 }  // namespace
@@ -117,6 +149,18 @@ void QuantizedConv2D::create_weights(const Shape& input_shape) {
 void QuantizedConv2D::on_weights_replaced() { packed_->reset(); }
 
 Variable QuantizedConv2D::forward(const Variable& x) {
+  const Variable y(convolve(x, nullptr));
+  return activation_name_ == "relu" ? y : activation_(y);
+}
+
+Variable QuantizedConv2D::forward_max_pooled(const Variable& x, const Pool2D& pool) {
+  if (activation_name_ != "relu" && activation_name_ != "linear")
+    fail("QuantizedConv2D: a fused max pool needs a relu or linear activation, not ", activation_name_);
+  if (pool.kind() != Pool2D::Kind::max) fail("QuantizedConv2D: only a max pool fuses");
+  return Variable(convolve(x, &pool));
+}
+
+Tensor QuantizedConv2D::convolve(const Variable& x, const Pool2D* pool) {
   const Tensor input = detail::quantized_layer_input(x, "QuantizedConv2D");
   const Shape& s = input.shape();
   if (s.rank() != 4) fail("QuantizedConv2D: input must be (batch, channels, height, width), got ", s);
@@ -143,12 +187,22 @@ Variable QuantizedConv2D::forward(const Variable& x) {
                 kernel[((j * c + ch) * kh + ky) * kw + kx];
     return kernels::pack_int8_weights(by_column.data(), kernel_scale_.value().data<float>(), k, f);
   });
-  const int64_t ld = packed->k4, chunk = std::clamp<int64_t>(kColumnBytes / std::max<int64_t>(pixels * ld, 1), 1, n);
-  Tensor y = Tensor::empty(Shape{n, f, oh, ow});
-  std::vector<uint8_t> images(static_cast<size_t>(chunk * (image + padded))),
-      cols(static_cast<size_t>(chunk * pixels * ld));
-  std::vector<float> scale(static_cast<size_t>(chunk * pixels)), out(static_cast<size_t>(chunk * pixels * f));
-  std::vector<int32_t> zero(static_cast<size_t>(chunk * pixels));
+  const int64_t ld = packed->k4,
+                chunk = std::clamp<int64_t>(kChunkBytes / std::max<int64_t>(pixels * (ld + f * 4), 1), 1, n);
+  // The pool's window and output size, or the whole plane unpooled.
+  const Size2 pool_size = pool ? pool->pool_size() : Size2(1, 1);
+  const Geometry2D pool_g = pool ? pool->geometry_for(Shape{n, f, oh, ow}) : Geometry2D{};
+  const std::pair<int64_t, int64_t> pooled_size =
+      pool ? kernels::conv2d_output_size(oh, ow, pool_size.h, pool_size.w, pool_g, "MaxPool2D") : out_size;
+  const int64_t ph = pooled_size.first, pw = pooled_size.second;
+  Tensor y = Tensor::empty(Shape{n, f, ph, pw});
+  // Buffers every byte of which is written before it is read: not zeroed first.
+  const int64_t image_bytes = image + padded + kShortCopy;  // quantized, padded, slack
+  const auto images = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(chunk * image_bytes));
+  const auto cols = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(chunk * pixels * ld));
+  const auto scale = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(chunk * pixels));
+  const auto out = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(chunk * pixels * f));
+  const auto zero = std::make_unique_for_overwrite<int32_t[]>(static_cast<size_t>(chunk * pixels));
   for (int64_t first = 0; first < n; first += chunk) {
     const int64_t count = std::min(chunk, n - first);
     // Each image quantized with one scale and zero point, then cut into patch rows.
@@ -156,24 +210,32 @@ Variable QuantizedConv2D::forward(const Variable& x) {
       for (int64_t i = begin; i < end; ++i) {
         float image_scale;
         int32_t image_zero;
-        uint8_t* q = images.data() + i * (image + padded);
+        uint8_t* q = images.get() + i * image_bytes;
         kernels::quantize_rows(input.data<float>() + (first + i) * image, 1, image, image, q, image, &image_scale,
                                &image_zero);
         pad_channels_last(q, c, h, w, g, static_cast<uint8_t>(image_zero), q + image);
-        im2col_channels_last(q + image, c, padded_w, kernel_size_, g, oh, ow, cols.data() + i * pixels * ld, ld);
-        std::fill_n(scale.data() + i * pixels, pixels, image_scale);
-        std::fill_n(zero.data() + i * pixels, pixels, image_zero);
+        std::fill_n(q + image + padded, kShortCopy, uint8_t{0});  // the slack short copies read
+        im2col_channels_last(q + image, c, padded_w, kernel_size_, g, oh, ow, cols.get() + i * pixels * ld, ld);
+        std::fill_n(scale.get() + i * pixels, pixels, image_scale);
+        std::fill_n(zero.get() + i * pixels, pixels, image_zero);
       }
     });
-    kernels::int8_gemm(count * pixels, cols.data(), ld, scale.data(), zero.data(), *packed,
-                       use_bias_ ? bias_.value().data<float>() : nullptr, relu, out.data(), f);
-    // (pixels, f) per image -> its (f, oh, ow) planes.
+    kernels::int8_gemm(count * pixels, cols.get(), ld, scale.get(), zero.get(), *packed,
+                       use_bias_ ? bias_.value().data<float>() : nullptr, relu, out.get(), f);
+    // (pixels, f) per image, pooled when asked -> its (f, ph, pw) planes.
     kernels::parallel_for(count, pixels * f, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i)
-        to_planes(out.data() + i * pixels * f, pixels, f, y.data<float>() + (first + i) * f * pixels);
+      std::vector<float> pooled(pool ? static_cast<size_t>(ph * pw * f) : 0);
+      for (int64_t i = begin; i < end; ++i) {
+        const float* rows = out.get() + i * pixels * f;
+        if (pool) {
+          max_pool_channels_last(rows, oh, ow, f, pool_size, pool_g, ph, pw, pooled.data());
+          rows = pooled.data();
+        }
+        to_planes(rows, ph * pw, f, y.data<float>() + (first + i) * f * ph * pw);
+      }
     });
   }
-  return relu ? Variable(y) : activation_(Variable(y));
+  return y;
 }
 
 }  // namespace axon
