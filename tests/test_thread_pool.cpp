@@ -1,9 +1,14 @@
 // The thread pool every kernel runs on: each chunk runs exactly once, whoever claims it,
-// under nesting, concurrent callers and resizing; and GEMM called from several threads
-// at once gives the one-thread products (the OpenMP build of OpenBLAS did not).
+// under nesting, concurrent callers and resizing; GEMM called from several threads at
+// once gives the one-thread products (the OpenMP build of OpenBLAS did not); and a
+// worker placed on its caller's CPU moves off it.
 #include <gtest/gtest.h>
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -109,6 +114,51 @@ TEST_F(ThreadPoolTest, GemmFromSeveralThreadsAtOnceMatchesOneThread) {
     for (std::thread& caller : callers) caller.join();
     EXPECT_EQ(wrong.load(), 0) << "of 400 products at " << threads << " threads";
   }
+}
+
+// Forces a worker onto the caller's CPU (both pinned to the first allowed CPU), runs a
+// job, and expects the worker to have moved itself to another CPU: its chunks ran
+// there, and its affinity no longer includes the caller's CPU.
+TEST_F(ThreadPoolTest, AWorkerOnTheCallersCpuMovesOffIt) {
+  cpu_set_t before;
+  ASSERT_EQ(sched_getaffinity(0, sizeof before, &before), 0);
+  if (CPU_COUNT(&before) < 2) GTEST_SKIP() << "needs two CPUs";
+  int first = 0;
+  while (!CPU_ISSET(first, &before)) ++first;
+  // A job of sleeping chunks, recording (thread, CPU) of each chunk not on the caller.
+  struct Seen {
+    pid_t tid;
+    int cpu;
+  };
+  auto worker_chunks = [] {
+    const pid_t caller = gettid();
+    std::vector<Seen> seen;
+    for (int attempt = 0; attempt < 20 && seen.empty(); ++attempt) {  // a loaded machine may keep the worker out
+      seen.assign(8, Seen{0, -1});
+      ThreadPool::instance().run(8, [&](int64_t c) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (gettid() != caller) seen[static_cast<size_t>(c)] = {gettid(), sched_getcpu()};
+      });
+      std::erase_if(seen, [](const Seen& s) { return s.tid == 0; });
+    }
+    return seen;
+  };
+  const std::vector<Seen> found = worker_chunks();
+  ASSERT_FALSE(found.empty()) << "the worker ran no chunk of an 8-chunk job of 2 ms chunks";
+  const pid_t worker = found.front().tid;
+  cpu_set_t only_first;
+  CPU_ZERO(&only_first);
+  CPU_SET(first, &only_first);
+  ASSERT_EQ(sched_setaffinity(0, sizeof only_first, &only_first), 0);
+  ASSERT_EQ(sched_setaffinity(worker, sizeof only_first, &only_first), 0);
+  const std::vector<Seen> moved = worker_chunks();
+  ASSERT_EQ(sched_setaffinity(0, sizeof before, &before), 0);
+  ASSERT_FALSE(moved.empty());
+  for (const Seen& s : moved) EXPECT_NE(s.cpu, first) << "a worker's chunk ran on the caller's CPU";
+  cpu_set_t now;
+  ASSERT_EQ(sched_getaffinity(worker, sizeof now, &now), 0);
+  EXPECT_FALSE(CPU_ISSET(first, &now));
+  EXPECT_EQ(CPU_COUNT(&now), CPU_COUNT(&before) - 1);
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 // them: a thread the OS has descheduled leaves its unclaimed chunks to the others
 // instead of stalling the job (OpenMP's static schedule waited for it). Idle workers
 // spin briefly for the next job, then sleep, so they do not take the core from the
-// thread that holds the rest of the work.
+// thread that holds the rest of the work. A worker that finds itself on the caller's
+// CPU moves off it (thread_pool.cpp says why).
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
