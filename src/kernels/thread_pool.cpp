@@ -41,13 +41,16 @@ bool spin_until(Done&& done) {
 }
 
 // The CPU the caller of the current job runs on, and the CPUs the process may use (as
-// the thread that built the pool had them). On a machine shared with a busy process,
-// Linux's wake-up placement tends to put a woken worker on the CPU of the caller that
-// woke it: two of our threads then share one CPU while the busy process has the other
-// to itself, and its load balancer sees nothing to fix (two tasks against one either
-// way). Measured there: the Fashion CNN's two threads shared a CPU about 70 % of the
-// time. So a worker that joins a job on the caller's CPU moves itself off it (one
-// sched_setaffinity call, only then); on a quiet machine it never has to.
+// the thread that built or last resized the pool had them). On a machine shared with a
+// busy process, Linux's wake-up placement tends to put a woken worker on the CPU of the
+// caller that woke it: two of our threads then share one CPU while the busy process has
+// the other to itself, and the load balancer sees two tasks against one either way and
+// moves nothing (measured: the Fashion CNN's two threads shared a CPU about 70 % of the
+// time). So a worker that joins a job on the caller's CPU moves itself off it, by
+// narrowing its affinity to the other CPUs, which migrates it at once, and then widening
+// it again, which leaves it where it is but lets the scheduler move it onto an idle CPU
+// later (the caller's, when the caller sleeps waiting for it). On a quiet machine this
+// seldom happens.
 std::atomic<int> caller_cpu{-1};
 cpu_set_t allowed_cpus;
 int allowed_count = 0;
@@ -62,7 +65,8 @@ void keep_off_callers_cpu() {
   if (allowed_count < 2 || caller < 0 || sched_getcpu() != caller || !CPU_ISSET(caller, &allowed_cpus)) return;
   cpu_set_t others = allowed_cpus;
   CPU_CLR(caller, &others);
-  sched_setaffinity(0, sizeof others, &others);  // best effort: on failure the worker stays
+  if (sched_setaffinity(0, sizeof others, &others) == 0)  // best effort: on failure the worker stays
+    sched_setaffinity(0, sizeof allowed_cpus, &allowed_cpus);
 }
 
 }  // namespace
