@@ -87,6 +87,35 @@ TEST(Quantization, DenseEqualsTheFloatProductOfItsQuantizedValues) {
   }
 }
 
+// The reference for a QuantizedConv2D (relu): each image of x quantized with its own
+// scale, dequantized, convolved naively with the dequantized kernel.
+Tensor naive_quantized_conv(QuantizedConv2D& layer, const Tensor& x, const Geometry2D& g) {
+  const Tensor& q = layer.kernel().value();
+  Tensor w = Tensor::empty(q.shape());
+  const int64_t per_filter = q.numel() / q.dim(0);
+  for (int64_t i = 0; i < q.numel(); ++i)
+    w.data<float>()[i] = q.data<int8_t>()[i] * layer.kernel_scale().value().data<float>()[i / per_filter];
+  Tensor xd = x.clone();
+  const int64_t image = x.numel() / x.dim(0);
+  for (int64_t n = 0; n < x.dim(0); ++n) {
+    float lo = 0, hi = 0;
+    for (int64_t i = 0; i < image; ++i)
+      lo = std::min(lo, x.data<float>()[n * image + i]), hi = std::max(hi, x.data<float>()[n * image + i]);
+    const float s = (hi - lo) / 127, zero = std::nearbyint(-lo * (1 / s));
+    for (int64_t i = 0; i < image; ++i) {
+      float& v = xd.data<float>()[n * image + i];
+      v = (std::clamp(std::nearbyint(v * (1 / s)) + zero, 0.f, 127.f) - zero) * s;
+    }
+  }
+  Tensor expected = kernels::conv2d_naive(xd, w, g);
+  const int64_t plane = expected.dim(2) * expected.dim(3), filters = expected.dim(1);
+  for (int64_t i = 0; i < expected.numel(); ++i) {
+    float& v = expected.data<float>()[i];
+    v = std::max(0.f, v + layer.bias().value().data<float>()[(i / plane) % filters]);
+  }
+  return expected;
+}
+
 TEST(Quantization, Conv2DEqualsTheNaiveConvolutionOfItsQuantizedValues) {
   for (const auto& [padding, stride] : {std::pair{"same", 1}, std::pair{"valid", 2}}) {
     auto model = cnn(padding, Size2(stride, 1));
@@ -96,33 +125,28 @@ TEST(Quantization, Conv2DEqualsTheNaiveConvolutionOfItsQuantizedValues) {
     const Tensor x = gen.uniform(Shape{3, 3, 11, 9}, -1, 2);
     NoGrad no_grad;
     const Tensor y = layer(Variable(x)).value();
-    // Each image quantized with its own scale, dequantized, convolved naively with the
-    // dequantized kernel.
-    const Tensor& q = layer.kernel().value();
-    Tensor w = Tensor::empty(q.shape());
-    const int64_t per_filter = q.numel() / q.dim(0);
-    for (int64_t i = 0; i < q.numel(); ++i)
-      w.data<float>()[i] = q.data<int8_t>()[i] * layer.kernel_scale().value().data<float>()[i / per_filter];
-    Tensor xd = x.clone();
-    const int64_t image = 3 * 11 * 9;
-    for (int64_t n = 0; n < 3; ++n) {
-      float lo = 0, hi = 0;
-      for (int64_t i = 0; i < image; ++i)
-        lo = std::min(lo, x.data<float>()[n * image + i]), hi = std::max(hi, x.data<float>()[n * image + i]);
-      const float s = (hi - lo) / 127, zero = std::nearbyint(-lo * (1 / s));
-      for (int64_t i = 0; i < image; ++i) {
-        float& v = xd.data<float>()[n * image + i];
-        v = (std::clamp(std::nearbyint(v * (1 / s)) + zero, 0.f, 127.f) - zero) * s;
-      }
-    }
     const Geometry2D g = Window{.strides = Size2(stride, 1), .padding = padding}.resolve(11, 9, {3, 3});
-    Tensor expected = kernels::conv2d_naive(xd, w, g);
-    const int64_t plane = expected.dim(2) * expected.dim(3);
-    for (int64_t i = 0; i < expected.numel(); ++i) {
-      float& v = expected.data<float>()[i];
-      v = std::max(0.f, v + layer.bias().value().data<float>()[(i / plane) % 6]);
-    }
+    const Tensor expected = naive_quantized_conv(layer, x, g);
     EXPECT_LT(max_diff(y, expected), 1e-4 * (1 + max_abs(expected))) << padding;
+  }
+}
+
+// One channel and a 1x3 kernel: patch rows of 4 bytes, each piece 3 bytes, copied 16
+// bytes at a time except where fewer than 16 remain of an image's rows; over 12 images
+// laid out by two threads, an image's copies must not reach into the next one's.
+TEST(Quantization, Conv2DWithShortPatchRowsEqualsTheNaiveConvolution) {
+  manual_seed(3);
+  auto model = std::make_shared<Sequential>(Shape{1, 40, 40});
+  model->add(Conv2D(4, {1, 3}, "relu", {.padding = "same"}));
+  model->build(Shape{1, 40, 40});
+  auto int8 = std::dynamic_pointer_cast<Sequential>(quantize(*model));
+  auto& layer = dynamic_cast<QuantizedConv2D&>(int8->layer(0));
+  const Tensor x = Generator(9).uniform(Shape{12, 1, 40, 40}, -1, 2);
+  const Tensor expected = naive_quantized_conv(layer, x, Window{.padding = "same"}.resolve(40, 40, {1, 3}));
+  NoGrad no_grad;
+  for (int repeat = 0; repeat < 20; ++repeat) {
+    const Tensor y = layer(Variable(x)).value();
+    ASSERT_LT(max_diff(y, expected), 1e-4 * (1 + max_abs(expected))) << "repeat " << repeat;
   }
 }
 

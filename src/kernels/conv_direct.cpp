@@ -122,7 +122,7 @@ __attribute__((target("avx512f"))) void transpose_block(const float* from, int64
 // xpad from one slot's input to the next. acc (4 x 3 x 2 vectors: slot, tap, half of
 // the filters) is written to acc_memory.
 //   xpad: the images' channels (Cp, HQ, WP), zero-padded; dyt: their dL/dy, (OH * OW, F).
-//   row: the input under output (0, 0) for slot 0 and tap j0 of the first image.
+//   first_row: the input under output (0, 0) for slot 0 and tap j0 of the first image.
 __attribute__((target("avx512f"))) void weight_tile(const float* first_row, int64_t image_stride, int64_t slot_stride,
                                                     const float* dyt, int64_t dy_stride, int64_t images, int64_t oh,
                                                     int64_t ow, int64_t wp, int64_t f, int64_t f0, float* acc_memory) {

@@ -40,18 +40,20 @@ void pad_channels_last(const uint8_t* q, int64_t c, int64_t h, int64_t w, const 
 // The patch rows of one padded image (as above, pw wide): cols (OH * OW, ld), row p holding
 // (KH, KW, C), the order the packed kernel uses. Without dilation across, a kernel row's
 // KW * C bytes lie side by side in the padded image: one copy each, kShortCopy bytes
-// when shorter, save for the last patch row. The bytes a short copy writes past its
-// piece are then overwritten by the next piece or row, or lie past k; it reads up to
-// kShortCopy bytes past the padded image, which the caller's buffer holds.
+// when shorter and that many bytes remain of this image's rows. The bytes a short copy
+// writes past its piece are then overwritten by the pieces and rows after, or lie past
+// k; it reads up to kShortCopy bytes past the padded image, which the caller's buffer
+// holds. Nothing is written past this image's rows, which other threads fill.
 void im2col_channels_last(const uint8_t* padded, int64_t c, int64_t pw, Size2 kernel, const Geometry2D& g, int64_t oh,
                           int64_t ow, uint8_t* cols, int64_t ld) {
+  const uint8_t* end = cols + oh * ow * ld;
   for (int64_t oy = 0; oy < oh; ++oy)
     for (int64_t ox = 0; ox < ow; ++ox) {
       uint8_t* row = cols + (oy * ow + ox) * ld;
       for (int64_t ky = 0; ky < kernel.h; ++ky) {
         const uint8_t* from = padded + ((oy * g.stride_h + ky * g.dilation_h) * pw + ox * g.stride_w) * c;
         if (g.dilation_w == 1) {
-          if (kernel.w * c <= kShortCopy && !(oy == oh - 1 && ox == ow - 1))
+          if (kernel.w * c <= kShortCopy && row + kShortCopy <= end)
             std::memcpy(row, from, kShortCopy);
           else
             std::memcpy(row, from, static_cast<size_t>(kernel.w * c));
