@@ -245,8 +245,10 @@ void int8_gemm(int64_t m, const uint8_t* xq, int64_t ldq, const float* row_scale
   const int64_t tile_blocks = vnni ? kMaxBlocks : std::max<int64_t>(1, kMaxRows / std::min<int64_t>(m, kMaxRows));
   const int64_t blocks = (w.n + kBlock - 1) / kBlock;
   const int64_t row_tiles = (m + kMaxRows - 1) / kMaxRows, column_tiles = (blocks + tile_blocks - 1) / tile_blocks;
-  // Items column-tile major, so a thread's consecutive items share a weight panel. Cost: ~16 int8 MACs per element.
-  parallel_for(row_tiles * column_tiles, kMaxRows * tile_blocks * kBlock * w.k4 / 16, [&](int64_t begin, int64_t end) {
+  // Items column-tile major, so a thread's consecutive items share a weight panel. Cost: ~16 int8 MACs per element,
+  // counting the rows a tile really has (a single row's GEMV, 784 x 256, is done sooner than the threads wake).
+  const int64_t tile_cost = std::min<int64_t>(m, kMaxRows) * tile_blocks * kBlock * w.k4 / 16;
+  parallel_for(row_tiles * column_tiles, tile_cost, [&](int64_t begin, int64_t end) {
     for (int64_t item = begin; item < end; ++item) {
       const int64_t r0 = item % row_tiles * kMaxRows, b0 = item / row_tiles * tile_blocks;
       const int64_t rows = std::min<int64_t>(kMaxRows, m - r0), tile = std::min(tile_blocks, blocks - b0);
