@@ -1,7 +1,10 @@
 #include "kernels/pool.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 
 #include "kernels/parallel.h"
 #include "tensor/block_cache.h"
@@ -44,6 +47,36 @@ bool is_halving(int64_t kh, int64_t kw, const Geometry2D& g) {
          g.pad_bottom == 0 && g.pad_right == 0;
 }
 
+// One output row of the halving max pool, 16 outputs at a time with AVX-512: each pair
+// of input rows' 32 values split into their even and odd columns (a, b above; c, e
+// below), then the same comparisons as the loop in max_pool_plane, as lane masks.
+__attribute__((target("avx512f"))) void halving_row(const float* row0, const float* row1, int64_t ow, int32_t top,
+                                                    int32_t width, float* values, int32_t* where) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  const __m512i twice = _mm512_add_epi32(even, _mm512_set1_epi32(top));  // top + 2 * lane
+  for (int64_t ox = 0; ox < ow; ox += 16) {
+    const int64_t count = std::min<int64_t>(16, ow - ox), inputs = 2 * count;
+    const __mmask16 low = static_cast<__mmask16>((1u << std::min<int64_t>(inputs, 16)) - 1u),
+                    high = static_cast<__mmask16>((1u << std::max<int64_t>(inputs - 16, 0)) - 1u),
+                    out = static_cast<__mmask16>((1u << count) - 1u);
+    const __m512 top0 = _mm512_maskz_loadu_ps(low, row0 + 2 * ox), top1 = _mm512_maskz_loadu_ps(high, row0 + 2 * ox + 16),
+                 bottom0 = _mm512_maskz_loadu_ps(low, row1 + 2 * ox),
+                 bottom1 = _mm512_maskz_loadu_ps(high, row1 + 2 * ox + 16);
+    const __m512 a = _mm512_permutex2var_ps(top0, even, top1), b = _mm512_permutex2var_ps(top0, odd, top1),
+                 c = _mm512_permutex2var_ps(bottom0, even, bottom1), e = _mm512_permutex2var_ps(bottom0, odd, bottom1);
+    const __mmask16 right_top = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ), right_bottom = _mm512_cmp_ps_mask(e, c, _CMP_GT_OQ);
+    const __m512 upper = _mm512_mask_blend_ps(right_top, a, b), lower = _mm512_mask_blend_ps(right_bottom, c, e);
+    const __mmask16 down = _mm512_cmp_ps_mask(lower, upper, _CMP_GT_OQ);
+    _mm512_mask_storeu_ps(values + ox, out, _mm512_mask_blend_ps(down, upper, lower));
+    const __m512i one = _mm512_set1_epi32(1), base = _mm512_add_epi32(twice, _mm512_set1_epi32(static_cast<int32_t>(2 * ox))),
+                  below = _mm512_add_epi32(base, _mm512_set1_epi32(width));
+    const __m512i up_at = _mm512_mask_add_epi32(base, right_top, base, one),
+                  down_at = _mm512_mask_add_epi32(below, right_bottom, below, one);
+    _mm512_mask_storeu_epi32(where + ox, out, _mm512_mask_blend_epi32(down, up_at, down_at));
+  }
+}
+
 }  // namespace
 
 std::pair<int64_t, int64_t> pool2d_output_size(int64_t h, int64_t w, int64_t kh, int64_t kw, const Geometry2D& g,
@@ -62,6 +95,15 @@ void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, c
                     int64_t ow, T* out, int32_t* argmax) {
   if (is_halving(kh, kw, g)) {  // 2x2, stride 2: branch-free, as the comparisons are data-dependent coin flips
     const auto width = static_cast<int32_t>(w);
+    static const bool avx512 = __builtin_cpu_supports("avx512f");
+    if constexpr (std::is_same_v<T, float>) {
+      if (avx512) {
+        for (int64_t oy = 0; oy < oh; ++oy)
+          halving_row(in + 2 * oy * w, in + (2 * oy + 1) * w, ow, static_cast<int32_t>(2 * oy * w), width,
+                      out + oy * ow, argmax + oy * ow);
+        return;
+      }
+    }
     for (int64_t oy = 0; oy < oh; ++oy) {
       const T* row0 = in + 2 * oy * w;
       const T* row1 = row0 + w;
