@@ -169,8 +169,8 @@ TEST(Conv, DirectKernelMatchesTheDefinition) {
     for (int64_t block = 0; block * kernels::kDirectFilters < t.f; ++block) {
       const int64_t first = block * kernels::kDirectFilters, count = std::min(kernels::kDirectFilters, t.f - first);
       Tensor out = Tensor::zeros({count, y.dim(2), y.dim(3)});
-      kernels::conv2d_direct_block(shape, x.data<float>() + (t.n - 1) * t.c * t.h * t.w, packed.data(), block, count,
-                                   out.data<float>());
+      kernels::conv2d_direct_blocks(shape, x.data<float>() + (t.n - 1) * t.c * t.h * t.w, packed.data(), block,
+                                    block + 1, t.f, out.data<float>());
       EXPECT_TRUE(out.allclose(plain.rows(t.n - 1, t.n).reshape({t.f, y.dim(2), y.dim(3)}).rows(first, first + count),
                                1e-5, 1e-5))
           << "w " << t.w << " block " << block;

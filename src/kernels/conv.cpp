@@ -204,13 +204,17 @@ bool direct_forward(const Dims& d, const Geometry2D& g, const T* x, const T* w, 
     if (!direct_conv_applies(g, d.kh, d.kw, d.f)) return false;
     const std::vector<float> packed = pack_direct_weights(w, d.f, d.c, d.kh, d.kw);
     const DirectConvShape s{d.c, d.h, d.w, d.kh, d.kw, d.oh, d.ow, g.pad_top, g.pad_left};
+    // Units of work: whole images where there are enough of them for the threads (each
+    // tap's masks then serve every block of filters), else single blocks.
     const int64_t plane = d.oh * d.ow, blocks = (d.f + kDirectFilters - 1) / kDirectFilters;
-    parallel_for(d.n * blocks, kDirectFilters * plane * d.rows(), [&](int64_t u0, int64_t u1) {
-      std::vector<float> scratch(static_cast<size_t>(kDirectFilters * plane));
+    const int64_t per_unit = d.n >= int64_t{4} * num_threads() ? blocks : 1, units_per_image = blocks / per_unit;
+    parallel_for(d.n * units_per_image, per_unit * kDirectFilters * plane * d.rows(), [&](int64_t u0, int64_t u1) {
+      std::vector<float> scratch(static_cast<size_t>(per_unit * kDirectFilters * plane));
       for (int64_t u = u0; u < u1; ++u) {
-        const int64_t n = u / blocks, block = u % blocks, count = std::min(kDirectFilters, d.f - block * kDirectFilters);
-        conv2d_direct_block(s, x + n * d.c * d.h * d.w, packed.data(), block, count, scratch.data());
-        for (int64_t f = 0; f < count; ++f) finish(n, block * kDirectFilters + f, scratch.data() + f * plane);
+        const int64_t n = u / units_per_image, first = u % units_per_image * per_unit, last = first + per_unit;
+        conv2d_direct_blocks(s, x + n * d.c * d.h * d.w, packed.data(), first, last, d.f, scratch.data());
+        for (int64_t f = first * kDirectFilters; f < std::min(d.f, last * kDirectFilters); ++f)
+          finish(n, f, scratch.data() + (f - first * kDirectFilters) * plane);
       }
     });
     return true;

@@ -25,25 +25,34 @@ __mmask16 lanes_inside(int64_t x0, int64_t width) {
   return static_cast<__mmask16>(((1u << hi) - 1u) & ~((1u << lo) - 1u));
 }
 
+// The load masks of R segments for each tap (the same for every channel and every
+// block of filters): the columns inside the image, on a row inside it; and where each
+// segment's row of tap row i starts (x offset applied). Lanes outside the image are
+// masked off and never read (a masked load does not fault).
+template <int R>
+struct TileMasks {
+  __mmask16 masks[kDirectMaxKernelSize][kDirectMaxKernelSize][R];
+  int64_t starts[kDirectMaxKernelSize][R];
+
+  TileMasks(const DirectConvShape& s, const Segment* segments) {
+    for (int64_t i = 0; i < s.kh; ++i)
+      for (int r = 0; r < R; ++r) {
+        const int64_t y = segments[r].oy + i - s.pad_top;
+        const bool inside = y >= 0 && y < s.h;
+        starts[i][r] = (inside ? y : 0) * s.w + segments[r].ox0 - s.pad_left;
+        for (int64_t j = 0; j < s.kw; ++j)
+          masks[i][j][r] = inside ? segments[r].valid & lanes_inside(segments[r].ox0 + j - s.pad_left, s.w) : 0;
+      }
+  }
+};
+
 // R segments x 8 filters: acc[r][f] = sum over (c, i, j) of input row segment r shifted
 // by (i, j) times weight (f, c, i, j). Every index into acc is a constant once the loops
 // are unrolled, so the 8R accumulators stay in registers.
 template <int R>
 __attribute__((target("avx512f"))) void tile(const DirectConvShape& s, const float* image, const float* weights,
-                                             const Segment* segments, int64_t count, float* out) {
-  // Each tap's load masks (the same for every channel): the columns inside the image, on
-  // a row inside it; and where each segment's row of tap row i starts (x offset applied).
-  __mmask16 masks[kDirectMaxKernelSize][kDirectMaxKernelSize][R];
-  int64_t starts[kDirectMaxKernelSize][R];
-  for (int64_t i = 0; i < s.kh; ++i)
-    for (int r = 0; r < R; ++r) {
-      const int64_t y = segments[r].oy + i - s.pad_top;
-      const bool inside = y >= 0 && y < s.h;
-      // Lanes outside the image are masked off and never read (a masked load does not fault).
-      starts[i][r] = (inside ? y : 0) * s.w + segments[r].ox0 - s.pad_left;
-      for (int64_t j = 0; j < s.kw; ++j)
-        masks[i][j][r] = inside ? segments[r].valid & lanes_inside(segments[r].ox0 + j - s.pad_left, s.w) : 0;
-    }
+                                             const Segment* segments, const TileMasks<R>& m, int64_t count,
+                                             float* out) {
   __m512 acc[R][kDirectFilters];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
@@ -56,7 +65,7 @@ __attribute__((target("avx512f"))) void tile(const DirectConvShape& s, const flo
       for (int64_t j = 0; j < s.kw; ++j, w += kDirectFilters) {
         __m512 v[R];
 #pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) v[r] = _mm512_maskz_loadu_ps(masks[i][j][r], plane + starts[i][r] + j);
+        for (int r = 0; r < R; ++r) v[r] = _mm512_maskz_loadu_ps(m.masks[i][j][r], plane + m.starts[i][r] + j);
 #pragma GCC unroll 8
         for (int f = 0; f < kDirectFilters; ++f) {
           const __m512 weight = _mm512_set1_ps(w[f]);
@@ -73,6 +82,17 @@ __attribute__((target("avx512f"))) void tile(const DirectConvShape& s, const flo
       if (f < count)
         _mm512_mask_storeu_ps(out + f * plane + segments[r].oy * s.ow + segments[r].ox0, segments[r].valid,
                               acc[r][f]);
+}
+
+// R segments for blocks [first, last) of filters (< F): the masks once, then each block.
+template <int R>
+void tiles(const DirectConvShape& s, const float* image, const float* packed, const Segment* segments, int64_t first,
+           int64_t last, int64_t f, float* out) {
+  const TileMasks<R> masks(s, segments);
+  const int64_t taps = s.c * s.kh * s.kw, plane = s.oh * s.ow;
+  for (int64_t block = first; block < last; ++block)
+    tile<R>(s, image, packed + block * taps * kDirectFilters, segments, masks,
+            std::min(kDirectFilters, f - block * kDirectFilters), out + (block - first) * kDirectFilters * plane);
 }
 
 // to[p * f + filter] = from[filter * plane + p] for filters [f0, f0 + 16) and pixels
@@ -307,18 +327,17 @@ std::vector<float> pack_direct_weights(const float* w, int64_t f, int64_t c, int
   return packed;
 }
 
-void conv2d_direct_block(const DirectConvShape& s, const float* image, const float* packed, int64_t block,
-                         int64_t count, float* out) {
+void conv2d_direct_blocks(const DirectConvShape& s, const float* image, const float* packed, int64_t first,
+                          int64_t last, int64_t f, float* out) {
   std::vector<Segment> segments;
   for (int64_t oy = 0; oy < s.oh; ++oy)
     for (int64_t ox0 = 0; ox0 < s.ow; ox0 += kLanes)
       segments.push_back({oy, ox0, static_cast<__mmask16>((1u << std::min(kLanes, s.ow - ox0)) - 1u)});
-  const float* weights = packed + block * s.c * s.kh * s.kw * kDirectFilters;
   const size_t n = segments.size();
   size_t k = 0;
-  for (; k + 3 <= n; k += 3) tile<3>(s, image, weights, segments.data() + k, count, out);
-  if (n - k == 2) tile<2>(s, image, weights, segments.data() + k, count, out);
-  if (n - k == 1) tile<1>(s, image, weights, segments.data() + k, count, out);
+  for (; k + 3 <= n; k += 3) tiles<3>(s, image, packed, segments.data() + k, first, last, f, out);
+  if (n - k == 2) tiles<2>(s, image, packed, segments.data() + k, first, last, f, out);
+  if (n - k == 1) tiles<1>(s, image, packed, segments.data() + k, first, last, f, out);
 }
 
 }  // namespace axon::kernels

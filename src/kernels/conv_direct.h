@@ -30,10 +30,11 @@ bool direct_conv_applies(const Geometry2D& g, int64_t kernel_height, int64_t ker
 // zeros past F.
 std::vector<float> pack_direct_weights(const float* w, int64_t f, int64_t c, int64_t kh, int64_t kw);
 
-// One image (C, H, W), filters [8 * block, 8 * block + count) (count <= 8): `count`
-// output planes (OH, OW), one after the other at `out`.
-void conv2d_direct_block(const DirectConvShape& s, const float* image, const float* packed, int64_t block,
-                         int64_t count, float* out);
+// One image (C, H, W), blocks [first, last) of 8 filters (F filters in all): their
+// output planes (OH, OW), one after the other at `out`. Each tap's load masks are worked
+// out once for all the blocks.
+void conv2d_direct_blocks(const DirectConvShape& s, const float* image, const float* packed, int64_t first,
+                          int64_t last, int64_t f, float* out);
 
 // The weight gradient of a stride-1 convolution without im2col, where it applies
 // (AVX-512F, stride 1, dilation 1, KW a multiple of 3, at least a quarter of the work
