@@ -304,13 +304,13 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
     }
     return pre.data<T>();
   };
-  if (want_dx && std::is_same_v<T, float> && direct_conv_applies(g, d.kh, d.kw, d.c))
-    want_dx = !direct_backward_input<T>(d, g, gathered(), w, grads.dx.data<T>());
   if constexpr (std::is_same_v<T, float>) {
+    if (want_dx && direct_conv_applies(g, d.kh, d.kw, d.c))
+      want_dx = !direct_backward_input<T>(d, g, gathered(), w, grads.dx.data<T>());
     if (want_dw && direct_weight_gradient_applies(g, d.c, d.kh, d.kw, d.f)) {
       const T* from = gathered();
       conv2d_direct_weight_gradient(DirectConvShape{d.c, d.h, d.w, d.kh, d.kw, d.oh, d.ow, g.pad_top, g.pad_left}, d.n,
-                                    d.f, g.pad_right, x, from, grads.dw.data<T>());
+                                    d.f, x, from, grads.dw.data<T>());
       if (want_db) {
         T* db = grads.db.data<T>();
         parallel_for(d.f, d.n * plane, [&](int64_t f0, int64_t f1) {

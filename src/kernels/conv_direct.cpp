@@ -178,10 +178,6 @@ __attribute__((target("avx512f"))) void weight_tile(const float* first_row, int6
       for (int h = 0; h < 2; ++h) _mm512_storeu_ps(acc_memory + ((cc * 3 + jj) * 2 + h) * kLanes, acc[cc][jj][h]);
 }
 
-}  // namespace
-
-namespace {
-
 constexpr int64_t kWeightFilters = 32, kSlots = 4, kTaps = 3;
 
 // How the weight gradient's four slots are spent: on four channels at one kernel row
@@ -213,15 +209,15 @@ bool direct_weight_gradient_applies(const Geometry2D& g, int64_t channels, int64
          kernel_width % kTaps == 0 && filled >= 0.25;
 }
 
-void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, int64_t pad_right, const float* x,
-                                   const float* dy, float* dw) {
+void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, const float* x, const float* dy,
+                                   float* dw) {
   constexpr int64_t kAccumulators = kSlots * kTaps * kWeightFilters;
   const SlotLayout layout = slot_layout(s.c, s.kh);
   const int64_t slot_channels = layout.by_rows ? 1 : kSlots, slot_rows = layout.by_rows ? kSlots : 1;
-  // The padded grid: channels up to whole blocks, and (by rows) the rows a last block
-  // reads past the kernel's, all zero.
+  // The padded grid (stride 1: OW + KW - 1 columns): channels up to whole blocks, and
+  // (by rows) the rows a last block reads past the kernel's, all zero.
   const int64_t cp = layout.channel_blocks * slot_channels, hq = s.oh + layout.row_blocks * slot_rows - 1,
-                wp = s.w + s.pad_left + pad_right, plane = s.oh * s.ow;
+                wp = s.ow + s.kw - 1, plane = s.oh * s.ow;
   const int64_t slot_stride = layout.by_rows ? wp : hq * wp;
   const int64_t filter_blocks = (f + kWeightFilters - 1) / kWeightFilters, tap_groups = s.kw / kTaps;
   const int64_t units = filter_blocks * layout.channel_blocks * layout.row_blocks * tap_groups;

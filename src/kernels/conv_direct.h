@@ -46,7 +46,7 @@ void conv2d_direct_blocks(const DirectConvShape& s, const float* image, const fl
 bool direct_weight_gradient_applies(const Geometry2D& g, int64_t channels, int64_t kernel_height,
                                     int64_t kernel_width, int64_t filters);
 // x: (N, C, H, W), dy: (N, F, OH, OW) -> dw: (F, C, KH, KW), overwritten.
-void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, int64_t pad_right, const float* x,
-                                   const float* dy, float* dw);
+void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, const float* x, const float* dy,
+                                   float* dw);
 
 }  // namespace axon::kernels

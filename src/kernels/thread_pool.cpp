@@ -52,17 +52,16 @@ bool spin_until(Done&& done) {
 // later (the caller's, when the caller sleeps waiting for it). On a quiet machine this
 // seldom happens.
 std::atomic<int> caller_cpu{-1};
-cpu_set_t allowed_cpus;
-int allowed_count = 0;
+cpu_set_t allowed_cpus;  // empty when unknown: no worker then moves
 
 void remember_allowed_cpus() {
-  CPU_ZERO(&allowed_cpus);
-  allowed_count = sched_getaffinity(0, sizeof allowed_cpus, &allowed_cpus) == 0 ? CPU_COUNT(&allowed_cpus) : 0;
+  if (sched_getaffinity(0, sizeof allowed_cpus, &allowed_cpus) != 0) CPU_ZERO(&allowed_cpus);
 }
 
 void keep_off_callers_cpu() {
   const int caller = caller_cpu.load(std::memory_order_relaxed);
-  if (allowed_count < 2 || caller < 0 || sched_getcpu() != caller || !CPU_ISSET(caller, &allowed_cpus)) return;
+  if (caller < 0 || sched_getcpu() != caller || !CPU_ISSET(caller, &allowed_cpus) || CPU_COUNT(&allowed_cpus) < 2)
+    return;
   cpu_set_t others = allowed_cpus;
   CPU_CLR(caller, &others);
   if (sched_setaffinity(0, sizeof others, &others) == 0)  // best effort: on failure the worker stays
