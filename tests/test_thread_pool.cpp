@@ -1,7 +1,8 @@
 // The thread pool every kernel runs on: each chunk runs exactly once, whoever claims it,
 // under nesting, concurrent callers and resizing; GEMM called from several threads at
-// once gives the one-thread products (the OpenMP build of OpenBLAS did not); and a
-// worker placed on its caller's CPU moves off it.
+// once gives the one-thread products (the OpenMP build of OpenBLAS did not); each
+// thread starts on its home range of chunks; and a worker placed on its caller's CPU
+// moves off it.
 #include <gtest/gtest.h>
 
 #include <sched.h>
@@ -114,6 +115,25 @@ TEST_F(ThreadPoolTest, GemmFromSeveralThreadsAtOnceMatchesOneThread) {
     for (std::thread& caller : callers) caller.join();
     EXPECT_EQ(wrong.load(), 0) << "of 400 products at " << threads << " threads";
   }
+}
+
+// Each thread starts on its home range: in an 8-chunk job on 2 threads the caller takes
+// chunk 0 and the worker chunk 4, not the next one in line (chunk 0 waits until the
+// worker has begun, so neither can finish the job alone first).
+TEST_F(ThreadPoolTest, EachThreadStartsOnItsHomeRange) {
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int64_t> workers_first{-1};
+  std::atomic<int64_t> callers_first{-1};
+  ThreadPool::instance().run(8, [&](int64_t c) {
+    auto& first = std::this_thread::get_id() == caller ? callers_first : workers_first;
+    int64_t none = -1;
+    first.compare_exchange_strong(none, c);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (c == 0 && workers_first.load() < 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+  });
+  EXPECT_EQ(callers_first.load(), 0);
+  EXPECT_EQ(workers_first.load(), 4) << "the worker began outside its home range [4, 8)";
 }
 
 // Forces a worker onto the caller's CPU (both pinned to the first allowed CPU), runs a

@@ -3,6 +3,7 @@
 #include <immintrin.h>
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
@@ -89,7 +90,8 @@ void ThreadPool::resize(int threads) {
   // Each worker waits for the generation after this one: a stop that comes before it
   // first runs is not missed.
   const uint64_t current = generation_.load();
-  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, current] { work(current); });
+  ranges_ = std::make_unique<Range[]>(static_cast<size_t>(std::max(threads, 1)));
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i, current] { work(i, current); });
 }
 
 void ThreadPool::stop_workers() {
@@ -117,14 +119,17 @@ void ThreadPool::run_erased(int64_t chunks, void* task, Invoke invoke) {
     std::lock_guard sleeping(sleep_mutex_);
     task_ = task;
     invoke_ = invoke;
-    chunks_ = chunks;
-    next_.store(0);
+    const int64_t n = threads();
+    for (int64_t i = 0; i < n; ++i) {
+      ranges_[i].next.store(chunks * i / n, std::memory_order_relaxed);
+      ranges_[i].end = chunks * (i + 1) / n;
+    }
     open_ = true;
     ++generation_;
   }
   caller_cpu.store(sched_getcpu(), std::memory_order_relaxed);
   new_job_.notify_all();
-  run_chunks();
+  run_chunks(0);
   // Every chunk is claimed now; those still running belong to workers in the job.
   // Spin for them to leave, then close the job and sleep until the last has left: no
   // worker may still hold this job's task when the caller returns.
@@ -135,16 +140,20 @@ void ThreadPool::run_erased(int64_t chunks, void* task, Invoke invoke) {
   job_done_.wait(sleeping, left);
 }
 
-void ThreadPool::run_chunks() {
-  for (int64_t chunk; (chunk = next_.fetch_add(1)) < chunks_;) {
-    const bool outer = running_task;
-    running_task = true;
-    invoke_(task_, chunk);
-    running_task = outer;
+void ThreadPool::run_chunks(int index) {
+  const int n = threads();
+  for (int k = 0; k < n; ++k) {
+    Range& range = ranges_[(index + k) % n];
+    for (int64_t chunk; (chunk = range.next.fetch_add(1, std::memory_order_relaxed)) < range.end;) {
+      const bool outer = running_task;
+      running_task = true;
+      invoke_(task_, chunk);
+      running_task = outer;
+    }
   }
 }
 
-void ThreadPool::work(uint64_t seen) {
+void ThreadPool::work(int index, uint64_t seen) {
   for (;;) {
     auto new_job = [&] { return generation_.load(std::memory_order_acquire) != seen; };
     if (!spin_until(new_job)) {
@@ -159,7 +168,7 @@ void ThreadPool::work(uint64_t seen) {
       ++active_;
     }
     keep_off_callers_cpu();
-    run_chunks();
+    run_chunks(index);
     {
       std::lock_guard sleeping(sleep_mutex_);
       --active_;

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -40,19 +41,27 @@ class ThreadPool {
   using Invoke = void (*)(void*, int64_t);
   ThreadPool() = default;
   void run_erased(int64_t chunks, void* task, Invoke invoke);
-  // A worker's loop; `seen` is the generation of the last job it saw.
-  void work(uint64_t seen);
-  // Claims and runs chunks of the current job until none is left.
-  void run_chunks();
+  // Worker `index`'s loop (1 .. threads() - 1); `seen` is the generation of the last
+  // job it saw.
+  void work(int index, uint64_t seen);
+  // Claims and runs chunks of the current job until none is left: those of thread
+  // `index`'s home range first, then the others'.
+  void run_chunks(int index);
   void stop_workers();
 
+  // Thread i's home range of the current job's chunks: it claims the next one from
+  // `next` while that is below `end`; other threads claim from it once theirs is empty.
+  struct alignas(64) Range {
+    std::atomic<int64_t> next{0};
+    int64_t end = 0;
+  };
+
   // The job, set under sleep_mutex_: workers join an open job (counted in active_) and
-  // claim its chunks from next_; the caller closes it and waits for active_ to reach 0
+  // claim its chunks from ranges_; the caller closes it and waits for active_ to reach 0
   // before it returns, so no worker touches a finished job's task.
   void* task_ = nullptr;
   Invoke invoke_ = nullptr;
-  int64_t chunks_ = 0;
-  std::atomic<int64_t> next_{0};
+  std::unique_ptr<Range[]> ranges_;  // threads() of them
   std::atomic<uint64_t> generation_{0};
   bool open_ = false, stopping_ = false;
   std::atomic<int> active_{0};  // changed under sleep_mutex_; read without it while spinning
