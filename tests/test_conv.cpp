@@ -86,7 +86,8 @@ TEST(Conv, FusedMaxPoolMatchesTheKernelsInSequence) {
     }
     const int64_t n = 1 + static_cast<int64_t>(gen.below(4)), c = 1 + static_cast<int64_t>(gen.below(3)),
                   f = 1 + static_cast<int64_t>(gen.below(4));
-    const int64_t h = 5 + static_cast<int64_t>(gen.below(5)), w = 5 + static_cast<int64_t>(gen.below(5));
+    // Widths to 40: the 2x2 pool's backward rows take 16 values at a time, with a tail.
+    const int64_t h = 7 + static_cast<int64_t>(gen.below(6)), w = 7 + static_cast<int64_t>(gen.below(34));
     const DType dtype = trial % 3 ? DType::f64 : DType::f32;
     const double tol = dtype == DType::f64 ? 1e-12 : 1e-5;
     const Tensor x = gen.uniform({n, c, h, w}, -1, 1, dtype), k = gen.uniform({f, c, 3, 3}, -1, 1, dtype),
@@ -158,10 +159,21 @@ TEST(Conv, DirectKernelMatchesTheDefinition) {
     const kernels::Conv2dGrads grads = kernels::conv2d_backward(dy, x, k, g, true, true, false);
     EXPECT_TRUE(grads.dx.allclose(kernels::conv2d_backward_input_naive(dy, k, x.shape(), g), 1e-5, 1e-5)) << "w " << t.w;
     EXPECT_TRUE(grads.dw.allclose(kernels::conv2d_backward_weight_naive(dy, x, k.shape(), g), 1e-4, 1e-4)) << "w " << t.w;
-    const int threads = num_threads();  // the same sums on one thread
+    const int threads = num_threads();  // the same sums on one thread, and without dL/dx (dL/dy made per image)
     set_num_threads(1);
-    EXPECT_TRUE(kernels::conv2d_backward(dy, x, k, g, false, true, false).dw.allclose(grads.dw, 0, 0)) << "w " << t.w;
+    const kernels::Conv2dGrads no_dx = kernels::conv2d_backward(dy, x, k, g, false, true, true);
+    EXPECT_TRUE(no_dx.dw.allclose(grads.dw, 0, 0)) << "w " << t.w;
     set_num_threads(threads);
+    Tensor db = Tensor::zeros({t.f});
+    for (int64_t i = 0; i < dy.numel(); ++i) db.data<float>()[i / (y.dim(2) * y.dim(3)) % t.f] += dy.data<float>()[i];
+    EXPECT_TRUE(no_dx.db.allclose(db, 1e-4, 1e-4)) << "w " << t.w;
+    // The fused pool's backward without dL/dx against the pool's and the convolution's.
+    const Tensor pooled_dy = gen.uniform(fused.y.shape(), -1, 1);
+    const kernels::Conv2dGrads unpooled = kernels::conv2d_max_pool2d_backward(pooled_dy, fused, x, k, g, false, false, true, true);
+    const kernels::Conv2dGrads in_sequence = kernels::conv2d_backward(
+        kernels::max_pool2d_backward(pooled_dy, fused.argmax.get(), y.shape()), x, k, g, false, true, true);
+    EXPECT_TRUE(unpooled.dw.allclose(in_sequence.dw, 1e-5, 1e-5)) << "w " << t.w;
+    EXPECT_TRUE(unpooled.db.allclose(in_sequence.db, 1e-5, 1e-5)) << "w " << t.w;
     if (!kernels::direct_conv_applies(g, t.kh, t.kw, t.f)) continue;  // no AVX-512: conv2d took im2col + GEMM
     const std::vector<float> packed = kernels::pack_direct_weights(k.data<float>(), t.f, t.c, t.kh, t.kw);
     const kernels::DirectConvShape shape{t.c, t.h, t.w, t.kh, t.kw, y.dim(2), y.dim(3), t.top, t.left};

@@ -118,8 +118,8 @@ TEST_F(ThreadPoolTest, GemmFromSeveralThreadsAtOnceMatchesOneThread) {
 }
 
 // Each thread starts on its home range: in an 8-chunk job on 2 threads the caller takes
-// chunk 0 and the worker chunk 4, not the next one in line (chunk 0 waits until the
-// worker has begun, so neither can finish the job alone first).
+// chunk 0 and the worker chunk 4, not the next one in line. Every chunk waits until both
+// threads have begun one (5 s at most), so neither can run the other's range first.
 TEST_F(ThreadPoolTest, EachThreadStartsOnItsHomeRange) {
   const std::thread::id caller = std::this_thread::get_id();
   std::atomic<int64_t> workers_first{-1};
@@ -129,7 +129,7 @@ TEST_F(ThreadPoolTest, EachThreadStartsOnItsHomeRange) {
     int64_t none = -1;
     first.compare_exchange_strong(none, c);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (c == 0 && workers_first.load() < 0 && std::chrono::steady_clock::now() < deadline)
+    while ((callers_first.load() < 0 || workers_first.load() < 0) && std::chrono::steady_clock::now() < deadline)
       std::this_thread::yield();
   });
   EXPECT_EQ(callers_first.load(), 0);

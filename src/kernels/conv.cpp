@@ -8,6 +8,7 @@
 #include "kernels/conv_dims.h"
 #include "kernels/conv_direct.h"
 #include "kernels/gemm.h"
+#include "kernels/lane_sum.h"
 #include "kernels/parallel.h"
 #include "kernels/pool.h"
 #include "tensor/block_cache.h"
@@ -260,23 +261,10 @@ void bias_relu(T* values, int64_t size, T bias, bool relu) {
     for (int64_t p = 0; p < size; ++p) values[p] += bias;
 }
 
-// Sum of n values in 8 independent lanes, so the compiler can vectorize it.
-template <class T>
-T sum_of(const T* values, int64_t n) {
-  T lanes[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) lanes[k] += values[i + k];
-  T total = 0;
-  for (; i < n; ++i) total += values[i];
-  for (T lane : lanes) total += lane;
-  return total;
-}
-
 // The backward pass, chunk by chunk: gather(n, f, plane) writes dL/d(conv output) of
 // image n, filter f (OH*OW values), in parallel over the chunk's planes, into the chunk's
-// (F, count*OH*OW) matrix; then the bias gradient (row sums), dw += that * cols^T and
-// dx = col2im(w^T * that).
+// (F, count*OH*OW) matrix, and returns the plane's sum; then dw += that * cols^T and
+// dx = col2im(w^T * that). The bias gradient is the planes' sums, added image by image.
 template <class T, class Gather>
 void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w, int64_t chunk_images,
                      const Conv2dColumns* kept, Conv2dGrads& grads, Gather&& gather) {
@@ -294,34 +282,50 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
   // The direct kernels (conv_direct.h) where they apply, from dL/dy gathered once into
   // `pre` (N, F, OH, OW); the chunks below then copy their part of it.
   Tensor pre;
+  std::vector<T> sums(want_db ? static_cast<size_t>(d.n * d.f) : 0);  // (N, F): each plane's sum
+  bool summed = false;                                                  // all of sums written
+  auto sum_into = [&](int64_t u, T sum) {
+    if (want_db) sums[static_cast<size_t>(u)] = sum;
+  };
   auto gathered = [&]() -> const T* {
     if (!pre.defined()) {
       pre = Tensor::empty({d.n, d.f, d.oh, d.ow}, dtype_of<T>());
       T* to = pre.data<T>();
       parallel_for(d.n * d.f, plane, [&](int64_t u0, int64_t u1) {
-        for (int64_t u = u0; u < u1; ++u) gather(u / d.f, u % d.f, to + u * plane);
+        for (int64_t u = u0; u < u1; ++u) sum_into(u, gather(u / d.f, u % d.f, to + u * plane));
       });
+      summed = true;
     }
     return pre.data<T>();
+  };
+  // The planes' sums added in double: a bias feeding a normalization sums to nearly zero
+  // over the batch, and a float running sum would leave mostly its rounding.
+  auto finish_db = [&] {
+    if (!want_db) return;
+    T* db = grads.db.data<T>();
+    for (int64_t f = 0; f < d.f; ++f) {
+      double total = 0;
+      for (int64_t n = 0; n < d.n; ++n) total += static_cast<double>(sums[static_cast<size_t>(n * d.f + f)]);
+      db[f] = static_cast<T>(total);
+    }
   };
   if constexpr (std::is_same_v<T, float>) {
     if (want_dx && direct_conv_applies(g, d.kh, d.kw, d.c))
       want_dx = !direct_backward_input<T>(d, g, gathered(), w, grads.dx.data<T>());
     if (want_dw && direct_weight_gradient_applies(g, d.c, d.kh, d.kw, d.f)) {
-      const T* from = gathered();
-      conv2d_direct_weight_gradient(DirectConvShape{d.c, d.h, d.w, d.kh, d.kw, d.oh, d.ow, g.pad_top, g.pad_left}, d.n,
-                                    d.f, x, from, grads.dw.data<T>());
-      if (want_db) {
-        T* db = grads.db.data<T>();
-        parallel_for(d.f, d.n * plane, [&](int64_t f0, int64_t f1) {
-          for (int64_t f = f0; f < f1; ++f)
-            for (int64_t n = 0; n < d.n; ++n) db[f] += sum_of(from + (n * d.f + f) * plane, plane);
+      // Without dL/dx (a first layer) each image's dL/dy is made where the kernel reads it.
+      const DirectConvShape shape{d.c, d.h, d.w, d.kh, d.kw, d.oh, d.ow, g.pad_top, g.pad_left};
+      if (want_dx || pre.defined())
+        conv2d_direct_weight_gradient(shape, d.n, d.f, x, gathered(), grads.dw.data<T>());
+      else
+        conv2d_direct_weight_gradient(shape, d.n, d.f, x, nullptr, grads.dw.data<T>(), [&](int64_t n, float* planes) {
+          for (int64_t f = 0; f < d.f; ++f) sum_into(n * d.f + f, gather(n, f, planes + f * plane));
         });
-      }
-      want_dw = want_db = false;
+      want_dw = false;
+      summed = true;
     }
   }
-  if (!want_dx && !want_dw && !want_db) return;
+  if (!want_dx && !want_dw && (summed || !want_db)) return finish_db();
   Tensor dy_major = Tensor::empty({d.f, chunk * plane}, dtype_of<T>());
   Tensor cols = want_dx || (want_dw && !cached) ? Tensor::empty({d.rows(), chunk * plane}, dtype_of<T>()) : Tensor();
   if (want_dw && d.n == 0) grads.dw.fill(0);
@@ -335,15 +339,9 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
         if (pre.defined())
           std::copy_n(pre.data<T>() + (n * d.f + f) * plane, plane, to);
         else
-          gather(n, f, to);
+          sum_into(n * d.f + f, gather(n, f, to));
       }
     });
-    if (want_db) {
-      T* db = grads.db.data<T>();
-      parallel_for(d.f, width, [&](int64_t f0, int64_t f1) {
-        for (int64_t f = f0; f < f1; ++f) db[f] += sum_of(major + f * width, width);
-      });
-    }
     if (want_dw) {
       const T* c = cached ? cached + n0 * d.rows() * plane : cols.data<T>();
       if (!cached) im2col<T, false>(d, g, count, const_cast<T*>(x) + n0 * d.c * d.h * d.w, cols.data<T>());
@@ -358,6 +356,7 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
       im2col<T, true>(d, g, count, grads.dx.data<T>() + n0 * d.c * d.h * d.w, cols.data<T>());
     }
   }
+  finish_db();
 }
 
 Conv2dGrads allocate_grads(const Dims& d, const Tensor& x, const Tensor& w, bool want_dx, bool want_dw, bool want_db) {
@@ -413,6 +412,7 @@ Conv2dGrads conv2d_backward(const Tensor& dy, const Tensor& x, const Tensor& w, 
       } else {
         std::copy(from, from + plane, to);
       }
+      return lane_sum<T>(plane, [&](int64_t p) { return to[p]; });
     });
   });
   return grads;
@@ -427,7 +427,7 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Ge
   const int64_t ph = pooled_size.first,
                 pw = pooled_size.second;  // not a structured binding: the lambda below captures them (clang 14)
   const int64_t pooled = ph * pw;
-  Conv2dMaxPoolResult result{Tensor::empty({d.n, d.f, ph, pw}, x.dtype()), {}, d.oh, d.ow};
+  Conv2dMaxPoolResult result{Tensor::empty({d.n, d.f, ph, pw}, x.dtype()), {}, d.oh, d.ow, pool};
   result.argmax = detail::allocate_offsets(d.n * d.f * pooled);
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
@@ -455,16 +455,13 @@ Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResu
   if (!want_dx && !want_dw && !want_db) return grads;
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
-    const int64_t plane = d.oh * d.ow, pooled = dy.dim(2) * dy.dim(3);
+    const int64_t pooled = dy.dim(2) * dy.dim(3);
     // Each pooled gradient goes to its argmax; through the relu only where the max was > 0.
     backward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, kept, grads, [&](int64_t n, int64_t f, T* to) {
       const int64_t at = (n * d.f + f) * pooled;
-      const T* from = dy.data<T>() + at;
-      const T* y = forward.y.data<T>() + at;
-      const int32_t* where = forward.argmax.get() + at;
-      std::fill(to, to + plane, T(0));
-      for (int64_t k = 0; k < pooled; ++k)
-        if (!relu || y[k] > T(0)) to[where[k]] += from[k];
+      return max_unpool_plane(dy.data<T>() + at, relu ? forward.y.data<T>() + at : nullptr,
+                              forward.argmax.get() + at, dy.dim(2), dy.dim(3), forward.pool.kh, forward.pool.kw,
+                              forward.pool.g, d.oh, d.ow, to);
     });
   });
   return grads;

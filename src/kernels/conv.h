@@ -56,6 +56,7 @@ struct Conv2dMaxPoolResult {
   Tensor y;                         // (N, F, PH, PW)
   std::shared_ptr<int32_t> argmax;  // per element of y: the offset of its max in the (OH, OW) convolution plane
   int64_t conv_h = 0, conv_w = 0;   // OH, OW
+  Pool2dWindow pool;                // the pool's window, for the backward pass
 };
 Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Geometry2D& g, const Tensor& bias,
                                       bool relu, const Pool2dWindow& pool, int64_t chunk_images = 0,

@@ -210,7 +210,7 @@ bool direct_weight_gradient_applies(const Geometry2D& g, int64_t channels, int64
 }
 
 void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, const float* x, const float* dy,
-                                   float* dw) {
+                                   float* dw, const DyImage& dy_image) {
   constexpr int64_t kAccumulators = kSlots * kTaps * kWeightFilters;
   const SlotLayout layout = slot_layout(s.c, s.kh);
   const int64_t slot_channels = layout.by_rows ? 1 : kSlots, slot_rows = layout.by_rows ? kSlots : 1;
@@ -256,11 +256,12 @@ void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t 
   for (int64_t g0 = 0; g0 < groups; g0 += wave) {
     const int64_t in_wave = std::min(wave, groups - g0);
     parallel_for(in_wave, group * plane * f * cp * s.kh * s.kw, [&](int64_t w0, int64_t w1) {
-      thread_local std::vector<float> xpad, dyt;
+      thread_local std::vector<float> xpad, dyt, produced;
       thread_local int64_t zeroed_for = 0;
       if (zeroed_for != call) {
         xpad.assign(static_cast<size_t>(group * cp * hq * wp), 0.0f);
         dyt.resize(static_cast<size_t>(group * plane * f));
+        if (!dy) produced.resize(static_cast<size_t>(plane * f));
         zeroed_for = call;
       }
       for (int64_t w = w0; w < w1; ++w) {
@@ -273,10 +274,13 @@ void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t 
             for (int64_t y = 0; y < s.h; ++y) std::copy_n(from + y * s.w, s.w, to + (s.pad_top + y) * wp + s.pad_left);
           }
         // dL/dy channels-last.
-        for (int64_t image = 0; image < count; ++image)
+        for (int64_t image = 0; image < count; ++image) {
+          const float* planes = dy ? dy + (n0 + image) * f * plane : produced.data();
+          if (!dy) dy_image(n0 + image, produced.data());
           for (int64_t p0 = 0; p0 < plane; p0 += kLanes)
             for (int64_t f0 = 0; f0 < f; f0 += kLanes)
-              transpose_block(dy + (n0 + image) * f * plane, plane, f, f0, p0, dyt.data() + image * plane * f);
+              transpose_block(planes, plane, f, f0, p0, dyt.data() + image * plane * f);
+        }
         float* sums = partial.data() + w * per_group;
         for (int64_t u = 0; u < units; ++u) {
           const Unit t = unit(u);

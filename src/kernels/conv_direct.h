@@ -8,6 +8,7 @@
 // conv.cpp uses it for the forward pass and, on dL/dy with the kernel flipped, for the
 // input gradient; the weight gradient has its own kernel, at the end of this file.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "axon/geometry.h"
@@ -45,8 +46,11 @@ void conv2d_direct_blocks(const DirectConvShape& s, const float* image, const fl
 // cache is one thread's work, summed in a fixed order after.
 bool direct_weight_gradient_applies(const Geometry2D& g, int64_t channels, int64_t kernel_height,
                                     int64_t kernel_width, int64_t filters);
-// x: (N, C, H, W), dy: (N, F, OH, OW) -> dw: (F, C, KH, KW), overwritten.
+// x: (N, C, H, W), dy: (N, F, OH, OW) -> dw: (F, C, KH, KW), overwritten. Without dy,
+// dy_image(n, planes) writes image n's (F, OH, OW) dL/dy when its group needs it: the
+// gradient then never goes through memory in full (the first layer's is 100 KB an image).
+using DyImage = std::function<void(int64_t image, float* planes)>;
 void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t f, const float* x, const float* dy,
-                                   float* dw);
+                                   float* dw, const DyImage& dy_image = nullptr);
 
 }  // namespace axon::kernels
