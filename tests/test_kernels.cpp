@@ -45,6 +45,40 @@ TEST(Kernels, GemmMatchesNaiveOnRandomShapes) {
   expect_gemm_matches_naive<float>(784, 256, 128, true, false, 1.0f, 0.0f, gen);   // ... and its weight gradient
 }
 
+// A dense layer's forward pass, c = relu(a @ b + bias), on each of its paths: one row
+// (GEMV), a few rows (AVX-512 rows kernel), a deep product over a short c (cut in two
+// halves of depth) and the row or column blocks; the same bits at 1, 2 and 3 threads.
+TEST(Kernels, GemmBiasActMatchesNaiveAtEveryThreadCount) {
+  Generator gen(31);
+  struct Case {
+    int64_t m, n, k;
+  };
+  const int before = num_threads();
+  for (const Case& t : {Case{1, 256, 784}, Case{5, 70, 33}, Case{64, 256, 784}, Case{128, 130, 1001},
+                        Case{300, 40, 600}, Case{128, 128, 256}})
+    for (bool relu : {false, true}) {
+      const Tensor a = gen.uniform({t.m, t.k}, -1, 1), b = gen.uniform({t.k, t.n}, -1, 1), bias = gen.uniform({t.n}, -1, 1);
+      Tensor naive = Tensor::empty({t.m, t.n});
+      gemm_naive<float>(false, false, t.m, t.n, t.k, 1.0f, a.data<float>(), t.k, b.data<float>(), t.n, 0.0f,
+                        naive.data<float>(), t.n);
+      for (int64_t i = 0; i < naive.numel(); ++i) {
+        const float v = naive.data<float>()[i] + bias.data<float>()[i % t.n];
+        naive.data<float>()[i] = relu ? std::max(v, 0.0f) : v;
+      }
+      Tensor first;
+      for (int threads : {1, 2, 3}) {
+        set_num_threads(threads);
+        Tensor c = Tensor::empty({t.m, t.n});
+        gemm_bias_act<float>(t.m, t.n, t.k, a.data<float>(), b.data<float>(), bias.data<float>(), relu, c.data<float>());
+        const double tol = 1e-4 * std::sqrt(static_cast<double>(t.k));
+        EXPECT_TRUE(c.allclose(naive, tol, tol)) << t.m << "x" << t.n << "x" << t.k << " threads " << threads;
+        if (threads == 1) first = c;
+        EXPECT_TRUE(c.allclose(first, 0, 0)) << t.m << "x" << t.n << "x" << t.k << " threads " << threads;
+      }
+    }
+  set_num_threads(before);
+}
+
 TEST(Kernels, MatmulHandlesZeroSizes) {
   const Tensor a = Tensor::zeros({3, 0}), b = Tensor::zeros({0, 4});
   const Tensor c = matmul(a, false, b, false);
