@@ -77,37 +77,40 @@ __attribute__((target("avx512f"))) void halving_row(const float* row0, const flo
   }
 }
 
-// Row `row` (of h) of the halving pool's backward pass, 16 values at a time with
-// AVX-512: the row's pooled cells (row / 2) each cover two lanes, and a lane takes its
-// cell's gradient where the cell's argmax is that lane's offset (and pass > 0). Rows
-// past the last window get zeros. Returns the row's sum.
-__attribute__((target("avx512f"))) float unpool_halving_row(const float* dy, const float* pass, const int32_t* where,
-                                                           int64_t oh, int64_t ow, int64_t row, int64_t w, float* to) {
+// The halving pool's backward pass over one (h, w) plane, 16 values of a row at a time
+// with AVX-512: the row's pooled cells (row / 2) each cover two lanes, and a lane takes
+// its cell's gradient where the cell's argmax is that lane's offset (and pass > 0). Rows
+// past the last window get zeros. Returns the plane's sum.
+__attribute__((target("avx512f"))) float unpool_halving_plane(const float* dy, const float* pass,
+                                                             const int32_t* where, int64_t oh, int64_t ow, int64_t h,
+                                                             int64_t w, float* to) {
   const __m512i pairs = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const int64_t cells_row = row / 2 < oh ? row / 2 : -1;
   __m512 sum = _mm512_setzero_ps();
-  for (int64_t x = 0; x < w; x += 16) {
-    const __mmask16 out = static_cast<__mmask16>((1u << std::min<int64_t>(16, w - x)) - 1u);
-    const int64_t cells = cells_row < 0 ? 0 : std::clamp<int64_t>(ow - x / 2, 0, 8);
-    __m512 values = _mm512_setzero_ps();
-    if (cells > 0) {
-      const int64_t at = cells_row * ow + x / 2;
-      const __mmask16 loaded = static_cast<__mmask16>((1u << cells) - 1u), covered = static_cast<__mmask16>(
-                                                                                  (1u << (2 * cells)) - 1u);
-      // (maskz forms: GCC 12 warns on the plain permutes' undefined source)
-      const __m512 g = _mm512_maskz_permutexvar_ps(0xffff, pairs, _mm512_maskz_loadu_ps(loaded, dy + at));
-      const __m512i from = _mm512_maskz_permutexvar_epi32(0xffff, pairs, _mm512_maskz_loadu_epi32(loaded, where + at));
-      const __m512i offset = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int32_t>(row * w + x)));
-      __mmask16 take = _mm512_mask_cmpeq_epi32_mask(covered, from, offset);
-      if (pass)
-        take &= _mm512_cmp_ps_mask(_mm512_maskz_permutexvar_ps(0xffff, pairs, _mm512_maskz_loadu_ps(loaded, pass + at)),
-                                   _mm512_setzero_ps(), _CMP_GT_OQ);
-      values = _mm512_maskz_mov_ps(take, g);
+  for (int64_t row = 0; row < h; ++row)
+    for (int64_t x = 0; x < w; x += 16) {
+      const __mmask16 out = static_cast<__mmask16>((1u << std::min<int64_t>(16, w - x)) - 1u);
+      const int64_t cells = row / 2 < oh ? std::clamp<int64_t>(ow - x / 2, 0, 8) : 0;
+      __m512 values = _mm512_setzero_ps();
+      if (cells > 0) {
+        const int64_t at = row / 2 * ow + x / 2;
+        const __mmask16 loaded = static_cast<__mmask16>((1u << cells) - 1u),
+                        covered = static_cast<__mmask16>((1u << (2 * cells)) - 1u);
+        // (maskz forms: GCC 12 warns on the plain permutes' undefined source)
+        const __m512 g = _mm512_maskz_permutexvar_ps(0xffff, pairs, _mm512_maskz_loadu_ps(loaded, dy + at));
+        const __m512i from =
+            _mm512_maskz_permutexvar_epi32(0xffff, pairs, _mm512_maskz_loadu_epi32(loaded, where + at));
+        const __m512i offset = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int32_t>(row * w + x)));
+        __mmask16 take = _mm512_mask_cmpeq_epi32_mask(covered, from, offset);
+        if (pass)
+          take &= _mm512_cmp_ps_mask(
+              _mm512_maskz_permutexvar_ps(0xffff, pairs, _mm512_maskz_loadu_ps(loaded, pass + at)),
+              _mm512_setzero_ps(), _CMP_GT_OQ);
+        values = _mm512_maskz_mov_ps(take, g);
+      }
+      _mm512_mask_storeu_ps(to + row * w + x, out, values);
+      sum = _mm512_add_ps(sum, values);
     }
-    _mm512_mask_storeu_ps(to + x, out, values);
-    sum = _mm512_add_ps(sum, values);
-  }
   alignas(64) float parts[16];
   _mm512_store_ps(parts, sum);
   float total = 0;
@@ -222,11 +225,7 @@ T max_unpool_plane(const T* dy, const T* pass, const int32_t* argmax, int64_t oh
                    const Geometry2D& g, int64_t h, int64_t w, T* to) {
   if constexpr (std::is_same_v<T, float>) {
     static const bool avx512 = __builtin_cpu_supports("avx512f");
-    if (avx512 && is_halving(kh, kw, g)) {
-      float sum = 0;
-      for (int64_t row = 0; row < h; ++row) sum += unpool_halving_row(dy, pass, argmax, oh, ow, row, w, to + row * w);
-      return sum;
-    }
+    if (avx512 && is_halving(kh, kw, g)) return unpool_halving_plane(dy, pass, argmax, oh, ow, h, w, to);
   }
   std::fill(to, to + h * w, T(0));
   T sum = 0;
