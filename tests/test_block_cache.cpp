@@ -2,6 +2,9 @@
 // and a reused block never leaks its old contents into zeros() or across threads.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "axon/axon.h"
@@ -15,6 +18,23 @@ TEST(BlockCache, BlocksAreAlignedAtEverySize) {
     const std::shared_ptr<void> block = detail::allocate_tensor_memory(bytes);
     EXPECT_EQ(reinterpret_cast<uintptr_t>(block.get()) % detail::kTensorAlignment, 0u) << bytes;
   }
+}
+
+// A block of 2 MiB or more starts on a 2 MiB boundary and its mapping carries the
+// huge-page advice ("hg" among its VmFlags in /proc/self/smaps).
+TEST(BlockCache, LargeBlocksAskForHugePages) {
+  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) GTEST_SKIP() << "no transparent huge pages";
+  const std::shared_ptr<void> block = detail::allocate_tensor_memory(size_t{5} << 20);
+  const auto at = reinterpret_cast<uintptr_t>(block.get());
+  EXPECT_EQ(at % detail::kHugePage, 0u);
+  std::ifstream smaps("/proc/self/smaps");
+  bool inside = false, advised = false;
+  for (std::string line; std::getline(smaps, line);) {
+    uintptr_t begin = 0, end = 0;
+    if (std::sscanf(line.c_str(), "%lx-%lx ", &begin, &end) == 2) inside = begin <= at && at < end;  // a mapping
+    if (inside && line.rfind("VmFlags:", 0) == 0) advised = line.find(" hg") != std::string::npos;
+  }
+  EXPECT_TRUE(advised) << "the block's mapping has no huge-page advice";
 }
 
 TEST(BlockCache, ReusedBlocksStillGiveZeros) {

@@ -12,6 +12,7 @@
 namespace axon::detail {
 
 constexpr size_t kTensorAlignment = 64;  // a cache line; lets SIMD loads run aligned
+constexpr size_t kHugePage = size_t{2} << 20;  // blocks this large start on it and ask for huge pages
 
 // A block of at least `bytes` bytes, aligned to kTensorAlignment; throws axon::Error when
 // memory runs out.
