@@ -9,6 +9,7 @@
 #include "axon/threads.h"
 #include "kernels/gemv.h"
 #include "kernels/parallel.h"
+#include "tensor/block_cache.h"
 
 namespace axon::kernels {
 
@@ -85,7 +86,8 @@ bool deep_and_short(int64_t m, int64_t n, int64_t k) {
 // in blocks of rows.
 template <class T, class Finish>
 void deep_gemm(int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c, Finish&& finish) {
-  const auto second = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(m * n));
+  const std::shared_ptr<void> memory = detail::allocate_tensor_memory(static_cast<size_t>(m * n) * sizeof(T));
+  T* const second = static_cast<T*>(memory.get());  // reused from step to step
   const int64_t half = k / 2, columns = std::max<int64_t>(1, std::min<int64_t>(num_threads() / 2, n / kMinBlock));
   ThreadPool::instance().run(2 * columns, [&](int64_t chunk) {
     const int64_t part = chunk / columns, block = chunk % columns;
@@ -93,9 +95,9 @@ void deep_gemm(int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c, Fi
     const int64_t from = part == 0 ? 0 : half, depth = part == 0 ? half : k - half;
     FlushDenormals flush;
     blas_gemm(false, false, m, width, depth, T(1), a + from, k, b + from * n + first, n, T(0),
-              (part == 0 ? c : second.get()) + first, n);
+              (part == 0 ? c : second) + first, n);
   });
-  parallel_for(m, n, [&](int64_t begin, int64_t end) { finish(begin, end - begin, 0, n, second.get()); });
+  parallel_for(m, n, [&](int64_t begin, int64_t end) { finish(begin, end - begin, 0, n, second); });
 }
 
 }  // namespace
