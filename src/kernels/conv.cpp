@@ -1,6 +1,7 @@
 #include "kernels/conv.h"
 
 #include <algorithm>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -210,12 +211,13 @@ bool direct_forward(const Dims& d, const Geometry2D& g, const T* x, const T* w, 
     const int64_t plane = d.oh * d.ow, blocks = (d.f + kDirectFilters - 1) / kDirectFilters;
     const int64_t per_unit = d.n >= int64_t{4} * num_threads() ? blocks : 1, units_per_image = blocks / per_unit;
     parallel_for(d.n * units_per_image, per_unit * kDirectFilters * plane * d.rows(), [&](int64_t u0, int64_t u1) {
-      std::vector<float> scratch(static_cast<size_t>(per_unit * kDirectFilters * plane));
+      // Not zeroed: the blocks write every pixel of the planes finish() reads.
+      const auto scratch = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(per_unit * kDirectFilters * plane));
       for (int64_t u = u0; u < u1; ++u) {
         const int64_t n = u / units_per_image, first = u % units_per_image * per_unit, last = first + per_unit;
-        conv2d_direct_blocks(s, x + n * d.c * d.h * d.w, packed.data(), first, last, d.f, scratch.data());
+        conv2d_direct_blocks(s, x + n * d.c * d.h * d.w, packed.data(), first, last, d.f, scratch.get());
         for (int64_t f = first * kDirectFilters; f < std::min(d.f, last * kDirectFilters); ++f)
-          finish(n, f, scratch.data() + (f - first * kDirectFilters) * plane);
+          finish(n, f, scratch.get() + (f - first * kDirectFilters) * plane);
       }
     });
     return true;
