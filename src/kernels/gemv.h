@@ -1,9 +1,11 @@
 #pragma once
 // One row through a dense layer, for batch-1 inference: y = x @ w + bias, then max(y, 0)
 // when relu. x: (k,), w: (k, n) row-major (Dense's kernel as stored), bias: (n,) or null,
-// y: (n,). Streams w once, 64 columns at a time, the sums in registers; the column
-// blocks are split over the pool's threads when w is large enough that each thread
-// reading its share from its own cache beats waking it (measured: 784 x 256).
+// y: (n,). Streams w once, the sums in registers: with AVX-512 up to 256 columns at a
+// time (a row of such a block is one contiguous run), else 64. The columns are split over
+// the pool's threads when w is large enough that each thread reading its share from its
+// own cache beats waking it (measured: 784 x 256). Each column's sum is taken in the same
+// order on every path.
 #include <cstdint>
 
 namespace axon::kernels {
