@@ -169,7 +169,8 @@ TEST(Conv, DirectKernelMatchesTheDefinition) {
     EXPECT_TRUE(no_dx.db.allclose(db, 1e-4, 1e-4)) << "w " << t.w;
     // The fused pool's backward without dL/dx against the pool's and the convolution's.
     const Tensor pooled_dy = gen.uniform(fused.y.shape(), -1, 1);
-    const kernels::Conv2dGrads unpooled = kernels::conv2d_max_pool2d_backward(pooled_dy, fused, x, k, g, false, false, true, true);
+    const kernels::Conv2dGrads unpooled =
+        kernels::conv2d_max_pool2d_backward(pooled_dy, fused, x, k, g, false, false, true, true);
     const kernels::Conv2dGrads in_sequence = kernels::conv2d_backward(
         kernels::max_pool2d_backward(pooled_dy, fused.argmax.get(), y.shape()), x, k, g, false, true, true);
     EXPECT_TRUE(unpooled.dw.allclose(in_sequence.dw, 1e-5, 1e-5)) << "w " << t.w;

@@ -57,7 +57,8 @@ TEST(Kernels, GemmBiasActMatchesNaiveAtEveryThreadCount) {
   for (const Case& t : {Case{1, 256, 784}, Case{5, 70, 33}, Case{64, 256, 784}, Case{128, 130, 1001},
                         Case{300, 40, 600}, Case{128, 128, 256}})
     for (bool relu : {false, true}) {
-      const Tensor a = gen.uniform({t.m, t.k}, -1, 1), b = gen.uniform({t.k, t.n}, -1, 1), bias = gen.uniform({t.n}, -1, 1);
+      const Tensor a = gen.uniform({t.m, t.k}, -1, 1), b = gen.uniform({t.k, t.n}, -1, 1),
+                   bias = gen.uniform({t.n}, -1, 1);
       Tensor naive = Tensor::empty({t.m, t.n});
       gemm_naive<float>(false, false, t.m, t.n, t.k, 1.0f, a.data<float>(), t.k, b.data<float>(), t.n, 0.0f,
                         naive.data<float>(), t.n);
@@ -69,7 +70,8 @@ TEST(Kernels, GemmBiasActMatchesNaiveAtEveryThreadCount) {
       for (int threads : {1, 2, 3}) {
         set_num_threads(threads);
         Tensor c = Tensor::empty({t.m, t.n});
-        gemm_bias_act<float>(t.m, t.n, t.k, a.data<float>(), b.data<float>(), bias.data<float>(), relu, c.data<float>());
+        gemm_bias_act<float>(t.m, t.n, t.k, a.data<float>(), b.data<float>(), bias.data<float>(), relu,
+                             c.data<float>());
         const double tol = 1e-4 * std::sqrt(static_cast<double>(t.k));
         EXPECT_TRUE(c.allclose(naive, tol, tol)) << t.m << "x" << t.n << "x" << t.k << " threads " << threads;
         if (threads == 1) first = c;

@@ -212,7 +212,8 @@ bool direct_forward(const Dims& d, const Geometry2D& g, const T* x, const T* w, 
     const int64_t per_unit = d.n >= int64_t{4} * num_threads() ? blocks : 1, units_per_image = blocks / per_unit;
     parallel_for(d.n * units_per_image, per_unit * kDirectFilters * plane * d.rows(), [&](int64_t u0, int64_t u1) {
       // Not zeroed: the blocks write every pixel of the planes finish() reads.
-      const auto scratch = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(per_unit * kDirectFilters * plane));
+      const auto scratch =
+          std::make_unique_for_overwrite<float[]>(static_cast<size_t>(per_unit * kDirectFilters * plane));
       for (int64_t u = u0; u < u1; ++u) {
         const int64_t n = u / units_per_image, first = u % units_per_image * per_unit, last = first + per_unit;
         conv2d_direct_blocks(s, x + n * d.c * d.h * d.w, packed.data(), first, last, d.f, scratch.get());
@@ -285,7 +286,7 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
   // `pre` (N, F, OH, OW); the chunks below then copy their part of it.
   Tensor pre;
   std::vector<T> sums(want_db ? static_cast<size_t>(d.n * d.f) : 0);  // (N, F): each plane's sum
-  bool summed = false;                                                  // all of sums written
+  bool summed = false;                                                // all of sums written
   auto sum_into = [&](int64_t u, T sum) {
     if (want_db) sums[static_cast<size_t>(u)] = sum;
   };
@@ -461,9 +462,8 @@ Conv2dGrads conv2d_max_pool2d_backward(const Tensor& dy, const Conv2dMaxPoolResu
     // Each pooled gradient goes to its argmax; through the relu only where the max was > 0.
     backward_chunks<T>(d, g, x.data<T>(), w.data<T>(), chunk_images, kept, grads, [&](int64_t n, int64_t f, T* to) {
       const int64_t at = (n * d.f + f) * pooled;
-      return max_unpool_plane(dy.data<T>() + at, relu ? forward.y.data<T>() + at : nullptr,
-                              forward.argmax.get() + at, dy.dim(2), dy.dim(3), forward.pool.kh, forward.pool.kw,
-                              forward.pool.g, d.oh, d.ow, to);
+      return max_unpool_plane(dy.data<T>() + at, relu ? forward.y.data<T>() + at : nullptr, forward.argmax.get() + at,
+                              dy.dim(2), dy.dim(3), forward.pool.kh, forward.pool.kw, forward.pool.g, d.oh, d.ow, to);
     });
   });
   return grads;

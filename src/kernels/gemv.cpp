@@ -88,7 +88,8 @@ __attribute__((target("avx512f"))) void wide_block(const float* x, const float* 
   }
 #pragma GCC unroll 16
   for (int v = 0; v < V; ++v)
-    _mm512_storeu_ps(y + begin + 16 * v, relu ? _mm512_mask_max_ps(sum[v], 0xffff, sum[v], _mm512_setzero_ps()) : sum[v]);
+    _mm512_storeu_ps(y + begin + 16 * v,
+                     relu ? _mm512_mask_max_ps(sum[v], 0xffff, sum[v], _mm512_setzero_ps()) : sum[v]);
 }
 
 // Columns [begin, end), begin a multiple of 16: the widest blocks that fit, then the
@@ -125,12 +126,12 @@ void gemv_bias_act(const float* x, const float* w, int64_t k, int64_t n, const f
   static const bool avx512 = __builtin_cpu_supports("avx512f");
   if (avx512) {  // one contiguous share of the columns per thread, in the widest blocks
     const int64_t vectors = (n + 15) / 16;
-    const int64_t threads = k * n / 4 < kParallelThreshold || ThreadPool::in_task()
-                                ? 1
-                                : std::min<int64_t>(num_threads(), vectors);
+    const int64_t threads =
+        k * n / 4 < kParallelThreshold || ThreadPool::in_task() ? 1 : std::min<int64_t>(num_threads(), vectors);
     ThreadPool::instance().run(threads, [&](int64_t t) {
       FlushDenormals flush;
-      wide_columns(x, w, k, n, bias, relu, y, 16 * (vectors * t / threads), std::min(n, 16 * (vectors * (t + 1) / threads)));
+      wide_columns(x, w, k, n, bias, relu, y, 16 * (vectors * t / threads),
+                   std::min(n, 16 * (vectors * (t + 1) / threads)));
     });
     return;
   }

@@ -81,9 +81,8 @@ __attribute__((target("avx512f"))) void halving_row(const float* row0, const flo
 // with AVX-512: the row's pooled cells (row / 2) each cover two lanes, and a lane takes
 // its cell's gradient where the cell's argmax is that lane's offset (and pass > 0). Rows
 // past the last window get zeros. Returns the plane's sum.
-__attribute__((target("avx512f"))) float unpool_halving_plane(const float* dy, const float* pass,
-                                                             const int32_t* where, int64_t oh, int64_t ow, int64_t h,
-                                                             int64_t w, float* to) {
+__attribute__((target("avx512f"))) float unpool_halving_plane(const float* dy, const float* pass, const int32_t* where,
+                                                              int64_t oh, int64_t ow, int64_t h, int64_t w, float* to) {
   const __m512i pairs = _mm512_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   __m512 sum = _mm512_setzero_ps();
@@ -103,9 +102,9 @@ __attribute__((target("avx512f"))) float unpool_halving_plane(const float* dy, c
         const __m512i offset = _mm512_add_epi32(lane, _mm512_set1_epi32(static_cast<int32_t>(row * w + x)));
         __mmask16 take = _mm512_mask_cmpeq_epi32_mask(covered, from, offset);
         if (pass)
-          take &= _mm512_cmp_ps_mask(
-              _mm512_maskz_permutexvar_ps(0xffff, pairs, _mm512_maskz_loadu_ps(loaded, pass + at)),
-              _mm512_setzero_ps(), _CMP_GT_OQ);
+          take &=
+              _mm512_cmp_ps_mask(_mm512_maskz_permutexvar_ps(0xffff, pairs, _mm512_maskz_loadu_ps(loaded, pass + at)),
+                                 _mm512_setzero_ps(), _CMP_GT_OQ);
         values = _mm512_maskz_mov_ps(take, g);
       }
       _mm512_mask_storeu_ps(to + row * w + x, out, values);
