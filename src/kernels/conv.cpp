@@ -286,7 +286,6 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
   // `pre` (N, F, OH, OW); the chunks below then copy their part of it.
   Tensor pre;
   std::vector<T> sums(want_db ? static_cast<size_t>(d.n * d.f) : 0);  // (N, F): each plane's sum
-  bool summed = false;                                                // all of sums written
   auto sum_into = [&](int64_t u, T sum) {
     if (want_db) sums[static_cast<size_t>(u)] = sum;
   };
@@ -297,7 +296,6 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
       parallel_for(d.n * d.f, plane, [&](int64_t u0, int64_t u1) {
         for (int64_t u = u0; u < u1; ++u) sum_into(u, gather(u / d.f, u % d.f, to + u * plane));
       });
-      summed = true;
     }
     return pre.data<T>();
   };
@@ -318,17 +316,18 @@ void backward_chunks(const Dims& d, const Geometry2D& g, const T* x, const T* w,
     if (want_dw && direct_weight_gradient_applies(g, d.c, d.kh, d.kw, d.f)) {
       // Without dL/dx (a first layer) each image's dL/dy is made where the kernel reads it.
       const DirectConvShape shape{d.c, d.h, d.w, d.kh, d.kw, d.oh, d.ow, g.pad_top, g.pad_left};
-      if (want_dx || pre.defined())
-        conv2d_direct_weight_gradient(shape, d.n, d.f, x, gathered(), grads.dw.data<T>());
-      else
+      if (!want_dx && !pre.defined()) {
         conv2d_direct_weight_gradient(shape, d.n, d.f, x, nullptr, grads.dw.data<T>(), [&](int64_t n, float* planes) {
           for (int64_t f = 0; f < d.f; ++f) sum_into(n * d.f + f, gather(n, f, planes + f * plane));
         });
+        return finish_db();  // every plane's sum taken on the way
+      }
+      conv2d_direct_weight_gradient(shape, d.n, d.f, x, gathered(), grads.dw.data<T>());
       want_dw = false;
-      summed = true;
     }
   }
-  if (!want_dx && !want_dw && (summed || !want_db)) return finish_db();
+  // Done, unless the bias gradient still needs the planes gathered (then the chunks below).
+  if (!want_dx && !want_dw && (pre.defined() || !want_db)) return finish_db();
   Tensor dy_major = Tensor::empty({d.f, chunk * plane}, dtype_of<T>());
   Tensor cols = want_dx || (want_dw && !cached) ? Tensor::empty({d.rows(), chunk * plane}, dtype_of<T>()) : Tensor();
   if (want_dw && d.n == 0) grads.dw.fill(0);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 
+#include "kernels/cpu_features.h"
 #include "kernels/parallel.h"
 
 namespace axon::kernels {
@@ -199,13 +200,12 @@ SlotLayout slot_layout(int64_t c, int64_t kh) {
 
 }  // namespace
 
-bool direct_weight_gradient_applies(const Geometry2D& g, int64_t channels, int64_t kernel_height,
-                                    int64_t kernel_width, int64_t filters) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
+bool direct_weight_gradient_applies(const Geometry2D& g, int64_t channels, int64_t kernel_height, int64_t kernel_width,
+                                    int64_t filters) {
   const int64_t filter_blocks = (filters + kWeightFilters - 1) / kWeightFilters;
   const double filled = slot_layout(channels, kernel_height).filled * static_cast<double>(filters) /
                         static_cast<double>(filter_blocks * kWeightFilters);
-  return avx512 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
+  return has_avx512f() && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
          kernel_width % kTaps == 0 && filled >= 0.25;
 }
 
@@ -310,9 +310,8 @@ void conv2d_direct_weight_gradient(const DirectConvShape& s, int64_t n, int64_t 
 }
 
 bool direct_conv_applies(const Geometry2D& g, int64_t kernel_height, int64_t kernel_width, int64_t filters) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
   const int64_t blocks = (filters + kDirectFilters - 1) / kDirectFilters;
-  return avx512 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
+  return has_avx512f() && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
          kernel_height <= kDirectMaxKernelSize && kernel_width <= kDirectMaxKernelSize &&
          4 * filters >= 3 * kDirectFilters * blocks;
 }

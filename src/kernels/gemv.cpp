@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu_features.h"
 #include "kernels/parallel.h"
 
 namespace axon::kernels {
@@ -112,8 +113,7 @@ void wide_columns(const float* x, const float* w, int64_t k, int64_t n, const fl
 
 bool few_rows_bias_act(int64_t m, const float* x, const float* w, int64_t k, int64_t n, const float* bias, bool relu,
                        float* y) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (!avx512 || m < 3 || m > kFewRows) return false;
+  if (!has_avx512f() || m < 3 || m > kFewRows) return false;
   int64_t r = 0;
   for (; m - r >= 4; r += 4) rows_through<4>(x + r * k, w, k, n, bias, relu, y + r * n);
   if (m - r == 3) rows_through<3>(x + r * k, w, k, n, bias, relu, y + r * n);
@@ -123,8 +123,7 @@ bool few_rows_bias_act(int64_t m, const float* x, const float* w, int64_t k, int
 }
 
 void gemv_bias_act(const float* x, const float* w, int64_t k, int64_t n, const float* bias, bool relu, float* y) {
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512) {  // one contiguous share of the columns per thread, in the widest blocks
+  if (has_avx512f()) {  // one contiguous share of the columns per thread, in the widest blocks
     const int64_t vectors = (n + 15) / 16;
     const int64_t threads =
         k * n / 4 < kParallelThreshold || ThreadPool::in_task() ? 1 : std::min<int64_t>(num_threads(), vectors);

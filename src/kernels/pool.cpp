@@ -6,6 +6,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/cpu_features.h"
 #include "kernels/parallel.h"
 #include "tensor/block_cache.h"
 
@@ -60,16 +61,19 @@ __attribute__((target("avx512f"))) void halving_row(const float* row0, const flo
     const __mmask16 low = static_cast<__mmask16>((1u << std::min<int64_t>(inputs, 16)) - 1u),
                     high = static_cast<__mmask16>((1u << std::max<int64_t>(inputs - 16, 0)) - 1u),
                     out = static_cast<__mmask16>((1u << count) - 1u);
-    const __m512 top0 = _mm512_maskz_loadu_ps(low, row0 + 2 * ox), top1 = _mm512_maskz_loadu_ps(high, row0 + 2 * ox + 16),
+    const __m512 top0 = _mm512_maskz_loadu_ps(low, row0 + 2 * ox),
+                 top1 = _mm512_maskz_loadu_ps(high, row0 + 2 * ox + 16),
                  bottom0 = _mm512_maskz_loadu_ps(low, row1 + 2 * ox),
                  bottom1 = _mm512_maskz_loadu_ps(high, row1 + 2 * ox + 16);
     const __m512 a = _mm512_permutex2var_ps(top0, even, top1), b = _mm512_permutex2var_ps(top0, odd, top1),
                  c = _mm512_permutex2var_ps(bottom0, even, bottom1), e = _mm512_permutex2var_ps(bottom0, odd, bottom1);
-    const __mmask16 right_top = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ), right_bottom = _mm512_cmp_ps_mask(e, c, _CMP_GT_OQ);
+    const __mmask16 right_top = _mm512_cmp_ps_mask(b, a, _CMP_GT_OQ),
+                    right_bottom = _mm512_cmp_ps_mask(e, c, _CMP_GT_OQ);
     const __m512 upper = _mm512_mask_blend_ps(right_top, a, b), lower = _mm512_mask_blend_ps(right_bottom, c, e);
     const __mmask16 down = _mm512_cmp_ps_mask(lower, upper, _CMP_GT_OQ);
     _mm512_mask_storeu_ps(values + ox, out, _mm512_mask_blend_ps(down, upper, lower));
-    const __m512i one = _mm512_set1_epi32(1), base = _mm512_add_epi32(twice, _mm512_set1_epi32(static_cast<int32_t>(2 * ox))),
+    const __m512i one = _mm512_set1_epi32(1),
+                  base = _mm512_add_epi32(twice, _mm512_set1_epi32(static_cast<int32_t>(2 * ox))),
                   below = _mm512_add_epi32(base, _mm512_set1_epi32(width));
     const __m512i up_at = _mm512_mask_add_epi32(base, right_top, base, one),
                   down_at = _mm512_mask_add_epi32(below, right_bottom, below, one);
@@ -135,9 +139,8 @@ void max_pool_plane(const T* in, int64_t h, int64_t w, int64_t kh, int64_t kw, c
                     int64_t ow, T* out, int32_t* argmax) {
   if (is_halving(kh, kw, g)) {  // 2x2, stride 2: branch-free, as the comparisons are data-dependent coin flips
     const auto width = static_cast<int32_t>(w);
-    static const bool avx512 = __builtin_cpu_supports("avx512f");
     if constexpr (std::is_same_v<T, float>) {
-      if (avx512) {
+      if (has_avx512f()) {
         for (int64_t oy = 0; oy < oh; ++oy)
           halving_row(in + 2 * oy * w, in + (2 * oy + 1) * w, ow, static_cast<int32_t>(2 * oy * w), width,
                       out + oy * ow, argmax + oy * ow);
@@ -223,8 +226,7 @@ template <class T>
 T max_unpool_plane(const T* dy, const T* pass, const int32_t* argmax, int64_t oh, int64_t ow, int64_t kh, int64_t kw,
                    const Geometry2D& g, int64_t h, int64_t w, T* to) {
   if constexpr (std::is_same_v<T, float>) {
-    static const bool avx512 = __builtin_cpu_supports("avx512f");
-    if (avx512 && is_halving(kh, kw, g)) return unpool_halving_plane(dy, pass, argmax, oh, ow, h, w, to);
+    if (has_avx512f() && is_halving(kh, kw, g)) return unpool_halving_plane(dy, pass, argmax, oh, ow, h, w, to);
   }
   std::fill(to, to + h * w, T(0));
   T sum = 0;

@@ -194,8 +194,8 @@ Tensor QuantizedConv2D::convolve(const Variable& x, const Pool2D* pool) {
     return kernels::pack_int8_weights(by_column.data(), kernel_scale_.value().data<float>(), k, f);
   });
   const int64_t ld = packed->k4,
-                chunk = std::clamp<int64_t>(kChunkBytesPerThread * num_threads() / std::max<int64_t>(pixels * (ld + f * 4), 1),
-                                            1, n);
+                chunk = std::clamp<int64_t>(
+                    kChunkBytesPerThread * num_threads() / std::max<int64_t>(pixels * (ld + f * 4), 1), 1, n);
   // The pool's window and output size, or the whole plane unpooled.
   const Size2 pool_size = pool ? pool->pool_size() : Size2(1, 1);
   const Geometry2D pool_g = pool ? pool->geometry_for(Shape{n, f, oh, ow}) : Geometry2D{};
@@ -231,12 +231,12 @@ Tensor QuantizedConv2D::convolve(const Variable& x, const Pool2D* pool) {
                        use_bias_ ? bias_.value().data<float>() : nullptr, relu, out.get(), f);
     // (pixels, f) per image, pooled when asked -> its (f, ph, pw) planes.
     kernels::parallel_for(count, pixels * f, [&](int64_t begin, int64_t end) {
-      std::vector<float> pooled(pool ? static_cast<size_t>(ph * pw * f) : 0);
+      const auto pooled = std::make_unique_for_overwrite<float[]>(pool ? static_cast<size_t>(ph * pw * f) : 0);
       for (int64_t i = begin; i < end; ++i) {
         const float* rows = out.get() + i * pixels * f;
         if (pool) {
-          max_pool_channels_last(rows, oh, ow, f, pool_size, pool_g, ph, pw, pooled.data());
-          rows = pooled.data();
+          max_pool_channels_last(rows, oh, ow, f, pool_size, pool_g, ph, pw, pooled.get());
+          rows = pooled.get();
         }
         to_planes(rows, ph * pw, f, y.data<float>() + (first + i) * f * ph * pw);
       }

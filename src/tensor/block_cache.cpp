@@ -29,10 +29,11 @@ constexpr size_t kCacheLimit = size_t{1} << 30;        // cached bytes above thi
 constexpr size_t kPage = 4096;
 
 // Blocks of 2 MiB and more start on a 2 MiB boundary and are offered to the kernel for
-// transparent huge pages (which the kernel then gives where its setting is "madvise",
-// as on this project's machines, or "always"; the advice is ignored where they are off). With 4 KiB pages, each random
-// 3 KB row a batch gathers from the 188 MB Fashion-MNIST training set costs a page walk that misses the cache: 128-row
-// batches over an epoch took 97-110 ms; on huge pages 41.
+// transparent huge pages (given where its setting is "madvise", as on this project's
+// machines, or "always"; the advice is ignored where they are off). With 4 KiB pages,
+// each random 3 KB row a batch gathers from the 188 MB Fashion-MNIST training set costs
+// a page walk that misses the cache: 128-row batches over an epoch took 97-110 ms; on
+// huge pages 41.
 void* aligned_block(size_t bytes) {
   const bool huge = bytes >= kHugePage;
   void* memory = nullptr;
