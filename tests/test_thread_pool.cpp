@@ -1,8 +1,8 @@
 // The thread pool every kernel runs on: each chunk runs exactly once, whoever claims it,
-// under nesting, concurrent callers and resizing; GEMM called from several threads at
-// once gives the one-thread products (the OpenMP build of OpenBLAS did not); each
-// thread starts on its home range of chunks; and a worker placed on its caller's CPU
-// moves off it.
+// under nesting, concurrent callers and resizing; workers and callers that slept are
+// woken; GEMM called from several threads at once gives the one-thread products (the
+// OpenMP build of OpenBLAS did not); each thread starts on its home range of chunks;
+// and a worker placed on its caller's CPU moves off it.
 #include <gtest/gtest.h>
 
 #include <sched.h>
@@ -115,6 +115,27 @@ TEST_F(ThreadPoolTest, GemmFromSeveralThreadsAtOnceMatchesOneThread) {
     for (std::thread& caller : callers) caller.join();
     EXPECT_EQ(wrong.load(), 0) << "of 400 products at " << threads << " threads";
   }
+}
+
+// Jobs far apart, so the workers sleep between them, whose worker chunk outlasts the
+// caller's spin: the worker is woken for the job, the caller sleeps until the worker
+// leaves it, and run returns only after every chunk is done. A lost wake-up hangs here.
+TEST_F(ThreadPoolTest, WorkersAndACallerThatSleptAreWokenForEachJob) {
+  const std::thread::id caller = std::this_thread::get_id();
+  int worker_chunks = 0;
+  for (int job = 0; job < 20; ++job) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // idle workers spin 50 us, then sleep
+    std::atomic<bool> done[2] = {false, false}, by_worker{false};
+    ThreadPool::instance().run(2, [&](int64_t c) {
+      const bool on_worker = std::this_thread::get_id() != caller;
+      std::this_thread::sleep_for(std::chrono::microseconds(c == 0 ? 300 : on_worker ? 2000 : 0));
+      if (on_worker) by_worker = true;
+      done[c] = true;
+    });
+    EXPECT_TRUE(done[0].load() && done[1].load()) << "job " << job << " returned before its chunks were done";
+    worker_chunks += by_worker.load();
+  }
+  EXPECT_GT(worker_chunks, 0) << "no sleeping worker woke for a job in 20";
 }
 
 // Each thread starts on its home range: in an 8-chunk job on 2 threads the caller takes

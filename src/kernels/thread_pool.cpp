@@ -41,8 +41,8 @@ bool spin_until(Done&& done) {
   }
 }
 
-// The CPU the caller of the current job runs on, and the CPUs the process may use (as
-// the thread that built or last resized the pool had them). On a machine shared with a
+// The CPUs the process may use (as the thread that built or last resized the pool had
+// them), and a worker's move off the CPU of its job's caller. On a machine shared with a
 // busy process, Linux's wake-up placement tends to put a woken worker on the CPU of the
 // caller that woke it: two of our threads then share one CPU while the busy process has
 // the other to itself, and the load balancer sees two tasks against one either way and
@@ -52,15 +52,13 @@ bool spin_until(Done&& done) {
 // it again, which leaves it where it is but lets the scheduler move it onto an idle CPU
 // later (the caller's, when the caller sleeps waiting for it). On a quiet machine this
 // seldom happens.
-std::atomic<int> caller_cpu{-1};
 cpu_set_t allowed_cpus;  // empty when unknown: no worker then moves
 
 void remember_allowed_cpus() {
   if (sched_getaffinity(0, sizeof allowed_cpus, &allowed_cpus) != 0) CPU_ZERO(&allowed_cpus);
 }
 
-void keep_off_callers_cpu() {
-  const int caller = caller_cpu.load(std::memory_order_relaxed);
+void keep_off_callers_cpu(int caller) {
   if (caller < 0 || sched_getcpu() != caller || !CPU_ISSET(caller, &allowed_cpus) || CPU_COUNT(&allowed_cpus) < 2)
     return;
   cpu_set_t others = allowed_cpus;
@@ -89,21 +87,22 @@ void ThreadPool::resize(int threads) {
   remember_allowed_cpus();
   // Each worker waits for the generation after this one: a stop that comes before it
   // first runs is not missed.
-  const uint64_t current = generation_.load();
+  const uint64_t current = job_.generation.load();
   ranges_ = std::make_unique<Range[]>(static_cast<size_t>(std::max(threads, 1)));
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i, current] { work(i, current); });
 }
 
+// Under one_job, so no job is open.
 void ThreadPool::stop_workers() {
+  stopping_.store(true);
+  job_.generation.fetch_add(2);  // a change every worker sees, even still
   {
-    std::lock_guard lock(sleep_mutex_);
-    stopping_ = true;
-    ++generation_;
+    std::lock_guard sleeping(sleep_mutex_);
+    new_job_.notify_all();
   }
-  new_job_.notify_all();
   for (std::thread& worker : workers_) worker.join();
   workers_.clear();
-  stopping_ = false;
+  stopping_.store(false);
 }
 
 void ThreadPool::run_erased(int64_t chunks, void* task, Invoke invoke) {
@@ -115,29 +114,31 @@ void ThreadPool::run_erased(int64_t chunks, void* task, Invoke invoke) {
     running_task = outer;
     return;
   }
-  {
-    std::lock_guard sleeping(sleep_mutex_);
-    task_ = task;
-    invoke_ = invoke;
-    const int64_t n = threads();
-    for (int64_t i = 0; i < n; ++i) {
-      ranges_[i].next.store(chunks * i / n, std::memory_order_relaxed);
-      ranges_[i].end = chunks * (i + 1) / n;
-    }
-    open_ = true;
-    ++generation_;
+  job_.task = task;
+  job_.invoke = invoke;
+  job_.caller_cpu.store(sched_getcpu(), std::memory_order_relaxed);
+  const int64_t n = threads();
+  for (int64_t i = 0; i < n; ++i) {
+    ranges_[i].next.store(chunks * i / n, std::memory_order_relaxed);
+    ranges_[i].end = chunks * (i + 1) / n;
   }
-  caller_cpu.store(sched_getcpu(), std::memory_order_relaxed);
-  new_job_.notify_all();
+  const uint64_t open = job_.generation.load(std::memory_order_relaxed) + 1;  // only callers under one_job write it
+  job_.generation.store(open);
+  if (sleepers_.load() > 0) {
+    std::lock_guard sleeping(sleep_mutex_);
+    new_job_.notify_all();
+  }
   run_chunks(0);
   // Every chunk is claimed now; those still running belong to workers in the job.
-  // Spin for them to leave, then close the job and sleep until the last has left: no
-  // worker may still hold this job's task when the caller returns.
-  auto left = [this] { return active_.load(std::memory_order_acquire) == 0; };
-  spin_until(left);
+  // Close it, then wait for them to leave: no worker may still hold this job's task
+  // when the caller returns.
+  job_.generation.store(open + 1);
+  auto left = [this] { return active_.load() == 0; };
+  if (spin_until(left)) return;
   std::unique_lock sleeping(sleep_mutex_);
-  open_ = false;
+  caller_waiting_.store(true);
   job_done_.wait(sleeping, left);
+  caller_waiting_.store(false);
 }
 
 void ThreadPool::run_chunks(int index) {
@@ -147,33 +148,38 @@ void ThreadPool::run_chunks(int index) {
     for (int64_t chunk; (chunk = range.next.fetch_add(1, std::memory_order_relaxed)) < range.end;) {
       const bool outer = running_task;
       running_task = true;
-      invoke_(task_, chunk);
+      job_.invoke(job_.task, chunk);
       running_task = outer;
     }
   }
 }
 
+void ThreadPool::leave_job() {
+  if (active_.fetch_sub(1) == 1 && caller_waiting_.load()) {
+    std::lock_guard sleeping(sleep_mutex_);
+    job_done_.notify_all();
+  }
+}
+
 void ThreadPool::work(int index, uint64_t seen) {
   for (;;) {
-    auto new_job = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+    uint64_t now = seen;
+    auto new_job = [&] { return (now = job_.generation.load()) != seen; };
     if (!spin_until(new_job)) {
       std::unique_lock sleeping(sleep_mutex_);
+      sleepers_.fetch_add(1);
       new_job_.wait(sleeping, new_job);
+      sleepers_.fetch_sub(1);
     }
-    {
-      std::lock_guard sleeping(sleep_mutex_);
-      if (stopping_) return;
-      seen = generation_;
-      if (!open_) continue;  // that job is over
-      ++active_;
+    if (stopping_.load()) return;
+    seen = now;
+    if (now % 2 == 0) continue;  // the close of a job it did not join
+    active_.fetch_add(1);
+    if (job_.generation.load() == now) {  // still open: its caller waits for this worker
+      keep_off_callers_cpu(job_.caller_cpu.load(std::memory_order_relaxed));
+      run_chunks(index);
     }
-    keep_off_callers_cpu();
-    run_chunks(index);
-    {
-      std::lock_guard sleeping(sleep_mutex_);
-      --active_;
-    }
-    job_done_.notify_all();
+    leave_job();
   }
 }
 

@@ -56,15 +56,36 @@ class ThreadPool {
     int64_t end = 0;
   };
 
-  // The job, set under sleep_mutex_: workers join an open job (counted in active_) and
-  // claim its chunks from ranges_; the caller closes it and waits for active_ to reach 0
-  // before it returns, so no worker touches a finished job's task.
-  void* task_ = nullptr;
-  Invoke invoke_ = nullptr;
+  // Leaves the job: the last thread out wakes a caller that sleeps waiting for it.
+  void leave_job();
+
+  // The job, in one cache line that a waking worker reads at once. The caller (one at a
+  // time: thread_pool.cpp's one_job) writes the task and the ranges, then opens the job
+  // by making generation_ odd; after its own chunks it closes it by making it even and
+  // waits for active_ to reach 0. A worker that sees an odd generation counts itself in
+  // active_ and then checks that the generation has not moved: if it has not, the job
+  // was still open when it joined, so the caller, which closes before it waits, waits
+  // for it. No lock on this path: a mutex here cost the worker a futex wait and the
+  // caller a wake-up whenever the worker came for it while the caller held it.
+  struct alignas(64) Job {
+    std::atomic<uint64_t> generation{0};
+    void* task = nullptr;
+    Invoke invoke = nullptr;
+    std::atomic<int> caller_cpu{-1};  // the CPU of the caller (see keep_off_callers_cpu)
+  };
+  Job job_;
   std::unique_ptr<Range[]> ranges_;  // threads() of them
-  std::atomic<uint64_t> generation_{0};
-  bool open_ = false, stopping_ = false;
-  std::atomic<int> active_{0};  // changed under sleep_mutex_; read without it while spinning
+  alignas(64) std::atomic<int> active_{0};
+
+  // Sleeping. A worker that has spun long enough for a job sleeps on new_job_, counted
+  // in sleepers_; a caller that has spun long enough for active_ sleeps on job_done_
+  // with caller_waiting_ set. Each side writes its own word, then reads the other's
+  // (all sequentially consistent): either the sleeper sees the change or the other side
+  // sees the sleeper and wakes it under sleep_mutex_. Nobody takes the mutex while both
+  // sides are awake.
+  alignas(64) std::atomic<int> sleepers_{0};
+  std::atomic<bool> caller_waiting_{false};
+  std::atomic<bool> stopping_{false};
   std::mutex sleep_mutex_;
   std::condition_variable new_job_, job_done_;
   std::vector<std::thread> workers_;
