@@ -2,7 +2,8 @@
 // under nesting, concurrent callers and resizing; workers and callers that slept are
 // woken; GEMM called from several threads at once gives the one-thread products (the
 // OpenMP build of OpenBLAS did not); each thread starts on its home range of chunks;
-// and a worker placed on its caller's CPU moves off it.
+// a worker placed on its caller's CPU moves off it; and one that gets no CPU time is
+// pulled onto the CPU of the caller that waits for it.
 #include <gtest/gtest.h>
 
 #include <sched.h>
@@ -200,6 +201,41 @@ TEST_F(ThreadPoolTest, AWorkerOnTheCallersCpuMovesOffIt) {
   cpu_set_t now;
   ASSERT_EQ(sched_getaffinity(worker, sizeof now, &now), 0);
   EXPECT_TRUE(CPU_EQUAL(&now, &before)) << "the worker did not get the process's CPUs back";
+}
+
+// A worker that holds a chunk but gets no CPU time (here it sleeps in it, as a worker
+// descheduled beside a busy process would wait) is pinned to the CPU of the caller that
+// waits for it, and gets the process's CPUs back when the job is over.
+TEST_F(ThreadPoolTest, AWorkerWithoutCpuTimeIsPulledToTheWaitingCallersCpu) {
+  cpu_set_t all;
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+  if (CPU_COUNT(&all) < 2) GTEST_SKIP() << "needs two CPUs";
+  const pid_t caller = gettid();
+  for (int attempt = 0; attempt < 20; ++attempt) {  // a loaded machine may keep the worker out
+    std::atomic<pid_t> worker{0};
+    int caller_cpu = -1;
+    cpu_set_t during;
+    CPU_ZERO(&during);
+    ThreadPool::instance().run(2, [&](int64_t) {
+      if (gettid() == caller) {  // until the worker holds its chunk (1 s at most)
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        while (worker.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+        caller_cpu = sched_getcpu();
+        return;
+      }
+      worker = gettid();
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the caller spins 50 + 20 us, then pulls
+      sched_getaffinity(0, sizeof during, &during);
+    });
+    if (worker.load() == 0) continue;
+    EXPECT_EQ(CPU_COUNT(&during), 1) << "the worker was not pinned while the caller waited";
+    EXPECT_TRUE(CPU_ISSET(caller_cpu, &during)) << "pinned, but not to the caller's CPU " << caller_cpu;
+    cpu_set_t after;
+    ASSERT_EQ(sched_getaffinity(worker, sizeof after, &after), 0);
+    EXPECT_TRUE(CPU_EQUAL(&after, &all)) << "the worker did not get the process's CPUs back";
+    return;
+  }
+  FAIL() << "the worker ran no chunk in 20 jobs";
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 #include "kernels/thread_pool.h"
 
 #include <immintrin.h>
+#include <pthread.h>
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <mutex>
+#include <vector>
 
 #include "axon/threads.h"
 
@@ -135,10 +138,49 @@ void ThreadPool::run_erased(int64_t chunks, void* task, Invoke invoke) {
   job_.generation.store(open + 1);
   auto left = [this] { return active_.load() == 0; };
   if (spin_until(left)) return;
-  std::unique_lock sleeping(sleep_mutex_);
-  caller_waiting_.store(true);
-  job_done_.wait(sleeping, left);
-  caller_waiting_.store(false);
+  const std::vector<pid_t> pulled = pull_descheduled_workers();
+  {
+    std::unique_lock sleeping(sleep_mutex_);
+    caller_waiting_.store(true);
+    job_done_.wait(sleeping, left);
+    caller_waiting_.store(false);
+  }
+  for (pid_t worker : pulled) sched_setaffinity(worker, sizeof allowed_cpus, &allowed_cpus);  // out of the job
+}
+
+// Called by a caller that has spun for its workers in vain and is about to sleep. A
+// worker still in the job that gets no CPU time for 20 us has been descheduled while it
+// holds a chunk (beside a busy process), and would wait in that CPU's queue for the busy
+// process's time slice; Linux's balancer does not move a task that ran so recently onto
+// the CPU the caller leaves idle. So the caller pins it to its own CPU, which moves it
+// there at once, and gives it all the process's CPUs again once the job is over. A
+// worker that is running is left alone (a first version that moved it too made a quiet
+// CNN epoch 5-10 % slower). Measured beside a busy loop, a CNN epoch (12,000 images, 2
+// threads) took 2.69-2.82 s against 2.78-2.95 before this and the lock-free job above
+// (4 alternating pairs, each faster); quiet, 1.61-1.82 against 1.69-1.84.
+std::vector<pid_t> ThreadPool::pull_descheduled_workers() {
+  std::vector<pid_t> pulled;
+  if (CPU_COUNT(&allowed_cpus) < 2) return pulled;  // nowhere to move, or no set to give back
+  auto cpu_ns = [](clockid_t clock) {
+    timespec t{};
+    clock_gettime(clock, &t);
+    return int64_t{t.tv_sec} * 1000000000 + t.tv_nsec;
+  };
+  const int n = threads();
+  std::vector<int64_t> before(static_cast<size_t>(n), -1);  // CPU ns of the workers in the job
+  for (int i = 1; i < n; ++i)
+    if (ranges_[i].in_job.load() && ranges_[i].tid.load() != 0) before[i] = cpu_ns(ranges_[i].cpu_clock.load());
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::microseconds(20))
+    if (active_.load() == 0) return pulled;
+  cpu_set_t here;
+  CPU_ZERO(&here);
+  CPU_SET(sched_getcpu(), &here);
+  for (int i = 1; i < n; ++i)
+    if (before[i] >= 0 && ranges_[i].in_job.load() && cpu_ns(ranges_[i].cpu_clock.load()) - before[i] < 5000 &&
+        sched_setaffinity(ranges_[i].tid.load(), sizeof here, &here) == 0)
+      pulled.push_back(ranges_[i].tid.load());
+  return pulled;
 }
 
 void ThreadPool::run_chunks(int index) {
@@ -162,6 +204,11 @@ void ThreadPool::leave_job() {
 }
 
 void ThreadPool::work(int index, uint64_t seen) {
+  clockid_t cpu_clock;
+  if (pthread_getcpuclockid(pthread_self(), &cpu_clock) == 0) {
+    ranges_[index].cpu_clock.store(cpu_clock);
+    ranges_[index].tid.store(static_cast<int>(gettid()));  // set last: no tid, no pull
+  }
   for (;;) {
     uint64_t now = seen;
     auto new_job = [&] { return (now = job_.generation.load()) != seen; };
@@ -177,7 +224,9 @@ void ThreadPool::work(int index, uint64_t seen) {
     active_.fetch_add(1);
     if (job_.generation.load() == now) {  // still open: its caller waits for this worker
       keep_off_callers_cpu(job_.caller_cpu.load(std::memory_order_relaxed));
+      ranges_[index].in_job.store(true);
       run_chunks(index);
+      ranges_[index].in_job.store(false);
     }
     leave_job();
   }

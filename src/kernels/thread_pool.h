@@ -8,6 +8,9 @@
 // spin briefly for the next job, then sleep, so they do not take the core from the
 // thread that holds the rest of the work. A worker that finds itself on the caller's
 // CPU moves off it (thread_pool.cpp says why).
+#include <sys/types.h>
+#include <time.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -51,10 +54,17 @@ class ThreadPool {
 
   // Thread i's home range of the current job's chunks: it claims the next one from
   // `next` while that is below `end`; other threads claim from it once theirs is empty.
+  // For a worker's range, also the worker itself, for a caller that waits for it
+  // (pull_descheduled_workers).
   struct alignas(64) Range {
     std::atomic<int64_t> next{0};
     int64_t end = 0;
+    std::atomic<int> tid{0};              // the worker's thread id, once it runs
+    std::atomic<clockid_t> cpu_clock{0};  // its CPU-time clock
+    std::atomic<bool> in_job{false};      // running this job's chunks
   };
+  // Pins the workers in the job that get no CPU time to the caller's CPU; their ids.
+  std::vector<pid_t> pull_descheduled_workers();
 
   // Leaves the job: the last thread out wakes a caller that sleeps waiting for it.
   void leave_job();
