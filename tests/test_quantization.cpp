@@ -46,10 +46,10 @@ std::shared_ptr<Sequential> mlp(int64_t in) {
 
 std::shared_ptr<Sequential> cnn(const std::string& padding, Size2 strides) {
   manual_seed(2);
-  auto model = std::make_shared<Sequential>(Shape{3, 11, 9});
+  auto model = std::make_shared<Sequential>(Shape{8, 11, 9});  // depth 72: the int8 GEMM
   model->add(Conv2D(6, {3, 3}, "relu", {.strides = strides, .padding = padding}));
   model->add(MaxPool2D({2, 2}));
-  model->add(Conv2D(5, {2, 3}, "linear", {.padding = "same"}));
+  model->add(Conv2D(5, {2, 3}, "linear", {.padding = "same"}));  // depth 36: float32 (kFloatDepth)
   model->add(Flatten());
   model->add(Dense(4, "linear"));
   model->compile(SGD(0.01), "mse");
@@ -88,8 +88,10 @@ TEST(Quantization, DenseEqualsTheFloatProductOfItsQuantizedValues) {
 }
 
 // The reference for a QuantizedConv2D (relu): each image of x quantized with its own
-// scale, dequantized, convolved naively with the dequantized kernel.
-Tensor naive_quantized_conv(QuantizedConv2D& layer, const Tensor& x, const Geometry2D& g) {
+// scale, dequantized (unless !quantize_input), convolved naively with the dequantized
+// kernel.
+Tensor naive_quantized_conv(QuantizedConv2D& layer, const Tensor& x, const Geometry2D& g,
+                            bool quantize_input = true) {
   const Tensor& q = layer.kernel().value();
   Tensor w = Tensor::empty(q.shape());
   const int64_t per_filter = q.numel() / q.dim(0);
@@ -97,7 +99,7 @@ Tensor naive_quantized_conv(QuantizedConv2D& layer, const Tensor& x, const Geome
     w.data<float>()[i] = q.data<int8_t>()[i] * layer.kernel_scale().value().data<float>()[i / per_filter];
   Tensor xd = x.clone();
   const int64_t image = x.numel() / x.dim(0);
-  for (int64_t n = 0; n < x.dim(0); ++n) {
+  for (int64_t n = 0; n < (quantize_input ? x.dim(0) : 0); ++n) {
     float lo = 0, hi = 0;
     for (int64_t i = 0; i < image; ++i)
       lo = std::min(lo, x.data<float>()[n * image + i]), hi = std::max(hi, x.data<float>()[n * image + i]);
@@ -122,7 +124,7 @@ TEST(Quantization, Conv2DEqualsTheNaiveConvolutionOfItsQuantizedValues) {
     auto int8 = quantize(*model);
     auto& layer = dynamic_cast<QuantizedConv2D&>(std::dynamic_pointer_cast<Sequential>(int8)->layer(0));
     Generator gen(6);
-    const Tensor x = gen.uniform(Shape{3, 3, 11, 9}, -1, 2);
+    const Tensor x = gen.uniform(Shape{3, 8, 11, 9}, -1, 2);
     NoGrad no_grad;
     const Tensor y = layer(Variable(x)).value();
     const Geometry2D g = Window{.strides = Size2(stride, 1), .padding = padding}.resolve(11, 9, {3, 3});
@@ -131,18 +133,18 @@ TEST(Quantization, Conv2DEqualsTheNaiveConvolutionOfItsQuantizedValues) {
   }
 }
 
-// One channel and a 1x3 kernel: patch rows of 4 bytes, each piece 3 bytes, copied 16
-// bytes at a time except where fewer than 16 remain of an image's rows; over 12 images
-// laid out by two threads, an image's copies must not reach into the next one's.
+// Two channels and an 11x3 kernel: patch rows of 68 bytes, each piece 6 bytes, copied
+// 16 bytes at a time except where fewer than 16 remain of an image's rows; over 12
+// images laid out by two threads, an image's copies must not reach into the next one's.
 TEST(Quantization, Conv2DWithShortPatchRowsEqualsTheNaiveConvolution) {
   manual_seed(3);
-  auto model = std::make_shared<Sequential>(Shape{1, 40, 40});
-  model->add(Conv2D(4, {1, 3}, "relu", {.padding = "same"}));
-  model->build(Shape{1, 40, 40});
+  auto model = std::make_shared<Sequential>(Shape{2, 40, 40});
+  model->add(Conv2D(4, {11, 3}, "relu", {.padding = "same"}));
+  model->build(Shape{2, 40, 40});
   auto int8 = std::dynamic_pointer_cast<Sequential>(quantize(*model));
   auto& layer = dynamic_cast<QuantizedConv2D&>(int8->layer(0));
-  const Tensor x = Generator(9).uniform(Shape{12, 1, 40, 40}, -1, 2);
-  const Tensor expected = naive_quantized_conv(layer, x, Window{.padding = "same"}.resolve(40, 40, {1, 3}));
+  const Tensor x = Generator(9).uniform(Shape{12, 2, 40, 40}, -1, 2);
+  const Tensor expected = naive_quantized_conv(layer, x, Window{.padding = "same"}.resolve(40, 40, {11, 3}));
   NoGrad no_grad;
   for (int repeat = 0; repeat < 20; ++repeat) {
     const Tensor y = layer(Variable(x)).value();
@@ -150,10 +152,31 @@ TEST(Quantization, Conv2DWithShortPatchRowsEqualsTheNaiveConvolution) {
   }
 }
 
+// A kernel shallower than 64 (3 channels, 3x3: the first layer of an image network)
+// runs in float32 on its dequantized kernel: the input is not rounded to 8 bits. Pooled
+// in the same call, it equals the pool of its output.
+TEST(Quantization, AShallowConv2DRunsInFloatOnItsDequantizedKernel) {
+  manual_seed(4);
+  auto model = std::make_shared<Sequential>(Shape{3, 11, 9});
+  model->add(Conv2D(6, {3, 3}, "relu", {.padding = "same"}));
+  model->build(Shape{3, 11, 9});
+  auto int8 = std::dynamic_pointer_cast<Sequential>(quantize(*model));
+  auto& layer = dynamic_cast<QuantizedConv2D&>(int8->layer(0));
+  const Tensor x = Generator(12).uniform(Shape{4, 3, 11, 9}, -1, 2);
+  const Geometry2D g = Window{.padding = "same"}.resolve(11, 9, {3, 3});
+  NoGrad no_grad;
+  const Tensor y = layer(Variable(x)).value();
+  const Tensor in_float = naive_quantized_conv(layer, x, g, false), in_int8 = naive_quantized_conv(layer, x, g);
+  EXPECT_LT(max_diff(y, in_float), 1e-5 * (1 + max_abs(in_float)));
+  EXPECT_GT(max_diff(y, in_int8), 1e-3 * max_abs(in_int8)) << "the input was quantized";
+  MaxPool2D pool(2);
+  EXPECT_EQ(max_diff(layer.forward_max_pooled(Variable(x), pool).value(), pool(Variable(y)).value()), 0.0);
+}
+
 TEST(Quantization, AFusedMaxPoolEqualsThePoolOfTheConvolution) {
   auto int8 = std::dynamic_pointer_cast<Sequential>(quantize(*cnn("same", Size2(1, 1))));
   auto& conv = dynamic_cast<QuantizedConv2D&>(int8->layer(0));
-  const Tensor x = Generator(8).uniform(Shape{5, 3, 11, 9}, -1, 2);
+  const Tensor x = Generator(8).uniform(Shape{5, 8, 11, 9}, -1, 2);
   NoGrad no_grad;
   const Variable plain = conv(Variable(x));
   // 2x2 (the 11-row plane's last row left out), and 3x3 windows at stride 2 over a
@@ -188,7 +211,7 @@ TEST(Quantization, QuantizedModelsStayCloseToTheFloatModel) {
   EXPECT_GE(same, 194);
 
   auto conv = cnn("same", 1);
-  const Tensor images = gen.uniform(Shape{16, 3, 11, 9}, 0, 1);
+  const Tensor images = gen.uniform(Shape{16, 8, 11, 9}, 0, 1);
   const Tensor conv_expected = predict_no_grad(*conv, images);
   EXPECT_LT(max_diff(predict_no_grad(*quantize(*conv), images), conv_expected), 0.03 * max_abs(conv_expected));
 }
@@ -213,7 +236,7 @@ TEST(Quantization, FilesRoundTripWithInt8Tensors) {
   EXPECT_EQ(file.at("layers.0.kernel_scale").dtype(), DType::f32);
   auto loaded = load_model(temp("cnn.safetensors"));
   Generator gen(9);
-  const Tensor x = gen.uniform(Shape{4, 3, 11, 9}, 0, 1);
+  const Tensor x = gen.uniform(Shape{4, 8, 11, 9}, 0, 1);
   EXPECT_EQ(max_diff(predict_no_grad(*loaded, x), predict_no_grad(*int8, x)), 0.0);
   EXPECT_NO_THROW(loaded->evaluate(x, gen.uniform(Shape{4, 4}, 0, 1), 2, 0));
 

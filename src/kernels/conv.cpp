@@ -430,7 +430,7 @@ Conv2dMaxPoolResult conv2d_max_pool2d(const Tensor& x, const Tensor& w, const Ge
                 pw = pooled_size.second;  // not a structured binding: the lambda below captures them (clang 14)
   const int64_t pooled = ph * pw;
   Conv2dMaxPoolResult result{Tensor::empty({d.n, d.f, ph, pw}, x.dtype()), {}, d.oh, d.ow, pool};
-  result.argmax = detail::allocate_offsets(d.n * d.f * pooled);
+  result.argmax = detail::allocate_scratch<int32_t>(d.n * d.f * pooled);
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const int64_t plane = d.oh * d.ow;

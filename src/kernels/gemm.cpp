@@ -86,8 +86,8 @@ bool deep_and_short(int64_t m, int64_t n, int64_t k) {
 // in blocks of rows.
 template <class T, class Finish>
 void deep_gemm(int64_t m, int64_t n, int64_t k, const T* a, const T* b, T* c, Finish&& finish) {
-  const std::shared_ptr<void> memory = detail::allocate_tensor_memory(static_cast<size_t>(m * n) * sizeof(T));
-  T* const second = static_cast<T*>(memory.get());  // reused from step to step
+  const std::shared_ptr<T> memory = detail::allocate_scratch<T>(m * n);
+  T* const second = memory.get();  // reused from step to step
   const int64_t half = k / 2, columns = std::max<int64_t>(1, std::min<int64_t>(num_threads() / 2, n / kMinBlock));
   ThreadPool::instance().run(2 * columns, [&](int64_t chunk) {
     const int64_t part = chunk / columns, block = chunk % columns;

@@ -187,7 +187,7 @@ template void max_pool_plane<double>(const double*, int64_t, int64_t, int64_t, i
 MaxPoolResult max_pool2d(const Tensor& x, int64_t kh, int64_t kw, const Geometry2D& g) {
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "max_pool2d");
   MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, x.dtype()),
-                       detail::allocate_offsets(d.planes() * d.oh * d.ow)};
+                       detail::allocate_scratch<int32_t>(d.planes() * d.oh * d.ow)};
   dispatch(x.dtype(), [&](auto zero) {
     using T = decltype(zero);
     const T* px = x.data<T>();
@@ -311,7 +311,7 @@ int64_t window_size(const PoolDims& d, int64_t kh, int64_t kw, const Geometry2D&
 MaxPoolResult max_pool2d_naive(const Tensor& x, int64_t kh, int64_t kw, const Geometry2D& g) {
   const PoolDims d = pool_dims(x.shape(), kh, kw, g, "max_pool2d");
   const int64_t outputs = d.planes() * d.oh * d.ow;
-  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, DType::f64), detail::allocate_offsets(outputs)};
+  MaxPoolResult result{Tensor::empty({d.n, d.c, d.oh, d.ow}, DType::f64), detail::allocate_scratch<int32_t>(outputs)};
   std::vector<double> values = x.to_vector(),
                       best(static_cast<size_t>(outputs), -std::numeric_limits<double>::infinity());
   std::vector<bool> seen(static_cast<size_t>(outputs), false);

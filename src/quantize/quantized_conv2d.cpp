@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "axon/conv2d.h"
+#include "axon/ops.h"
 #include "axon/pooling.h"
 #include "axon/quantization.h"
 #include "axon/registry.h"
@@ -12,6 +13,7 @@
 #include "kernels/int8_gemm.h"
 #include "kernels/parallel.h"
 #include "quantize/quantized_layer.h"
+#include "tensor/block_cache.h"
 
 namespace axon {
 
@@ -24,9 +26,29 @@ namespace {
 // all, the batch-64 CNN at 2 threads takes 2 chunks a layer instead of 4 (each three
 // parallel loops): 24,700 -> 27,400-28,300 images/s.
 constexpr int64_t kChunkBytesPerThread = 2 << 20;
+// Kernels shallower than this (C * KH * KW: the first layer of an image network) run in
+// float32, their int8 weights dequantized, through the float direct convolution. At
+// that depth the int8 GEMM's cost per output (quantizing the input and laying out its
+// patch rows, the epilogue, float stores) outweighs its cheaper multiplies. 32 3x3
+// filters over 28 x 28, then a 2x2 max pool, one thread, us per image, float / int8:
+// C = 1 15.6 / 31.0, C = 3 23.1 / 33.9, C = 6 35.3 / 45.3, C = 8 44.0 / 46.6, C = 16
+// 73.4 / 59.4. The weights are the ones the int8 GEMM multiplies by; only the input is
+// not rounded to 8 bits.
+constexpr int64_t kFloatDepth = 64;
 // Patch-row pieces of at most this many bytes are copied as one 16-byte move (the
 // buffers keep that much slack past their end), not a memcpy call for 3 bytes.
 constexpr int64_t kShortCopy = 16;
+
+// The int8 kernel (F, C, KH, KW) as float32: each filter's bytes times its scale.
+Tensor dequantized(const Tensor& q, const Tensor& scale) {
+  Tensor w = Tensor::empty(q.shape());
+  const int64_t f = q.dim(0), per_filter = f ? q.numel() / f : 0;
+  const int8_t* from = q.data<int8_t>();
+  float* to = w.data<float>();
+  for (int64_t j = 0; j < f; ++j)
+    for (int64_t i = 0; i < per_filter; ++i) to[j * per_filter + i] = from[j * per_filter + i] * scale.data<float>()[j];
+  return w;
+}
 
 // One quantized image q: (C, H, W) -> padded: (H + pad_top + pad_bottom, W + pad_left +
 // pad_right, C), channels last, the border holding the zero point (the quantized 0).
@@ -182,6 +204,16 @@ Tensor QuantizedConv2D::convolve(const Variable& x, const Pool2D* pool) {
   const int64_t padded_w = w + g.pad_left + g.pad_right, padded = (h + g.pad_top + g.pad_bottom) * padded_w * c;
   const bool relu = activation_name_ == "relu";  // fused into the kernel's output pass
   const int64_t kh = kernel_size_.h, kw = kernel_size_.w;
+  // The pool's window and output size, or the whole plane unpooled.
+  const Size2 pool_size = pool ? pool->pool_size() : Size2(1, 1);
+  const Geometry2D pool_g = pool ? pool->geometry_for(Shape{n, f, oh, ow}) : Geometry2D{};
+  if (k < kFloatDepth) {  // a shallow kernel, in float32 (see kFloatDepth)
+    NoGrad no_grad;
+    const Variable w(dequantized(kernel_.value(), kernel_scale_.value()));
+    return (pool ? conv2d_max_pool2d(Variable(input), w, bias_, g, relu, pool_size, pool_g)
+                 : conv2d(Variable(input), w, bias_, g, relu))
+        .value();
+  }
   const auto packed = packed_->get([&] {  // (f, c, kh, kw) -> (k, f), k in (kh, kw, c) order -> the kernels' layout
     const int8_t* kernel = kernel_.value().data<int8_t>();
     std::vector<int8_t> by_column(static_cast<size_t>(k * f));
@@ -196,20 +228,20 @@ Tensor QuantizedConv2D::convolve(const Variable& x, const Pool2D* pool) {
   const int64_t ld = packed->k4,
                 chunk = std::clamp<int64_t>(
                     kChunkBytesPerThread * num_threads() / std::max<int64_t>(pixels * (ld + f * 4), 1), 1, n);
-  // The pool's window and output size, or the whole plane unpooled.
-  const Size2 pool_size = pool ? pool->pool_size() : Size2(1, 1);
-  const Geometry2D pool_g = pool ? pool->geometry_for(Shape{n, f, oh, ow}) : Geometry2D{};
   const std::pair<int64_t, int64_t> pooled_size =
       pool ? kernels::conv2d_output_size(oh, ow, pool_size.h, pool_size.w, pool_g, "MaxPool2D") : out_size;
   const int64_t ph = pooled_size.first, pw = pooled_size.second;
   Tensor y = Tensor::empty(Shape{n, f, ph, pw});
-  // Buffers every byte of which is written before it is read: not zeroed first.
+  // Buffers every byte of which is written before it is read: not zeroed first. From the
+  // tensor blocks, which keep them from call to call: freshly mapped, their page faults
+  // took as long as the layer's GEMM, and at 2 threads longer (batch 64 of the Fashion
+  // CNN's second layer: 43 us per image on 1 or 2 threads).
   const int64_t image_bytes = image + padded + kShortCopy;  // quantized, padded, slack
-  const auto images = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(chunk * image_bytes));
-  const auto cols = std::make_unique_for_overwrite<uint8_t[]>(static_cast<size_t>(chunk * pixels * ld));
-  const auto scale = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(chunk * pixels));
-  const auto out = std::make_unique_for_overwrite<float[]>(static_cast<size_t>(chunk * pixels * f));
-  const auto zero = std::make_unique_for_overwrite<int32_t[]>(static_cast<size_t>(chunk * pixels));
+  const auto images = detail::allocate_scratch<uint8_t>(chunk * image_bytes);
+  const auto cols = detail::allocate_scratch<uint8_t>(chunk * pixels * ld);
+  const auto scale = detail::allocate_scratch<float>(chunk * pixels);
+  const auto out = detail::allocate_scratch<float>(chunk * pixels * f);
+  const auto zero = detail::allocate_scratch<int32_t>(chunk * pixels);
   for (int64_t first = 0; first < n; first += chunk) {
     const int64_t count = std::min(chunk, n - first);
     // Each image quantized with one scale and zero point, then cut into patch rows.

@@ -18,10 +18,12 @@ constexpr size_t kHugePage = size_t{2} << 20;  // blocks this large start on it 
 // memory runs out.
 std::shared_ptr<void> allocate_tensor_memory(size_t bytes);
 
-// `count` int32 values from the same blocks: the argmax offsets of max pooling.
-inline std::shared_ptr<int32_t> allocate_offsets(int64_t count) {
-  std::shared_ptr<void> memory = allocate_tensor_memory(static_cast<size_t>(count) * sizeof(int32_t));
-  return std::shared_ptr<int32_t>(memory, static_cast<int32_t*>(memory.get()));
+// `count` values of T from the same blocks, uninitialised: a kernel's scratch buffers
+// (reused from call to call, so no page faults) or the argmax offsets of max pooling.
+template <class T>
+std::shared_ptr<T> allocate_scratch(int64_t count) {
+  std::shared_ptr<void> memory = allocate_tensor_memory(static_cast<size_t>(count) * sizeof(T));
+  return std::shared_ptr<T>(memory, static_cast<T*>(memory.get()));
 }
 
 }  // namespace axon::detail
