@@ -90,8 +90,7 @@ TEST(Quantization, DenseEqualsTheFloatProductOfItsQuantizedValues) {
 // The reference for a QuantizedConv2D (relu): each image of x quantized with its own
 // scale, dequantized (unless !quantize_input), convolved naively with the dequantized
 // kernel.
-Tensor naive_quantized_conv(QuantizedConv2D& layer, const Tensor& x, const Geometry2D& g,
-                            bool quantize_input = true) {
+Tensor naive_quantized_conv(QuantizedConv2D& layer, const Tensor& x, const Geometry2D& g, bool quantize_input = true) {
   const Tensor& q = layer.kernel().value();
   Tensor w = Tensor::empty(q.shape());
   const int64_t per_filter = q.numel() / q.dim(0);
