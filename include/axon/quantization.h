@@ -10,8 +10,11 @@
 // a Conv2D input, to 7-bit unsigned values over the row's own [min, max] (with 0 inside
 // it), so no calibration pass fixes a range that later inputs could exceed. Products
 // accumulate exactly in int32 (AVX-512 VNNI where the CPU has it, else AVX2; the same
-// bits either way), then are scaled back to float32 with the bias and activation.
-// Every other layer is kept as it is, in float32. See docs/quantization.md.
+// bits either way), then are scaled back to float32 with the bias and activation. A
+// Conv2D kernel shallower than 64 (channels * kh * kw: the first layer of an image
+// network) instead runs its int8 weights, dequantized, in float32, where that is the
+// faster. Every other layer is kept as it is, in float32. See the int8 section of
+// docs/performance.md.
 //
 // Quantized layers are for inference: they compute no gradients, and fit refuses a model
 // that has them trainable (their weights are not trainable parameters).

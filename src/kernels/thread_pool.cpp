@@ -156,8 +156,8 @@ void ThreadPool::run_erased(int64_t chunks, void* task, Invoke invoke) {
 // there at once, and gives it all the process's CPUs again once the job is over. A
 // worker that is running is left alone (a first version that moved it too made a quiet
 // CNN epoch 5-10 % slower). Measured beside a busy loop, a CNN epoch (12,000 images, 2
-// threads) took 2.69-2.82 s against 2.78-2.95 before this and the lock-free job above
-// (4 alternating pairs, each faster); quiet, 1.61-1.82 against 1.69-1.84.
+// threads) took 2.69-2.82 s against 2.78-2.95 with the pool before this and the
+// lock-free job (4 alternating pairs, each faster); quiet, 1.61-1.82 against 1.69-1.84.
 std::vector<pid_t> ThreadPool::pull_descheduled_workers() {
   std::vector<pid_t> pulled;
   if (CPU_COUNT(&allowed_cpus) < 2) return pulled;  // nowhere to move, or no set to give back

@@ -7,7 +7,8 @@
 // instead of stalling the job (OpenMP's static schedule waited for it). Idle workers
 // spin briefly for the next job, then sleep, so they do not take the core from the
 // thread that holds the rest of the work. A worker that finds itself on the caller's
-// CPU moves off it (thread_pool.cpp says why).
+// CPU moves off it, and one descheduled while the caller waits for it is pulled onto
+// the caller's CPU (thread_pool.cpp says why).
 #include <sys/types.h>
 #include <time.h>
 
@@ -71,7 +72,7 @@ class ThreadPool {
 
   // The job, in one cache line that a waking worker reads at once. The caller (one at a
   // time: thread_pool.cpp's one_job) writes the task and the ranges, then opens the job
-  // by making generation_ odd; after its own chunks it closes it by making it even and
+  // by making the generation odd; after its own chunks it closes it by making it even and
   // waits for active_ to reach 0. A worker that sees an odd generation counts itself in
   // active_ and then checks that the generation has not moved: if it has not, the job
   // was still open when it joined, so the caller, which closes before it waits, waits
