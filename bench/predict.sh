@@ -2,9 +2,10 @@
 # Single-sample (and batch-64) predict latency of the Fashion-MNIST MLP in process:
 # axon at 1 and 2 threads (Google Benchmark, median of 5) beside PyTorch from Python
 # at 1 thread and PyTorch's C++ API (libtorch, bench_predict_libtorch) at 1 thread, and
-# the ratios of the batch-1 figures: the mean of a timed loop and the median call. Then batch-64 inference of the Fashion-MNIST CNN,
-# float32 and int8, in images/s at 1 and 2 threads, beside PyTorch's (int8: its static
-# post-training quantization on the oneDNN engine, bench/predict_cnn_torch.py).
+# the ratios of the batch-1 figures: the mean of a timed loop and the median call. Then
+# batch-64 inference of the Fashion-MNIST CNN, float32 and int8, in images/s at 1 and 2
+# threads, beside PyTorch's (int8: its static post-training quantization on the oneDNN
+# engine, bench/predict_cnn_torch.py).
 # Usage: bench/predict.sh
 source "$(dirname "$0")/lib.sh"
 build bench_predict bench_predict_libtorch  # lib.sh's bootstrap installs libtorch-dev
