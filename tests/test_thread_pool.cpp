@@ -205,37 +205,42 @@ TEST_F(ThreadPoolTest, AWorkerOnTheCallersCpuMovesOffIt) {
 
 // A worker that holds a chunk but gets no CPU time (here it sleeps in it, as a worker
 // descheduled beside a busy process would wait) is pinned to the CPU of the caller that
-// waits for it, and gets the process's CPUs back when the job is over.
+// waits for it, and gets the process's CPUs back when the job is over. The caller is
+// pinned to the first CPU for the test, so that its CPU is known.
 TEST_F(ThreadPoolTest, AWorkerWithoutCpuTimeIsPulledToTheWaitingCallersCpu) {
   cpu_set_t all;
   ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
   if (CPU_COUNT(&all) < 2) GTEST_SKIP() << "needs two CPUs";
+  int first = 0;
+  while (!CPU_ISSET(first, &all)) ++first;
+  cpu_set_t only_first;
+  CPU_ZERO(&only_first);
+  CPU_SET(first, &only_first);
+  ASSERT_EQ(sched_setaffinity(0, sizeof only_first, &only_first), 0);
   const pid_t caller = gettid();
-  for (int attempt = 0; attempt < 20; ++attempt) {  // a loaded machine may keep the worker out
-    std::atomic<pid_t> worker{0};
-    int caller_cpu = -1;
-    cpu_set_t during;
+  pid_t worker = 0;
+  cpu_set_t during;
+  for (int attempt = 0; attempt < 20 && worker == 0; ++attempt) {  // a loaded machine may keep the worker out
+    std::atomic<pid_t> in_chunk{0};
     CPU_ZERO(&during);
     ThreadPool::instance().run(2, [&](int64_t) {
       if (gettid() == caller) {  // until the worker holds its chunk (1 s at most)
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-        while (worker.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
-        caller_cpu = sched_getcpu();
+        while (in_chunk.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
         return;
       }
-      worker = gettid();
+      in_chunk = gettid();
       std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the caller spins 50 + 20 us, then pulls
       sched_getaffinity(0, sizeof during, &during);
     });
-    if (worker.load() == 0) continue;
-    EXPECT_EQ(CPU_COUNT(&during), 1) << "the worker was not pinned while the caller waited";
-    EXPECT_TRUE(CPU_ISSET(caller_cpu, &during)) << "pinned, but not to the caller's CPU " << caller_cpu;
-    cpu_set_t after;
-    ASSERT_EQ(sched_getaffinity(worker, sizeof after, &after), 0);
-    EXPECT_TRUE(CPU_EQUAL(&after, &all)) << "the worker did not get the process's CPUs back";
-    return;
+    worker = in_chunk.load();
   }
-  FAIL() << "the worker ran no chunk in 20 jobs";
+  ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+  ASSERT_NE(worker, 0) << "the worker ran no chunk in 20 jobs";
+  EXPECT_TRUE(CPU_EQUAL(&during, &only_first)) << "the worker was not pinned to the waiting caller's CPU";
+  cpu_set_t after;
+  ASSERT_EQ(sched_getaffinity(worker, sizeof after, &after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&after, &all)) << "the worker did not get the process's CPUs back";
 }
 
 }  // namespace
