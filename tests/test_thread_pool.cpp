@@ -31,6 +31,21 @@ class ThreadPoolTest : public ::testing::Test {
   void TearDown() override { set_num_threads(2); }
 };
 
+// The calling thread's CPUs, and a set of the first of them alone.
+struct Cpus {
+  cpu_set_t all{};
+  cpu_set_t only_first{};
+  int first = 0;
+};
+Cpus current_cpus() {
+  Cpus cpus;
+  if (sched_getaffinity(0, sizeof cpus.all, &cpus.all) != 0) CPU_ZERO(&cpus.all);
+  while (cpus.first < CPU_SETSIZE - 1 && !CPU_ISSET(cpus.first, &cpus.all)) ++cpus.first;
+  CPU_ZERO(&cpus.only_first);
+  CPU_SET(cpus.first, &cpus.only_first);
+  return cpus;
+}
+
 // Runs `jobs` jobs of various chunk counts; every chunk of every job must run once.
 void expect_each_chunk_once(int jobs) {
   for (int job = 0; job < jobs; ++job) {
@@ -162,11 +177,8 @@ TEST_F(ThreadPoolTest, EachThreadStartsOnItsHomeRange) {
 // job, and expects the worker to have moved itself to another CPU before its first
 // chunk, and to hold the process's whole set of CPUs again after.
 TEST_F(ThreadPoolTest, AWorkerOnTheCallersCpuMovesOffIt) {
-  cpu_set_t before;
-  ASSERT_EQ(sched_getaffinity(0, sizeof before, &before), 0);
-  if (CPU_COUNT(&before) < 2) GTEST_SKIP() << "needs two CPUs";
-  int first = 0;
-  while (!CPU_ISSET(first, &before)) ++first;
+  const Cpus cpus = current_cpus();
+  if (CPU_COUNT(&cpus.all) < 2) GTEST_SKIP() << "needs two CPUs";
   // A job of sleeping chunks: the thread of each chunk and its CPU as the chunk starts;
   // the worker's chunks, in the order it claimed them.
   struct Seen {
@@ -189,18 +201,15 @@ TEST_F(ThreadPoolTest, AWorkerOnTheCallersCpuMovesOffIt) {
   const std::vector<Seen> found = worker_chunks();
   ASSERT_FALSE(found.empty()) << "the worker ran no chunk of an 8-chunk job of 2 ms chunks";
   const pid_t worker = found.front().tid;
-  cpu_set_t only_first;
-  CPU_ZERO(&only_first);
-  CPU_SET(first, &only_first);
-  ASSERT_EQ(sched_setaffinity(0, sizeof only_first, &only_first), 0);
-  ASSERT_EQ(sched_setaffinity(worker, sizeof only_first, &only_first), 0);
+  ASSERT_EQ(sched_setaffinity(0, sizeof cpus.only_first, &cpus.only_first), 0);
+  ASSERT_EQ(sched_setaffinity(worker, sizeof cpus.only_first, &cpus.only_first), 0);
   const std::vector<Seen> moved = worker_chunks();
-  ASSERT_EQ(sched_setaffinity(0, sizeof before, &before), 0);
+  ASSERT_EQ(sched_setaffinity(0, sizeof cpus.all, &cpus.all), 0);
   ASSERT_FALSE(moved.empty());
-  EXPECT_NE(moved.front().cpu, first) << "the worker's first chunk ran on the caller's CPU";
+  EXPECT_NE(moved.front().cpu, cpus.first) << "the worker's first chunk ran on the caller's CPU";
   cpu_set_t now;
   ASSERT_EQ(sched_getaffinity(worker, sizeof now, &now), 0);
-  EXPECT_TRUE(CPU_EQUAL(&now, &before)) << "the worker did not get the process's CPUs back";
+  EXPECT_TRUE(CPU_EQUAL(&now, &cpus.all)) << "the worker did not get the process's CPUs back";
 }
 
 // A worker that holds a chunk but gets no CPU time (here it sleeps in it, as a worker
@@ -208,15 +217,9 @@ TEST_F(ThreadPoolTest, AWorkerOnTheCallersCpuMovesOffIt) {
 // waits for it, and gets the process's CPUs back when the job is over. The caller is
 // pinned to the first CPU for the test, so that its CPU is known.
 TEST_F(ThreadPoolTest, AWorkerWithoutCpuTimeIsPulledToTheWaitingCallersCpu) {
-  cpu_set_t all;
-  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
-  if (CPU_COUNT(&all) < 2) GTEST_SKIP() << "needs two CPUs";
-  int first = 0;
-  while (!CPU_ISSET(first, &all)) ++first;
-  cpu_set_t only_first;
-  CPU_ZERO(&only_first);
-  CPU_SET(first, &only_first);
-  ASSERT_EQ(sched_setaffinity(0, sizeof only_first, &only_first), 0);
+  const Cpus cpus = current_cpus();
+  if (CPU_COUNT(&cpus.all) < 2) GTEST_SKIP() << "needs two CPUs";
+  ASSERT_EQ(sched_setaffinity(0, sizeof cpus.only_first, &cpus.only_first), 0);
   const pid_t caller = gettid();
   pid_t worker = 0;
   cpu_set_t during;
@@ -235,12 +238,12 @@ TEST_F(ThreadPoolTest, AWorkerWithoutCpuTimeIsPulledToTheWaitingCallersCpu) {
     });
     worker = in_chunk.load();
   }
-  ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
+  ASSERT_EQ(sched_setaffinity(0, sizeof cpus.all, &cpus.all), 0);
   ASSERT_NE(worker, 0) << "the worker ran no chunk in 20 jobs";
-  EXPECT_TRUE(CPU_EQUAL(&during, &only_first)) << "the worker was not pinned to the waiting caller's CPU";
+  EXPECT_TRUE(CPU_EQUAL(&during, &cpus.only_first)) << "the worker was not pinned to the waiting caller's CPU";
   cpu_set_t after;
   ASSERT_EQ(sched_getaffinity(worker, sizeof after, &after), 0);
-  EXPECT_TRUE(CPU_EQUAL(&after, &all)) << "the worker did not get the process's CPUs back";
+  EXPECT_TRUE(CPU_EQUAL(&after, &cpus.all)) << "the worker did not get the process's CPUs back";
 }
 
 }  // namespace
