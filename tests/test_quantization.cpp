@@ -87,6 +87,16 @@ TEST(Quantization, DenseEqualsTheFloatProductOfItsQuantizedValues) {
   }
 }
 
+// A relu Conv2D with "same" padding over images of `input`'s shape, its weights drawn
+// under `seed`, quantized: layer 0 of the model returned is the QuantizedConv2D.
+std::shared_ptr<Sequential> quantized_same_conv(const Shape& input, int64_t filters, Size2 kernel, uint64_t seed) {
+  manual_seed(seed);
+  auto model = std::make_shared<Sequential>(input);
+  model->add(Conv2D(filters, kernel, "relu", {.padding = "same"}));
+  model->build(input);
+  return std::dynamic_pointer_cast<Sequential>(quantize(*model));
+}
+
 // The reference for a QuantizedConv2D (relu): each image of x quantized with its own
 // scale, dequantized (unless !quantize_input), convolved naively with the dequantized
 // kernel.
@@ -136,11 +146,7 @@ TEST(Quantization, Conv2DEqualsTheNaiveConvolutionOfItsQuantizedValues) {
 // 16 bytes at a time except where fewer than 16 remain of an image's rows; over 12
 // images laid out by two threads, an image's copies must not reach into the next one's.
 TEST(Quantization, Conv2DWithShortPatchRowsEqualsTheNaiveConvolution) {
-  manual_seed(3);
-  auto model = std::make_shared<Sequential>(Shape{2, 40, 40});
-  model->add(Conv2D(4, {11, 3}, "relu", {.padding = "same"}));
-  model->build(Shape{2, 40, 40});
-  auto int8 = std::dynamic_pointer_cast<Sequential>(quantize(*model));
+  auto int8 = quantized_same_conv(Shape{2, 40, 40}, 4, {11, 3}, 3);
   auto& layer = dynamic_cast<QuantizedConv2D&>(int8->layer(0));
   const Tensor x = Generator(9).uniform(Shape{12, 2, 40, 40}, -1, 2);
   const Tensor expected = naive_quantized_conv(layer, x, Window{.padding = "same"}.resolve(40, 40, {11, 3}));
@@ -155,11 +161,7 @@ TEST(Quantization, Conv2DWithShortPatchRowsEqualsTheNaiveConvolution) {
 // runs in float32 on its dequantized kernel: the input is not rounded to 8 bits. Pooled
 // in the same call, it equals the pool of its output.
 TEST(Quantization, AShallowConv2DRunsInFloatOnItsDequantizedKernel) {
-  manual_seed(4);
-  auto model = std::make_shared<Sequential>(Shape{3, 11, 9});
-  model->add(Conv2D(6, {3, 3}, "relu", {.padding = "same"}));
-  model->build(Shape{3, 11, 9});
-  auto int8 = std::dynamic_pointer_cast<Sequential>(quantize(*model));
+  auto int8 = quantized_same_conv(Shape{3, 11, 9}, 6, {3, 3}, 4);
   auto& layer = dynamic_cast<QuantizedConv2D&>(int8->layer(0));
   const Tensor x = Generator(12).uniform(Shape{4, 3, 11, 9}, -1, 2);
   const Geometry2D g = Window{.padding = "same"}.resolve(11, 9, {3, 3});

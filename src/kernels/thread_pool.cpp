@@ -32,11 +32,10 @@ int64_t spin_ns() {
   return ns;
 }
 
-// Spins until done() (true) or the spin time is over (false).
+// Spins until done() (true) or `budget` is over (false); by default the spin time above.
 template <class Done>
-bool spin_until(Done&& done) {
+bool spin_until(Done&& done, std::chrono::nanoseconds budget = std::chrono::nanoseconds(spin_ns())) {
   const auto start = std::chrono::steady_clock::now();
-  const auto budget = std::chrono::nanoseconds(spin_ns());
   for (int i = 0;; ++i) {
     if (done()) return true;
     _mm_pause();
@@ -170,9 +169,7 @@ std::vector<pid_t> ThreadPool::pull_descheduled_workers() {
   std::vector<int64_t> before(static_cast<size_t>(n), -1);  // CPU ns of the workers in the job
   for (int i = 1; i < n; ++i)
     if (ranges_[i].in_job.load() && ranges_[i].tid.load() != 0) before[i] = cpu_ns(ranges_[i].cpu_clock.load());
-  const auto start = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - start < std::chrono::microseconds(20))
-    if (active_.load() == 0) return pulled;
+  if (spin_until([this] { return active_.load() == 0; }, std::chrono::microseconds(20))) return pulled;
   cpu_set_t here;
   CPU_ZERO(&here);
   CPU_SET(sched_getcpu(), &here);
